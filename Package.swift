@@ -1,0 +1,94 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// C code keeps frame pointers: the sampler's stack walk follows them.
+let cCoreSettings: [CSetting] = [
+    .unsafeFlags(["-fno-omit-frame-pointer", "-std=gnu11"]),
+    .define("_GNU_SOURCE"),
+]
+
+let package = Package(
+    name: "leakwatch",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "LeakAgent", targets: ["LeakAgent"]),
+        // Linking this product is the opt-in: it installs the malloc-family interposer.
+        .library(name: "LeakAgentHooks", targets: ["LeakAgentHooks", "LeakAgent"]),
+        // libLeakAgentPreload.so: the agent for programs that cannot be rebuilt (LD_PRELOAD).
+        .library(name: "LeakAgentPreload", type: .dynamic, targets: ["LeakAgentPreload"]),
+        .library(name: "LeakWire", targets: ["LeakWire"]),
+        .library(name: "LeakCollector", targets: ["LeakCollector"]),
+        .executable(name: "collector", targets: ["collector"]),
+        .executable(name: "collector-cli", targets: ["collector-cli"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // MARK: Agent
+        .target(name: "CLeakTrack", cSettings: cCoreSettings, linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("m")]),
+        .target(name: "LeakAgentHooks", dependencies: ["CLeakTrack"], cSettings: cCoreSettings),
+        .target(
+            name: "LeakAgent",
+            dependencies: ["CLeakTrack", "LeakWire"]
+        ),
+        .target(name: "LeakAgentPreload", dependencies: ["LeakAgentHooks", "LeakAgent"], cSettings: cCoreSettings),
+
+        // MARK: Wire
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "LeakWire",
+            dependencies: [
+                "CZlib",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["leakwatch.proto"]
+        ),
+
+        // MARK: Collector
+        .target(name: "LeakAnalysis"),
+        .target(
+            name: "LeakCollector",
+            dependencies: [
+                "LeakWire", "LeakAnalysis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "collector",
+            dependencies: [
+                "LeakCollector",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: CLI
+        .target(
+            name: "LeakCLI",
+            dependencies: [
+                "LeakWire", "CZlib",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            exclude: ["profile.proto"]
+        ),
+        .executableTarget(name: "collector-cli", dependencies: ["LeakCLI"]),
+
+        // MARK: Tests
+        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent"]),
+        .testTarget(name: "LeakWireTests", dependencies: ["LeakWire"]),
+        .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
+        .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector"]),
+        .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector"]),
+    ]
+)

@@ -1,0 +1,1 @@
+int lt_placeholder_LeakAgentPreload;
