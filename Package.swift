@@ -85,6 +85,14 @@ let package = Package(
         .executableTarget(name: "collector-cli", dependencies: ["LeakCLI"]),
 
         // MARK: Tests
+        // Child processes linked with the agent, run by the tests.
+        .executableTarget(
+            name: "LeakFixtureC", dependencies: ["LeakAgentHooks", "LeakAgent"], path: "Tests/Fixtures/LeakFixtureC",
+            cSettings: cCoreSettings
+        ),
+        .executableTarget(
+            name: "LeakFixtureSwift", dependencies: ["LeakAgentHooks", "LeakAgent"], path: "Tests/Fixtures/LeakFixtureSwift"
+        ),
         .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent"]),
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
