@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "LeakCollector", targets: ["LeakCollector"]),
         .executable(name: "collector", targets: ["collector"]),
         .executable(name: "collector-cli", targets: ["collector-cli"]),
+        .executable(name: "leakwatch-demo-server", targets: ["leakwatch-demo-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -83,6 +84,9 @@ let package = Package(
             exclude: ["profile.proto"]
         ),
         .executableTarget(name: "collector-cli", dependencies: ["LeakCLI"]),
+
+        // MARK: Demo
+        .executableTarget(name: "leakwatch-demo-server", dependencies: ["LeakAgentHooks", "LeakAgent"]),
 
         // MARK: Tests
         // Child processes linked with the agent, run by the tests.
