@@ -1,0 +1,217 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A blocking TCP connection speaking Leakwatch frames, for the agent's shipper thread and
+/// collector-cli: connect (with timeout), handshake, send and receive messages.
+///
+/// Every call is bounded: name resolution by the system resolver's own timeouts, connect by
+/// `connectTimeoutSeconds`, each send and receive by `ioTimeoutSeconds`. Waits are sliced
+/// into 100 ms polls that check `isCancelled`, so an owner that is stopping gets its thread
+/// back within about 100 ms. Not thread-safe: one thread owns a connection.
+public final class BlockingConnection {
+    public struct Options: Sendable {
+        public var connectTimeoutSeconds: Double
+        public var ioTimeoutSeconds: Double
+        public var limits: WireLimits
+        public var encoder: FrameEncoder
+
+        /// Defaults: connect 5 s, I/O 10 s, default limits, automatic deflate from 256 bytes.
+        public init(connectTimeoutSeconds: Double = 5, ioTimeoutSeconds: Double = 10,
+                    limits: WireLimits = .default, encoder: FrameEncoder = FrameEncoder()) {
+            self.connectTimeoutSeconds = connectTimeoutSeconds
+            self.ioTimeoutSeconds = ioTimeoutSeconds
+            self.limits = limits
+            self.encoder = encoder
+        }
+    }
+
+    private var descriptor: Int32
+    private var decoder: FrameDecoder
+    public let options: Options
+    private let isCancelled: @Sendable () -> Bool
+    /// Bytes of frames sent and received, for overhead accounting.
+    public private(set) var bytesSent = 0
+    public private(set) var bytesReceived = 0
+
+    /// Wraps a connected socket (taken over: closed by `close()` or deinit).
+    public init(descriptor: Int32, options: Options = Options(),
+                isCancelled: @escaping @Sendable () -> Bool = { false }) {
+        POSIX.setNonBlocking(descriptor)
+        POSIX.setNoDelay(descriptor)
+        self.descriptor = descriptor
+        self.options = options
+        self.decoder = FrameDecoder(limits: options.limits)
+        self.isCancelled = isCancelled
+    }
+
+    deinit { close() }
+
+    public var isOpen: Bool { descriptor >= 0 }
+
+    public func close() {
+        if descriptor >= 0 {
+            _ = POSIX.close(descriptor)
+            descriptor = -1
+        }
+    }
+
+    /// Resolves `host` (getaddrinfo, on the calling thread) and connects to the first address
+    /// that accepts within the connect timeout.
+    public static func connect(host: String, port: Int, options: Options = Options(),
+                               isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> BlockingConnection {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = POSIX.plainStreamSocketType
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let first = list else {
+            let reason = status == EAI_SYSTEM ? POSIX.errnoDescription : String(cString: gai_strerror(status))
+            throw WireError.nameResolutionFailed.with("cannot resolve '\(host)': \(reason)")
+        }
+        defer { freeaddrinfo(list) }
+
+        var failures: [String] = []
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let address = candidate {
+            candidate = address.pointee.ai_next
+            if isCancelled() { throw WireError.cancelled }
+            let fd = socket(address.pointee.ai_family, POSIX.streamSocketType, address.pointee.ai_protocol)
+            guard fd >= 0 else { failures.append("socket: \(POSIX.errnoDescription)"); continue }
+            POSIX.setNonBlocking(fd)
+            if POSIX.connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 {
+                return BlockingConnection(descriptor: fd, options: options, isCancelled: isCancelled)
+            }
+            guard errno == EINPROGRESS else {
+                failures.append(POSIX.errnoDescription)
+                _ = POSIX.close(fd)
+                continue
+            }
+            let deadline = Deadline(secondsFromNow: options.connectTimeoutSeconds)
+            var outcome: String? = "timed out after \(options.connectTimeoutSeconds) s"
+            while !deadline.hasPassed && !isCancelled() {
+                let events = POSIX.poll(fd, events: Int16(POLLOUT), milliseconds: deadline.remainingMilliseconds())
+                if events == 0 { continue }
+                var socketError: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length)
+                outcome = socketError == 0 ? nil : String(cString: strerror(socketError))
+                break
+            }
+            if outcome == nil {
+                return BlockingConnection(descriptor: fd, options: options, isCancelled: isCancelled)
+            }
+            _ = POSIX.close(fd)
+            if isCancelled() { throw WireError.cancelled }
+            failures.append(outcome!)
+        }
+        let allTimedOut = !failures.isEmpty && failures.allSatisfy { $0.hasPrefix("timed out") }
+        let error = allTimedOut ? WireError.timedOut : WireError.connectFailed
+        throw error.with("cannot connect to \(host):\(port): \(failures.joined(separator: "; "))")
+    }
+
+    /// Sends one message as a frame; returns the frame's size on the wire.
+    @discardableResult
+    public func send(_ message: WireMessage) throws -> Int {
+        let frame = try options.encoder.encode(message)
+        try send(frameBytes: frame)
+        return frame.count
+    }
+
+    /// Sends already-encoded frame bytes.
+    public func send(frameBytes: [UInt8]) throws {
+        guard descriptor >= 0 else { throw WireError.connectionClosed.with("send on a closed connection") }
+        let deadline = Deadline(secondsFromNow: options.ioTimeoutSeconds)
+        var offset = 0
+        try frameBytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                if isCancelled() { throw WireError.cancelled }
+                let written = POSIX.send(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written > 0 {
+                    offset += written
+                    continue
+                }
+                if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                    if deadline.hasPassed {
+                        throw WireError.timedOut.with(
+                            "sent \(offset) of \(raw.count) bytes in \(options.ioTimeoutSeconds) s: the peer is not reading")
+                    }
+                    _ = POSIX.poll(descriptor, events: Int16(POLLOUT), milliseconds: deadline.remainingMilliseconds())
+                    continue
+                }
+                let reason = POSIX.errnoDescription
+                close()
+                throw (errno == EPIPE || errno == ECONNRESET ? WireError.connectionClosed : WireError.ioFailed)
+                    .with("send failed: \(reason)")
+            }
+        }
+        bytesSent += frameBytes.count
+    }
+
+    /// The next message, waiting at most the I/O timeout.
+    public func receive() throws -> WireMessage {
+        guard let message = try receive(timeoutSeconds: options.ioTimeoutSeconds) else {
+            throw WireError.timedOut.with("no complete frame within \(options.ioTimeoutSeconds) s")
+        }
+        return message
+    }
+
+    /// The next message, or nil if none is complete within `timeoutSeconds` (0: only what
+    /// has already arrived).
+    public func receive(timeoutSeconds: Double) throws -> WireMessage? {
+        guard let frame = try receiveFrame(timeoutSeconds: timeoutSeconds) else { return nil }
+        return try WireMessage(frame)
+    }
+
+    public func receiveFrame(timeoutSeconds: Double) throws -> Frame? {
+        let deadline = Deadline(secondsFromNow: timeoutSeconds)
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            if let frame = try decoder.nextFrame() {
+                bytesReceived += frame.wireByteCount
+                return frame
+            }
+            guard descriptor >= 0 else { throw WireError.connectionClosed.with("receive on a closed connection") }
+            if isCancelled() { throw WireError.cancelled }
+            let received = chunk.withUnsafeMutableBytes { raw in
+                recv(descriptor, raw.baseAddress, raw.count, 0)
+            }
+            if received > 0 {
+                chunk.withUnsafeBytes { raw in decoder.append(UnsafeRawBufferPointer(rebasing: raw[0..<received])) }
+                continue
+            }
+            if received == 0 {
+                close()
+                try decoder.finish()
+                throw WireError.connectionClosed.with("the peer closed the connection")
+            }
+            guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
+                let reason = POSIX.errnoDescription
+                let closedByPeer = errno == ECONNRESET
+                close()
+                throw (closedByPeer ? WireError.connectionClosed : WireError.ioFailed).with("recv failed: \(reason)")
+            }
+            if deadline.hasPassed { return nil }
+            _ = POSIX.poll(descriptor, events: Int16(POLLIN), milliseconds: deadline.remainingMilliseconds())
+        }
+    }
+
+    /// Runs the client side of the handshake; returns the collector's Welcome.
+    /// An Error frame from the collector throws `remoteError` with its code and message.
+    public func handshake(hello: Leakwatch_V1_Hello, token: [UInt8]) throws -> Leakwatch_V1_Welcome {
+        var handshake = ClientHandshake(hello: hello, token: token)
+        try send(handshake.start())
+        while true {
+            switch try handshake.receive(try receive()) {
+            case .send(let message):
+                try send(message)
+            case .established(let welcome):
+                return welcome
+            }
+        }
+    }
+}

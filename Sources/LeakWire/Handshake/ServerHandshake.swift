@@ -1,0 +1,117 @@
+/// The collector side of the handshake, with no I/O (the collector drives it from NIO).
+///
+/// ```
+///   .awaitingHello ──Hello──▶ send Challenge ──▶ .awaitingAuthenticate
+///   .awaitingAuthenticate ──Authenticate (valid proof)──▶ .authenticated(hello, version)
+///        then the owner sends welcome(lastAcknowledgedSequence:) from its storage
+///   anything else ──▶ .reject(error): send error.errorMessage() and close
+/// ```
+public struct ServerHandshake: Sendable {
+    public struct Configuration: Sendable {
+        /// The shared secret agents and clients prove they know.
+        public var token: [UInt8]
+        /// Versions this collector speaks. Default: `ProtocolVersion.supported`.
+        public var supportedVersions: [UInt32]
+        public var collectorVersion: String
+
+        public init(token: [UInt8], supportedVersions: [UInt32] = ProtocolVersion.supported,
+                    collectorVersion: String = "") {
+            self.token = token
+            self.supportedVersions = supportedVersions
+            self.collectorVersion = collectorVersion
+        }
+    }
+
+    public enum Action: Sendable {
+        case send(WireMessage)
+        /// Proof verified: the peer is who Hello says. Reply with `welcome(...)`.
+        case authenticated(hello: Leakwatch_V1_Hello, version: UInt32)
+        /// Send `error.errorMessage()` as an Error frame, then close the connection.
+        case reject(WireError)
+    }
+
+    enum State: Sendable {
+        case awaitingHello
+        case awaitingAuthenticate(hello: Leakwatch_V1_Hello, version: UInt32)
+        case authenticated(hello: Leakwatch_V1_Hello, version: UInt32)
+        case failed
+    }
+
+    public let configuration: Configuration
+    private let nonce: [UInt8]
+    private(set) var state: State = .awaitingHello
+
+    /// `nonce` defaults to fresh random bytes; tests pass a fixed one.
+    public init(configuration: Configuration, nonce: [UInt8] = WireAuthentication.makeNonce()) {
+        precondition(nonce.count == WireAuthentication.nonceByteCount, "nonce must be 32 bytes")
+        self.configuration = configuration
+        self.nonce = nonce
+    }
+
+    /// The authenticated peer's Hello, once the proof has verified.
+    public var peer: Leakwatch_V1_Hello? {
+        if case .authenticated(let hello, _) = state { return hello }
+        return nil
+    }
+
+    public mutating func receive(_ message: WireMessage) -> Action {
+        let action = step(message)
+        if case .reject = action { state = .failed }
+        return action
+    }
+
+    private mutating func step(_ message: WireMessage) -> Action {
+        switch (state, message) {
+        case (.awaitingHello, .hello(let hello)):
+            if let problem = Self.problem(with: hello) { return .reject(problem) }
+            guard let version = ProtocolVersion.negotiate(offered: hello.supportedVersions,
+                                                          supported: configuration.supportedVersions) else {
+                return .reject(WireError.noCommonVersion.with(
+                    "peer offers versions \(hello.supportedVersions), collector speaks \(configuration.supportedVersions): upgrade the older side"))
+            }
+            var challenge = Leakwatch_V1_Challenge()
+            challenge.chosenVersion = version
+            challenge.nonce = .init(nonce)
+            challenge.collectorVersion = configuration.collectorVersion
+            state = .awaitingAuthenticate(hello: hello, version: version)
+            return .send(.challenge(challenge))
+        case (.awaitingAuthenticate(let hello, let version), .authenticate(let authenticate)):
+            guard WireAuthentication.isValidProof(Array(authenticate.proof), token: configuration.token,
+                                                  nonce: nonce, chosenVersion: version, hello: hello) else {
+                return .reject(WireError.authenticationFailed.with(
+                    "authentication failed for host '\(hello.hostName)': check that agent and collector use the same token"))
+            }
+            state = .authenticated(hello: hello, version: version)
+            return .authenticated(hello: hello, version: version)
+        default:
+            return .reject(WireError.unexpectedMessage.with("\(message.name) is not expected during the handshake (state \(state))"))
+        }
+    }
+
+    /// The Welcome to send after `.authenticated`.
+    public func welcome(lastAcknowledgedSequence: UInt64) -> WireMessage {
+        var welcome = Leakwatch_V1_Welcome()
+        welcome.accepted = true
+        welcome.lastAcknowledgedSequence = lastAcknowledgedSequence
+        if case .authenticated(_, let version) = state { welcome.version = version }
+        return .welcome(welcome)
+    }
+
+    private static func problem(with hello: Leakwatch_V1_Hello) -> WireError? {
+        switch hello.role {
+        case .agent:
+            if hello.processInstanceID.isEmpty || hello.processInstanceID.count > 64 {
+                return WireError.malformedMessage.with(
+                    "agent Hello needs a process_instance_id of 1...64 bytes (16 random bytes), got \(hello.processInstanceID.count)")
+            }
+            if hello.hostName.isEmpty {
+                return WireError.malformedMessage.with("agent Hello has an empty host_name")
+            }
+            return nil
+        case .client:
+            return nil
+        default:
+            return WireError.malformedMessage.with("Hello role must be AGENT (1) or CLIENT (2), got \(hello.role.rawValue)")
+        }
+    }
+}
