@@ -84,6 +84,9 @@ let package = Package(
         ),
         .executableTarget(name: "collector-cli", dependencies: ["LeakCLI"]),
 
+        // MARK: Benchmarks
+        .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation"),
+
         // MARK: Tests
         .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent"]),
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire"]),
