@@ -91,14 +91,14 @@ extension CollectorStore {
             // Rollup tiers hold older data than raw, so rollups first keeps time order.
             let rollups = try Row.fetchCursor(db, sql: """
                 SELECT bucketStartMs, instanceId, bytesInUseMin, bytesInUseMax, residentBytesMin, allocationCountLast,
-                       pointCount, \(includeSites ? "sites" : "x''")
+                       pointCount, \(includeSites ? "sites" : "x''"), freeCountLast, uptimeSecondsLast
                 FROM sampleRollup WHERE hostId = ? AND bucketStartMs BETWEEN ? AND ?
                 ORDER BY bucketStartMs
                 """, arguments: [host.id, fromMs, toMs])
             while let row = try rollups.next() {
                 let point = HostSeriesPoint(
                     timestampMs: row[0], instanceId: row[1], bytesInUse: row[2], bytesInUseMax: row[3],
-                    residentBytes: row[4], allocationCount: row[5], pointCount: row[6])
+                    residentBytes: row[4], allocationCount: row[5], freeCount: row[8], uptimeSeconds: row[9], pointCount: row[6])
                 window.points.append(point)
                 if includeSites, let sites = PackedRows(decoding: row[7]), sites.arity == SiteRollupColumns.arity {
                     let values = sites.values
@@ -114,7 +114,8 @@ extension CollectorStore {
                 }
             }
             let raw = try Row.fetchCursor(db, sql: """
-                SELECT timestampMs, instanceId, bytesInUse, residentBytes, allocationCount, \(includeSites ? "sites" : "x''")
+                SELECT timestampMs, instanceId, bytesInUse, residentBytes, allocationCount, \(includeSites ? "sites" : "x''"),
+                       freeCount, uptimeSeconds
                 FROM sample WHERE hostId = ? AND timestampMs BETWEEN ? AND ?
                 ORDER BY timestampMs
                 """, arguments: [host.id, fromMs, toMs])
@@ -122,7 +123,7 @@ extension CollectorStore {
                 let bytesInUse: Int64 = row[2]
                 let point = HostSeriesPoint(
                     timestampMs: row[0], instanceId: row[1], bytesInUse: bytesInUse, bytesInUseMax: bytesInUse,
-                    residentBytes: row[3], allocationCount: row[4], pointCount: 1)
+                    residentBytes: row[3], allocationCount: row[4], freeCount: row[6], uptimeSeconds: row[7], pointCount: 1)
                 window.points.append(point)
                 if includeSites, let sites = PackedRows(decoding: row[5]), sites.arity == SiteColumns.arity {
                     let values = sites.values

@@ -7,6 +7,8 @@ public struct HostSeriesPoint: Sendable, Equatable {
     public var bytesInUseMax: Int64
     public var residentBytes: Int64
     public var allocationCount: Int64
+    public var freeCount: Int64
+    public var uptimeSeconds: Double
     /// Snapshots this point stands for (1 for a raw snapshot).
     public var pointCount: Int64
 }

@@ -132,11 +132,14 @@ public struct VerdictRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
 /// A site named by a verdict as growing.
 public struct VerdictSite: Codable, Sendable, Equatable {
     public var stackId: Int64
+    /// "growing" or "suspectedLeak".
+    public var status: String
     public var rateBytesPerHour: Double
     public var liveBytes: Int64
 
-    public init(stackId: Int64, rateBytesPerHour: Double, liveBytes: Int64) {
+    public init(stackId: Int64, status: String, rateBytesPerHour: Double, liveBytes: Int64) {
         self.stackId = stackId
+        self.status = status
         self.rateBytesPerHour = rateBytesPerHour
         self.liveBytes = liveBytes
     }
