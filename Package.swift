@@ -88,6 +88,9 @@ let package = Package(
         // MARK: Demo
         .executableTarget(name: "leakwatch-demo-server", dependencies: ["LeakAgentHooks", "LeakAgent"]),
 
+        // MARK: Benchmarks
+        .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation"),
+
         // MARK: Tests
         // Child processes linked with the agent, run by the tests.
         .executableTarget(
