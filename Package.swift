@@ -105,5 +105,6 @@ let package = Package(
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
         .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector"]),
         .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["LeakWire"]),
     ]
 )
