@@ -84,6 +84,12 @@ let package = Package(
         ),
         .executableTarget(name: "collector-cli", dependencies: ["LeakCLI"]),
 
+        // MARK: Benchmarks
+        // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
+        .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
+        .executableTarget(name: "SwiftAllocationWorkload", path: "Benchmarks/SwiftAllocationWorkload"),
+        .executableTarget(name: "AllocatorBenchmark", path: "Benchmarks/AllocatorBenchmark"),
+
         // MARK: Tests
         // Child processes linked with the agent, run by the tests.
         .executableTarget(
