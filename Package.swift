@@ -90,6 +90,10 @@ let package = Package(
 
         // MARK: Benchmarks
         .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation"),
+        // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
+        .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
+        .executableTarget(name: "SwiftAllocationWorkload", path: "Benchmarks/SwiftAllocationWorkload"),
+        .executableTarget(name: "AllocatorBenchmark", path: "Benchmarks/AllocatorBenchmark"),
 
         // MARK: Tests
         // Child processes linked with the agent, run by the tests.
