@@ -2,7 +2,8 @@ import Foundation
 import LeakWire
 
 /// A blocking agent written for the tests: real TCP, real frames, real handshake.
-final class TestAgent {
+/// Used by one thread at a time (handed between `blocking` calls), hence @unchecked.
+final class TestAgent: @unchecked Sendable {
     let connection: BlockingConnection
     let hello: Leakwatch_V1_Hello
     let welcome: Leakwatch_V1_Welcome
