@@ -84,6 +84,9 @@ let package = Package(
         ),
         .executableTarget(name: "collector-cli", dependencies: ["LeakCLI"]),
 
+        // MARK: Benchmarks
+        .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation"),
+
         // MARK: Tests
         // Child processes linked with the agent, run by the tests.
         .executableTarget(

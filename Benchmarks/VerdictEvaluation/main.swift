@@ -1,0 +1,143 @@
+// Replays the labelled synthetic set through the verdict engine and the naive regression baseline
+// and prints precision, recall, detection delay and masked-site naming, per kind and overall, for
+// the tuning seeds and the scoring seeds (never tuned on).
+//
+//   swift run -c release VerdictEvaluation [--split tuning|scoring|both] [--cadence SECONDS]
+//                                          [--kind NAME] [--verbose]
+import Dispatch
+import LeakAnalysis
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let tuningSeeds: [UInt64] = Array(1...8)
+let scoringSeeds: [UInt64] = Array(1001...1016)
+
+struct Options: Sendable {
+    var split = "both"
+    var cadence = 600.0
+    var onlyKind: SeriesKind? = nil
+    var verbose = false
+
+    static func parse() -> Options {
+        var options = Options()
+        var arguments = CommandLine.arguments.dropFirst().makeIterator()
+        while let argument = arguments.next() {
+            switch argument {
+            case "--split": options.split = arguments.next() ?? "both"
+            case "--cadence": options.cadence = Double(arguments.next() ?? "600") ?? 600
+            case "--kind": options.onlyKind = SeriesKind(rawValue: arguments.next() ?? "")
+            case "--verbose": options.verbose = true
+            default:
+                print("usage: VerdictEvaluation [--split tuning|scoring|both] [--cadence SECONDS] [--kind NAME] [--verbose]")
+                exit(2)
+            }
+        }
+        return options
+    }
+}
+let options = Options.parse()
+let cadence = options.cadence
+
+func monotonicSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+func hours(_ seconds: Double?) -> String {
+    guard let seconds else { return "    -" }
+    return pad(String(format1(seconds / 3600)), 5)
+}
+func format1(_ value: Double) -> String {
+    let scaled = (value * 10).rounded()
+    return "\(Int(scaled) / 10).\(abs(Int(scaled)) % 10)"
+}
+func percent(_ value: Double) -> String { pad(format1(value * 100), 5) + "%" }
+func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+func padRight(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+
+final class Results: @unchecked Sendable {
+    var outcomes: [ReplayOutcome?]
+    init(count: Int) { outcomes = Array(repeating: nil, count: count) }
+}
+
+func run(seeds: [UInt64], label: String) -> [ReplayOutcome] {
+    let kinds = options.onlyKind.map { [$0] } ?? SeriesKind.allCases
+    let jobs = kinds.flatMap { kind in seeds.map { (kind, $0) } }
+    let evaluator = ReplayEvaluator(cadenceSeconds: cadence)
+    let results = Results(count: jobs.count)
+    let lock = NSLockLike()
+    let started = monotonicSeconds()
+    DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+        let (kind, seed) = jobs[index]
+        let series = SyntheticSeriesGenerator.make(kind: kind, seed: seed)
+        let outcome = evaluator.replay(series)
+        lock.withLock { results.outcomes[index] = outcome }
+    }
+    let elapsed = monotonicSeconds() - started
+    let outcomes = results.outcomes.compactMap { $0 }
+    printTable(outcomes, label: label, elapsed: elapsed)
+    return outcomes
+}
+
+/// A pthread mutex: the benchmark avoids Foundation.
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func withLock(_ body: () -> Void) {
+        pthread_mutex_lock(&mutex)
+        body()
+        pthread_mutex_unlock(&mutex)
+    }
+}
+
+func printTable(_ outcomes: [ReplayOutcome], label: String, elapsed: Double) {
+    print("")
+    print("== \(label): \(outcomes.count) series, evaluated every \(Int(cadence)) s of series time ==")
+    print("kind                 n  label  | engine: flagged  delay(h) named | baseline: flagged delay(h)")
+    for kind in SeriesKind.allCases {
+        let rows = outcomes.filter { $0.kind == kind }
+        guard !rows.isEmpty else { continue }
+        let flagged: Double
+        let baselineFlagged: Double
+        if kind.isLeak {
+            flagged = Double(rows.filter(\.detected).count) / Double(rows.count)
+            baselineFlagged = Double(rows.filter(\.baselineDetected).count) / Double(rows.count)
+        } else {
+            flagged = Double(rows.filter(\.falseAlarm).count) / Double(rows.count)
+            baselineFlagged = Double(rows.filter(\.baselineFalseAlarm).count) / Double(rows.count)
+        }
+        let delays = rows.compactMap(\.detectionDelaySeconds).sorted()
+        let baselineDelays = rows.compactMap(\.baselineDelaySeconds).sorted()
+        let named = rows.compactMap(\.namedExactly)
+        let namedText = kind.isLeak && !named.isEmpty ? percent(Double(named.filter { $0 }.count) / Double(named.count)) : "     -"
+        print(
+            padRight(kind.rawValue, 18) + pad("\(rows.count)", 4) + "  " + (kind.isLeak ? "leak " : "ok   ") + "  |        "
+                + percent(flagged) + "  " + hours(delays.isEmpty ? nil : delays[delays.count / 2]) + "   " + namedText
+                + " |         " + percent(baselineFlagged) + " " + hours(baselineDelays.isEmpty ? nil : baselineDelays[baselineDelays.count / 2]))
+        if options.verbose {
+            for row in rows {
+                let early = row.falseAlarm ? " FALSE-ALARM" : ""
+                let missed = row.isLeak && !row.detected ? " MISSED" : ""
+                print("    seed \(row.seed): delay \(hours(row.detectionDelaySeconds)) named \(row.namedExactly.map { "\($0)" } ?? "-")\(early)\(missed)")
+            }
+        }
+    }
+    let summary = EvaluationSummary(outcomes)
+    print("(flagged = detected for leak kinds, ever flagged = false alarm for ok kinds)")
+    print("overall             engine    baseline")
+    print("  precision         " + percent(summary.precision) + "    " + percent(summary.baselinePrecision) + "   (target >= 97%)")
+    print("  recall            " + percent(summary.recall) + "    " + percent(summary.baselineRecall) + "   (target >= 93%)")
+    print("  median delay (h)  " + hours(summary.medianDelaySeconds) + "      " + hours(summary.baselineMedianDelaySeconds) + "    (target <= 4 h)")
+    print("  masked site named exactly: \(summary.maskedNamedExactly)/\(summary.maskedSeries) = " + percent(summary.maskedNamingRate) + " (target >= 95%)")
+    print("  TP \(summary.truePositives)  FP \(summary.falsePositives)  positives \(summary.positives)   baseline TP \(summary.baselineTruePositives) FP \(summary.baselineFalsePositives)")
+    let evaluations = outcomes.reduce(0) { $0 + $1.evaluations }
+    let points = outcomes.reduce(0) { $0 + $1.rawPoints }
+    print("  throughput: \(evaluations) engine evaluations in \(format1(elapsed)) s wall (\(Int(Double(evaluations) / max(elapsed, 1e-9))) evaluations/s, incl. generation and bucketing of \(points) raw points)")
+}
+
+print("VerdictEvaluation — reference: RESIN (Azure) precision 0.85, recall 0.91")
+if options.split == "tuning" || options.split == "both" { _ = run(seeds: tuningSeeds, label: "TUNING seeds \(tuningSeeds.first!)...\(tuningSeeds.last!)") }
+if options.split == "scoring" || options.split == "both" { _ = run(seeds: scoringSeeds, label: "SCORING seeds \(scoringSeeds.first!)...\(scoringSeeds.last!) (never tuned on)") }

@@ -1,0 +1,289 @@
+/// The verdict on one floor series (a host total or a site). See `LeakAnalyzer` for the pipeline.
+struct TrendAnalyzer {
+    let configuration: VerdictConfiguration
+
+    /// - Parameters:
+    ///   - buckets: the series' floor buckets, oldest first, already cut to the window.
+    ///   - heapScale: bytes the materiality thresholds are relative to (the host's heap floor).
+    ///   - nowSeconds: end of the newest bucket.
+    ///   - trafficAt: allocation rate of the host at (bucket index, instance), nil if unknown.
+    func analyze(
+        _ buckets: [FloorBucket], heapScale: Double, nowSeconds: Double,
+        trafficAt: (Int64, Int) -> Double?
+    ) -> TrendVerdict {
+        guard let last = buckets.last, heapScale > 0 else { return .ok(.insufficientData) }
+        let bucketSeconds = configuration.bucketSeconds
+        let times = buckets.map { (Double($0.index) + 0.5) * bucketSeconds }
+        var floors = runningMinimum(buckets, times: times)
+
+        // Current instance, after its grace period.
+        let currentInstance = last.instance
+        let graceEnd = last.instanceStartSeconds + configuration.gracePeriodSeconds
+        var rows = buckets.indices.filter {
+            buckets[$0].instance == currentInstance && times[$0] - bucketSeconds / 2 >= graceEnd
+        }
+        let rawFloors = floors
+        var current = TrendVerdict.ok(.insufficientData)
+        if rows.count >= 8 {
+            let traffic = TrafficAdjustment.apply(
+                times: times, floors: &floors, rows: &rows,
+                trafficAt: { row, lag in
+                    let lagBuckets = Int64((lag / bucketSeconds).rounded())
+                    return trafficAt(buckets[row].index - lagBuckets, buckets[row].instance)
+                },
+                configuration: configuration)
+            let dayOverDay =
+                traffic.trafficVaries
+                ? dayOverDayGrowth(times: times, floors: rawFloors, rows: rows, nowSeconds: nowSeconds) : nil
+            current = analyzeCurrentInstance(
+                times: times, floors: floors, rows: rows, heapScale: heapScale, nowSeconds: nowSeconds,
+                dayOverDay: dayOverDay)
+        }
+        if current.status < .suspectedLeak {
+            let pooled = analyzeAcrossRestarts(buckets, times: times, floors: rawFloors, heapScale: heapScale)
+            if pooled.status > current.status || (pooled.status == current.status && pooled.confidence > current.confidence) {
+                return pooled
+            }
+        }
+        return current
+    }
+
+    // MARK: Floors
+
+    /// Running minimum of the bucket floors over the last `runningMinimumSeconds`, within an instance.
+    func runningMinimum(_ buckets: [FloorBucket], times: [Double]) -> [Double] {
+        var result = [Double](repeating: 0, count: buckets.count)
+        var windowStart = 0
+        for k in buckets.indices {
+            while windowStart < k
+                && (buckets[windowStart].instance != buckets[k].instance
+                    || times[windowStart] <= times[k] - configuration.runningMinimumSeconds)
+            {
+                windowStart += 1
+            }
+            var minimum = buckets[k].floorBytes
+            for j in windowStart..<k where buckets[j].floorBytes < minimum { minimum = buckets[j].floorBytes }
+            result[k] = minimum
+        }
+        return result
+    }
+
+    // MARK: Current instance
+
+    private func analyzeCurrentInstance(
+        times: [Double], floors: [Double], rows: [Int], heapScale: Double, nowSeconds: Double,
+        dayOverDay: Double?
+    ) -> TrendVerdict {
+        guard let firstRow = rows.first else { return .ok(.insufficientData) }
+        let available = nowSeconds - (times[firstRow] - configuration.bucketSeconds / 2)
+        var lengths = configuration.trendWindowsSeconds.filter { $0 < available }
+        lengths.append(min(available, configuration.windowSeconds))
+        var best = TrendVerdict.ok(.insufficientData)
+        var earliestLeakStart: Double? = nil
+        for length in lengths {
+            let windowStart = nowSeconds - length
+            let windowRows = rows.filter { times[$0] >= windowStart }
+            guard windowRows.count >= 8 else { continue }
+            let covered = Double(windowRows.count) * configuration.bucketSeconds
+            guard covered >= configuration.minimumWindowCoverage * length else { continue }
+            var outcome = testWindow(
+                times: windowRows.map { times[$0] }, floors: windowRows.map { floors[$0] },
+                heapScale: heapScale, windowSeconds: length, dayOverDay: dayOverDay)
+            if outcome.status == .suspectedLeak {
+                let start = refinedStart(outcome, times: times, floors: floors, rows: rows, windowStart: windowStart)
+                earliestLeakStart = min(earliestLeakStart ?? start, start)
+                outcome.sinceSeconds = start
+            }
+            if outcome.status > best.status || (outcome.status == best.status && outcome.confidence > best.confidence) {
+                best = outcome
+            }
+        }
+        if best.status == .suspectedLeak { best.sinceSeconds = earliestLeakStart }
+        return best
+    }
+
+    /// The battery of tests on one window of the floor.
+    func testWindow(
+        times allTimes: [Double], floors allFloors: [Double], heapScale: Double, windowSeconds: Double,
+        dayOverDay: Double?
+    ) -> TrendVerdict {
+        let (times, floors) = subsample(allTimes, allFloors, maximum: configuration.maximumPointsPerTest)
+        guard times.count >= 8, let first = times.first, let last = times.last, last > first else {
+            return .ok(.insufficientData)
+        }
+        let mannKendall = MannKendall.test(x: times, y: floors)
+        let evidence = 1 - mannKendall.pValueIncreasing
+        guard mannKendall.z >= configuration.growingZ, let slope = TheilSen.slope(x: times, y: floors), slope > 0
+        else { return .ok(.noTrend) }
+        let ratePerHour = slope * 3600
+        let span = last - first
+        var verdict = TrendVerdict(
+            status: .growing, reason: .weakTrend, rateBytesPerHour: ratePerHour, sinceSeconds: first,
+            confidence: evidence * 0.5, windowSeconds: windowSeconds)
+        guard ratePerHour >= configuration.materialRateFractionPerHour * heapScale,
+            slope * span >= configuration.materialGrowthFraction * heapScale
+        else {
+            verdict.status = .ok
+            verdict.reason = .notMaterial
+            verdict.sinceSeconds = nil
+            verdict.confidence = evidence * 0.25
+            return verdict
+        }
+        // Thirds: a one-off step leaves at least one third flat; saturation flattens the last one.
+        let thirdSpan = span / 3
+        var thirdSlopes: [Double] = []
+        for third in 0..<3 {
+            let low = first + Double(third) * thirdSpan
+            let high = third == 2 ? last + 1 : low + thirdSpan
+            let indices = times.indices.filter { times[$0] >= low && times[$0] < high }
+            guard indices.count >= 3, let thirdSlope = TheilSen.slope(x: indices.map { times[$0] }, y: indices.map { floors[$0] })
+            else { return verdict }
+            thirdSlopes.append(thirdSlope)
+        }
+        let smallestRatio = thirdSlopes.min()! / slope
+        if smallestRatio < configuration.minimumThirdSlopeRatio {
+            verdict.reason = .stepLike
+            return verdict
+        }
+        if thirdSlopes[2] < configuration.saturationRatio * thirdSlopes[1] {
+            verdict.reason = .saturating
+            return verdict
+        }
+        if mannKendall.z < configuration.leakZ { return verdict }
+        if let dayOverDay {
+            let expected = slope * min(24 * 3600, windowSeconds)
+            if dayOverDay < configuration.dayOverDayRatio * expected {
+                verdict.reason = .noDayOverDayGrowth
+                return verdict
+            }
+        }
+        verdict.status = .suspectedLeak
+        verdict.reason = .sustainedGrowth
+        verdict.confidence = evidence * (0.5 + 0.5 * min(1, smallestRatio))
+        return verdict
+    }
+
+    /// Growth of the floor over a day: median of the last span minus median of the same span a day
+    /// earlier. Nil when the instance has not been observed that long ago.
+    private func dayOverDayGrowth(times: [Double], floors: [Double], rows: [Int], nowSeconds: Double) -> Double? {
+        let span = configuration.dayOverDaySpanSeconds
+        let day = 24.0 * 3600
+        let recent = rows.filter { times[$0] >= nowSeconds - span }.map { floors[$0] }
+        let earlier = rows.filter { times[$0] >= nowSeconds - day - span && times[$0] < nowSeconds - day }.map { floors[$0] }
+        let needed = Int(0.5 * span / configuration.bucketSeconds)
+        guard recent.count >= needed, earlier.count >= needed,
+            let recentMedian = Quantile.median(recent), let earlierMedian = Quantile.median(earlier)
+        else { return nil }
+        return recentMedian - earlierMedian
+    }
+
+    /// Where the window's Theil–Sen line meets the level held just before the window (the growth
+    /// began there); the window start when nothing came before.
+    private func refinedStart(_ verdict: TrendVerdict, times: [Double], floors: [Double], rows: [Int], windowStart: Double) -> Double {
+        let windowRows = rows.filter { times[$0] >= windowStart }
+        let before = rows.filter { times[$0] < windowStart && times[$0] >= windowStart - 3 * 3600 }.map { floors[$0] }
+        let slope = verdict.rateBytesPerHour / 3600
+        guard let firstRow = rows.first, let priorLevel = Quantile.median(before), slope > 0,
+            let intercept = TheilSen.intercept(x: windowRows.map { times[$0] }, y: windowRows.map { floors[$0] }, slope: slope)
+        else { return windowStart }
+        let crossing = (priorLevel - intercept) / slope
+        return min(max(crossing, times[firstRow] - configuration.bucketSeconds / 2), windowStart)
+    }
+
+    // MARK: Restarts
+
+    /// Leaks that reset at every restart: the trend must hold in the current instance and in the
+    /// previous ones (after each one's grace period). Seasonal-Kendall pooling: S and Var(S) add up
+    /// over instances, the rate is the median of the within-instance pairwise slopes.
+    private func analyzeAcrossRestarts(_ buckets: [FloorBucket], times: [Double], floors: [Double], heapScale: Double) -> TrendVerdict {
+        guard let currentInstance = buckets.last?.instance else { return .ok(.insufficientData) }
+        var instances: [(times: [Double], floors: [Double], start: Double)] = []
+        var instance = currentInstance
+        while instance >= 0 && instances.count < 4 {
+            let rows = buckets.indices.filter {
+                buckets[$0].instance == instance
+                    && times[$0] - configuration.bucketSeconds / 2 >= buckets[$0].instanceStartSeconds + configuration.gracePeriodSeconds
+            }
+            if let firstRow = rows.first, let lastRow = rows.last,
+                times[lastRow] - times[firstRow] >= configuration.minimumInstanceTrendSeconds, rows.count >= 6
+            {
+                let perInstance = configuration.maximumPointsPerTest / 2
+                let (t, y) = subsample(rows.map { times[$0] }, rows.map { floors[$0] }, maximum: perInstance)
+                instances.append((t, y, times[firstRow] - configuration.bucketSeconds / 2))
+            } else if instance == currentInstance {
+                return .ok(.insufficientData)
+            }
+            instance -= 1
+        }
+        guard instances.count >= 2 else { return .ok(.insufficientData) }
+        var s = 0.0
+        var variance = 0.0
+        var pairSlopes: [Double] = []
+        var instanceSlopes: [Double] = []
+        var longestSpan = 0.0
+        var saturating = false
+        for series in instances {
+            let test = MannKendall.test(x: series.times, y: series.floors)
+            s += test.s
+            variance += test.varianceIndependent * test.varianceCorrection
+            for i in 0..<(series.times.count - 1) {
+                for j in (i + 1)..<series.times.count {
+                    pairSlopes.append((series.floors[j] - series.floors[i]) / (series.times[j] - series.times[i]))
+                }
+            }
+            instanceSlopes.append(TheilSen.slope(x: series.times, y: series.floors) ?? 0)
+            longestSpan = max(longestSpan, series.times.last! - series.times.first!)
+            let half = series.times.count / 2
+            if half >= 3,
+                let firstHalf = TheilSen.slope(x: Array(series.times[..<half]), y: Array(series.floors[..<half])),
+                let secondHalf = TheilSen.slope(x: Array(series.times[half...]), y: Array(series.floors[half...])),
+                firstHalf > 0, secondHalf < configuration.saturationRatio * firstHalf
+            {
+                saturating = true
+            }
+        }
+        guard variance > 0, s > 0, let slope = Quantile.medianInPlace(&pairSlopes), slope > 0 else { return .ok(.noTrend) }
+        let z = (s - 1) / variance.squareRoot()
+        let evidence = 1 - Math.normalUpperTail(z)
+        guard z >= configuration.growingZ else { return .ok(.noTrend) }
+        let ratePerHour = slope * 3600
+        guard ratePerHour >= configuration.materialRateFractionPerHour * heapScale,
+            slope * longestSpan >= configuration.materialGrowthFraction * heapScale
+        else { return .ok(.notMaterial) }
+        let since = instances.last!.start
+        var verdict = TrendVerdict(
+            status: .growing, reason: .weakTrend, rateBytesPerHour: ratePerHour, sinceSeconds: since,
+            confidence: evidence * 0.5, windowSeconds: instances.first!.times.last! - since)
+        let smallestRatio = instanceSlopes.min()! / slope
+        if smallestRatio < configuration.minimumThirdSlopeRatio {
+            verdict.reason = .stepLike
+            return verdict
+        }
+        if saturating {
+            verdict.reason = .saturating
+            return verdict
+        }
+        guard z >= configuration.leakZ else { return verdict }
+        verdict.status = .suspectedLeak
+        verdict.reason = .growthAcrossRestarts
+        verdict.confidence = evidence * (0.5 + 0.5 * min(1, smallestRatio))
+        return verdict
+    }
+
+    // MARK: Helpers
+
+    /// Every k-th point counting back from the newest, so at most `maximum` remain.
+    func subsample(_ times: [Double], _ values: [Double], maximum: Int) -> ([Double], [Double]) {
+        guard times.count > maximum, maximum > 0 else { return (times, values) }
+        let stride = (times.count + maximum - 1) / maximum
+        var t: [Double] = []
+        var v: [Double] = []
+        var index = times.count - 1
+        while index >= 0 {
+            t.append(times[index])
+            v.append(values[index])
+            index -= stride
+        }
+        return (t.reversed(), v.reversed())
+    }
+}
