@@ -58,6 +58,8 @@ public struct MemoryChart: Sendable {
             previousInstance = point.instance
         }
 
+        fillBetweenPoints(points, heap: &heap, rss: &rss, column: column)
+
         let values = (heap + rss).compactMap { $0 }
         var low = values.min() ?? 0, high = values.max() ?? 1
         if high - low < 1 {
@@ -102,6 +104,25 @@ public struct MemoryChart: Sendable {
         if restart.contains(true) { legend += "   ^ process restart" }
         lines.append(legend)
         return lines
+    }
+
+    /// Columns that fall between two points of one process instance, closer than three
+    /// typical intervals, get the interpolated value: the line is continuous where the data
+    /// is, and real reporting gaps and restarts still show as gaps.
+    private func fillBetweenPoints(_ points: [Point], heap: inout [Double?], rss: inout [Double?], column: (Int64) -> Int) {
+        guard points.count >= 2 else { return }
+        let steps = zip(points, points.dropFirst()).map { $1.timestampUnixNanos - $0.timestampUnixNanos }.sorted()
+        let typicalStep = steps[steps.count / 2]
+        for (a, b) in zip(points, points.dropFirst()) where a.instance == b.instance {
+            guard b.timestampUnixNanos - a.timestampUnixNanos <= 3 * typicalStep else { continue }
+            let ca = column(a.timestampUnixNanos), cb = column(b.timestampUnixNanos)
+            guard cb - ca > 1 else { continue }
+            for c in (ca + 1)..<cb where heap[c] == nil {
+                let fraction = Double(c - ca) / Double(cb - ca)
+                heap[c] = a.heapBytes + (b.heapBytes - a.heapBytes) * fraction
+                if a.rssBytes > 0 && b.rssBytes > 0 { rss[c] = a.rssBytes + (b.rssBytes - a.rssBytes) * fraction }
+            }
+        }
     }
 
     private func timeAxis(start: Int64, end: Int64, columns: Int) -> String {

@@ -183,9 +183,11 @@ public struct ReportRenderer: Sendable {
         switch event.kind {
         case .thresholdWarning, .thresholdCritical:
             let level = event.kind == .thresholdCritical ? "critical" : "warning"
-            text = "\(level): heap \(Units.bytes(event.value)) crossed the threshold \(Units.bytes(event.thresholdBytes))"
+            text = "\(level): heap \(Units.bytes(event.value)) crossed "
+                + (event.thresholdBytes > 0 ? "the threshold \(Units.bytes(event.thresholdBytes))" : "its threshold")
         case .thresholdCleared:
-            text = "cleared: heap \(Units.bytes(event.value)) back under \(Units.bytes(event.thresholdBytes))"
+            text = "cleared: heap \(Units.bytes(event.value)) back under "
+                + (event.thresholdBytes > 0 ? Units.bytes(event.thresholdBytes) : "its threshold")
         case .snapshotsDropped:
             text = "dropped data: \(Units.count(event.droppedCount)) snapshots lost"
         case .agentError:
