@@ -68,6 +68,7 @@ struct ReportCommandTests {
         #expect(Set(events.compactMap { $0["kind"] as? String }) == ["threshold-warning", "snapshots-dropped"])
         let sizes = try #require(object["topSizes"] as? [[String: Any]])
         #expect(sizes.contains { $0["sizeBytes"] as? Int == 48 })
+        Golden.check(result.text, matches: Golden.reportWeb3JSON, name: "reportWeb3JSON")
     }
 
     @Test("colour only on a terminal, never with NO_COLOR")
