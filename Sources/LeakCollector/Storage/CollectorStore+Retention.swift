@@ -8,6 +8,8 @@ public struct RetentionReport: Sendable, Equatable {
     public var hourBucketsDeleted = 0
     public var eventsDeleted = 0
     public var verdictsDeleted = 0
+
+    public init() {}
 }
 
 extension CollectorStore {
