@@ -19,6 +19,7 @@ struct Options: Sendable {
     var cadence = 600.0
     var onlyKind: SeriesKind? = nil
     var verbose = false
+    var trace: (SeriesKind, UInt64)? = nil
 
     static func parse() -> Options {
         var options = Options()
@@ -29,6 +30,10 @@ struct Options: Sendable {
             case "--cadence": options.cadence = Double(arguments.next() ?? "600") ?? 600
             case "--kind": options.onlyKind = SeriesKind(rawValue: arguments.next() ?? "")
             case "--verbose": options.verbose = true
+            case "--trace":
+                if let kind = SeriesKind(rawValue: arguments.next() ?? ""), let seed = UInt64(arguments.next() ?? "") {
+                    options.trace = (kind, seed)
+                }
             default:
                 print("usage: VerdictEvaluation [--split tuning|scoring|both] [--cadence SECONDS] [--kind NAME] [--verbose]")
                 exit(2)
@@ -138,6 +143,32 @@ func printTable(_ outcomes: [ReplayOutcome], label: String, elapsed: Double) {
     print("  throughput: \(evaluations) engine evaluations in \(format1(elapsed)) s wall (\(Int(Double(evaluations) / max(elapsed, 1e-9))) evaluations/s, incl. generation and bucketing of \(points) raw points)")
 }
 
+/// Prints every evaluation of one series whose verdict is not ok (host and sites).
+func trace(kind: SeriesKind, seed: UInt64) {
+    let series = SyntheticSeriesGenerator.make(kind: kind, seed: seed)
+    let evaluator = ReplayEvaluator(cadenceSeconds: cadence)
+    let analyzer = LeakAnalyzer(configuration: evaluator.configuration)
+    let bucketed = BucketedHostSeries(points: series.points, sites: series.sites, configuration: evaluator.configuration)
+    print("\(kind.rawValue) seed \(seed): \(format1((series.endSeconds - series.startSeconds) / 3600)) h, leak start "
+        + "\(series.leakStartSeconds.map { format1(($0 - series.startSeconds) / 3600) } ?? "-") h, leaking sites \(series.leakingSites.sorted())")
+    for t in evaluator.evaluationTimes(series) {
+        let verdict = analyzer.evaluate(bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: evaluator.configuration.windowSeconds))
+        guard verdict.status != .ok else { continue }
+        var line = "  t=\(format1((t - series.startSeconds) / 3600))h \(verdict.status) total=\(verdict.total.status)/\(verdict.total.reason.rawValue)"
+        line += " rate=\(format1(verdict.total.rateBytesPerHour / 1e6))MB/h win=\(format1(verdict.total.windowSeconds / 3600))h"
+        for site in verdict.sites where site.status != .ok {
+            line += " | site \(site.siteID % 1000) \(site.status)/\(site.verdict.reason.rawValue) \(format1(site.rateBytesPerHour / 1e6))MB/h win=\(format1(site.verdict.windowSeconds / 3600))h"
+        }
+        print(line)
+    }
+    let heap = series.points.map { Double($0.heapBytes) }
+    print("  heap first \(format1(heap.first! / 1e6)) MB last \(format1(heap.last! / 1e6)) MB")
+}
+
 print("VerdictEvaluation — reference: RESIN (Azure) precision 0.85, recall 0.91")
+if let (kind, seed) = options.trace {
+    trace(kind: kind, seed: seed)
+    exit(0)
+}
 if options.split == "tuning" || options.split == "both" { _ = run(seeds: tuningSeeds, label: "TUNING seeds \(tuningSeeds.first!)...\(tuningSeeds.last!)") }
 if options.split == "scoring" || options.split == "both" { _ = run(seeds: scoringSeeds, label: "SCORING seeds \(scoringSeeds.first!)...\(scoringSeeds.last!) (never tuned on)") }

@@ -37,7 +37,9 @@ struct TrendAnalyzer {
                 ? dayOverDayGrowth(times: times, floors: rawFloors, rows: rows, nowSeconds: nowSeconds) : nil
             current = analyzeCurrentInstance(
                 times: times, floors: floors, rows: rows, heapScale: heapScale, nowSeconds: nowSeconds,
-                dayOverDay: dayOverDay)
+                dayOverDay: dayOverDay,
+                minimumWindowSeconds: traffic.trafficVaries
+                    ? configuration.minimumWindowWithVaryingTrafficSeconds : (configuration.trendWindowsSeconds.min() ?? 0))
         }
         if current.status < .suspectedLeak {
             let pooled = analyzeAcrossRestarts(buckets, times: times, floors: rawFloors, heapScale: heapScale)
@@ -72,12 +74,12 @@ struct TrendAnalyzer {
 
     private func analyzeCurrentInstance(
         times: [Double], floors: [Double], rows: [Int], heapScale: Double, nowSeconds: Double,
-        dayOverDay: Double?
+        dayOverDay: Double?, minimumWindowSeconds: Double
     ) -> TrendVerdict {
         guard let firstRow = rows.first else { return .ok(.insufficientData) }
         let available = nowSeconds - (times[firstRow] - configuration.bucketSeconds / 2)
-        var lengths = configuration.trendWindowsSeconds.filter { $0 < available }
-        lengths.append(min(available, configuration.windowSeconds))
+        var lengths = configuration.trendWindowsSeconds.filter { $0 < available && $0 >= minimumWindowSeconds }
+        if available >= minimumWindowSeconds { lengths.append(min(available, configuration.windowSeconds)) }
         var best = TrendVerdict.ok(.insufficientData)
         var earliestLeakStart: Double? = nil
         for length in lengths {
@@ -94,7 +96,9 @@ struct TrendAnalyzer {
                 earliestLeakStart = min(earliestLeakStart ?? start, start)
                 outcome.sinceSeconds = start
             }
-            if outcome.status > best.status || (outcome.status == best.status && outcome.confidence > best.confidence) {
+            if outcome.status > best.status || best.reason == .insufficientData
+                || (outcome.status == best.status && outcome.confidence > best.confidence)
+            {
                 best = outcome
             }
         }
@@ -111,7 +115,7 @@ struct TrendAnalyzer {
         guard times.count >= 8, let first = times.first, let last = times.last, last > first else {
             return .ok(.insufficientData)
         }
-        let mannKendall = MannKendall.test(x: times, y: floors)
+        let mannKendall = MannKendall.test(x: times, y: floors, minimumCorrection: smoothingCorrection(allTimes.count, times.count))
         let evidence = 1 - mannKendall.pValueIncreasing
         guard mannKendall.z >= configuration.growingZ, let slope = TheilSen.slope(x: times, y: floors), slope > 0
         else { return .ok(.noTrend) }
@@ -128,6 +132,16 @@ struct TrendAnalyzer {
             verdict.sinceSeconds = nil
             verdict.confidence = evidence * 0.25
             return verdict
+        }
+        // Signal to noise: the growth must stand well clear of the scatter around the trend line
+        // (what is left of wander and sampling noise that the floor did not remove).
+        if let intercept = TheilSen.intercept(x: times, y: floors, slope: slope) {
+            let residuals = zip(times, floors).map { abs($0.1 - intercept - slope * $0.0) }
+            let scatter = 1.4826 * (Quantile.median(residuals) ?? 0)
+            if slope * span < configuration.minimumSignalToNoise * scatter {
+                verdict.reason = .weakTrend
+                return verdict
+            }
         }
         // Thirds: a one-off step leaves at least one third flat; saturation flattens the last one.
         let thirdSpan = span / 3
@@ -197,7 +211,7 @@ struct TrendAnalyzer {
     /// over instances, the rate is the median of the within-instance pairwise slopes.
     private func analyzeAcrossRestarts(_ buckets: [FloorBucket], times: [Double], floors: [Double], heapScale: Double) -> TrendVerdict {
         guard let currentInstance = buckets.last?.instance else { return .ok(.insufficientData) }
-        var instances: [(times: [Double], floors: [Double], start: Double)] = []
+        var instances: [(times: [Double], floors: [Double], start: Double, rawCount: Int)] = []
         var instance = currentInstance
         while instance >= 0 && instances.count < 4 {
             let rows = buckets.indices.filter {
@@ -209,7 +223,7 @@ struct TrendAnalyzer {
             {
                 let perInstance = configuration.maximumPointsPerTest / 2
                 let (t, y) = subsample(rows.map { times[$0] }, rows.map { floors[$0] }, maximum: perInstance)
-                instances.append((t, y, times[firstRow] - configuration.bucketSeconds / 2))
+                instances.append((t, y, times[firstRow] - configuration.bucketSeconds / 2, rows.count))
             } else if instance == currentInstance {
                 return .ok(.insufficientData)
             }
@@ -223,7 +237,8 @@ struct TrendAnalyzer {
         var longestSpan = 0.0
         var saturating = false
         for series in instances {
-            let test = MannKendall.test(x: series.times, y: series.floors)
+            let test = MannKendall.test(
+                x: series.times, y: series.floors, minimumCorrection: smoothingCorrection(series.rawCount, series.times.count))
             s += test.s
             variance += test.varianceIndependent * test.varianceCorrection
             for i in 0..<(series.times.count - 1) {
@@ -271,6 +286,13 @@ struct TrendAnalyzer {
     }
 
     // MARK: Helpers
+
+    /// The running minimum makes each value share its inputs with the next k − 1 (k buckets per
+    /// running-minimum span, divided by the subsampling stride): Var(S) is inflated at least k-fold.
+    func smoothingCorrection(_ rawCount: Int, _ testedCount: Int) -> Double {
+        let stride = Double(max(1, (rawCount + max(testedCount, 1) - 1) / max(testedCount, 1)))
+        return max(1, configuration.runningMinimumSeconds / configuration.bucketSeconds / stride)
+    }
 
     /// Every k-th point counting back from the newest, so at most `maximum` remain.
     func subsample(_ times: [Double], _ values: [Double], maximum: Int) -> ([Double], [Double]) {

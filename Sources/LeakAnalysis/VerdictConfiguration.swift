@@ -35,6 +35,12 @@ public struct VerdictConfiguration: Sendable, Hashable {
     public var materialRateFractionPerHour: Double = 0.001
     /// …and the growth over the tested window at least this fraction of the heap. Default 0.5 %.
     public var materialGrowthFraction: Double = 0.005
+    /// Growth over the window must be at least this many times the robust scatter (1.4826·MAD) of the
+    /// floor around its Theil–Sen line: noise the floor did not remove. Default 4.
+    public var minimumSignalToNoise: Double = 4
+    /// When traffic varies (a daily cycle), a trend is only judged over at least this span, so that
+    /// the fit can tell the trend from traffic. Default 12 h.
+    public var minimumWindowWithVaryingTrafficSeconds: Double = 12 * 3600
     /// One-off steps: the smallest Theil–Sen slope among the window's thirds must be at least this
     /// fraction of the whole window's slope. Default 0.2.
     public var minimumThirdSlopeRatio: Double = 0.2
