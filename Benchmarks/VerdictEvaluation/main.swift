@@ -20,6 +20,7 @@ struct Options: Sendable {
     var onlyKind: SeriesKind? = nil
     var verbose = false
     var trace: (SeriesKind, UInt64)? = nil
+    var configuration = VerdictConfiguration()
 
     static func parse() -> Options {
         var options = Options()
@@ -30,6 +31,21 @@ struct Options: Sendable {
             case "--cadence": options.cadence = Double(arguments.next() ?? "600") ?? 600
             case "--kind": options.onlyKind = SeriesKind(rawValue: arguments.next() ?? "")
             case "--verbose": options.verbose = true
+            case "--set":
+                // Experiments only: --set name=value for a few configuration fields.
+                let pair = (arguments.next() ?? "").split(separator: "=").map(String.init)
+                guard pair.count == 2, let value = Double(pair[1]) else { break }
+                switch pair[0] {
+                case "leakZ": options.configuration.leakZ = value
+                case "snr": options.configuration.minimumSignalToNoise = value
+                case "rate": options.configuration.materialRateFractionPerHour = value
+                case "growth": options.configuration.materialGrowthFraction = value
+                case "grace": options.configuration.gracePeriodSeconds = value
+                case "third": options.configuration.minimumThirdSlopeRatio = value
+                case "saturation": options.configuration.saturationRatio = value
+                case "confirm": options.configuration.confirmationSeconds = value
+                default: print("unknown setting \(pair[0])")
+                }
             case "--trace":
                 if let kind = SeriesKind(rawValue: arguments.next() ?? ""), let seed = UInt64(arguments.next() ?? "") {
                     options.trace = (kind, seed)
@@ -71,7 +87,7 @@ final class Results: @unchecked Sendable {
 func run(seeds: [UInt64], label: String) -> [ReplayOutcome] {
     let kinds = options.onlyKind.map { [$0] } ?? SeriesKind.allCases
     let jobs = kinds.flatMap { kind in seeds.map { (kind, $0) } }
-    let evaluator = ReplayEvaluator(cadenceSeconds: cadence)
+    let evaluator = ReplayEvaluator(configuration: options.configuration, cadenceSeconds: cadence)
     let results = Results(count: jobs.count)
     let lock = NSLockLike()
     let started = monotonicSeconds()
@@ -146,7 +162,7 @@ func printTable(_ outcomes: [ReplayOutcome], label: String, elapsed: Double) {
 /// Prints every evaluation of one series whose verdict is not ok (host and sites).
 func trace(kind: SeriesKind, seed: UInt64) {
     let series = SyntheticSeriesGenerator.make(kind: kind, seed: seed)
-    let evaluator = ReplayEvaluator(cadenceSeconds: cadence)
+    let evaluator = ReplayEvaluator(configuration: options.configuration, cadenceSeconds: cadence)
     let analyzer = LeakAnalyzer(configuration: evaluator.configuration)
     let bucketed = BucketedHostSeries(points: series.points, sites: series.sites, configuration: evaluator.configuration)
     print("\(kind.rawValue) seed \(seed): \(format1((series.endSeconds - series.startSeconds) / 3600)) h, leak start "

@@ -51,6 +51,51 @@ public struct LeakAnalyzer: Sendable {
                 status: .ok, total: total, rateBytesPerHour: 0, sinceSeconds: nil, confidence: 0,
                 responsibleSites: [], sites: [], evaluatedAtSeconds: nil)
         }
+        var (total, sites, _) = judge(series, nowSeconds: nowSeconds)
+        // Confirmation: a suspected leak must have been one `confirmationSeconds` earlier too, on the
+        // data available then. Decided from timestamps only, so every caller agrees; it removes
+        // the isolated crossings that many windows × many sites × many evaluations would produce.
+        if configuration.confirmationSeconds > 0,
+            total.status == .suspectedLeak || sites.contains(where: { $0.status == .suspectedLeak })
+        {
+            let earlierEnd = nowSeconds - configuration.confirmationSeconds
+            let earlierSeries = series.prefix(endingBeforeSeconds: earlierEnd, keepingSeconds: configuration.windowSeconds)
+            let earlier = earlierSeries.endSeconds.map { judge(earlierSeries, nowSeconds: $0) }
+            if total.status == .suspectedLeak, earlier?.total.status != .suspectedLeak {
+                total.status = .growing
+                total.reason = .awaitingConfirmation
+            }
+            for index in sites.indices where sites[index].status == .suspectedLeak {
+                let siteID = sites[index].siteID
+                if earlier?.sites.first(where: { $0.siteID == siteID })?.status != .suspectedLeak {
+                    sites[index].verdict.status = .growing
+                    sites[index].verdict.reason = .awaitingConfirmation
+                }
+            }
+        }
+        let responsible = sites.filter { $0.status >= .growing && $0.rateBytesPerHour > 0 }.sorted {
+            if $0.status != $1.status { return $0.status > $1.status }
+            if $0.rateBytesPerHour != $1.rateBytesPerHour { return $0.rateBytesPerHour > $1.rateBytesPerHour }
+            return $0.siteID < $1.siteID
+        }
+        let worstSite = responsible.first?.status ?? .ok
+        var verdict = HostVerdict(
+            status: max(total.status, worstSite), total: total, rateBytesPerHour: total.rateBytesPerHour,
+            sinceSeconds: total.sinceSeconds, confidence: total.confidence, responsibleSites: responsible,
+            sites: sites, evaluatedAtSeconds: nowSeconds)
+        if worstSite > total.status {
+            let deciding = responsible.filter { $0.status == worstSite }
+            verdict.rateBytesPerHour = deciding.reduce(0) { $0 + $1.rateBytesPerHour }
+            verdict.sinceSeconds = deciding.compactMap { $0.verdict.sinceSeconds }.min()
+            verdict.confidence = deciding.map { $0.verdict.confidence }.max() ?? 0
+        }
+        return verdict
+    }
+}
+
+extension LeakAnalyzer {
+    /// Total and site verdicts on the window ending at `nowSeconds`, before confirmation.
+    func judge(_ series: BucketedHostSeries, nowSeconds: Double) -> (total: TrendVerdict, sites: [SiteVerdict], heapScale: Double) {
         let window = series.prefix(endingBeforeSeconds: nowSeconds, keepingSeconds: configuration.windowSeconds)
         let analyzer = TrendAnalyzer(configuration: configuration)
 
@@ -83,23 +128,7 @@ public struct LeakAnalyzer: Sendable {
             }
             sites.append(SiteVerdict(siteID: siteID, verdict: verdict))
         }
-        let responsible = sites.filter { $0.status >= .growing && $0.rateBytesPerHour > 0 }.sorted {
-            if $0.status != $1.status { return $0.status > $1.status }
-            if $0.rateBytesPerHour != $1.rateBytesPerHour { return $0.rateBytesPerHour > $1.rateBytesPerHour }
-            return $0.siteID < $1.siteID
-        }
-        let worstSite = responsible.first?.status ?? .ok
-        var verdict = HostVerdict(
-            status: max(total.status, worstSite), total: total, rateBytesPerHour: total.rateBytesPerHour,
-            sinceSeconds: total.sinceSeconds, confidence: total.confidence, responsibleSites: responsible,
-            sites: sites, evaluatedAtSeconds: nowSeconds)
-        if worstSite > total.status {
-            let deciding = responsible.filter { $0.status == worstSite }
-            verdict.rateBytesPerHour = deciding.reduce(0) { $0 + $1.rateBytesPerHour }
-            verdict.sinceSeconds = deciding.compactMap { $0.verdict.sinceSeconds }.min()
-            verdict.confidence = deciding.map { $0.verdict.confidence }.max() ?? 0
-        }
-        return verdict
+        return (total, sites, heapScale)
     }
 }
 

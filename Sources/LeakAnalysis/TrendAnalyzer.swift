@@ -27,6 +27,7 @@ struct TrendAnalyzer {
         if rows.count >= 8 {
             let traffic = TrafficAdjustment.apply(
                 times: times, floors: &floors, rows: &rows,
+                instanceRows: buckets.indices.filter { buckets[$0].instance == currentInstance },
                 trafficAt: { row, lag in
                     let lagBuckets = Int64((lag / bucketSeconds).rounded())
                     return trafficAt(buckets[row].index - lagBuckets, buckets[row].instance)
@@ -38,7 +39,7 @@ struct TrendAnalyzer {
             current = analyzeCurrentInstance(
                 times: times, floors: floors, rows: rows, heapScale: heapScale, nowSeconds: nowSeconds,
                 dayOverDay: dayOverDay,
-                minimumWindowSeconds: traffic.trafficVaries
+                minimumWindowSeconds: traffic.trafficVaries && dayOverDay == nil
                     ? configuration.minimumWindowWithVaryingTrafficSeconds : (configuration.trendWindowsSeconds.min() ?? 0))
         }
         if current.status < .suspectedLeak {

@@ -29,6 +29,8 @@ public enum VerdictReason: String, Sendable, Hashable {
     case saturating
     case explainedByTraffic
     case noDayOverDayGrowth
+    /// Passed every test now but not `confirmationSeconds` earlier.
+    case awaitingConfirmation
     case sustainedGrowth
     case growthAcrossRestarts
 }

@@ -38,9 +38,10 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// Growth over the window must be at least this many times the robust scatter (1.4826·MAD) of the
     /// floor around its Theil–Sen line: noise the floor did not remove. Default 4.
     public var minimumSignalToNoise: Double = 4
-    /// When traffic varies (a daily cycle), a trend is only judged over at least this span, so that
-    /// the fit can tell the trend from traffic. Default 12 h.
-    public var minimumWindowWithVaryingTrafficSeconds: Double = 12 * 3600
+    /// When traffic varies (a daily cycle) and the day-over-day comparison is not yet possible, a
+    /// trend is only judged over at least this span: only a whole day tells a trend from a daily
+    /// cycle. Default 24 h.
+    public var minimumWindowWithVaryingTrafficSeconds: Double = 24 * 3600
     /// One-off steps: the smallest Theil–Sen slope among the window's thirds must be at least this
     /// fraction of the whole window's slope. Default 0.2.
     public var minimumThirdSlopeRatio: Double = 0.2
@@ -62,6 +63,9 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// Day over day, the floor must have grown by at least this fraction of what the window's rate
     /// predicts. Default 0.5.
     public var dayOverDayRatio: Double = 0.5
+    /// A suspected leak must also have been one on the data available this long before (0
+    /// disables). Default 1 h.
+    public var confirmationSeconds: Double = 3600
     /// Restarts: an instance contributes to the pooled (previous + current instance) test when it has
     /// at least this much data after its grace period. Default 1 h.
     public var minimumInstanceTrendSeconds: Double = 3600
