@@ -31,13 +31,13 @@ public struct VerdictConfiguration: Sendable, Hashable {
     public var growingZ: Double = 2.0
     /// Mann–Kendall score from which a trend can be a suspected leak. Default 3.
     public var leakZ: Double = 3.0
-    /// Growth must be at least this fraction of the heap per hour to matter. Default 0.1 %/h.
-    public var materialRateFractionPerHour: Double = 0.001
+    /// Growth must be at least this fraction of the heap per hour to matter. Default 0.15 %/h.
+    public var materialRateFractionPerHour: Double = 0.0015
     /// …and the growth over the tested window at least this fraction of the heap. Default 0.5 %.
     public var materialGrowthFraction: Double = 0.005
     /// Growth over the window must be at least this many times the robust scatter (1.4826·MAD) of the
-    /// floor around its Theil–Sen line: noise the floor did not remove. Default 4.
-    public var minimumSignalToNoise: Double = 4
+    /// floor around its Theil–Sen line: noise the floor did not remove. Default 5.
+    public var minimumSignalToNoise: Double = 5
     /// When traffic varies (a daily cycle) and the day-over-day comparison is not yet possible, a
     /// trend is only judged over at least this span: only a whole day tells a trend from a daily
     /// cycle. Default 24 h.
