@@ -49,8 +49,8 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// fraction of the growth in the middle third. Default 0.6.
     public var saturationRatio: Double = 0.6
     /// The allocation rate counts as a traffic signal when its 10–90 % spread is at least this
-    /// fraction of its median. Default 0.2.
-    public var trafficVariationFraction: Double = 0.2
+    /// fraction of its median. Default 0.08.
+    public var trafficVariationFraction: Double = 0.08
     /// Largest lag of memory behind traffic searched for. Default 8 h.
     public var maximumTrafficLagSeconds: Double = 8 * 3600
     /// Step of the lag search. Default 30 min.
