@@ -2,12 +2,12 @@ import Testing
 
 @testable import LeakAnalysis
 
-/// A reduced scoring set (two scoring seeds per kind, never tuned on; evaluated every 30 min of
+/// A reduced scoring set (two scoring seeds per kind, never tuned on; evaluated every hour of
 /// series time) against the targets. The full set runs in Benchmarks/VerdictEvaluation.
 @Suite("Targets on a reduced scoring set")
 struct ScoringTargetsTests {
     @Test func targets() {
-        let evaluator = ReplayEvaluator(cadenceSeconds: 1800)
+        let evaluator = ReplayEvaluator(cadenceSeconds: 3600)
         var outcomes: [ReplayOutcome] = []
         for kind in SeriesKind.allCases {
             for seed: UInt64 in [1001, 1002] {

@@ -2,12 +2,12 @@ import Testing
 
 @testable import LeakAnalysis
 
-/// One test per kind of the labelled set, on two tuning seeds, replayed every 30 minutes of series
+/// One test per kind of the labelled set, on two tuning seeds, replayed every hour of series
 /// time (the verdict depends only on the data, so the cadence only changes when it is looked at).
 @Suite("Verdicts per series kind")
 struct SeriesKindTests {
     static let seeds: [UInt64] = [1, 2]
-    static let evaluator = ReplayEvaluator(cadenceSeconds: 1800)
+    static let evaluator = ReplayEvaluator(cadenceSeconds: 3600)
 
     static func outcomes(_ kind: SeriesKind) -> [ReplayOutcome] {
         seeds.map { evaluator.replay(SyntheticSeriesGenerator.make(kind: kind, seed: $0)) }
