@@ -44,6 +44,9 @@ struct Options: Sendable {
                 case "third": options.configuration.minimumThirdSlopeRatio = value
                 case "saturation": options.configuration.saturationRatio = value
                 case "confirm": options.configuration.confirmationSeconds = value
+                case "bucketTest": options.configuration.trendTestOnBucketFloors = value != 0
+                case "runningMin": options.configuration.runningMinimumSeconds = value
+                case "swing": options.configuration.priorSwingRatio = value
                 default: print("unknown setting \(pair[0])")
                 }
             case "--trace":
@@ -170,7 +173,9 @@ func trace(kind: SeriesKind, seed: UInt64) {
     for t in evaluator.evaluationTimes(series) {
         let verdict = analyzer.evaluate(bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: evaluator.configuration.windowSeconds))
         guard verdict.status != .ok else { continue }
-        var line = "  t=\(format1((t - series.startSeconds) / 3600))h \(verdict.status) total=\(verdict.total.status)/\(verdict.total.reason.rawValue)"
+        let prefix = bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: evaluator.configuration.windowSeconds)
+        let age = prefix.host.last.map { t - $0.instanceStartSeconds } ?? 0
+        var line = "  t=\(format1((t - series.startSeconds) / 3600))h age=\(format1(age / 3600))h \(verdict.status) total=\(verdict.total.status)/\(verdict.total.reason.rawValue)"
         line += " rate=\(format1(verdict.total.rateBytesPerHour / 1e6))MB/h win=\(format1(verdict.total.windowSeconds / 3600))h"
         for site in verdict.sites where site.status != .ok {
             line += " | site \(site.siteID % 1000) \(site.status)/\(site.verdict.reason.rawValue) \(format1(site.rateBytesPerHour / 1e6))MB/h win=\(format1(site.verdict.windowSeconds / 3600))h"

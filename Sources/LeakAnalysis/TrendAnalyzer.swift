@@ -15,6 +15,10 @@ struct TrendAnalyzer {
         let bucketSeconds = configuration.bucketSeconds
         let times = buckets.map { (Double($0.index) + 0.5) * bucketSeconds }
         var floors = runningMinimum(buckets, times: times)
+        // The trend test runs on the bucket floors themselves (independent enough for Hamed–Rao to
+        // handle); the rate, thirds and scatter on their running minimum (sawtooth removed).
+        var testFloors = configuration.trendTestOnBucketFloors ? buckets.map(\.floorBytes) : floors
+        let rawTestFloors = testFloors
 
         // Current instance, after its grace period.
         let currentInstance = last.instance
@@ -26,7 +30,7 @@ struct TrendAnalyzer {
         var current = TrendVerdict.ok(.insufficientData)
         if rows.count >= 8 {
             let traffic = TrafficAdjustment.apply(
-                times: times, floors: &floors, rows: &rows,
+                times: times, floors: &floors, alsoAdjusting: &testFloors, rows: &rows,
                 instanceRows: buckets.indices.filter { buckets[$0].instance == currentInstance },
                 trafficAt: { row, lag in
                     let lagBuckets = Int64((lag / bucketSeconds).rounded())
@@ -37,13 +41,20 @@ struct TrendAnalyzer {
                 traffic.trafficVaries
                 ? dayOverDayGrowth(times: times, floors: rawFloors, rows: rows, nowSeconds: nowSeconds) : nil
             current = analyzeCurrentInstance(
-                times: times, floors: floors, rows: rows, heapScale: heapScale, nowSeconds: nowSeconds,
+                times: times, floors: floors, testFloors: testFloors, rows: rows, heapScale: heapScale, nowSeconds: nowSeconds,
                 dayOverDay: dayOverDay,
                 minimumWindowSeconds: traffic.trafficVaries && dayOverDay == nil
                     ? configuration.minimumWindowWithVaryingTrafficSeconds : (configuration.trendWindowsSeconds.min() ?? 0))
         }
+        if current.status == .suspectedLeak,
+            instanceSaturates(buckets, times: times, floors: rawFloors, instance: currentInstance, start: last.instanceStartSeconds)
+        {
+            current.status = .growing
+            current.reason = .saturating
+        }
         if current.status < .suspectedLeak {
-            let pooled = analyzeAcrossRestarts(buckets, times: times, floors: rawFloors, heapScale: heapScale)
+            let pooled = analyzeAcrossRestarts(
+                buckets, times: times, floors: rawFloors, testFloors: rawTestFloors, heapScale: heapScale)
             if pooled.status > current.status || (pooled.status == current.status && pooled.confidence > current.confidence) {
                 return pooled
             }
@@ -74,7 +85,7 @@ struct TrendAnalyzer {
     // MARK: Current instance
 
     private func analyzeCurrentInstance(
-        times: [Double], floors: [Double], rows: [Int], heapScale: Double, nowSeconds: Double,
+        times: [Double], floors: [Double], testFloors: [Double], rows: [Int], heapScale: Double, nowSeconds: Double,
         dayOverDay: Double?, minimumWindowSeconds: Double
     ) -> TrendVerdict {
         guard let firstRow = rows.first else { return .ok(.insufficientData) }
@@ -91,7 +102,8 @@ struct TrendAnalyzer {
             guard covered >= configuration.minimumWindowCoverage * length else { continue }
             var outcome = testWindow(
                 times: windowRows.map { times[$0] }, floors: windowRows.map { floors[$0] },
-                heapScale: heapScale, windowSeconds: length, dayOverDay: dayOverDay)
+                testFloors: windowRows.map { testFloors[$0] }, heapScale: heapScale, windowSeconds: length, dayOverDay: dayOverDay,
+                priorFall: largestFall(times: times, floors: floors, rows: rows.filter { times[$0] < windowStart }, spanSeconds: length))
             if outcome.status == .suspectedLeak {
                 let start = refinedStart(outcome, times: times, floors: floors, rows: rows, windowStart: windowStart)
                 earliestLeakStart = min(earliestLeakStart ?? start, start)
@@ -109,14 +121,17 @@ struct TrendAnalyzer {
 
     /// The battery of tests on one window of the floor.
     func testWindow(
-        times allTimes: [Double], floors allFloors: [Double], heapScale: Double, windowSeconds: Double,
-        dayOverDay: Double?
+        times allTimes: [Double], floors allFloors: [Double], testFloors allTestFloors: [Double], heapScale: Double,
+        windowSeconds: Double, dayOverDay: Double?, priorFall: Double? = nil
     ) -> TrendVerdict {
         let (times, floors) = subsample(allTimes, allFloors, maximum: configuration.maximumPointsPerTest)
+        let (_, testFloors) = subsample(allTimes, allTestFloors, maximum: configuration.maximumPointsPerTest)
         guard times.count >= 8, let first = times.first, let last = times.last, last > first else {
             return .ok(.insufficientData)
         }
-        let mannKendall = MannKendall.test(x: times, y: floors, minimumCorrection: smoothingCorrection(allTimes.count, times.count))
+        let mannKendall = MannKendall.test(
+            x: times, y: testFloors,
+            minimumCorrection: configuration.trendTestOnBucketFloors ? 1 : smoothingCorrection(allTimes.count, times.count))
         let evidence = 1 - mannKendall.pValueIncreasing
         guard mannKendall.z >= configuration.growingZ, let slope = TheilSen.slope(x: times, y: floors), slope > 0
         else { return .ok(.noTrend) }
@@ -165,6 +180,10 @@ struct TrendAnalyzer {
             return verdict
         }
         if mannKendall.z < configuration.leakZ { return verdict }
+        if let priorFall, slope * span < configuration.priorSwingRatio * priorFall {
+            verdict.reason = .withinPastSwings
+            return verdict
+        }
         if let dayOverDay {
             let expected = slope * min(24 * 3600, windowSeconds)
             if dayOverDay < configuration.dayOverDayRatio * expected {
@@ -176,6 +195,47 @@ struct TrendAnalyzer {
         verdict.reason = .sustainedGrowth
         verdict.confidence = evidence * (0.5 + 0.5 * min(1, smallestRatio))
         return verdict
+    }
+
+    /// Saturation over the whole instance, grace period included, when its start is in view: growth
+    /// in the last third of the instance's life below `saturationRatio` × the middle third's is a
+    /// warm-up or a cache still filling towards its cap, even if the latest window looks straight.
+    private func instanceSaturates(_ buckets: [FloorBucket], times: [Double], floors: [Double], instance: Int, start: Double) -> Bool {
+        let rows = buckets.indices.filter { buckets[$0].instance == instance }
+        guard let firstRow = rows.first, let lastRow = rows.last,
+            times[firstRow] - start <= 2 * configuration.bucketSeconds
+        else { return false }
+        let end = times[lastRow]
+        let third = (end - start) / 3
+        var slopes: [Double] = []
+        for part in 1...2 {
+            let low = start + Double(part) * third
+            let high = part == 2 ? end + 1 : low + third
+            let partRows = rows.filter { times[$0] >= low && times[$0] < high }
+            let (t, y) = subsample(partRows.map { times[$0] }, partRows.map { floors[$0] }, maximum: configuration.maximumPointsPerTest)
+            guard t.count >= 3, let slope = TheilSen.slope(x: t, y: y) else { return false }
+            slopes.append(slope)
+        }
+        return slopes[0] > 0 && slopes[1] < configuration.saturationRatio * slopes[0]
+    }
+
+    /// Largest fall of the floor within any span up to `spanSeconds` among `rows` (the history
+    /// before a window): how far this series wanders down, and so up, on its own. Nil without at
+    /// least one span's worth of history.
+    private func largestFall(times: [Double], floors: [Double], rows: [Int], spanSeconds: Double) -> Double? {
+        guard let first = rows.first, let last = rows.last, times[last] - times[first] >= spanSeconds else { return nil }
+        var largest = 0.0
+        var start = 0
+        var window: [Int] = []  // indices into rows of a decreasing-maximum deque
+        for position in rows.indices {
+            let row = rows[position]
+            while start < position && times[rows[start]] < times[row] - spanSeconds { start += 1 }
+            while let head = window.first, head < start { window.removeFirst() }
+            if let head = window.first { largest = max(largest, floors[rows[head]] - floors[row]) }
+            while let tail = window.last, floors[rows[tail]] <= floors[row] { window.removeLast() }
+            window.append(position)
+        }
+        return largest
     }
 
     /// Growth of the floor over a day: median of the last span minus median of the same span a day
@@ -210,9 +270,11 @@ struct TrendAnalyzer {
     /// Leaks that reset at every restart: the trend must hold in the current instance and in the
     /// previous ones (after each one's grace period). Seasonal-Kendall pooling: S and Var(S) add up
     /// over instances, the rate is the median of the within-instance pairwise slopes.
-    private func analyzeAcrossRestarts(_ buckets: [FloorBucket], times: [Double], floors: [Double], heapScale: Double) -> TrendVerdict {
+    private func analyzeAcrossRestarts(
+        _ buckets: [FloorBucket], times: [Double], floors: [Double], testFloors: [Double], heapScale: Double
+    ) -> TrendVerdict {
         guard let currentInstance = buckets.last?.instance else { return .ok(.insufficientData) }
-        var instances: [(times: [Double], floors: [Double], start: Double, rawCount: Int)] = []
+        var instances: [(times: [Double], floors: [Double], testFloors: [Double], start: Double, rawCount: Int)] = []
         var instance = currentInstance
         while instance >= 0 && instances.count < 4 {
             let rows = buckets.indices.filter {
@@ -224,7 +286,8 @@ struct TrendAnalyzer {
             {
                 let perInstance = configuration.maximumPointsPerTest / 2
                 let (t, y) = subsample(rows.map { times[$0] }, rows.map { floors[$0] }, maximum: perInstance)
-                instances.append((t, y, times[firstRow] - configuration.bucketSeconds / 2, rows.count))
+                let (_, testY) = subsample(rows.map { times[$0] }, rows.map { testFloors[$0] }, maximum: perInstance)
+                instances.append((t, y, testY, times[firstRow] - configuration.bucketSeconds / 2, rows.count))
             } else if instance == currentInstance {
                 return .ok(.insufficientData)
             }
@@ -239,7 +302,8 @@ struct TrendAnalyzer {
         var saturating = false
         for series in instances {
             let test = MannKendall.test(
-                x: series.times, y: series.floors, minimumCorrection: smoothingCorrection(series.rawCount, series.times.count))
+                x: series.times, y: series.testFloors,
+                minimumCorrection: configuration.trendTestOnBucketFloors ? 1 : smoothingCorrection(series.rawCount, series.times.count))
             s += test.s
             variance += test.varianceIndependent * test.varianceCorrection
             for i in 0..<(series.times.count - 1) {

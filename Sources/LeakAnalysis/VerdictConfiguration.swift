@@ -27,6 +27,10 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// At most this many points enter one test (the floor is subsampled evenly): keeps every test
     /// O(k²) with k bounded, so one evaluation is linear in the number of raw points.
     public var maximumPointsPerTest: Int = 48
+    /// Run Mann–Kendall on the bucket floors (true) or on their running minimum (false, with Var(S)
+    /// inflated at least by the running-minimum span in buckets, which costs power: a 3 h window
+    /// cannot then reach `leakZ`). The rate, thirds and scatter always use the running minimum.
+    public var trendTestOnBucketFloors: Bool = true
     /// Mann–Kendall score (Hamed–Rao corrected) from which a trend is "growing". Default 2.
     public var growingZ: Double = 2.0
     /// Mann–Kendall score from which a trend can be a suspected leak. Default 3.
@@ -45,6 +49,10 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// One-off steps: the smallest Theil–Sen slope among the window's thirds must be at least this
     /// fraction of the whole window's slope. Default 0.2.
     public var minimumThirdSlopeRatio: Double = 0.2
+    /// Noisy wander: growth over a window must exceed this multiple of the largest fall of the floor
+    /// within a span as long, in the instance's history before the window (a series that came
+    /// down that far on its own goes up that far on its own). Default 1.5.
+    public var priorSwingRatio: Double = 1.5
     /// Saturation (warm-up, caches filling to a cap): growth in the last third must be at least this
     /// fraction of the growth in the middle third. Default 0.6.
     public var saturationRatio: Double = 0.6
