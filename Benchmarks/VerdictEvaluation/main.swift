@@ -47,6 +47,7 @@ struct Options: Sendable {
                 case "bucketTest": options.configuration.trendTestOnBucketFloors = value != 0
                 case "runningMin": options.configuration.runningMinimumSeconds = value
                 case "swing": options.configuration.priorSwingRatio = value
+                case "shortestWindowHours": options.configuration.trendWindowsSeconds[0] = value * 3600
                 default: print("unknown setting \(pair[0])")
                 }
             case "--trace":

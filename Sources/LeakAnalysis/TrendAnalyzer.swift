@@ -41,7 +41,9 @@ struct TrendAnalyzer {
                 traffic.trafficVaries
                 ? dayOverDayGrowth(times: times, floors: rawFloors, rows: rows, nowSeconds: nowSeconds) : nil
             current = analyzeCurrentInstance(
-                times: times, floors: floors, testFloors: testFloors, rows: rows, heapScale: heapScale, nowSeconds: nowSeconds,
+                times: times, floors: floors, testFloors: testFloors, rows: rows,
+                previousInstanceRows: previousInstanceRows(buckets, times: times, current: currentInstance),
+                heapScale: heapScale, nowSeconds: nowSeconds,
                 dayOverDay: dayOverDay,
                 minimumWindowSeconds: traffic.trafficVaries && dayOverDay == nil
                     ? configuration.minimumWindowWithVaryingTrafficSeconds : (configuration.trendWindowsSeconds.min() ?? 0))
@@ -85,8 +87,8 @@ struct TrendAnalyzer {
     // MARK: Current instance
 
     private func analyzeCurrentInstance(
-        times: [Double], floors: [Double], testFloors: [Double], rows: [Int], heapScale: Double, nowSeconds: Double,
-        dayOverDay: Double?, minimumWindowSeconds: Double
+        times: [Double], floors: [Double], testFloors: [Double], rows: [Int], previousInstanceRows: [[Int]],
+        heapScale: Double, nowSeconds: Double, dayOverDay: Double?, minimumWindowSeconds: Double
     ) -> TrendVerdict {
         guard let firstRow = rows.first else { return .ok(.insufficientData) }
         let available = nowSeconds - (times[firstRow] - configuration.bucketSeconds / 2)
@@ -103,7 +105,9 @@ struct TrendAnalyzer {
             var outcome = testWindow(
                 times: windowRows.map { times[$0] }, floors: windowRows.map { floors[$0] },
                 testFloors: windowRows.map { testFloors[$0] }, heapScale: heapScale, windowSeconds: length, dayOverDay: dayOverDay,
-                priorFall: largestFall(times: times, floors: floors, rows: rows.filter { times[$0] < windowStart }, spanSeconds: length))
+                priorFall: priorFall(
+                    times: times, floors: floors, rows: rows.filter { times[$0] < windowStart },
+                    previousInstances: previousInstanceRows, spanSeconds: length))
             if outcome.status == .suspectedLeak {
                 let start = refinedStart(outcome, times: times, floors: floors, rows: rows, windowStart: windowStart)
                 earliestLeakStart = min(earliestLeakStart ?? start, start)
@@ -219,11 +223,43 @@ struct TrendAnalyzer {
         return slopes[0] > 0 && slopes[1] < configuration.saturationRatio * slopes[0]
     }
 
+    /// Largest fall within `spanSeconds` in the history before the window, and in earlier instances
+    /// of the process (a young instance has no history of its own; the wander of the process is
+    /// the same). Falls across a restart do not count.
+    private func priorFall(
+        times: [Double], floors: [Double], rows: [Int], previousInstances: [[Int]], spanSeconds: Double
+    ) -> Double? {
+        var result = largestFall(times: times, floors: floors, rows: rows, spanSeconds: spanSeconds)
+        for instanceRows in previousInstances {
+            if let fall = largestFall(times: times, floors: floors, rows: instanceRows, spanSeconds: spanSeconds, requireFullSpan: false) {
+                result = max(result ?? 0, fall)
+            }
+        }
+        return result
+    }
+
+    /// Post-grace rows of each earlier instance with at least `minimumInstanceTrendSeconds` of data.
+    private func previousInstanceRows(_ buckets: [FloorBucket], times: [Double], current: Int) -> [[Int]] {
+        var byInstance: [Int: [Int]] = [:]
+        for index in buckets.indices where buckets[index].instance != current {
+            if times[index] - configuration.bucketSeconds / 2 >= buckets[index].instanceStartSeconds + configuration.gracePeriodSeconds {
+                byInstance[buckets[index].instance, default: []].append(index)
+            }
+        }
+        return byInstance.keys.sorted().compactMap { key in
+            let rows = byInstance[key]!
+            return times[rows.last!] - times[rows.first!] >= configuration.minimumInstanceTrendSeconds ? rows : nil
+        }
+    }
+
     /// Largest fall of the floor within any span up to `spanSeconds` among `rows` (the history
     /// before a window): how far this series wanders down, and so up, on its own. Nil without at
     /// least one span's worth of history.
-    private func largestFall(times: [Double], floors: [Double], rows: [Int], spanSeconds: Double) -> Double? {
-        guard let first = rows.first, let last = rows.last, times[last] - times[first] >= spanSeconds else { return nil }
+    private func largestFall(
+        times: [Double], floors: [Double], rows: [Int], spanSeconds: Double, requireFullSpan: Bool = true
+    ) -> Double? {
+        guard let first = rows.first, let last = rows.last, !requireFullSpan || times[last] - times[first] >= spanSeconds
+        else { return nil }
         var largest = 0.0
         var start = 0
         var window: [Int] = []  // indices into rows of a decreasing-maximum deque
