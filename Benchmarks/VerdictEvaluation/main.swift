@@ -11,7 +11,7 @@ import LeakAnalysis
 import Glibc
 #endif
 
-let tuningSeeds: [UInt64] = Array(1...8)
+let tuningSeeds: [UInt64] = Array(1...16)
 let scoringSeeds: [UInt64] = Array(1001...1016)
 
 struct Options: Sendable {
@@ -47,6 +47,7 @@ struct Options: Sendable {
                 case "bucketTest": options.configuration.trendTestOnBucketFloors = value != 0
                 case "runningMin": options.configuration.runningMinimumSeconds = value
                 case "swing": options.configuration.priorSwingRatio = value
+                case "explainedWindowHours": options.configuration.minimumWindowWhenTrafficExplainsSeconds = value * 3600
                 case "shortestWindowHours": options.configuration.trendWindowsSeconds[0] = value * 3600
                 default: print("unknown setting \(pair[0])")
                 }

@@ -45,8 +45,11 @@ struct TrendAnalyzer {
                 previousInstanceRows: previousInstanceRows(buckets, times: times, current: currentInstance),
                 heapScale: heapScale, nowSeconds: nowSeconds,
                 dayOverDay: dayOverDay,
-                minimumWindowSeconds: traffic.trafficVaries && dayOverDay == nil
-                    ? configuration.minimumWindowWithVaryingTrafficSeconds : (configuration.trendWindowsSeconds.min() ?? 0))
+                minimumWindowSeconds: !traffic.trafficVaries || dayOverDay != nil
+                    ? (configuration.trendWindowsSeconds.min() ?? 0)
+                    : traffic.adjusted
+                        ? configuration.minimumWindowWhenTrafficExplainsSeconds
+                        : configuration.minimumWindowWithVaryingTrafficSeconds)
         }
         if current.status == .suspectedLeak,
             instanceSaturates(buckets, times: times, floors: rawFloors, instance: currentInstance, start: last.instanceStartSeconds)

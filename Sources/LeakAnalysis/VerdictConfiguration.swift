@@ -37,8 +37,8 @@ public struct VerdictConfiguration: Sendable, Hashable {
     public var leakZ: Double = 3.0
     /// Growth must be at least this fraction of the heap per hour to matter. Default 0.15 %/h.
     public var materialRateFractionPerHour: Double = 0.0015
-    /// …and the growth over the tested window at least this fraction of the heap. Default 0.5 %.
-    public var materialGrowthFraction: Double = 0.005
+    /// …and the growth over the tested window at least this fraction of the heap. Default 0.75 %.
+    public var materialGrowthFraction: Double = 0.0075
     /// Growth over the window must be at least this many times the robust scatter (1.4826·MAD) of the
     /// floor around its Theil–Sen line: noise the floor did not remove. Default 5.
     public var minimumSignalToNoise: Double = 5
@@ -46,6 +46,9 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// trend is only judged over at least this span: only a whole day tells a trend from a daily
     /// cycle. Default 24 h.
     public var minimumWindowWithVaryingTrafficSeconds: Double = 24 * 3600
+    /// …or this span when the traffic fit explained the floor and removed the cycle. Default 24 h
+    /// (no shortcut).
+    public var minimumWindowWhenTrafficExplainsSeconds: Double = 24 * 3600
     /// One-off steps: the smallest Theil–Sen slope among the window's thirds must be at least this
     /// fraction of the whole window's slope. Default 0.2.
     public var minimumThirdSlopeRatio: Double = 0.2
