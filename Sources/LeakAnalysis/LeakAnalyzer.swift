@@ -3,20 +3,27 @@
 ///
 /// Pipeline, each step against a named false alarm:
 /// 1. Points → 10-minute buckets aligned on the timestamp axis; each bucket's floor is a low
-///    quantile, then a running minimum over the last hour (GC, compaction and batch sawtooth).
+///    quantile (GC and batch peaks sit above it), then a running minimum over the last hour
+///    (sawtooth with periods up to an hour).
 /// 2. Series are segmented at restarts (a new instance id); the first `gracePeriodSeconds` of each
-///    instance are not analysed (warm-up).
-/// 3. When the allocation rate (traffic) varies, the floor is fitted against traffic, lagged up to
-///    8 h, plus a trend; the traffic part is removed (daily cycles, memory lagging traffic). Once
-///    the instance has run more than a day, the floor must also have grown day over day.
-/// 4. Trailing windows (3, 6, 12, 24 h and the whole instance) are tested: Mann–Kendall with the
-///    Hamed–Rao autocorrelation correction (noisy wander), Theil–Sen slope for the rate,
-///    materiality relative to the heap, smallest slope among the window's thirds (one-off steps),
-///    last third against middle third (saturation: caches filling to a cap).
+///    instance are not analysed (warm-up), and growth that slows over the instance's life is
+///    saturation (warm-up tails, caches filling to a cap).
+/// 3. When the allocation rate (traffic) varies, the floor is fitted against traffic lagged up to
+///    8 h plus a trend, and the traffic part is removed (daily cycles, memory lagging traffic); a
+///    trend is then only judged over a whole day until the day-over-day comparison of the floor is
+///    possible, and after that the floor must also have grown day over day.
+/// 4. Trailing windows (3, 6, 12, 24 h and the whole instance) are tested: Mann–Kendall on the
+///    bucket floors with the Hamed–Rao autocorrelation correction (noisy wander), Theil–Sen slope of
+///    the running minimum for the rate, materiality relative to the heap, growth against the
+///    scatter around the trend line (noise), the smallest slope among the window's thirds (one-off
+///    steps), last third against middle third (saturation), and growth against the largest fall the
+///    floor made before the window or in earlier instances (wander that comes and goes).
 /// 5. A trend that held in the previous instances too, just before each restart, pooled with the
-///    current one (leaks that reset at every restart).
+///    current one (leaks that reset at every restart): Seasonal-Kendall sums of S and Var(S).
 /// 6. Every site is judged the same way, with materiality relative to the host's heap, so a leaking
 ///    site is named even when another site's shrinking keeps the host total flat.
+/// 7. A suspected leak must also have been one on the data available `confirmationSeconds` (1 h)
+///    earlier: isolated crossings out of many windows × sites × evaluations are not reported.
 ///
 /// Only snapshot timestamps are used, never the clock: verdicts are deterministic and a replay at
 /// any speed reaches the verdicts reached in real time. Cost: O(n log n) in the raw points for the
