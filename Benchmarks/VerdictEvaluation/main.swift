@@ -11,7 +11,7 @@ import LeakAnalysis
 import Glibc
 #endif
 
-let tuningSeeds: [UInt64] = Array(1...16)
+let defaultTuningSeeds: [UInt64] = Array(1...16)
 let scoringSeeds: [UInt64] = Array(1001...1016)
 
 struct Options: Sendable {
@@ -21,6 +21,8 @@ struct Options: Sendable {
     var verbose = false
     var trace: (SeriesKind, UInt64)? = nil
     var configuration = VerdictConfiguration()
+    /// Exploration on more tuning seeds (always below 1000: the scoring seeds are 1001...).
+    var tuningSeeds = defaultTuningSeeds
 
     static func parse() -> Options {
         var options = Options()
@@ -31,6 +33,9 @@ struct Options: Sendable {
             case "--cadence": options.cadence = Double(arguments.next() ?? "600") ?? 600
             case "--kind": options.onlyKind = SeriesKind(rawValue: arguments.next() ?? "")
             case "--verbose": options.verbose = true
+            case "--tuning-seeds":
+                let bounds = (arguments.next() ?? "").split(separator: "-").compactMap { UInt64($0) }
+                if bounds.count == 2, bounds[0] <= bounds[1], bounds[1] < 1000 { options.tuningSeeds = Array(bounds[0]...bounds[1]) }
             case "--set":
                 // Experiments only: --set name=value for a few configuration fields.
                 let pair = (arguments.next() ?? "").split(separator: "=").map(String.init)
@@ -47,6 +52,7 @@ struct Options: Sendable {
                 case "bucketTest": options.configuration.trendTestOnBucketFloors = value != 0
                 case "runningMin": options.configuration.runningMinimumSeconds = value
                 case "swing": options.configuration.priorSwingRatio = value
+                case "traffic": options.configuration.trafficVariationFraction = value
                 case "explainedWindowHours": options.configuration.minimumWindowWhenTrafficExplainsSeconds = value * 3600
                 case "shortestWindowHours": options.configuration.trendWindowsSeconds[0] = value * 3600
                 default: print("unknown setting \(pair[0])")
@@ -65,6 +71,7 @@ struct Options: Sendable {
 }
 let options = Options.parse()
 let cadence = options.cadence
+let tuningSeeds = options.tuningSeeds
 
 func monotonicSeconds() -> Double {
     var spec = timespec()

@@ -60,8 +60,8 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// fraction of the growth in the middle third. Default 0.6.
     public var saturationRatio: Double = 0.6
     /// The allocation rate counts as a traffic signal when its 10–90 % spread is at least this
-    /// fraction of its median. Default 0.08.
-    public var trafficVariationFraction: Double = 0.08
+    /// fraction of its median. Default 0.05.
+    public var trafficVariationFraction: Double = 0.05
     /// Largest lag of memory behind traffic searched for. Default 8 h.
     public var maximumTrafficLagSeconds: Double = 8 * 3600
     /// Step of the lag search. Default 30 min.
