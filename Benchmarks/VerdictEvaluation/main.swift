@@ -87,6 +87,10 @@ func format1(_ value: Double) -> String {
     let scaled = (value * 10).rounded()
     return "\(Int(scaled) / 10).\(abs(Int(scaled)) % 10)"
 }
+func fraction4(_ value: Double) -> String {
+    let scaled = Int((value * 10000).rounded())
+    return "\(scaled / 10000).\(String(repeating: "0", count: 4 - String(scaled % 10000).count))\(scaled % 10000)"
+}
 func percent(_ value: Double) -> String { pad(format1(value * 100), 5) + "%" }
 func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
 func padRight(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
@@ -161,10 +165,15 @@ func printTable(_ outcomes: [ReplayOutcome], label: String, elapsed: Double) {
     let summary = EvaluationSummary(outcomes)
     print("(flagged = detected for leak kinds, ever flagged = false alarm for ok kinds)")
     print("overall             engine    baseline")
-    print("  precision         " + percent(summary.precision) + "    " + percent(summary.baselinePrecision) + "   (target >= 97%)")
-    print("  recall            " + percent(summary.recall) + "    " + percent(summary.baselineRecall) + "   (target >= 93%)")
-    print("  median delay (h)  " + hours(summary.medianDelaySeconds) + "      " + hours(summary.baselineMedianDelaySeconds) + "    (target <= 4 h)")
-    print("  masked site named exactly: \(summary.maskedNamedExactly)/\(summary.maskedSeries) = " + percent(summary.maskedNamingRate) + " (target >= 95%)")
+    func verdict(_ met: Bool) -> String { met ? "met" : "NOT MET" }
+    print("  precision         " + percent(summary.precision) + "    " + percent(summary.baselinePrecision)
+        + "   (target >= 97%: \(verdict(summary.precision >= 0.97)), exactly \(summary.truePositives)/\(summary.truePositives + summary.falsePositives) = \(fraction4(summary.precision)))")
+    print("  recall            " + percent(summary.recall) + "    " + percent(summary.baselineRecall)
+        + "   (target >= 93%: \(verdict(summary.recall >= 0.93)))")
+    print("  median delay (h)  " + hours(summary.medianDelaySeconds) + "      " + hours(summary.baselineMedianDelaySeconds)
+        + "    (target <= 4 h: \(verdict((summary.medianDelaySeconds ?? .infinity) <= 4 * 3600)))")
+    print("  masked site named exactly: \(summary.maskedNamedExactly)/\(summary.maskedSeries) = " + percent(summary.maskedNamingRate)
+        + " (target >= 95%: \(verdict(summary.maskedNamingRate >= 0.95)))")
     print("  TP \(summary.truePositives)  FP \(summary.falsePositives)  positives \(summary.positives)   baseline TP \(summary.baselineTruePositives) FP \(summary.baselineFalsePositives)")
     let evaluations = outcomes.reduce(0) { $0 + $1.evaluations }
     let points = outcomes.reduce(0) { $0 + $1.rawPoints }
@@ -200,5 +209,24 @@ if let (kind, seed) = options.trace {
     trace(kind: kind, seed: seed)
     exit(0)
 }
+/// Cost of what the collector calls: `evaluateHost` on 48 h of 10-second points with four sites.
+func measureSingleEvaluation() {
+    var series = SyntheticSeriesGenerator.make(kind: .leakOnDailyCycle, seed: 7)
+    let end = series.points.last!.timestampSeconds
+    series.points = series.points.filter { $0.timestampSeconds > end - 48 * 3600 }
+    series.sites = series.sites.mapValues { $0.filter { $0.timestampSeconds > end - 48 * 3600 } }
+    let analyzer = LeakAnalyzer()
+    _ = analyzer.evaluateHost(series.points, sites: series.sites)
+    let repetitions = 20
+    let started = monotonicSeconds()
+    var suspected = 0
+    for _ in 0..<repetitions where analyzer.evaluateHost(series.points, sites: series.sites).status == .suspectedLeak { suspected += 1 }
+    let perCall = (monotonicSeconds() - started) / Double(repetitions)
+    let rawPoints = series.points.count + series.sites.values.reduce(0) { $0 + $1.count }
+    print("evaluateHost on 48 h (\(series.points.count) host points + 4 sites, \(rawPoints) points in all): "
+        + "\(format1(perCall * 1000)) ms per call (verdict \(suspected == repetitions ? "suspectedLeak" : "not suspected"))")
+}
+
+measureSingleEvaluation()
 if options.split == "tuning" || options.split == "both" { _ = run(seeds: tuningSeeds, label: "TUNING seeds \(tuningSeeds.first!)...\(tuningSeeds.last!)") }
 if options.split == "scoring" || options.split == "both" { _ = run(seeds: scoringSeeds, label: "SCORING seeds \(scoringSeeds.first!)...\(scoringSeeds.last!) (never tuned on)") }
