@@ -9,8 +9,6 @@
 #include "lt_internal.h"
 
 static inline void count_allocation(lt_thread *self, size_t usable) {
-    LT_BUMP(self->allocation_count, 1);
-    LT_BUMP(self->allocated_bytes, usable);
     unsigned size_class = lt_size_class_of(usable);
     LT_BUMP(self->size_class_count[size_class], 1);
     LT_BUMP(self->size_class_bytes[size_class], usable);

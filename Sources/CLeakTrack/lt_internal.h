@@ -44,8 +44,8 @@ typedef struct lt_thread {
     int64_t bytes_until_sample;
     uint32_t flags; // non-zero sends free() to the slow path
     uint32_t reserved;
-    uint64_t allocation_count;
-    uint64_t allocated_bytes;
+    // Allocation count and bytes are the sums of the size-class counters: two fewer writes per
+    // malloc, and the sums are taken on read (lt_thread_allocations).
     uint64_t free_count;
     uint64_t freed_bytes;
     int64_t pending_bytes;      // net bytes since the last publish
@@ -76,6 +76,16 @@ typedef struct lt_totals {
     _Atomic uint64_t size_class_count[LT_SIZE_CLASS_COUNT];
     _Atomic uint64_t size_class_bytes[LT_SIZE_CLASS_COUNT];
 } lt_totals;
+
+static inline void lt_thread_allocations(const lt_thread *thread, uint64_t *count, uint64_t *bytes) {
+    uint64_t total_count = 0, total_bytes = 0;
+    for (int i = 0; i < LT_SIZE_CLASS_COUNT; i++) {
+        total_count += LT_LOAD(thread->size_class_count[i]);
+        total_bytes += LT_LOAD(thread->size_class_bytes[i]);
+    }
+    *count = total_count;
+    *bytes = total_bytes;
+}
 
 // --- forward.c: the allocator the process would have used without us ---
 typedef struct lt_next_allocator {

@@ -45,11 +45,13 @@ void *lt_map(size_t bytes) {
 
 static void fold_into_retired(const lt_thread *thread) {
     bool agent = thread->flags & LT_THREAD_AGENT;
-    atomic_fetch_add(agent ? &lt_retired.agent_allocated_bytes : &lt_retired.allocated_bytes, thread->allocated_bytes);
+    uint64_t allocations, allocated;
+    lt_thread_allocations(thread, &allocations, &allocated);
+    atomic_fetch_add(agent ? &lt_retired.agent_allocated_bytes : &lt_retired.allocated_bytes, allocated);
     atomic_fetch_add(agent ? &lt_retired.agent_freed_bytes : &lt_retired.freed_bytes, thread->freed_bytes);
-    atomic_fetch_add(agent ? &lt_retired.agent_allocation_count : &lt_retired.allocation_count,
-                     thread->allocation_count);
-    if (!agent) atomic_fetch_add(&lt_retired.free_count, thread->free_count);
+    atomic_fetch_add(agent ? &lt_retired.agent_allocation_count : &lt_retired.allocation_count, allocations);
+    if (agent) return; // the agent's own allocations stay out of the application's patterns
+    atomic_fetch_add(&lt_retired.free_count, thread->free_count);
     for (int i = 0; i < LT_SIZE_CLASS_COUNT; i++) {
         atomic_fetch_add(&lt_retired.size_class_count[i], thread->size_class_count[i]);
         atomic_fetch_add(&lt_retired.size_class_bytes[i], thread->size_class_bytes[i]);
@@ -128,8 +130,6 @@ void lt_thread_mark_agent(void) {
     fold_into_retired(self);
     memset(self->size_class_count, 0, sizeof self->size_class_count);
     memset(self->size_class_bytes, 0, sizeof self->size_class_bytes);
-    LT_STORE(self->allocation_count, 0);
-    LT_STORE(self->allocated_bytes, 0);
     LT_STORE(self->free_count, 0);
     LT_STORE(self->freed_bytes, 0);
     LT_STORE(self->flags, self->flags | LT_THREAD_AGENT);
@@ -203,16 +203,18 @@ void lt_read_stats(lt_stats *out) {
     lt_registry_lock();
     for (lt_thread *thread = registry_head; thread; thread = thread->next_in_registry) {
         if (!thread->in_use) continue;
+        uint64_t thread_allocations, thread_allocated;
+        lt_thread_allocations(thread, &thread_allocations, &thread_allocated);
         if (LT_LOAD(thread->flags) & LT_THREAD_AGENT) {
-            agent_allocated += LT_LOAD(thread->allocated_bytes);
+            agent_allocated += thread_allocated;
             agent_freed += LT_LOAD(thread->freed_bytes);
-            agent_allocations += LT_LOAD(thread->allocation_count);
+            agent_allocations += thread_allocations;
             continue;
         }
         application_threads++;
-        allocated += LT_LOAD(thread->allocated_bytes);
+        allocated += thread_allocated;
         freed += LT_LOAD(thread->freed_bytes);
-        allocations += LT_LOAD(thread->allocation_count);
+        allocations += thread_allocations;
         frees += LT_LOAD(thread->free_count);
         int64_t pending_peak = LT_LOAD(thread->pending_peak_bytes);
         if (pending_peak > highest_pending_peak) highest_pending_peak = pending_peak;
