@@ -15,7 +15,6 @@ extension Shipper {
 
     func run() {
         var spool = ShipperSpool(limitBytes: configuration.spoolLimitBytes)
-        var stacks = StackTable()
         var backoff = ShipperBackoff(minimumSeconds: configuration.backoffMinimumSeconds,
                                      maximumSeconds: configuration.backoffMaximumSeconds)
         var session: Session?
@@ -28,7 +27,7 @@ extension Shipper {
             let due = now >= nextSnapshotAt
             if immediateRequested.exchange(false, ordering: .acquiringAndReleasing) || due {
                 sequence += 1
-                takeSnapshot(sequence: sequence, spool: &spool, stacks: &stacks)
+                takeSnapshot(sequence: sequence, spool: &spool)
                 if due { nextSnapshotAt = max(nextSnapshotAt + configuration.intervalSeconds, now) }
             }
 
@@ -44,7 +43,7 @@ extension Shipper {
 
             if var current = session {
                 do {
-                    try sendUnsent(spool: &spool, stacks: stacks, session: &current)
+                    try sendUnsent(spool: &spool, session: &current)
                     while let message = try current.connection.receive(timeoutSeconds: 0) {
                         try handle(message, spool: &spool)
                     }
@@ -56,9 +55,8 @@ extension Shipper {
                     reconnectAt = ShipperClock.monotonicSeconds() + backoff.nextDelaySeconds()
                 }
             }
-            stacks.prune(keeping: spool.entries.map(\.snapshot))
             state.withLock {
-                $0.spooledSnapshots = spool.entries.count
+                $0.spooledSnapshots = spool.count
                 $0.spooledBytes = spool.byteCount
             }
 
@@ -71,12 +69,10 @@ extension Shipper {
         session?.connection.close()
     }
 
-    private func takeSnapshot(sequence: UInt64, spool: inout ShipperSpool, stacks: inout StackTable) {
+    private func takeSnapshot(sequence: UInt64, spool: inout ShipperSpool) {
         var snapshot = source()
         snapshot.sequence = sequence
         if snapshot.timestampUnixNanos == 0 { snapshot.timestampUnixNanos = ShipperClock.wallUnixNanos() }
-        stacks.learn(snapshot.stacks)
-        snapshot.stacks = []
         let drops = spool.unreportedDrops
         if drops > 0 {
             var event = Leakwatch_V1_Event()
@@ -113,10 +109,10 @@ extension Shipper {
 
     /// Sends, in order, every spooled snapshot this connection has not carried, each with the
     /// stacks this connection has not carried.
-    private func sendUnsent(spool: inout ShipperSpool, stacks: StackTable, session: inout Session) throws {
+    private func sendUnsent(spool: inout ShipperSpool, session: inout Session) throws {
         for entry in spool.entries where entry.snapshot.sequence > session.sentThrough {
             var snapshot = entry.snapshot
-            snapshot.stacks = stacks.missing(for: snapshot, carried: &session.carriedStacks)
+            snapshot.stacks = spool.stacks.missing(for: snapshot, carried: &session.carriedStacks)
             let bytes = try session.connection.send(.snapshot(snapshot))
             session.sentThrough = snapshot.sequence
             spool.markSent(sequence: snapshot.sequence)
