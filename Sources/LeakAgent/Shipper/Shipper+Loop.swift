@@ -10,8 +10,8 @@ extension Shipper {
         var carriedStacks: Set<UInt64> = []
     }
 
-    /// Longest wait between checks for acks while connected.
-    static let connectedPollSeconds = 0.25
+    /// Longest sleep of the shipper thread, whatever the schedule.
+    static let longestSleepSeconds = 5.0
 
     func run() {
         var spool = ShipperSpool(limitBytes: configuration.spoolLimitBytes)
@@ -60,11 +60,12 @@ extension Shipper {
                 $0.spooledBytes = spool.byteCount
             }
 
-            // Sleep until the next snapshot, reconnect or ack check, or a doorbell.
+            // Sleep until the next snapshot or reconnect, a doorbell, or (connected) an incoming
+            // frame. The cap only bounds how stale the statistics can get.
             let after = ShipperClock.monotonicSeconds()
-            var wait = nextSnapshotAt - after
-            if session == nil { wait = min(wait, reconnectAt - after) } else { wait = min(wait, Self.connectedPollSeconds) }
-            if wait > 0 { doorbell.wait(seconds: wait) }
+            var wait = min(nextSnapshotAt - after, Self.longestSleepSeconds)
+            if session == nil { wait = min(wait, reconnectAt - after) }
+            if wait > 0 { doorbell.wait(seconds: wait, orReadable: session?.connection.descriptorForPolling ?? -1) }
         }
         session?.connection.close()
     }
