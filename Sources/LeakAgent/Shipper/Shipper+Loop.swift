@@ -20,15 +20,26 @@ extension Shipper {
         var session: Session?
         var sequence: UInt64 = 0
         var nextSnapshotAt = ShipperClock.monotonicSeconds()
+        var lastSnapshotAt = -Double.infinity
+        var immediatePending = false
         var reconnectAt = 0.0
 
         while !stopping.load(ordering: .acquiring) {
             let now = ShipperClock.monotonicSeconds()
             let due = now >= nextSnapshotAt
-            if immediateRequested.exchange(false, ordering: .acquiringAndReleasing) || due {
+            if immediateRequested.exchange(false, ordering: .acquiringAndReleasing) { immediatePending = true }
+            // Immediate requests are spaced, so a flapping threshold cannot flood the collector.
+            let immediateAllowed = immediatePending && now >= lastSnapshotAt + configuration.minimumImmediateSpacingSeconds
+            if due || immediateAllowed {
                 sequence += 1
                 takeSnapshot(sequence: sequence, spool: &spool)
-                if due { nextSnapshotAt = max(nextSnapshotAt + configuration.intervalSeconds, now) }
+                lastSnapshotAt = now
+                immediatePending = false
+                if due {
+                    nextSnapshotAt += configuration.intervalSeconds
+                    // Behind by more than an interval (a long stall): skip, do not burst.
+                    if nextSnapshotAt <= now { nextSnapshotAt = now + configuration.intervalSeconds }
+                }
             }
 
             if session == nil && now >= reconnectAt {
@@ -65,6 +76,7 @@ extension Shipper {
             let after = ShipperClock.monotonicSeconds()
             var wait = min(nextSnapshotAt - after, Self.longestSleepSeconds)
             if session == nil { wait = min(wait, reconnectAt - after) }
+            if immediatePending { wait = min(wait, lastSnapshotAt + configuration.minimumImmediateSpacingSeconds - after) }
             if wait > 0 { doorbell.wait(seconds: wait, orReadable: session?.connection.descriptorForPolling ?? -1) }
         }
         session?.connection.close()
