@@ -211,8 +211,9 @@ struct ShipperTests {
         shipper.requestImmediateSnapshot()
         #expect(collector.wait(seconds: 5) { collector.committed == 2 })
         print("immediate snapshot committed \(String(format: "%.1f", Date().timeIntervalSince(asked) * 1000)) ms after the request")
-        // Immediate, but at least minimumImmediateSpacingSeconds (0.2 s) after the previous one.
-        #expect(Date().timeIntervalSince(asked) < 1)
+        // Immediate, but at least minimumImmediateSpacingSeconds (0.2 s) after the previous one
+        // (the bound allows for a loaded machine).
+        #expect(Date().timeIntervalSince(asked) < 2)
         #expect(shipper.stop())
     }
 
@@ -227,7 +228,7 @@ struct ShipperTests {
         Thread.sleep(forTimeInterval: 0.2)  // the shipper now waits for a Challenge that never comes
         let start = Date()
         #expect(shipper.stop())
-        #expect(Date().timeIntervalSince(start) < 1)
+        #expect(Date().timeIntervalSince(start) < 2)
     }
 }
 
