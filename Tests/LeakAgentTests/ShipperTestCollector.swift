@@ -15,6 +15,12 @@ final class ShipperTestCollector: @unchecked Sendable {
         case garbage
         /// Accept, read nothing for `seconds`, then close.
         case stall(seconds: Double)
+        /// After Welcome and `snapshots` snapshots (committed and acked), send bytes that are not a frame.
+        case garbageAfter(snapshots: Int)
+        /// After Welcome and `snapshots` snapshots, send Error SHUTTING_DOWN and close.
+        case shutDownAfter(snapshots: Int)
+        /// After Welcome, stop reading for `seconds` (the shipper's sends time out), then close.
+        case stallAfterWelcome(seconds: Double)
     }
 
     struct Received {
@@ -111,7 +117,7 @@ final class ShipperTestCollector: @unchecked Sendable {
         case .stall(let seconds):
             Thread.sleep(forTimeInterval: seconds)
             return
-        case .normal, .closeAfter:
+        case .normal, .closeAfter, .garbageAfter, .shutDownAfter, .stallAfterWelcome:
             break
         }
         var handshake = ServerHandshake(configuration: .init(token: token))
@@ -129,6 +135,10 @@ final class ShipperTestCollector: @unchecked Sendable {
                     try connection.send(.error(message))
                     return
                 }
+            }
+            if case .stallAfterWelcome(let seconds) = behaviour {
+                Thread.sleep(forTimeInterval: seconds)
+                return
             }
             var carried = Set<UInt64>()
             var count = 0
@@ -149,6 +159,18 @@ final class ShipperTestCollector: @unchecked Sendable {
                 var ack = Leakwatch_V1_Ack()
                 ack.sequence = committedNow
                 try connection.send(.ack(ack))
+                if case .garbageAfter(let limit) = behaviour, count >= limit {
+                    try connection.send(frameBytes: [0x4C, 0x01, 0x63, 0x00, 0x00, 0x00, 0x00, 0x00])  // kind 99
+                    Thread.sleep(forTimeInterval: 0.1)
+                    return
+                }
+                if case .shutDownAfter(let limit) = behaviour, count >= limit {
+                    var error = Leakwatch_V1_Error()
+                    error.code = .shuttingDown
+                    error.message = "the collector is stopping; reconnect later"
+                    try connection.send(.error(error))
+                    return
+                }
             }
         } catch {
             // The shipper went away or misbehaved: a real collector logs and closes.

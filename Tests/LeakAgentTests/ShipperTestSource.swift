@@ -79,3 +79,13 @@ final class AllocationLoop: @unchecked Sendable {
         return lock.withLock { (longestGapSeconds, iterations) }
     }
 }
+
+/// Polls `condition` until it holds or `seconds` pass.
+func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.01)
+    }
+    return condition()
+}

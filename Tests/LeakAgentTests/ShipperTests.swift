@@ -52,9 +52,14 @@ struct ShipperTests {
     /// busy with two other builds 246 ms (figures printed by the test).
     static let applicationStallBoundSeconds = 1.0
 
+    /// Connection by connection: closed before committing the last snapshot; garbage instead of
+    /// a Challenge; no answer at all; closed again; an unknown frame kind after some acks; an
+    /// Error (shutting down); reads stopped after Welcome so sends time out; then refused
+    /// connections for 0.6 s; then a healthy collector.
     @Test func everySnapshotArrivesThroughClosesGarbageRefusalsAndStalls() throws {
         let collector = try ShipperTestCollector(token: Self.token, script: [
             .closeAfter(snapshots: 3), .garbage, .stall(seconds: 0.8), .closeAfter(snapshots: 2),
+            .garbageAfter(snapshots: 2), .shutDownAfter(snapshots: 2), .stallAfterWelcome(seconds: 1.5),
         ])
         defer { collector.shutDown() }
         let source = ShipperTestSource()
@@ -67,7 +72,7 @@ struct ShipperTests {
         shipper.start()
 
         // Through the scripted closes, garbage and stall to a normal connection...
-        let reached = collector.wait(seconds: 30) { collector.connections >= 5 && collector.committed >= 15 }
+        let reached = collector.wait(seconds: 30) { collector.connections >= 8 && collector.committed >= 15 }
         #expect(reached, "collector: \(collector.connections) connections, committed \(collector.committed); shipper: \(shipper.statistics)")
         // ...then refused connections for a while, then back.
         collector.stopListening()
@@ -95,7 +100,7 @@ struct ShipperTests {
             #expect(first.snapshot.stacks.count == first.snapshot.sites.count)
         }
         let statistics = shipper.statistics
-        #expect(statistics.connectionFailures >= 3)
+        #expect(statistics.connectionFailures >= 7)
         #expect(statistics.snapshotsDropped == 0)
         #expect(longestGap < Self.applicationStallBoundSeconds)
     }
@@ -150,7 +155,8 @@ struct ShipperTests {
     }
 
     @Test func anUnresolvableCollectorNeverBlocksTheCaller() throws {
-        let shipper = Shipper(configuration: Self.configuration(port: 7070, host: "leakwatch-collector.invalid"),
+        let shipper = Shipper(configuration: Self.configuration(port: 7070, host: "leakwatch-collector.invalid",
+                                                                intervalSeconds: 3600),
                               source: ShipperTestSource().closure)
         shipper.start()
         var longestCall = 0.0
@@ -159,17 +165,24 @@ struct ShipperTests {
             shipper.requestImmediateSnapshot()
             longestCall = max(longestCall, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        Thread.sleep(forTimeInterval: 0.5)
+        // A resolver that answers slowly still answers: wait for the first failure.
+        #expect(waitUntil(seconds: 20) { shipper.statistics.lastError != nil })
+        Thread.sleep(forTimeInterval: 0.3)
         let stopStart = Date()
-        #expect(shipper.stop())
+        // getaddrinfo cannot be interrupted: if the thread is inside a slow lookup, stop()
+        // still returns within its bound (2 s) and the thread exits after the lookup.
+        let joined = shipper.stop()
         let stopSeconds = Date().timeIntervalSince(stopStart)
-        print("requestImmediateSnapshot: longest of 2000 calls \(String(format: "%.3f", longestCall * 1000)) ms; stop \(String(format: "%.3f", stopSeconds)) s")
+        print("requestImmediateSnapshot: longest of 2000 calls \(String(format: "%.3f", longestCall * 1000)) ms; "
+              + "stop \(String(format: "%.3f", stopSeconds)) s, joined: \(joined)")
         #expect(longestCall < 0.05)
         #expect(stopSeconds < 2.5)
         let statistics = shipper.statistics
         #expect(statistics.lastError?.contains("cannot resolve 'leakwatch-collector.invalid'") == true,
                 "\(statistics.lastError ?? "nil")")
-        #expect(statistics.snapshotsTaken >= 1)
+        // 2000 requests in a burst are merged (at most one snapshot per 0.2 s): the one at start,
+        // perhaps one more.
+        #expect(statistics.snapshotsTaken >= 1 && statistics.snapshotsTaken <= 3, "\(statistics.snapshotsTaken)")
         #expect(statistics.connectionsEstablished == 0)
     }
 
@@ -198,7 +211,9 @@ struct ShipperTests {
         shipper.requestImmediateSnapshot()
         #expect(collector.wait(seconds: 5) { collector.committed == 2 })
         print("immediate snapshot committed \(String(format: "%.1f", Date().timeIntervalSince(asked) * 1000)) ms after the request")
-        #expect(Date().timeIntervalSince(asked) < 1)
+        // Immediate, but at least minimumImmediateSpacingSeconds (0.2 s) after the previous one
+        // (the bound allows for a loaded machine).
+        #expect(Date().timeIntervalSince(asked) < 2)
         #expect(shipper.stop())
     }
 
@@ -213,7 +228,7 @@ struct ShipperTests {
         Thread.sleep(forTimeInterval: 0.2)  // the shipper now waits for a Challenge that never comes
         let start = Date()
         #expect(shipper.stop())
-        #expect(Date().timeIntervalSince(start) < 1)
+        #expect(Date().timeIntervalSince(start) < 2)
     }
 }
 

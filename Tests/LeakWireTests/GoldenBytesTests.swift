@@ -45,6 +45,14 @@ struct GoldenBytesTests {
     }
 
     /// Also computed independently with Python's hmac module (docs/PROTOCOL.md shows how).
+    @Test func theExampleAuthenticateFrameIsAsDocumented() throws {
+        var authenticate = Leakwatch_V1_Authenticate()
+        authenticate.proof = .init(Self.bytes(fromHex: Self.exampleProofHex))
+        let frame = try FrameEncoder().encode(.authenticate(authenticate))
+        #expect(Array(frame.prefix(10)) == Self.bytes(fromHex: "4c 01 03 00 00 00 00 22 0a 20"))
+        #expect(Array(frame.dropFirst(10)) == Self.bytes(fromHex: Self.exampleProofHex))
+    }
+
     static let exampleProofHex =
         "8b 53 5f d8 2f cc 68 9a 6d 03 be 87 11 8d 2b 62 c6 2e 77 f5 2b 12 be 6d 91 f0 fc 1b 4f 8e 5c 1a"
 }

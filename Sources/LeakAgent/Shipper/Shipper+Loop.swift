@@ -10,26 +10,36 @@ extension Shipper {
         var carriedStacks: Set<UInt64> = []
     }
 
-    /// Longest wait between checks for acks while connected.
-    static let connectedPollSeconds = 0.25
+    /// Longest sleep of the shipper thread, whatever the schedule.
+    static let longestSleepSeconds = 5.0
 
     func run() {
         var spool = ShipperSpool(limitBytes: configuration.spoolLimitBytes)
-        var stacks = StackTable()
         var backoff = ShipperBackoff(minimumSeconds: configuration.backoffMinimumSeconds,
                                      maximumSeconds: configuration.backoffMaximumSeconds)
         var session: Session?
         var sequence: UInt64 = 0
         var nextSnapshotAt = ShipperClock.monotonicSeconds()
+        var lastSnapshotAt = -Double.infinity
+        var immediatePending = false
         var reconnectAt = 0.0
 
         while !stopping.load(ordering: .acquiring) {
             let now = ShipperClock.monotonicSeconds()
             let due = now >= nextSnapshotAt
-            if immediateRequested.exchange(false, ordering: .acquiringAndReleasing) || due {
+            if immediateRequested.exchange(false, ordering: .acquiringAndReleasing) { immediatePending = true }
+            // Immediate requests are spaced, so a flapping threshold cannot flood the collector.
+            let immediateAllowed = immediatePending && now >= lastSnapshotAt + configuration.minimumImmediateSpacingSeconds
+            if due || immediateAllowed {
                 sequence += 1
-                takeSnapshot(sequence: sequence, spool: &spool, stacks: &stacks)
-                if due { nextSnapshotAt = max(nextSnapshotAt + configuration.intervalSeconds, now) }
+                takeSnapshot(sequence: sequence, spool: &spool)
+                lastSnapshotAt = now
+                immediatePending = false
+                if due {
+                    nextSnapshotAt += configuration.intervalSeconds
+                    // Behind by more than an interval (a long stall): skip, do not burst.
+                    if nextSnapshotAt <= now { nextSnapshotAt = now + configuration.intervalSeconds }
+                }
             }
 
             if session == nil && now >= reconnectAt {
@@ -44,7 +54,7 @@ extension Shipper {
 
             if var current = session {
                 do {
-                    try sendUnsent(spool: &spool, stacks: stacks, session: &current)
+                    try sendUnsent(spool: &spool, session: &current)
                     while let message = try current.connection.receive(timeoutSeconds: 0) {
                         try handle(message, spool: &spool)
                     }
@@ -56,27 +66,26 @@ extension Shipper {
                     reconnectAt = ShipperClock.monotonicSeconds() + backoff.nextDelaySeconds()
                 }
             }
-            stacks.prune(keeping: spool.entries.map(\.snapshot))
             state.withLock {
-                $0.spooledSnapshots = spool.entries.count
+                $0.spooledSnapshots = spool.count
                 $0.spooledBytes = spool.byteCount
             }
 
-            // Sleep until the next snapshot, reconnect or ack check, or a doorbell.
+            // Sleep until the next snapshot or reconnect, a doorbell, or (connected) an incoming
+            // frame. The cap only bounds how stale the statistics can get.
             let after = ShipperClock.monotonicSeconds()
-            var wait = nextSnapshotAt - after
-            if session == nil { wait = min(wait, reconnectAt - after) } else { wait = min(wait, Self.connectedPollSeconds) }
-            if wait > 0 { doorbell.wait(seconds: wait) }
+            var wait = min(nextSnapshotAt - after, Self.longestSleepSeconds)
+            if session == nil { wait = min(wait, reconnectAt - after) }
+            if immediatePending { wait = min(wait, lastSnapshotAt + configuration.minimumImmediateSpacingSeconds - after) }
+            if wait > 0 { doorbell.wait(seconds: wait, orReadable: session?.connection.descriptorForPolling ?? -1) }
         }
         session?.connection.close()
     }
 
-    private func takeSnapshot(sequence: UInt64, spool: inout ShipperSpool, stacks: inout StackTable) {
+    private func takeSnapshot(sequence: UInt64, spool: inout ShipperSpool) {
         var snapshot = source()
         snapshot.sequence = sequence
         if snapshot.timestampUnixNanos == 0 { snapshot.timestampUnixNanos = ShipperClock.wallUnixNanos() }
-        stacks.learn(snapshot.stacks)
-        snapshot.stacks = []
         let drops = spool.unreportedDrops
         if drops > 0 {
             var event = Leakwatch_V1_Event()
@@ -113,10 +122,10 @@ extension Shipper {
 
     /// Sends, in order, every spooled snapshot this connection has not carried, each with the
     /// stacks this connection has not carried.
-    private func sendUnsent(spool: inout ShipperSpool, stacks: StackTable, session: inout Session) throws {
+    private func sendUnsent(spool: inout ShipperSpool, session: inout Session) throws {
         for entry in spool.entries where entry.snapshot.sequence > session.sentThrough {
             var snapshot = entry.snapshot
-            snapshot.stacks = stacks.missing(for: snapshot, carried: &session.carriedStacks)
+            snapshot.stacks = spool.stacks.missing(for: snapshot, carried: &session.carriedStacks)
             let bytes = try session.connection.send(.snapshot(snapshot))
             session.sentThrough = snapshot.sequence
             spool.markSent(sequence: snapshot.sequence)

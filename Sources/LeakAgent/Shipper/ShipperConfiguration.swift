@@ -23,6 +23,9 @@ public struct ShipperConfiguration: Sendable {
 
     /// Seconds between snapshots. Default 10.
     public var intervalSeconds: Double
+    /// Shortest time between a snapshot and one taken for `requestImmediateSnapshot()`;
+    /// requests in between are merged into one. Default 0.2 s.
+    public var minimumImmediateSpacingSeconds: Double
     /// Bytes of unacknowledged snapshots kept for resending (protobuf-encoded size, stacks
     /// excluded: they are kept once, apart). Default 8 MiB. When full, the oldest go.
     public var spoolLimitBytes: Int
@@ -54,6 +57,7 @@ public struct ShipperConfiguration: Sendable {
         hostName: String = ShipperConfiguration.systemHostName(),
         serviceName: String = "",
         intervalSeconds: Double = 10,
+        minimumImmediateSpacingSeconds: Double = 0.2,
         spoolLimitBytes: Int = 8 << 20,
         backoffMinimumSeconds: Double = 0.5,
         backoffMaximumSeconds: Double = 60,
@@ -72,6 +76,7 @@ public struct ShipperConfiguration: Sendable {
         self.hostName = hostName
         self.serviceName = serviceName
         self.intervalSeconds = intervalSeconds
+        self.minimumImmediateSpacingSeconds = minimumImmediateSpacingSeconds
         self.spoolLimitBytes = spoolLimitBytes
         self.backoffMinimumSeconds = backoffMinimumSeconds
         self.backoffMaximumSeconds = backoffMaximumSeconds

@@ -34,15 +34,18 @@ final class ShipperDoorbell: Sendable {
         _ = write(writeEnd, &byte, 1)
     }
 
-    /// Waits until rung or `seconds` pass (without a pipe, just sleeps in short slices).
-    func wait(seconds: Double) {
+    /// Waits until rung, `other` (if ≥ 0) is readable, or `seconds` pass. Without a pipe it
+    /// sleeps in short slices instead.
+    func wait(seconds: Double, orReadable other: Int32 = -1) {
         let milliseconds = Int32(max(0, min(seconds, 3600)) * 1000)
         guard readEnd >= 0 else {
             usleep(UInt32(min(milliseconds, 50)) * 1000)
             return
         }
-        var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, milliseconds) > 0 else { return }
+        var descriptors = [pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: other, events: Int16(POLLIN), revents: 0)]
+        guard poll(&descriptors, other >= 0 ? 2 : 1, milliseconds) > 0,
+              descriptors[0].revents != 0 else { return }
         var drain = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         while withUnsafeMutableBytes(of: &drain, { read(readEnd, $0.baseAddress, $0.count) }) > 0 {}
     }

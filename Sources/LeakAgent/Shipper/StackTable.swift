@@ -1,13 +1,37 @@
 import LeakWire
 
-/// Stack interning. The table keeps the newest definition of every stack a spooled or recent
-/// snapshot refers to; a connection records which ids it has carried, so each stack's frames
-/// cross once per connection and again after a reconnect.
+/// Stack interning. The table keeps each stack's frames once, for as long as a spooled
+/// snapshot refers to it (reference counts per stack id, updated as entries come and go); a
+/// connection records which ids it has carried, so each stack's frames cross once per
+/// connection and again after a reconnect.
 struct StackTable {
-    private(set) var definitions: [UInt64: Leakwatch_V1_Stack] = [:]
+    private var definitions: [UInt64: Leakwatch_V1_Stack] = [:]
+    private var references: [UInt64: Int] = [:]
 
+    var count: Int { definitions.count }
+
+    /// Records the newest definitions of referenced stacks (the snapshot source sends every
+    /// stack every time; one no site refers to is not kept).
     mutating func learn(_ stacks: [Leakwatch_V1_Stack]) {
-        for stack in stacks { definitions[stack.id] = stack }
+        for stack in stacks where references[stack.id] != nil { definitions[stack.id] = stack }
+    }
+
+    func definition(_ id: UInt64) -> Leakwatch_V1_Stack? { definitions[id] }
+
+    mutating func retain(_ snapshot: Leakwatch_V1_Snapshot) {
+        for site in snapshot.sites { references[site.stackID, default: 0] += 1 }
+    }
+
+    mutating func release(_ snapshot: Leakwatch_V1_Snapshot) {
+        for site in snapshot.sites {
+            guard let count = references[site.stackID] else { continue }
+            if count <= 1 {
+                references[site.stackID] = nil
+                definitions[site.stackID] = nil
+            } else {
+                references[site.stackID] = count - 1
+            }
+        }
     }
 
     /// The definitions `snapshot`'s sites need that `carried` lacks; adds them to `carried`.
@@ -18,12 +42,5 @@ struct StackTable {
             if let stack = definitions[site.stackID] { stacks.append(stack) }
         }
         return stacks
-    }
-
-    /// Keeps only the stacks still referred to by `snapshots`.
-    mutating func prune<Snapshots: Sequence>(keeping snapshots: Snapshots) where Snapshots.Element == Leakwatch_V1_Snapshot {
-        var referenced = Set<UInt64>()
-        for snapshot in snapshots { for site in snapshot.sites { referenced.insert(site.stackID) } }
-        if referenced.count < definitions.count { definitions = definitions.filter { referenced.contains($0.key) } }
     }
 }

@@ -58,6 +58,10 @@ public final class BlockingConnection {
 
     public var isOpen: Bool { descriptor >= 0 }
 
+    /// The socket, for an owner that waits on it together with other descriptors (poll for
+    /// POLLIN, then call `receive(timeoutSeconds: 0)`). -1 once closed. Do not read or write it.
+    public var descriptorForPolling: Int32 { descriptor }
+
     public func close() {
         if descriptor >= 0 {
             _ = POSIX.close(descriptor)
