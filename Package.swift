@@ -86,6 +86,7 @@ let package = Package(
 
         // MARK: Benchmarks
         .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation"),
+        .executableTarget(name: "IngestBenchmark", dependencies: ["LeakCollector", "LeakWire"], path: "Benchmarks/IngestBenchmark"),
 
         // MARK: Tests
         .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent"]),
