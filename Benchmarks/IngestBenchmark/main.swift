@@ -209,30 +209,38 @@ func runIngest() throws {
     getrusage(rusageSelf, &selfBefore)
     let start = Date()
     let failures = Locked([String]())
-    DispatchQueue.concurrentPerform(iterations: options.agents) { agent in
-        let connection = sharedConnections[agent]
-        let list = allFrames[agent]
-        var next = 0
-        var acked = 0
-        do {
-            while acked < list.count {
-                var chunk: [UInt8] = []
-                while next < list.count && next - acked < options.window {
-                    chunk.append(contentsOf: list[next])
-                    next += 1
+    // One thread per agent: each blocks on its socket like a real shipper thread
+    // (concurrentPerform would run only one agent per core).
+    let finished = DispatchGroup()
+    for agent in 0..<options.agents {
+        finished.enter()
+        Thread.detachNewThread {
+            defer { finished.leave() }
+            let connection = sharedConnections[agent]
+            let list = allFrames[agent]
+            var next = 0
+            var acked = 0
+            do {
+                while acked < list.count {
+                    var chunk: [UInt8] = []
+                    while next < list.count && next - acked < options.window {
+                        chunk.append(contentsOf: list[next])
+                        next += 1
+                    }
+                    if !chunk.isEmpty { try connection.send(frameBytes: chunk) }
+                    var message: WireMessage? = try connection.receive()
+                    while let current = message {
+                        guard case .ack(let ack) = current else { throw WireError.unexpectedMessage }
+                        acked = max(acked, Int(ack.sequence))
+                        message = try connection.receive(timeoutSeconds: 0)
+                    }
                 }
-                if !chunk.isEmpty { try connection.send(frameBytes: chunk) }
-                var message: WireMessage? = try connection.receive()
-                while let current = message {
-                    guard case .ack(let ack) = current else { throw WireError.unexpectedMessage }
-                    acked = max(acked, Int(ack.sequence))
-                    message = try connection.receive(timeoutSeconds: 0)
-                }
+            } catch {
+                failures.withLock { $0.append("agent \(agent): \(error)") }
             }
-        } catch {
-            failures.withLock { $0.append("agent \(agent): \(error)") }
         }
     }
+    finished.wait()
     let elapsed = Date().timeIntervalSince(start)
     var selfAfter = rusage()
     getrusage(rusageSelf, &selfAfter)
@@ -339,7 +347,8 @@ func runQueries() throws {
     let evaluator = VerdictEvaluator()
     let verdictStart = Date()
     for host in try verdictStore.hosts().prefix(sampleHosts) {
-        let window = try verdictStore.window(host: host, fromMs: host.lastSeenMs - 48 * 3_600_000, toMs: host.lastSeenMs)
+        // As MaintenanceService reads it: full host series, sites from 6 points per 10 minutes.
+        let window = try verdictStore.window(host: host, fromMs: host.lastSeenMs - 48 * 3_600_000, toMs: host.lastSeenMs, maximumSiteRows: 48 * 6 * 6)
         _ = evaluator.evaluate(window, evaluatedAtMs: host.lastSeenMs)
     }
     let perHost = Date().timeIntervalSince(verdictStart) / Double(sampleHosts) * 1000
