@@ -121,7 +121,7 @@ extension CollectorStore {
             }
             guard includeSites, !window.points.isEmpty, maximumSiteRows > 0 else { return window }
             let count = window.points.count
-            let step = max(1, (count + maximumSiteRows - 1) / maximumSiteRows)
+            let step = count <= maximumSiteRows ? 1 : (count + maximumSiteRows - 1) / maximumSiteRows
             let chosen = stride(from: count - 1, through: 0, by: -step).reversed()
             let rawBlob = try db.cachedStatement(sql: "SELECT sites FROM sample WHERE id = ?")
             let rollupBlob = try db.cachedStatement(
