@@ -1,0 +1,126 @@
+import Testing
+@testable import LeakAgent
+import LeakWire
+
+@Suite("Shipper spool and stack table")
+struct ShipperSpoolTests {
+    static func snapshot(_ sequence: UInt64, stackIDs: [UInt64]) -> Leakwatch_V1_Snapshot {
+        var snapshot = Leakwatch_V1_Snapshot()
+        snapshot.sequence = sequence
+        snapshot.timestampUnixNanos = 1_764_000_000_000_000_000 + Int64(sequence)
+        for id in stackIDs {
+            var site = Leakwatch_V1_Site()
+            site.stackID = id
+            site.liveBytes = 524_288 * id
+            snapshot.sites.append(site)
+            var stack = Leakwatch_V1_Stack()
+            stack.id = id
+            var frame = Leakwatch_V1_Frame()
+            frame.function = "f\(id)()"
+            stack.frames = [frame]
+            snapshot.stacks.append(stack)
+        }
+        return snapshot
+    }
+
+    static func entryBytes(stackIDs: [UInt64]) -> Int {
+        var entry = snapshot(1, stackIDs: stackIDs)
+        entry.stacks = []
+        return (try! entry.serializedBytes() as [UInt8]).count
+    }
+
+    @Test func acknowledgedEntriesGoAndTheirStacksWithThem() {
+        var spool = ShipperSpool(limitBytes: 1 << 20)
+        spool.append(Self.snapshot(1, stackIDs: [1, 2]), reportedDrops: 0)
+        spool.append(Self.snapshot(2, stackIDs: [2, 3]), reportedDrops: 0)
+        #expect(spool.sequences == [1, 2])
+        #expect(spool.entries.allSatisfy { $0.snapshot.stacks.isEmpty })
+        #expect(spool.stacks.count == 3)
+        #expect(spool.acknowledge(through: 1) == 1)
+        #expect(spool.sequences == [2])
+        #expect(spool.stacks.definition(1) == nil)
+        #expect(spool.stacks.definition(2) != nil && spool.stacks.definition(3) != nil)
+        #expect(spool.acknowledge(through: 5) == 1)
+        #expect(spool.count == 0 && spool.byteCount == 0 && spool.stacks.count == 0)
+    }
+
+    @Test func aFullSpoolDropsTheOldestAndCarriesUnreportedCounts() {
+        let size = Self.entryBytes(stackIDs: [1])
+        var spool = ShipperSpool(limitBytes: size * 3)
+        for sequence in UInt64(1)...3 { spool.append(Self.snapshot(sequence, stackIDs: [1]), reportedDrops: 0) }
+        #expect(spool.totalDrops == 0)
+        spool.append(Self.snapshot(4, stackIDs: [1]), reportedDrops: 0)
+        #expect(spool.sequences == [2, 3, 4])
+        #expect(spool.unreportedDrops == 1)
+        // Snapshot 5 reports the one drop; its append drops 2, which is owed to the next one.
+        spool.append(Self.snapshot(5, stackIDs: [1]), reportedDrops: spool.unreportedDrops)
+        #expect(spool.unreportedDrops == 1)
+        // Now 3, 4 and 5 are dropped unsent: 5 reported 1, so 3 + 1 are owed.
+        for sequence in UInt64(6)...8 {
+            spool.append(Self.snapshot(sequence, stackIDs: [1]), reportedDrops: 0)
+        }
+        #expect(spool.sequences == [6, 7, 8])
+        #expect(spool.unreportedDrops == 1 + 3 + 1)
+        #expect(spool.totalDrops == 5)
+        #expect(spool.stacks.definition(1) != nil)
+    }
+
+    @Test func dropsOfSentEntriesAreNotReported() {
+        let size = Self.entryBytes(stackIDs: [1])
+        var spool = ShipperSpool(limitBytes: size * 2)
+        spool.append(Self.snapshot(1, stackIDs: [1]), reportedDrops: 0)
+        spool.append(Self.snapshot(2, stackIDs: [1]), reportedDrops: 0)
+        spool.markSent(sequence: 1)
+        spool.append(Self.snapshot(3, stackIDs: [1]), reportedDrops: 0)
+        #expect(spool.sequences == [2, 3])
+        #expect(spool.unreportedDrops == 0)
+        #expect(spool.totalDrops == 1)
+    }
+
+    @Test func theNewestEntryStaysEvenWhenAloneOverTheLimit() {
+        var spool = ShipperSpool(limitBytes: 1)
+        spool.append(Self.snapshot(1, stackIDs: [1, 2, 3]), reportedDrops: 0)
+        spool.append(Self.snapshot(2, stackIDs: [4]), reportedDrops: 0)
+        #expect(spool.sequences == [2])
+        #expect(spool.stacks.count == 1)
+    }
+
+    @Test func thousandsOfEntriesStayConsistent() {
+        var spool = ShipperSpool(limitBytes: Self.entryBytes(stackIDs: [1, 2]) * 500)
+        for sequence in UInt64(1)...5000 {
+            spool.append(Self.snapshot(sequence, stackIDs: [1, 2]), reportedDrops: 0)
+            if sequence % 7 == 0 { spool.markSent(sequence: sequence) }
+            if sequence % 1000 == 0 { spool.acknowledge(through: sequence - 100) }
+        }
+        let sequences = spool.sequences
+        #expect(sequences == Array(sequences.first!...5000))
+        #expect(spool.byteCount == spool.entries.reduce(0) { $0 + $1.byteCount })
+        #expect(spool.entries.filter(\.sent).map(\.snapshot.sequence).allSatisfy { $0 % 7 == 0 })
+    }
+
+    @Test func eachConnectionCarriesEachStackOnce() {
+        var spool = ShipperSpool(limitBytes: 1 << 20)
+        spool.append(Self.snapshot(1, stackIDs: [1, 2]), reportedDrops: 0)
+        spool.append(Self.snapshot(2, stackIDs: [2, 3]), reportedDrops: 0)
+        var carried = Set<UInt64>()
+        let entries = Array(spool.entries)
+        #expect(spool.stacks.missing(for: entries[0].snapshot, carried: &carried).map(\.id) == [1, 2])
+        #expect(spool.stacks.missing(for: entries[1].snapshot, carried: &carried).map(\.id) == [3])
+        #expect(spool.stacks.missing(for: entries[1].snapshot, carried: &carried).isEmpty)
+        var reconnected = Set<UInt64>()
+        #expect(spool.stacks.missing(for: entries[1].snapshot, carried: &reconnected).map(\.id) == [2, 3])
+    }
+
+    @Test func backoffCeilingGrowsToTheMaximumAndResets() {
+        var backoff = ShipperBackoff(minimumSeconds: 0.5, maximumSeconds: 4)
+        var ceilings: [Double] = []
+        for _ in 0..<6 {
+            ceilings.append(backoff.ceilingSeconds)
+            let delay = backoff.nextDelaySeconds()
+            #expect(delay >= 0 && delay <= ceilings.last!)
+        }
+        #expect(ceilings == [0.5, 1, 2, 4, 4, 4])
+        backoff.reset()
+        #expect(backoff.ceilingSeconds == 0.5)
+    }
+}
