@@ -16,11 +16,13 @@ struct TrafficAdjustment {
     /// Adjusts `floors` in place for the rows in `rows` (indices into the series); rows without a
     /// lagged traffic value are removed from `rows` when an adjustment is made.
     static func apply(
-        times: [Double], floors: inout [Double], rows: inout [Int], trafficAt: (Int, Double) -> Double?,
-        configuration: VerdictConfiguration
+        times: [Double], floors: inout [Double], alsoAdjusting other: inout [Double], rows: inout [Int], instanceRows: [Int],
+        trafficAt: (Int, Double) -> Double?, configuration: VerdictConfiguration
     ) -> TrafficAdjustment {
         var none = TrafficAdjustment(trafficVaries: false, adjusted: false, lagSeconds: 0, explainedFraction: 0)
-        let current = rows.compactMap { trafficAt($0, 0) }
+        // Judged over the whole instance, grace period included: memory that lags traffic by hours
+        // rises while traffic is already flat.
+        let current = instanceRows.compactMap { trafficAt($0, 0) }
         guard current.count >= 12, let low = Quantile.of(current, 0.1), let high = Quantile.of(current, 0.9),
             let middle = Quantile.median(current), middle > 0
         else { return none }
@@ -49,7 +51,10 @@ struct TrafficAdjustment {
             lag += configuration.trafficLagStepSeconds
         }
         guard let chosen = best, chosen.reduction >= configuration.trafficExplainedFraction else { return none }
-        for (row, x) in zip(chosen.rows, chosen.x) { floors[row] -= chosen.b * (x - chosen.mean) }
+        for (row, x) in zip(chosen.rows, chosen.x) {
+            floors[row] -= chosen.b * (x - chosen.mean)
+            other[row] -= chosen.b * (x - chosen.mean)
+        }
         rows = chosen.rows
         return TrafficAdjustment(trafficVaries: true, adjusted: true, lagSeconds: chosen.lag, explainedFraction: chosen.reduction)
     }

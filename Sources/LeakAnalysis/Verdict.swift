@@ -29,6 +29,10 @@ public enum VerdictReason: String, Sendable, Hashable {
     case saturating
     case explainedByTraffic
     case noDayOverDayGrowth
+    /// The growth is no larger than falls the same series made before the window (wander).
+    case withinPastSwings
+    /// Passed every test now but not `confirmationSeconds` earlier.
+    case awaitingConfirmation
     case sustainedGrowth
     case growthAcrossRestarts
 }

@@ -27,23 +27,41 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// At most this many points enter one test (the floor is subsampled evenly): keeps every test
     /// O(k²) with k bounded, so one evaluation is linear in the number of raw points.
     public var maximumPointsPerTest: Int = 48
+    /// Run Mann–Kendall on the bucket floors (true) or on their running minimum (false, with Var(S)
+    /// inflated at least by the running-minimum span in buckets, which costs power: a 3 h window
+    /// cannot then reach `leakZ`). The rate, thirds and scatter always use the running minimum.
+    public var trendTestOnBucketFloors: Bool = true
     /// Mann–Kendall score (Hamed–Rao corrected) from which a trend is "growing". Default 2.
     public var growingZ: Double = 2.0
     /// Mann–Kendall score from which a trend can be a suspected leak. Default 3.
     public var leakZ: Double = 3.0
-    /// Growth must be at least this fraction of the heap per hour to matter. Default 0.1 %/h.
-    public var materialRateFractionPerHour: Double = 0.001
-    /// …and the growth over the tested window at least this fraction of the heap. Default 0.5 %.
-    public var materialGrowthFraction: Double = 0.005
+    /// Growth must be at least this fraction of the heap per hour to matter. Default 0.15 %/h.
+    public var materialRateFractionPerHour: Double = 0.0015
+    /// …and the growth over the tested window at least this fraction of the heap. Default 0.75 %.
+    public var materialGrowthFraction: Double = 0.0075
+    /// Growth over the window must be at least this many times the robust scatter (1.4826·MAD) of the
+    /// floor around its Theil–Sen line: noise the floor did not remove. Default 5.
+    public var minimumSignalToNoise: Double = 5
+    /// When traffic varies (a daily cycle) and the day-over-day comparison is not yet possible, a
+    /// trend is only judged over at least this span: only a whole day tells a trend from a daily
+    /// cycle. Default 24 h.
+    public var minimumWindowWithVaryingTrafficSeconds: Double = 24 * 3600
+    /// …or this span when the traffic fit explained the floor and removed the cycle. Default 24 h
+    /// (no shortcut).
+    public var minimumWindowWhenTrafficExplainsSeconds: Double = 24 * 3600
     /// One-off steps: the smallest Theil–Sen slope among the window's thirds must be at least this
     /// fraction of the whole window's slope. Default 0.2.
     public var minimumThirdSlopeRatio: Double = 0.2
+    /// Noisy wander: growth over a window must exceed this multiple of the largest fall of the floor
+    /// within a span as long, in the instance's history before the window (a series that came
+    /// down that far on its own goes up that far on its own). Default 1.5.
+    public var priorSwingRatio: Double = 1.5
     /// Saturation (warm-up, caches filling to a cap): growth in the last third must be at least this
     /// fraction of the growth in the middle third. Default 0.6.
     public var saturationRatio: Double = 0.6
     /// The allocation rate counts as a traffic signal when its 10–90 % spread is at least this
-    /// fraction of its median. Default 0.2.
-    public var trafficVariationFraction: Double = 0.2
+    /// fraction of its median. Default 0.05.
+    public var trafficVariationFraction: Double = 0.05
     /// Largest lag of memory behind traffic searched for. Default 8 h.
     public var maximumTrafficLagSeconds: Double = 8 * 3600
     /// Step of the lag search. Default 30 min.
@@ -56,6 +74,9 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// Day over day, the floor must have grown by at least this fraction of what the window's rate
     /// predicts. Default 0.5.
     public var dayOverDayRatio: Double = 0.5
+    /// A suspected leak must also have been one on the data available this long before (0
+    /// disables). Default 1 h.
+    public var confirmationSeconds: Double = 3600
     /// Restarts: an instance contributes to the pooled (previous + current instance) test when it has
     /// at least this much data after its grace period. Default 1 h.
     public var minimumInstanceTrendSeconds: Double = 3600

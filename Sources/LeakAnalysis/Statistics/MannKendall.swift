@@ -49,13 +49,16 @@ public enum MannKendall {
 
     /// Full test. `x` are the times (used to detrend for the Hamed–Rao estimate). With
     /// `hamedRao == false` the correction factor is 1.
-    public static func test(x: [Double], y: [Double], hamedRao: Bool = true) -> MannKendallResult {
+    /// `minimumCorrection` floors n/n*: a caller that smoothed the series over k neighbours knows
+    /// the correction is at least about k, even when too few points are there to estimate it.
+    public static func test(x: [Double], y: [Double], hamedRao: Bool = true, minimumCorrection: Double = 1) -> MannKendallResult {
         let (s, variance) = statistic(y)
         var correction = 1.0
         if hamedRao, y.count >= 4, let slope = TheilSen.slope(x: x, y: y) {
             let detrended = zip(x, y).map { $0.1 - slope * $0.0 }
             correction = hamedRaoCorrection(ranksOf(detrended))
         }
+        correction = max(correction, minimumCorrection)
         let corrected = variance * correction
         var z = 0.0
         if corrected > 0 {
