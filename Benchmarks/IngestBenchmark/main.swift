@@ -179,7 +179,8 @@ func runIngest() throws {
     let encodeStart = Date()
     let frames = Locked([[[UInt8]]](repeating: [], count: options.agents))
     DispatchQueue.concurrentPerform(iterations: options.agents) { agent in
-        let encoder = FrameEncoder()
+        // As the agent shipper does: one zlib stream per connection (CONTEXT), frames in order.
+        let encoder = FrameEncoder(compression: .context(minimumBytes: 256))
         let list = (1...options.snapshotsPerAgent).map { snapshotFrame(agent: agent, sequence: UInt64($0), sites: options.sites, encoder: encoder) }
         frames.withLock { $0[agent] = list }
     }
