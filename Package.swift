@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent"]),
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
-        .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector"]),
+        .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent"]),
         .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector"]),
     ]
 )
