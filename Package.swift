@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "LeakCollector", targets: ["LeakCollector"]),
         .executable(name: "collector", targets: ["collector"]),
         .executable(name: "collector-cli", targets: ["collector-cli"]),
+        .executable(name: "leakwatch-demo-server", targets: ["leakwatch-demo-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -84,15 +85,31 @@ let package = Package(
         ),
         .executableTarget(name: "collector-cli", dependencies: ["LeakCLI"]),
 
+        // MARK: Demo
+        .executableTarget(name: "leakwatch-demo-server", dependencies: ["LeakAgentHooks", "LeakAgent"]),
+
         // MARK: Benchmarks
         .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation"),
         .executableTarget(name: "IngestBenchmark", dependencies: ["LeakCollector", "LeakWire"], path: "Benchmarks/IngestBenchmark"),
+        // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
+        .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
+        .executableTarget(name: "SwiftAllocationWorkload", path: "Benchmarks/SwiftAllocationWorkload"),
+        .executableTarget(name: "AllocatorBenchmark", path: "Benchmarks/AllocatorBenchmark"),
 
         // MARK: Tests
+        // Child processes linked with the agent, run by the tests.
+        .executableTarget(
+            name: "LeakFixtureC", dependencies: ["LeakAgentHooks", "LeakAgent"], path: "Tests/Fixtures/LeakFixtureC",
+            cSettings: cCoreSettings
+        ),
+        .executableTarget(
+            name: "LeakFixtureSwift", dependencies: ["LeakAgentHooks", "LeakAgent"], path: "Tests/Fixtures/LeakFixtureSwift"
+        ),
         .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent"]),
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
         .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent"]),
         .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["LeakWire"]),
     ]
 )

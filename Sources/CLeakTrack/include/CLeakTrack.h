@@ -1,1 +1,125 @@
+// CLeakTrack: the agent's tracking allocator core.
+//
+// This header is the only part of the core that Swift (and C code linked in the same process)
+// sees. Every read function here is safe to call from any thread at any time; none of them is
+// meant for a hot path. The interposed libc entry points live in the LeakAgentHooks target.
+#ifndef CLEAKTRACK_H
+#define CLEAKTRACK_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LT_MAX_FRAMES 48
+#define LT_SIZE_CLASS_COUNT 48
+#define LT_EXACT_SIZE_LIMIT 1024
+
+// Process-wide counters, folded from every thread's own counters on read.
+// Bytes are the allocator's usable size of each block (malloc_usable_size of the allocator the
+// process would have used), the memory a block really holds. Crosses into Swift by value.
+typedef struct lt_stats {
+    uint64_t total_allocated_bytes;
+    uint64_t current_bytes;
+    uint64_t peak_bytes;
+    uint64_t allocation_count;
+    uint64_t free_count;
+    uint64_t blocks_outstanding;
+    /// The agent's own threads' heap use (shipper, symbolizer), kept out of the numbers above.
+    uint64_t agent_current_bytes;
+    uint64_t agent_allocation_count;
+    /// Memory the core maps for itself (thread states, sample tables), never seen by malloc.
+    uint64_t tracker_mapped_bytes;
+    uint64_t sample_mean_bytes;
+    uint64_t live_threads;
+    uint64_t retired_threads;
+    uint64_t sampled_live_allocations;
+    /// Upper bound on |peak_bytes - true peak| at this moment (see docs/AGENT.md).
+    uint64_t peak_error_bound_bytes;
+    /// Non-zero once an interposed malloc-family call has been seen.
+    int32_t hooks_active;
+    int32_t reserved;
+} lt_stats;
+_Static_assert(sizeof(lt_stats) == 15 * 8, "lt_stats layout is read by Swift");
+
+/// One log-spaced size class: sizes in [lower_bound, upper_bound].
+typedef struct lt_size_class {
+    uint64_t lower_bound_bytes;
+    uint64_t upper_bound_bytes;
+    uint64_t count;
+    uint64_t bytes;
+} lt_size_class;
+_Static_assert(sizeof(lt_size_class) == 32, "lt_size_class layout is read by Swift");
+
+typedef struct lt_size_count {
+    uint64_t size;
+    uint64_t count;
+} lt_size_count;
+_Static_assert(sizeof(lt_size_count) == 16, "lt_size_count layout is read by Swift");
+
+/// One allocation site (a distinct stack) with its sampled estimates.
+/// Estimates are unbiased: a sampled block of s bytes at mean interval T stands for
+/// s / (1 - exp(-s/T)) bytes; with T = 1 every allocation is recorded and they are exact.
+typedef struct lt_site {
+    uint64_t stack_id;
+    uint64_t live_bytes;
+    uint64_t live_objects;
+    uint64_t allocated_bytes;
+    uint64_t allocated_objects;
+    /// For a tagged allocation (lt_tagged_malloc): where it was made; NULL otherwise.
+    const char *tag_file;
+    const char *tag_function;
+    int64_t tag_line;
+    int32_t frame_count;
+    int32_t reserved;
+    /// Return addresses, innermost first (the caller of malloc is frames[0]).
+    uintptr_t frames[LT_MAX_FRAMES];
+} lt_site;
+_Static_assert(sizeof(lt_site) == 72 + 8 * LT_MAX_FRAMES, "lt_site layout is read by Swift");
+
+void lt_read_stats(lt_stats *out);
+/// Fills up to `capacity` classes (LT_SIZE_CLASS_COUNT covers all); returns how many were written.
+int lt_read_size_classes(lt_size_class *out, int capacity);
+/// The most frequent exact allocation sizes, most frequent first; returns how many were written.
+int lt_read_top_sizes(lt_size_count *out, int capacity);
+/// Every site with live sampled allocations or sampled history; returns the number of sites that
+/// exist (which may exceed `capacity`: call again with a larger buffer).
+int lt_read_sites(lt_site *out, int capacity);
+
+/// Sample mean interval T in bytes: 0 records no stacks, 1 records every allocation.
+/// Takes effect for each thread at its next sampling decision.
+void lt_set_sample_mean_bytes(uint64_t bytes);
+uint64_t lt_sample_mean_bytes(void);
+
+/// Marks the calling thread as one of the agent's own: its allocations are counted apart
+/// (agent_current_bytes) and never sampled, so the agent never shows as the application's growth.
+void lt_thread_mark_agent(void);
+
+/// Suspends sampling on the calling thread while the agent reads or reports on that thread, so
+/// its own transient buffers never appear as sites. Counting goes on. Calls nest.
+void lt_thread_pause_sampling(void);
+void lt_thread_resume_sampling(void);
+
+/// Names the calling thread (at most 15 characters show in ps and /proc).
+void lt_thread_set_name(const char *name);
+
+/// Tagged allocations (the seed's DEBUG_MALLOC): always recorded, reported as a site of their own
+/// named by file, line and function. Free them with free() (hooks installed) or lt_tagged_free.
+void *lt_tagged_malloc(size_t size, const char *file, int line, const char *function);
+void *lt_tagged_calloc(size_t count, size_t size, const char *file, int line, const char *function);
+void lt_tagged_free(void *pointer);
+
+#define LT_MALLOC(size) lt_tagged_malloc((size), __FILE__, __LINE__, __func__)
+#define LT_CALLOC(count, size) lt_tagged_calloc((count), (size), __FILE__, __LINE__, __func__)
+#define LT_FREE(pointer) lt_tagged_free(pointer)
+
+/// Called once at process exit when LEAKWATCH_REPORT is set (see LeakAgentHooks); the Swift
+/// agent defines it to write the report. Weak so the C core links without Swift.
+void leakwatch_write_exit_report(void) __attribute__((weak));
+
+#ifdef __cplusplus
+}
+#endif
+#endif

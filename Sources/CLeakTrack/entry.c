@@ -1,0 +1,203 @@
+// The tracker's allocation entry points. The common case of each is a handful of instructions on
+// the calling thread's own counters with one predictable branch; everything rare (a thread's
+// first allocation, a sample, a sampled pointer being freed, a thread past its exit) goes through
+// a cold out-of-line slow path.
+#include <errno.h>
+#include <unistd.h>
+
+#include "include/CLeakTrackEntry.h"
+#include "lt_internal.h"
+
+static inline void count_allocation(lt_thread *self, size_t usable) {
+    LT_BUMP(self->allocation_count, 1);
+    LT_BUMP(self->allocated_bytes, usable);
+    unsigned size_class = lt_size_class_of(usable);
+    LT_BUMP(self->size_class_count[size_class], 1);
+    LT_BUMP(self->size_class_bytes[size_class], usable);
+    int64_t pending = self->pending_bytes + (int64_t)usable;
+    LT_STORE(self->pending_bytes, pending);
+    if (pending > self->pending_peak_bytes) {
+        LT_STORE(self->pending_peak_bytes, pending);
+        if (LT_UNLIKELY(pending > LT_PUBLISH_BYTES)) lt_publish(self);
+    }
+}
+
+// Larger sizes are counted from samples (livetable.c): an exact count of every distinct large
+// size would cost a table probe on each allocation.
+static inline void count_exact_size(lt_thread *self, size_t requested) {
+    if (LT_LIKELY(requested < LT_EXACT_SIZE_LIMIT)) LT_BUMP(self->exact_size_count[requested], 1);
+}
+
+static inline void count_free(lt_thread *self, size_t usable) {
+    LT_BUMP(self->free_count, 1);
+    LT_BUMP(self->freed_bytes, usable);
+    int64_t pending = self->pending_bytes - (int64_t)usable;
+    LT_STORE(self->pending_bytes, pending);
+    if (LT_UNLIKELY(pending < -LT_PUBLISH_BYTES)) lt_publish(self);
+}
+
+// Everything an allocation does that is not the common case. `frame_pointer` is the entry
+// point's frame, so a captured stack starts at the application's call to malloc.
+static LT_COLD void *allocation_slow(void *pointer, size_t requested, uintptr_t frame_pointer, const lt_tag *tag) {
+    lt_thread *self = lt_self;
+    if (lt_busy) return pointer; // the tracker's own allocations (registration) pass through
+    if (self->flags & LT_THREAD_UNREGISTERED) self = lt_thread_register();
+    if (pointer == NULL) return NULL;
+    size_t usable = lt_usable_size(pointer);
+    if (self->flags & LT_THREAD_ORPHAN) {
+        lt_count_orphan_allocation(usable, false);
+        return pointer;
+    }
+    count_allocation(self, usable);
+    if (self->flags & LT_THREAD_AGENT) return pointer;
+    count_exact_size(self, requested);
+    if (tag != NULL || (int64_t)requested >= self->bytes_until_sample) {
+        if (tag == NULL) self->bytes_until_sample = lt_next_sample_gap(self);
+        lt_record_sample(pointer, requested, frame_pointer, self->stack_high, tag);
+    } else {
+        self->bytes_until_sample -= (int64_t)requested;
+    }
+    return pointer;
+}
+
+static inline void *track_allocation(void *pointer, size_t requested, uintptr_t frame_pointer) {
+    lt_thread *self = lt_self;
+    if (LT_UNLIKELY((int64_t)requested >= self->bytes_until_sample || pointer == NULL)) {
+        return allocation_slow(pointer, requested, frame_pointer, NULL);
+    }
+    self->bytes_until_sample -= (int64_t)requested;
+    count_allocation(self, lt_usable_size(pointer));
+    count_exact_size(self, requested);
+    return pointer;
+}
+
+static LT_COLD void release_slow(void *pointer) {
+    if (lt_is_bootstrap_pointer(pointer)) return;
+    lt_thread *self = lt_self;
+    if (!lt_busy) lt_retire_sample(pointer);
+    size_t usable = lt_usable_size(pointer);
+    if (lt_busy || (self->flags & LT_THREAD_UNREGISTERED)) {
+        // Before a thread's first allocation, or inside registration: nothing of ours to count
+        // against, so the free goes to the orphan totals and stays balanced.
+        if (!lt_busy) lt_count_orphan_free(usable);
+    } else if (self->flags & LT_THREAD_ORPHAN) {
+        lt_count_orphan_free(usable);
+    } else {
+        count_free(self, usable);
+    }
+    lt_next.free(pointer);
+}
+
+// Accounts for the release of a live block without freeing it (realloc hands it on).
+static inline void track_release(lt_thread *self, void *pointer, size_t usable) {
+    if (LT_UNLIKELY(lt_filter_may_contain(pointer))) lt_retire_sample(pointer);
+    if (LT_UNLIKELY(self->flags & (LT_THREAD_UNREGISTERED | LT_THREAD_ORPHAN))) {
+        lt_count_orphan_free(usable);
+    } else {
+        count_free(self, usable);
+    }
+}
+
+#define FRAME() ((uintptr_t)__builtin_frame_address(0))
+
+void *lt_malloc(size_t size) {
+    return track_allocation(lt_next.malloc(size), size, FRAME());
+}
+
+void lt_free(void *pointer) {
+    lt_thread *self = lt_self;
+    if (LT_UNLIKELY(pointer == NULL)) return;
+    if (LT_UNLIKELY(self->flags | lt_filter_may_contain(pointer))) {
+        release_slow(pointer);
+        return;
+    }
+    count_free(self, lt_usable_size(pointer));
+    lt_next.free(pointer);
+}
+
+void *lt_calloc(size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return track_allocation(lt_next.calloc(count, size), total, FRAME());
+}
+
+static void *reallocate(void *pointer, size_t size, uintptr_t frame_pointer) {
+    if (pointer == NULL) return track_allocation(lt_next.malloc(size), size, frame_pointer);
+    if (LT_UNLIKELY(lt_is_bootstrap_pointer(pointer))) {
+        // Bootstrap blocks never reach the next allocator: move the data out to a real block.
+        void *moved = track_allocation(lt_next.malloc(size), size, frame_pointer);
+        if (moved) __builtin_memcpy(moved, pointer, size); // the arena outlives every copy
+        return moved;
+    }
+    lt_thread *self = lt_self;
+    size_t old_usable = lt_usable_size(pointer);
+    if (lt_busy) return lt_next.realloc(pointer, size);
+    void *moved = lt_next.realloc(pointer, size);
+    if (moved == NULL) {
+        // realloc(p, 0) may free p and return NULL; any other NULL leaves p untouched.
+        if (size == 0) track_release(self, pointer, old_usable);
+        return NULL;
+    }
+    track_release(self, pointer, old_usable);
+    return track_allocation(moved, size, frame_pointer);
+}
+
+void *lt_realloc(void *pointer, size_t size) {
+    return reallocate(pointer, size, FRAME());
+}
+
+void *lt_reallocarray(void *pointer, size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return reallocate(pointer, total, FRAME());
+}
+
+int lt_posix_memalign(void **out, size_t alignment, size_t size) {
+    int result = lt_next.posix_memalign(out, alignment, size);
+    if (result == 0) track_allocation(*out, size, FRAME());
+    return result;
+}
+
+void *lt_aligned_alloc(size_t alignment, size_t size) {
+    return track_allocation(lt_next.aligned_alloc(alignment, size), size, FRAME());
+}
+
+void *lt_memalign(size_t alignment, size_t size) {
+    return track_allocation(lt_next.memalign(alignment, size), size, FRAME());
+}
+
+void *lt_valloc(size_t size) {
+    return track_allocation(lt_next.valloc(size), size, FRAME());
+}
+
+void *lt_pvalloc(size_t size) {
+    return track_allocation(lt_next.pvalloc(size), size, FRAME());
+}
+
+// --- Tagged allocations -------------------------------------------------------------------
+
+void *lt_tagged_malloc(size_t size, const char *file, int line, const char *function) {
+    lt_tag tag = {.file = file, .function = function, .line = line};
+    void *pointer = lt_next.malloc(size);
+    return allocation_slow(pointer, size, FRAME(), &tag);
+}
+
+void *lt_tagged_calloc(size_t count, size_t size, const char *file, int line, const char *function) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    lt_tag tag = {.file = file, .function = function, .line = line};
+    return allocation_slow(lt_next.calloc(count, size), total, FRAME(), &tag);
+}
+
+void lt_tagged_free(void *pointer) {
+    lt_free(pointer);
+}

@@ -1,0 +1,196 @@
+// Resolution of the allocator the process would have used without the tracker: the next
+// definition of each function in symbol lookup order (glibc, jemalloc, tcmalloc...).
+//
+// Hazard: dlsym itself allocates. Until resolution finishes, the resolving thread is served from
+// a small static arena; those pointers are never passed to the next allocator (free ignores them).
+#include <dlfcn.h>
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include "lt_internal.h"
+
+static void *bootstrap_malloc(size_t size);
+static void bootstrap_free(void *pointer);
+static void *bootstrap_calloc(size_t count, size_t size);
+static void *bootstrap_realloc(void *pointer, size_t size);
+static int bootstrap_posix_memalign(void **out, size_t alignment, size_t size);
+static void *bootstrap_aligned_alloc(size_t alignment, size_t size);
+static void *bootstrap_memalign(size_t alignment, size_t size);
+static void *bootstrap_valloc(size_t size);
+static void *bootstrap_pvalloc(size_t size);
+static size_t bootstrap_usable_size(void *pointer);
+
+lt_next_allocator lt_next = {
+    .malloc = bootstrap_malloc,
+    .free = bootstrap_free,
+    .calloc = bootstrap_calloc,
+    .realloc = bootstrap_realloc,
+    .posix_memalign = bootstrap_posix_memalign,
+    .aligned_alloc = bootstrap_aligned_alloc,
+    .memalign = bootstrap_memalign,
+    .valloc = bootstrap_valloc,
+    .pvalloc = bootstrap_pvalloc,
+    .usable_size = bootstrap_usable_size,
+};
+
+#define ARENA_BYTES (64 * 1024)
+static _Alignas(64) unsigned char arena[ARENA_BYTES];
+static size_t arena_used;
+
+enum { UNRESOLVED, RESOLVING, RESOLVED };
+static _Atomic int resolution = UNRESOLVED;
+bool lt_next_is_glibc;
+static __thread bool resolving_here LT_TLS;
+
+bool lt_is_bootstrap_pointer(const void *pointer) {
+    return (const unsigned char *)pointer >= arena && (const unsigned char *)pointer < arena + ARENA_BYTES;
+}
+
+static void *arena_allocate(size_t size, size_t alignment) {
+    if (alignment < 16) alignment = 16;
+    size_t start = (arena_used + alignment - 1) & ~(alignment - 1);
+    if (size > ARENA_BYTES || start > ARENA_BYTES - size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    arena_used = start + size;
+    // Make free() of arena pointers take the slow path, which recognises and ignores them.
+    for (size_t offset = start; offset < start + size; offset += 16) {
+        LT_STORE(lt_filter[lt_filter_slot(arena + offset)], 255);
+    }
+    return arena + start;
+}
+
+// An allocator that cannot tell a block's size: blocks then count as zero bytes, counts stay exact.
+static size_t no_usable_size(void *pointer) {
+    (void)pointer;
+    return 0;
+}
+
+static void *resolve(const char *name) {
+    void *symbol = dlsym(RTLD_NEXT, name);
+    return symbol;
+}
+
+// The inline chunk-size read is used only when the next allocator is glibc's and agrees with
+// malloc_usable_size on blocks of every kind (small, large, mmapped, aligned).
+static bool glibc_layout_confirmed(void) {
+    Dl_info info;
+    if (!dladdr((void *)lt_next.usable_size, &info) || info.dli_fname == NULL) return false;
+    if (strstr(info.dli_fname, "libc.so") == NULL) return false;
+    static const size_t sizes[] = {0, 1, 24, 100, 1000, 70000, 300000, 4u << 20};
+    bool agrees = true;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0] && agrees; i++) {
+        void *block = lt_next.malloc(sizes[i]);
+        void *aligned = lt_next.memalign(4096, sizes[i] + 1);
+        agrees = block && aligned && lt_glibc_usable_size(block) == lt_next.usable_size(block) &&
+                 lt_glibc_usable_size(aligned) == lt_next.usable_size(aligned);
+        lt_next.free(block);
+        lt_next.free(aligned);
+    }
+    return agrees;
+}
+
+static void resolve_all(void) {
+    int expected = UNRESOLVED;
+    if (!atomic_compare_exchange_strong(&resolution, &expected, RESOLVING)) {
+        while (atomic_load(&resolution) != RESOLVED) sched_yield();
+        return;
+    }
+    resolving_here = true;
+    lt_next_allocator found = {
+        .malloc = resolve("malloc"),
+        .free = resolve("free"),
+        .calloc = resolve("calloc"),
+        .realloc = resolve("realloc"),
+        .posix_memalign = resolve("posix_memalign"),
+        .aligned_alloc = resolve("aligned_alloc"),
+        .memalign = resolve("memalign"),
+        .valloc = resolve("valloc"),
+        .pvalloc = resolve("pvalloc"),
+        .usable_size = resolve("malloc_usable_size"),
+    };
+    if (!found.usable_size) found.usable_size = no_usable_size;
+    // An allocator without the legacy entry points still gets them served from its modern ones.
+    if (!found.aligned_alloc) found.aligned_alloc = found.memalign;
+    if (!found.memalign) found.memalign = found.aligned_alloc;
+    lt_next = found;
+    lt_next_is_glibc = glibc_layout_confirmed();
+    resolving_here = false;
+    lt_sampler_configure_from_environment();
+    atomic_store(&resolution, RESOLVED);
+}
+
+// Each bootstrap function runs at most once per thread before resolution completes: the first
+// call anywhere resolves, calls made by dlsym on the resolving thread get the arena.
+static void *bootstrap_malloc(size_t size) {
+    if (resolving_here) return arena_allocate(size, 16);
+    resolve_all();
+    return lt_next.malloc(size);
+}
+
+static void bootstrap_free(void *pointer) {
+    if (pointer == NULL || lt_is_bootstrap_pointer(pointer)) return;
+    resolve_all();
+    lt_next.free(pointer);
+}
+
+static void *bootstrap_calloc(size_t count, size_t size) {
+    if (resolving_here) {
+        size_t total;
+        if (__builtin_mul_overflow(count, size, &total)) return NULL;
+        return arena_allocate(total, 16); // static storage is already zeroed
+    }
+    resolve_all();
+    return lt_next.calloc(count, size);
+}
+
+static void *bootstrap_realloc(void *pointer, size_t size) {
+    if (resolving_here) {
+        void *moved = arena_allocate(size, 16);
+        if (moved && pointer) memmove(moved, pointer, size); // arena blocks only grow upwards
+        return moved;
+    }
+    resolve_all();
+    return lt_next.realloc(pointer, size);
+}
+
+static int bootstrap_posix_memalign(void **out, size_t alignment, size_t size) {
+    if (resolving_here) {
+        *out = arena_allocate(size, alignment);
+        return *out ? 0 : ENOMEM;
+    }
+    resolve_all();
+    return lt_next.posix_memalign(out, alignment, size);
+}
+
+static void *bootstrap_aligned_alloc(size_t alignment, size_t size) {
+    if (resolving_here) return arena_allocate(size, alignment);
+    resolve_all();
+    return lt_next.aligned_alloc(alignment, size);
+}
+
+static void *bootstrap_memalign(size_t alignment, size_t size) {
+    if (resolving_here) return arena_allocate(size, alignment);
+    resolve_all();
+    return lt_next.memalign(alignment, size);
+}
+
+static void *bootstrap_valloc(size_t size) {
+    if (resolving_here) return arena_allocate(size, 4096);
+    resolve_all();
+    return lt_next.valloc(size);
+}
+
+static void *bootstrap_pvalloc(size_t size) {
+    if (resolving_here) return arena_allocate((size + 4095) & ~(size_t)4095, 4096);
+    resolve_all();
+    return lt_next.pvalloc(size);
+}
+
+static size_t bootstrap_usable_size(void *pointer) {
+    if (pointer == NULL || lt_is_bootstrap_pointer(pointer)) return 0;
+    resolve_all();
+    return lt_next.usable_size ? lt_next.usable_size(pointer) : 0;
+}

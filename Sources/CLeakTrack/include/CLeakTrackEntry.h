@@ -1,0 +1,26 @@
+// The tracker's allocation entry points, one per libc function. LeakAgentHooks defines the libc
+// names as one-line forwards to these; nothing else should call them.
+#ifndef CLEAKTRACK_ENTRY_H
+#define CLEAKTRACK_ENTRY_H
+
+#include <stddef.h>
+
+// Hidden: the interposer and the tracker always end up in the same executable or shared library,
+// so the forwards are direct jumps, never calls through the PLT.
+#pragma GCC visibility push(hidden)
+void *lt_malloc(size_t size);
+void lt_free(void *pointer);
+void *lt_calloc(size_t count, size_t size);
+void *lt_realloc(void *pointer, size_t size);
+void *lt_reallocarray(void *pointer, size_t count, size_t size);
+int lt_posix_memalign(void **out, size_t alignment, size_t size);
+void *lt_aligned_alloc(size_t alignment, size_t size);
+void *lt_memalign(size_t alignment, size_t size);
+void *lt_valloc(size_t size);
+void *lt_pvalloc(size_t size);
+
+/// Registers the exit report when LEAKWATCH_REPORT is set; called from the hooks' constructor.
+void lt_install_exit_report(void);
+#pragma GCC visibility pop
+
+#endif

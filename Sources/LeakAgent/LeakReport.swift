@@ -1,0 +1,81 @@
+/// The seed's `print_leaks`: heap counters and the live allocation sites, largest first, with
+/// their stacks. Rendered as text for people and as JSON (docs/AGENT.md) for tools.
+public struct LeakReport: Sendable, Equatable {
+    public var stats: HeapStats
+    public var sites: [AllocationSite]
+
+    /// Reads the counters, then the sites with live bytes (at most `siteLimit`).
+    public static func capture(siteLimit: Int = 50, symbolizer: Symbolizer = .shared) -> LeakReport {
+        let stats = HeapStats.read()
+        let sites = AllocationSite.read(symbolizer: symbolizer).filter { $0.liveBytes > 0 }
+        return LeakReport(stats: stats, sites: Array(sites.prefix(siteLimit)))
+    }
+
+    public func json() -> String {
+        let statsObject = JSONText.object([
+            ("totalAllocatedBytes", String(stats.totalAllocatedBytes)),
+            ("currentBytes", String(stats.currentBytes)),
+            ("peakBytes", String(stats.peakBytes)),
+            ("allocationCount", String(stats.allocationCount)),
+            ("freeCount", String(stats.freeCount)),
+            ("blocksOutstanding", String(stats.blocksOutstanding)),
+            ("sampleMeanBytes", String(stats.sampleMeanBytes)),
+            ("agentHeapBytes", String(stats.agentHeapBytes)),
+            ("trackerMappedBytes", String(stats.trackerMappedBytes)),
+        ])
+        let siteObjects = sites.map { site in
+            JSONText.object([
+                ("liveBytes", String(site.liveBytes)),
+                ("liveObjects", String(site.liveObjects)),
+                ("allocatedBytes", String(site.allocatedBytes)),
+                ("typeName", site.typeName.map(JSONText.quoted)),
+                ("frames", JSONText.array(site.frames.map { frame in
+                    JSONText.object([
+                        ("function", JSONText.quoted(frame.function)),
+                        ("file", frame.file.map(JSONText.quoted)),
+                        ("line", frame.line.map { String($0) }),
+                        ("image", JSONText.quoted(frame.image)),
+                        ("inlined", frame.isInlined ? "true" : nil),
+                    ])
+                })),
+            ])
+        }
+        return JSONText.object([("stats", statsObject), ("sites", JSONText.array(siteObjects))]) + "\n"
+    }
+
+    public func text(framesPerSite: Int = 12) -> String {
+        var out = "== Leakwatch heap report ==\n"
+        out += "in use \(ByteCount.text(stats.currentBytes)) in \(stats.blocksOutstanding) blocks, "
+        out += "peak \(ByteCount.text(stats.peakBytes)), allocated \(ByteCount.text(stats.totalAllocatedBytes)) in total\n"
+        out += "\(stats.allocationCount) allocations, \(stats.freeCount) frees; "
+        out += "sample mean \(stats.sampleMeanBytes) bytes\n"
+        if sites.isEmpty { out += "no live sampled sites\n" }
+        for (number, site) in sites.enumerated() {
+            out += "\n#\(number + 1) \(ByteCount.text(site.liveBytes)) live in \(site.liveObjects) objects"
+            if let typeName = site.typeName { out += " of \(typeName)" }
+            out += " (\(ByteCount.text(site.allocatedBytes)) allocated)\n"
+            for frame in site.frames.prefix(framesPerSite) {
+                out += "    \(frame.function)"
+                if let file = frame.file { out += " at \(file)" + (frame.line.map { ":\($0)" } ?? "") }
+                out += "\n"
+            }
+            if site.frames.count > framesPerSite { out += "    ... \(site.frames.count - framesPerSite) more\n" }
+        }
+        return out
+    }
+}
+
+enum ByteCount {
+    static func text(_ bytes: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        if unit == 0 { return "\(bytes) B" }
+        let tenths = (value * 10).rounded() / 10
+        return "\(tenths) \(units[unit])"
+    }
+}

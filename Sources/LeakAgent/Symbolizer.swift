@@ -1,0 +1,115 @@
+@_spi(Internal) import Runtime
+import Synchronization
+
+/// Turns return addresses into demangled, file:line-annotated frames with inlined frames expanded.
+///
+/// Symbolication allocates and reads debug information: it runs on the agent's own thread or at
+/// exit, never inside an allocation hook. The image map and each address's frames are cached.
+public final class Symbolizer: Sendable {
+    private struct State {
+        var images: ImageMap?
+        var framesByAddress: [UInt64: [StackFrame]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public static let shared = Symbolizer()
+
+    public init() {}
+
+    /// Frames for one return address, innermost (inlined) first.
+    public func frames(forReturnAddress address: UInt64) -> [StackFrame] {
+        state.withLock { state in
+            if let cached = state.framesByAddress[address] { return cached }
+            var images = state.images ?? ImageMap.capture()
+            let target = Backtrace.Address(address)
+            if !images.contains(where: { $0.baseAddress <= target && target < $0.endOfText }) {
+                images = ImageMap.capture() // a library loaded since the last capture
+            }
+            state.images = images
+            let frames = Self.symbolicate(address, images: images)
+            state.framesByAddress[address] = frames
+            return frames
+        }
+    }
+
+    /// The whole stack, with the allocator's own frames at the top removed.
+    public func symbolicate(returnAddresses: [UInt64]) -> [StackFrame] {
+        let stack = returnAddresses.flatMap { frames(forReturnAddress: $0) }
+        return Array(stack.drop(while: Self.isAllocatorFrame))
+    }
+
+    private static func symbolicate(_ address: UInt64, images: ImageMap) -> [StackFrame] {
+        let backtrace = Backtrace(architecture: architecture, frames: [RichFrame<UInt64>.returnAddress(address)],
+                                  images: images)
+        let options: Backtrace.SymbolicationOptions = [.showInlineFrames, .showSourceLocations, .useSymbolCache]
+        guard let symbolicated = backtrace.symbolicated(with: images, options: options),
+              !symbolicated.frames.isEmpty else {
+            return [StackFrame(function: hex(address), image: "?", address: address)]
+        }
+        return symbolicated.frames.filter(\.isCode).map { frame in
+            guard let symbol = frame.symbol, symbol.name != "<unknown>" else {
+                let image = frame.symbol?.imageName ?? "?"
+                return StackFrame(function: hex(address), image: image, address: address, isInlined: frame.inlined)
+            }
+            let location = symbol.sourceLocation
+            return StackFrame(
+                function: symbol.name,
+                file: location.map(\.path).flatMap { $0.isEmpty || $0 == "<unknown>" ? nil : $0 },
+                line: location.map(\.line).flatMap { $0 > 0 ? $0 : nil },
+                image: symbol.imageName,
+                address: address,
+                isInlined: frame.inlined
+            )
+        }
+    }
+
+    private static var architecture: String {
+        #if arch(x86_64)
+        "x86_64"
+        #elseif arch(arm64)
+        "arm64"
+        #else
+        "unknown"
+        #endif
+    }
+
+    static func hex(_ address: UInt64) -> String { "0x" + String(address, radix: 16) }
+
+    static let allocatorFunctions: Set<String> = [
+        "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
+        "valloc", "pvalloc", "lt_tagged_malloc", "lt_tagged_calloc",
+    ]
+
+    static func isAllocatorFrame(_ frame: StackFrame) -> Bool {
+        allocatorFunctions.contains(frame.function) || frame.function.hasPrefix("lt_")
+    }
+
+    /// Swift runtime and allocator frames: real frames, but never the answer to "who allocated".
+    static func isRuntimeFrame(_ frame: StackFrame) -> Bool {
+        isAllocatorFrame(frame) || frame.function.hasPrefix("swift_") || frame.function.hasPrefix("_swift")
+            || frame.image.hasPrefix("libswiftCore") || frame.function.contains("__allocating_init")
+            || frame.image.hasPrefix("libc.so") || frame.image.hasPrefix("libstdc++")
+    }
+
+    /// `Module.Type.__allocating_init(...)` names the class being instantiated.
+    static func allocatedTypeName(in frames: [StackFrame]) -> String? {
+        for frame in frames.prefix(8) {
+            guard let range = frame.function.firstRange(of: ".__allocating_init") else { continue }
+            var name = frame.function[..<range.lowerBound]
+            if name.hasPrefix("static ") { name = name.dropFirst("static ".count) }
+            return String(name)
+        }
+        return nil
+    }
+}
+
+extension SymbolicatedBacktrace.Frame {
+    /// Real code addresses, as opposed to the markers a backtrace adds for omitted frames.
+    fileprivate var isCode: Bool {
+        switch captured {
+        case .programCounter, .returnAddress, .asyncResumePoint: true
+        default: false
+        }
+    }
+}
