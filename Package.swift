@@ -90,6 +90,7 @@ let package = Package(
 
         // MARK: Benchmarks
         .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation"),
+        .executableTarget(name: "IngestBenchmark", dependencies: ["LeakCollector", "LeakWire"], path: "Benchmarks/IngestBenchmark"),
         // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
         .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
         .executableTarget(name: "SwiftAllocationWorkload", path: "Benchmarks/SwiftAllocationWorkload"),
@@ -107,7 +108,7 @@ let package = Package(
         .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent"]),
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
-        .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector"]),
+        .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent"]),
         .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LeakWire"]),
     ]

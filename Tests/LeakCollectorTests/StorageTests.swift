@@ -115,6 +115,12 @@ import Testing
         #expect(window.points.map(\.timestampMs) == window.points.map(\.timestampMs).sorted())
         #expect(window.points.first?.bytesInUse == 1000)
         #expect(window.sites.first?.value.count == window.points.count)
+        // Per-site values from a bounded, evenly spaced subset that ends at the newest point.
+        let sparse = try store.window(host: host, fromMs: 0, toMs: nowMs, maximumSiteRows: 10)
+        let sparseSite = try #require(sparse.sites.first?.value)
+        #expect(sparseSite.count <= 10 && sparseSite.count >= 9)
+        #expect(sparseSite.last?.timestampMs == window.points.last?.timestampMs)
+        #expect(sparse.points.count == window.points.count)
         // A second pass is a no-op; later, hour buckets past a day are deleted.
         #expect(try store.applyRetention(nowMs: nowMs) == RetentionReport())
         let later = try store.applyRetention(nowMs: nowMs + 30 * hourMs)

@@ -12,6 +12,9 @@ public struct QueryService: Sendable {
     public var defaultSiteLimit = 20
     /// Most points in a report's series (downsampled by bucket floor). Default 720.
     public var maximumReportPoints = 720
+    /// Points whose per-site values a report or a sites listing reads (evenly spaced, newest
+    /// included): enough for each site's trend. Default 240.
+    public var maximumSiteRowsPerReport = 240
     /// Most points in a series response. Default 10,000.
     public var maximumSeriesPoints = 10_000
     public var staleAfterSeconds: Double = 60
@@ -98,7 +101,7 @@ public struct QueryService: Sendable {
         let latest = try store.latestSample(hostId: host.id)
         let toMs = max(host.lastSeenMs, latest?.timestampMs ?? 0)
         let fromMs = request.sinceUnixNanos > 0 ? request.sinceUnixNanos / 1_000_000 : toMs - defaultWindowSeconds * 1000
-        let window = try store.window(host: host, fromMs: fromMs, toMs: toMs)
+        let window = try store.window(host: host, fromMs: fromMs, toMs: toMs, maximumSiteRows: maximumSiteRowsPerReport)
         let verdict = try store.latestVerdict(hostId: host.id)
         if let latest {
             response.latestStats = Self.stats(latest.stats)
@@ -136,7 +139,7 @@ public struct QueryService: Sendable {
         let host = try requireHost(request.host, requestID: request.requestID)
         let toMs = host.lastSeenMs
         let fromMs = request.sinceUnixNanos > 0 ? request.sinceUnixNanos / 1_000_000 : toMs - defaultWindowSeconds * 1000
-        let window = try store.window(host: host, fromMs: fromMs, toMs: toMs)
+        let window = try store.window(host: host, fromMs: fromMs, toMs: toMs, maximumSiteRows: maximumSiteRowsPerReport)
         var response = Leakwatch_V1_SitesResponse()
         response.requestID = request.requestID
         response.host = host.name

@@ -53,6 +53,12 @@ public final class MaintenanceService: Service, Sendable {
         }
     }
 
+    /// Per-site values for a verdict: six points per 10-minute floor bucket over the window
+    /// (the host total is always read in full). Keeps a pass over a large fleet affordable.
+    static func maximumSiteRows(_ configuration: CollectorConfiguration) -> Int {
+        max(600, Int(configuration.verdictWindowSeconds / 600) * 6)
+    }
+
     /// Evaluates every host with snapshots newer than its last verdict; returns how many.
     @discardableResult
     public func evaluateVerdicts() throws -> Int {
@@ -61,7 +67,8 @@ public final class MaintenanceService: Service, Sendable {
             let done = evaluatedThrough.withLock { $0[host.id] }
             if let done, done >= host.lastSeenMs { continue }
             let fromMs = host.lastSeenMs - Int64(configuration.verdictWindowSeconds / configuration.analysisTimeScale * 1000)
-            let window = try store.window(host: host, fromMs: fromMs, toMs: host.lastSeenMs)
+            let window = try store.window(
+                host: host, fromMs: fromMs, toMs: host.lastSeenMs, maximumSiteRows: Self.maximumSiteRows(configuration))
             let verdict = evaluator.evaluate(window, evaluatedAtMs: host.lastSeenMs)
             try store.storeVerdict(verdict)
             evaluatedThrough.withLock { $0[host.id] = host.lastSeenMs }

@@ -12,9 +12,11 @@ extension CollectorStore {
                     outcomes.reserveCapacity(batch.count)
                     var lastSeen: [Int64: Int64] = [:]
                     var instanceLastSeen: [Int64: (timestampMs: Int64, sequence: Int64)] = [:]
+                    let statements = try IngestStatements(db)
                     for snapshot in batch {
                         let (hostID, instanceID) = try resolveProcess(snapshot, db: db, caches: &caches)
-                        let outcome = try insertSample(snapshot, hostID: hostID, instanceID: instanceID, db: db, caches: &caches)
+                        let outcome = try insertSample(
+                            snapshot, hostID: hostID, instanceID: instanceID, statements: statements, db: db, caches: &caches)
                         outcomes.append(outcome)
                         lastSeen[hostID] = max(lastSeen[hostID] ?? .min, snapshot.timestampMs)
                         let previous = instanceLastSeen[instanceID] ?? (.min, 0)
@@ -68,7 +70,8 @@ extension CollectorStore {
     }
 
     private func insertSample(
-        _ snapshot: SnapshotIngest, hostID: Int64, instanceID: Int64, db: Database, caches: inout WriteCaches
+        _ snapshot: SnapshotIngest, hostID: Int64, instanceID: Int64, statements: IngestStatements, db: Database,
+        caches: inout WriteCaches
     ) throws -> IngestOutcome {
         for definition in snapshot.newStacks where caches.stackIDs[definition.digest] == nil {
             caches.stackIDs[definition.digest] = try internStack(definition, timestampMs: snapshot.timestampMs, db: db)
@@ -82,12 +85,7 @@ extension CollectorStore {
             sites.append(stackID, site.liveBytesEstimate, site.liveObjectsEstimate, site.allocatedBytesTotal)
         }
         let stats = snapshot.stats
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO sample (instanceId, sequence, hostId, timestampMs, bytesAllocatedTotal, bytesInUse,
-                peakBytesInUse, allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, sites, patterns)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(instanceId, sequence) DO NOTHING
-            """)
+        let insert = statements.insertSample
         insert.setUncheckedArguments([
             instanceID, snapshot.sequence, hostID, snapshot.timestampMs, stats.bytesAllocatedTotal, stats.bytesInUse,
             stats.peakBytesInUse, stats.allocationCount, stats.freeCount, stats.blocksOutstanding, stats.residentBytes,
@@ -96,9 +94,7 @@ extension CollectorStore {
         try insert.execute()
         guard db.changesCount > 0 else { return .duplicate }
         if !snapshot.events.isEmpty {
-            let eventInsert = try db.cachedStatement(sql: """
-                INSERT INTO event (hostId, instanceId, timestampMs, kind, severity, message, value) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
+            let eventInsert = statements.insertEvent
             for event in snapshot.events {
                 try eventInsert.execute(arguments: [hostID, instanceID, event.timestampMs, event.kind, event.severity, event.message, event.value])
             }
@@ -124,6 +120,24 @@ extension CollectorStore {
         try db.cachedStatement(sql: "INSERT INTO stack (digest, frameCount, frames, typeName, firstSeenMs) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [digest, definition.frames.count, frames, definition.typeName, timestampMs])
         return db.lastInsertedRowID
+    }
+}
+
+/// Statements prepared once per write transaction, not looked up per snapshot.
+private struct IngestStatements {
+    let insertSample: Statement
+    let insertEvent: Statement
+
+    init(_ db: Database) throws {
+        insertSample = try db.cachedStatement(sql: """
+            INSERT INTO sample (instanceId, sequence, hostId, timestampMs, bytesAllocatedTotal, bytesInUse,
+                peakBytesInUse, allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, sites, patterns)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(instanceId, sequence) DO NOTHING
+            """)
+        insertEvent = try db.cachedStatement(sql: """
+            INSERT INTO event (hostId, instanceId, timestampMs, kind, severity, message, value) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
     }
 }
 

@@ -81,53 +81,65 @@ extension CollectorStore {
     }
 
     /// A host's series over [fromMs, toMs], from every tier (raw, minute, hour), in time order.
-    /// With `includeSites`, also every site's series.
-    public func window(host: HostRecord, fromMs: Int64, toMs: Int64, includeSites: Bool = true) throws -> HostWindow {
+    /// With `includeSites`, also every site's series, read from at most `maximumSiteRows` of the
+    /// window's points (evenly spaced, always including the newest): per-site values are the
+    /// bulk of the data, and a report or a verdict needs their trend, not every point.
+    public func window(
+        host: HostRecord, fromMs: Int64, toMs: Int64, includeSites: Bool = true, maximumSiteRows: Int = .max
+    ) throws -> HostWindow {
         try pool.read { db in
             var window = HostWindow(host: host, fromMs: fromMs, toMs: toMs, points: [], sites: [:], instanceKeys: [:])
             for row in try Row.fetchAll(db, sql: "SELECT id, instanceKey FROM processInstance WHERE hostId = ?", arguments: [host.id]) {
                 window.instanceKeys[row[0]] = row[1]
             }
+            // Where each point's per-site blob lives: a raw sample id, or a rollup bucket.
+            var locators: [(rawID: Int64, resolution: Int64)] = []
             // Rollup tiers hold older data than raw, so rollups first keeps time order.
             let rollups = try Row.fetchCursor(db, sql: """
                 SELECT bucketStartMs, instanceId, bytesInUseMin, bytesInUseMax, residentBytesMin, allocationCountLast,
-                       pointCount, \(includeSites ? "sites" : "x''"), freeCountLast, uptimeSecondsLast
+                       pointCount, resolutionSeconds, freeCountLast, uptimeSecondsLast
                 FROM sampleRollup WHERE hostId = ? AND bucketStartMs BETWEEN ? AND ?
                 ORDER BY bucketStartMs
                 """, arguments: [host.id, fromMs, toMs])
             while let row = try rollups.next() {
-                let point = HostSeriesPoint(
+                window.points.append(HostSeriesPoint(
                     timestampMs: row[0], instanceId: row[1], bytesInUse: row[2], bytesInUseMax: row[3],
-                    residentBytes: row[4], allocationCount: row[5], freeCount: row[8], uptimeSeconds: row[9], pointCount: row[6])
-                window.points.append(point)
-                if includeSites, let sites = PackedRows(decoding: row[7]), sites.arity == SiteRollupColumns.arity {
-                    let values = sites.values
-                    var base = 0
-                    while base < values.count {
-                        window.sites[values[base + SiteRollupColumns.stackID], default: []].append(SiteSeriesPoint(
-                            timestampMs: point.timestampMs, instanceId: point.instanceId,
-                            liveBytes: values[base + SiteRollupColumns.liveBytesMin],
-                            liveObjects: values[base + SiteRollupColumns.liveObjectsLast],
-                            allocatedBytes: values[base + SiteRollupColumns.allocatedBytesLast]))
-                        base += SiteRollupColumns.arity
-                    }
-                }
+                    residentBytes: row[4], allocationCount: row[5], freeCount: row[8], uptimeSeconds: row[9], pointCount: row[6]))
+                locators.append((0, row[7]))
             }
             let raw = try Row.fetchCursor(db, sql: """
-                SELECT timestampMs, instanceId, bytesInUse, residentBytes, allocationCount, \(includeSites ? "sites" : "x''"),
-                       freeCount, uptimeSeconds
+                SELECT timestampMs, instanceId, bytesInUse, residentBytes, allocationCount, id, freeCount, uptimeSeconds
                 FROM sample WHERE hostId = ? AND timestampMs BETWEEN ? AND ?
                 ORDER BY timestampMs
                 """, arguments: [host.id, fromMs, toMs])
             while let row = try raw.next() {
                 let bytesInUse: Int64 = row[2]
-                let point = HostSeriesPoint(
+                window.points.append(HostSeriesPoint(
                     timestampMs: row[0], instanceId: row[1], bytesInUse: bytesInUse, bytesInUseMax: bytesInUse,
-                    residentBytes: row[3], allocationCount: row[4], freeCount: row[6], uptimeSeconds: row[7], pointCount: 1)
-                window.points.append(point)
-                if includeSites, let sites = PackedRows(decoding: row[5]), sites.arity == SiteColumns.arity {
-                    let values = sites.values
-                    var base = 0
+                    residentBytes: row[3], allocationCount: row[4], freeCount: row[6], uptimeSeconds: row[7], pointCount: 1))
+                locators.append((row[5], 0))
+            }
+            guard includeSites, !window.points.isEmpty, maximumSiteRows > 0 else { return window }
+            let count = window.points.count
+            let step = count <= maximumSiteRows ? 1 : (count + maximumSiteRows - 1) / maximumSiteRows
+            let chosen = stride(from: count - 1, through: 0, by: -step).reversed()
+            let rawBlob = try db.cachedStatement(sql: "SELECT sites FROM sample WHERE id = ?")
+            let rollupBlob = try db.cachedStatement(
+                sql: "SELECT sites FROM sampleRollup WHERE instanceId = ? AND resolutionSeconds = ? AND bucketStartMs = ?")
+            for index in chosen {
+                let point = window.points[index]
+                let locator = locators[index]
+                let isRaw = locator.resolution == 0
+                let blob: Data?
+                if isRaw {
+                    blob = try Data.fetchOne(rawBlob, arguments: [locator.rawID])
+                } else {
+                    blob = try Data.fetchOne(rollupBlob, arguments: [point.instanceId, locator.resolution, point.timestampMs])
+                }
+                guard let blob, let sites = PackedRows(decoding: blob) else { continue }
+                let values = sites.values
+                var base = 0
+                if isRaw, sites.arity == SiteColumns.arity {
                     while base < values.count {
                         window.sites[values[base + SiteColumns.stackID], default: []].append(SiteSeriesPoint(
                             timestampMs: point.timestampMs, instanceId: point.instanceId,
@@ -135,6 +147,15 @@ extension CollectorStore {
                             liveObjects: values[base + SiteColumns.liveObjects],
                             allocatedBytes: values[base + SiteColumns.allocatedBytes]))
                         base += SiteColumns.arity
+                    }
+                } else if !isRaw, sites.arity == SiteRollupColumns.arity {
+                    while base < values.count {
+                        window.sites[values[base + SiteRollupColumns.stackID], default: []].append(SiteSeriesPoint(
+                            timestampMs: point.timestampMs, instanceId: point.instanceId,
+                            liveBytes: values[base + SiteRollupColumns.liveBytesMin],
+                            liveObjects: values[base + SiteRollupColumns.liveObjectsLast],
+                            allocatedBytes: values[base + SiteRollupColumns.allocatedBytesLast]))
+                        base += SiteRollupColumns.arity
                     }
                 }
             }

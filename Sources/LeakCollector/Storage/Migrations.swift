@@ -50,7 +50,10 @@ enum Migrations {
                     patterns BLOB NOT NULL,
                     UNIQUE (instanceId, sequence)
                 );
-                CREATE INDEX sample_host_time ON sample(hostId, timestampMs);
+                -- Covering index: a host's series is read from the index alone, never touching
+                -- the rows with their per-site blobs.
+                CREATE INDEX sample_host_time ON sample(
+                    hostId, timestampMs, instanceId, bytesInUse, residentBytes, allocationCount, freeCount, uptimeSeconds);
                 CREATE INDEX sample_time ON sample(timestampMs);
 
                 -- Interned call stacks, by a 128-bit digest of their frames (JSON array).
