@@ -145,6 +145,12 @@ void lt_thread_set_name(const char *name) {
 }
 
 void lt_publish(lt_thread *self) {
+    if (self->flags & LT_THREAD_AGENT) {
+        // The agent's own bytes never reach the application's current or peak.
+        LT_STORE(self->pending_bytes, 0);
+        LT_STORE(self->pending_peak_bytes, 0);
+        return;
+    }
     int64_t before = atomic_fetch_add_explicit(&lt_published_bytes, self->pending_bytes, memory_order_relaxed);
     int64_t candidate = before + self->pending_peak_bytes;
     if (candidate > 0) {

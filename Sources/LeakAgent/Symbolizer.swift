@@ -1,3 +1,4 @@
+import LeakWire
 @_spi(Internal) import Runtime
 import Synchronization
 
@@ -76,20 +77,13 @@ public final class Symbolizer: Sendable {
 
     static func hex(_ address: UInt64) -> String { "0x" + String(address, radix: 16) }
 
-    static let allocatorFunctions: Set<String> = [
-        "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
-        "valloc", "pvalloc", "lt_tagged_malloc", "lt_tagged_calloc",
-    ]
-
     static func isAllocatorFrame(_ frame: StackFrame) -> Bool {
-        allocatorFunctions.contains(frame.function) || frame.function.hasPrefix("lt_")
+        FrameKind.isAllocator(function: frame.function)
     }
 
-    /// Swift runtime and allocator frames: real frames, but never the answer to "who allocated".
+    /// Runtime frames, and the class allocation entry that precedes the constructor's caller.
     static func isRuntimeFrame(_ frame: StackFrame) -> Bool {
-        isAllocatorFrame(frame) || frame.function.hasPrefix("swift_") || frame.function.hasPrefix("_swift")
-            || frame.image.hasPrefix("libswiftCore") || frame.function.contains("__allocating_init")
-            || frame.image.hasPrefix("libc.so") || frame.image.hasPrefix("libstdc++")
+        FrameKind.isRuntime(function: frame.function, image: frame.image) || frame.function.contains("__allocating_init")
     }
 
     /// `Module.Type.__allocating_init(...)` names the class being instantiated.

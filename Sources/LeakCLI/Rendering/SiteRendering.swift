@@ -23,9 +23,21 @@ enum SiteRendering {
         site.hasTypeName && !site.typeName.isEmpty ? site.typeName : nil
     }
 
-    /// The most specific frame worth naming in a one-line summary: the innermost frame.
+    /// The most specific frame worth naming in a one-line summary: the innermost frame outside
+    /// the allocator and the runtimes (the innermost frame when all are).
     static func topFrame(_ site: Leakwatch_V1_SiteReport) -> String {
-        site.frames.first.map(frameText) ?? "(stack \(site.stackID) not symbolized)"
+        (site.frames.first { !$0.isRuntime } ?? site.frames.first).map(frameText)
+            ?? "(stack \(site.stackID) not symbolized)"
+    }
+
+    /// The frames worth reading first: the runtime frames at the top of a stack fold into one
+    /// line naming the innermost of them, then come the application's frames.
+    static func framesForReading(_ frames: [Leakwatch_V1_Frame]) -> (runtimeSummary: String?, frames: ArraySlice<Leakwatch_V1_Frame>) {
+        let runtimeCount = frames.prefix { $0.isRuntime }.count
+        guard runtimeCount > 0, runtimeCount < frames.count else { return (nil, frames[...]) }
+        let names = frames.prefix(runtimeCount).map(\.function)
+        let summary = runtimeCount == 1 ? names[0] : "\(names[0]) … \(names[runtimeCount - 1]) (\(runtimeCount) runtime frames)"
+        return (summary, frames.dropFirst(runtimeCount))
     }
 
     /// A site in text: a summary line then up to `frameLimit` frames, each within `width`.
@@ -39,11 +51,13 @@ enum SiteRendering {
             if room >= 8 { summary += "  type " + style.bold(Units.fit(type, width: room)) }
         }
         var lines = [summary]
-        for frame in site.frames.prefix(frameLimit) {
+        let (runtimeSummary, frames) = framesForReading(site.frames)
+        if let runtimeSummary { lines.append("        in " + Units.fit(runtimeSummary, width: width - 11)) }
+        for frame in frames.prefix(frameLimit) {
             lines.append("        at " + Units.fit(frameText(frame), width: width - 11))
         }
-        if site.frames.count > frameLimit {
-            lines.append("        … \(site.frames.count - frameLimit) more frames")
+        if frames.count > frameLimit {
+            lines.append("        … \(frames.count - frameLimit) more frames")
         } else if site.frames.isEmpty {
             lines.append("        (stack \(site.stackID) not symbolized)")
         }
