@@ -79,6 +79,8 @@ let package = Package(
             dependencies: [
                 "LeakWire", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Generated/profile.pb.swift (pprof export) imports SwiftProtobuf itself.
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["profile.proto"]
         ),
@@ -100,6 +102,6 @@ let package = Package(
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
         .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector"]),
-        .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector"]),
+        .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire"]),
     ]
 )
