@@ -33,7 +33,8 @@ enum SiteRendering {
         let status = HostStatus(site.status)
         var summary = Units.padLeft("\(rank).", 4) + " " + Units.padLeft(Units.rate(bytesPerHour: site.rateBytesPerHour), 12)
         summary += "  " + style.status(status, Units.pad(status.headline, 14))
-        summary += "  live " + Units.bytes(site.liveBytes) + " in " + Units.count(site.liveObjects) + " objects"
+        summary += "  live " + Units.bytes(site.liveBytes)
+        if site.liveObjects > 0 { summary += " in " + Units.count(site.liveObjects) + " objects" }
         if let type = typeName(site) {
             let room = width - visibleWidth(summary) - 8
             if room >= 8 { summary += "  type " + style.bold(Units.fit(type, width: room)) }
