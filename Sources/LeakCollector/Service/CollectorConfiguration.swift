@@ -47,6 +47,10 @@ public struct CollectorConfiguration: Sendable, Equatable {
     /// A host with no snapshot for this long is shown as stale. Default 60 s.
     public var staleAfterSeconds: Double = 60
 
+    /// Divides every duration the verdicts use (windows, buckets, grace periods) by this factor.
+    /// 1 in production; the demo uses 360 so a minute of snapshots reads like six hours.
+    public var analysisTimeScale: Double = 1
+
     public init() {}
 
     /// The database file inside `dataDirectory`.
@@ -80,6 +84,7 @@ extension CollectorConfiguration {
         var retentionIntervalSeconds: Double?
         var eventLoopThreads: Int?
         var staleAfterSeconds: Double?
+        var analysisTimeScale: Double?
     }
 
     /// Applies a JSON configuration file over the current values. Relative paths in the file
@@ -122,6 +127,7 @@ extension CollectorConfiguration {
         if let v = file.retentionIntervalSeconds { retentionIntervalSeconds = v }
         if let v = file.eventLoopThreads { eventLoopThreads = v }
         if let v = file.staleAfterSeconds { staleAfterSeconds = v }
+        if let v = file.analysisTimeScale { analysisTimeScale = v }
     }
 
     /// Parses "HOST:PORT" (IPv6 as "[::1]:7070").
@@ -154,6 +160,7 @@ extension CollectorConfiguration {
                 "no fleet token: pass --token-file FILE (the same token the agents use), or --insecure-no-auth to accept unauthenticated peers on a trusted network")
         }
         if maximumPendingSnapshotsPerConnection < 1 { throw ConfigurationError("maximumPendingSnapshotsPerConnection must be at least 1") }
+        if !(analysisTimeScale > 0) { throw ConfigurationError("analysisTimeScale must be greater than 0") }
         if eventLoopThreads < 1 { throw ConfigurationError("eventLoopThreads must be at least 1") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LeakAnalysis
 import Logging
 import ServiceLifecycle
 
@@ -17,6 +18,7 @@ public final class MaintenanceService: Service, Sendable {
         self.configuration = configuration
         var verdictConfiguration = VerdictEvaluator.defaultConfiguration
         verdictConfiguration.windowSeconds = configuration.verdictWindowSeconds
+        verdictConfiguration = verdictConfiguration.compressingTime(by: configuration.analysisTimeScale)
         self.evaluator = VerdictEvaluator(configuration: verdictConfiguration)
         self.logger = logger
     }
@@ -58,7 +60,7 @@ public final class MaintenanceService: Service, Sendable {
         for host in try store.hosts() {
             let done = evaluatedThrough.withLock { $0[host.id] }
             if let done, done >= host.lastSeenMs { continue }
-            let fromMs = host.lastSeenMs - Int64(configuration.verdictWindowSeconds * 1000)
+            let fromMs = host.lastSeenMs - Int64(configuration.verdictWindowSeconds / configuration.analysisTimeScale * 1000)
             let window = try store.window(host: host, fromMs: fromMs, toMs: host.lastSeenMs)
             let verdict = evaluator.evaluate(window, evaluatedAtMs: host.lastSeenMs)
             try store.storeVerdict(verdict)

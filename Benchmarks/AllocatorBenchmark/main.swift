@@ -1,0 +1,124 @@
+// Side-by-side cost of the agent: each workload runs as a child process twice per repetition,
+// plain and with libLeakAgentPreload.so preloaded (the same binary: the untracked build against the
+// tracked one), alternating so that machine noise hits both alike; the median of each is compared.
+//
+//   swift build -c release --product LeakAgentPreload
+//   swift build -c release --product AllocatorWorkload
+//   swift build -c release --product SwiftAllocationWorkload
+//   swift run -c release AllocatorBenchmark [--repetitions N]
+//
+// Times are measured inside the child around the work (process start-up, which loads the Swift
+// runtime with the agent, is reported separately).
+import Foundation
+
+struct Scenario {
+    var name: String
+    var executable: String
+    var arguments: [String]
+    var tracked: [String: String] // extra environment of the tracked run
+    var target: Double
+    var perUnit: Double // divide nanoseconds by this for the per-unit column
+    var unit: String
+}
+
+enum Benchmark {
+    static let products = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+
+    static func require(_ name: String) -> String {
+        let path = products.appendingPathComponent(name).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            print("AllocatorBenchmark: \(path) is missing; build it first:")
+            print("  swift build -c release --product \(name.hasPrefix("lib") ? "LeakAgentPreload" : name)")
+            exit(2)
+        }
+        return path
+    }
+
+    /// Runs once; returns the child's own `nanoseconds=` and the whole process's wall time.
+    static func run(_ executable: String, _ arguments: [String], environment extra: [String: String]) -> (work: Double, wall: Double) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        for key in environment.keys where key.hasPrefix("LEAKWATCH_") || key == "LD_PRELOAD" { environment[key] = nil }
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        let start = DispatchTime.now().uptimeNanoseconds
+        do { try process.run() } catch {
+            print("AllocatorBenchmark: cannot run \(executable): \(error)")
+            exit(1)
+        }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start)
+        guard process.terminationStatus == 0,
+              let field = output.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("nanoseconds=") }),
+              let work = Double(field.dropFirst("nanoseconds=".count)) else {
+            print("AllocatorBenchmark: \(executable) \(arguments) failed (status \(process.terminationStatus)): \(output)")
+            exit(1)
+        }
+        return (work, wall)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}
+
+var repetitions = 5
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    if argument == "--repetitions", let value = arguments.popFirst().flatMap({ Int($0) }), value > 0 {
+        repetitions = value
+    } else {
+        print("usage: AllocatorBenchmark [--repetitions N]")
+        exit(2)
+    }
+}
+
+let library = Benchmark.require("libLeakAgentPreload.so")
+let cWorkload = Benchmark.require("AllocatorWorkload")
+let swiftWorkload = Benchmark.require("SwiftAllocationWorkload")
+let preload = ["LD_PRELOAD": library]
+let pairs = 20_000_000.0
+let scenarios = [
+    Scenario(name: "malloc+free pair, 1 thread", executable: cWorkload, arguments: ["pairs", "1", "20000000"],
+             tracked: preload, target: 1.25, perUnit: pairs, unit: "ns/pair"),
+    Scenario(name: "malloc+free pair, 2 threads", executable: cWorkload, arguments: ["pairs", "2", "20000000"],
+             tracked: preload, target: 1.25, perUnit: pairs, unit: "ns/pair"),
+    Scenario(name: "Swift objects/arrays/dicts/strings", executable: swiftWorkload, arguments: ["300000"],
+             tracked: preload, target: 1.05, perUnit: 300_000, unit: "ns/round"),
+    Scenario(name: "C program, 2 threads, default T", executable: cWorkload, arguments: ["program", "10000000"],
+             tracked: preload, target: 1.05, perUnit: 20_000_000, unit: "ns/step"),
+    Scenario(name: "C program, 2 threads, T=1", executable: cWorkload, arguments: ["program", "10000000"],
+             tracked: preload.merging(["LEAKWATCH_SAMPLE_BYTES": "1"]) { $1 }, target: 2.0, perUnit: 20_000_000, unit: "ns/step"),
+]
+
+print("AllocatorBenchmark: median of \(repetitions) alternating runs; library \(library)")
+func column(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
+func format(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+print(column("workload", 38) + column("plain", 12) + column("tracked", 12) + column("unit", 10) + column("ratio", 8)
+      + column("target", 8) + column("met", 5) + "start-up plain/tracked ms")
+var missed = 0
+for scenario in scenarios {
+    var plain: [Double] = [], tracked: [Double] = [], plainWall: [Double] = [], trackedWall: [Double] = []
+    for _ in 0..<repetitions {
+        let p = Benchmark.run(scenario.executable, scenario.arguments, environment: [:])
+        let t = Benchmark.run(scenario.executable, scenario.arguments, environment: scenario.tracked)
+        plain.append(p.work)
+        tracked.append(t.work)
+        plainWall.append(p.wall - p.work)
+        trackedWall.append(t.wall - t.work)
+    }
+    let ratio = Benchmark.median(tracked) / Benchmark.median(plain)
+    let met = ratio <= scenario.target
+    if !met { missed += 1 }
+    print(column(scenario.name, 38) + column(format(Benchmark.median(plain) / scenario.perUnit), 12)
+          + column(format(Benchmark.median(tracked) / scenario.perUnit), 12) + column(scenario.unit, 10)
+          + column(format(ratio, 3) + "x", 8) + column(format(scenario.target) + "x", 8) + column(met ? "yes" : "NO", 5)
+          + format(Benchmark.median(plainWall) / 1e6, 1) + " / " + format(Benchmark.median(trackedWall) / 1e6, 1))
+}
+print(missed == 0 ? "all targets met" : "\(missed) target(s) missed")

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Everything the agent needs to run: where to ship, who this process is, how often, how finely.
+public struct AgentConfiguration: Sendable {
+    public struct CollectorAddress: Sendable, Equatable {
+        public var host: String
+        public var port: UInt16
+        public init(host: String, port: UInt16) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// Where snapshots go; nil runs the agent locally (monitor, reports) without shipping.
+    public var collector: CollectorAddress?
+    /// Default: the machine's host name.
+    public var hostName: String
+    /// Default: the program's name.
+    public var serviceName: String
+    /// The fleet token proving this agent may report; it never crosses the wire.
+    public var token: [UInt8]
+    /// Seconds between snapshots (default 10).
+    public var intervalSeconds: Double
+    /// Mean bytes between sampled allocations (T, default 512 KiB; 1 = every allocation; 0 = none).
+    public var sampleMeanBytes: UInt64
+    /// Unacknowledged snapshots kept across collector outages (default 8 MiB).
+    public var spoolLimitBytes: Int
+    /// Optional warning/critical thresholds; a crossing fires `onThresholdCrossing` once and
+    /// ships a snapshot at once.
+    public var thresholds: MemoryThresholds?
+    public var onThresholdCrossing: (@Sendable (ThresholdCrossing) -> Void)?
+
+    public init(collector: CollectorAddress? = nil, hostName: String = AgentConfiguration.machineHostName(),
+                serviceName: String = AgentConfiguration.programName(), token: [UInt8] = [],
+                intervalSeconds: Double = 10, sampleMeanBytes: UInt64 = 512 * 1024,
+                spoolLimitBytes: Int = 8 << 20, thresholds: MemoryThresholds? = nil,
+                onThresholdCrossing: (@Sendable (ThresholdCrossing) -> Void)? = nil) {
+        self.collector = collector
+        self.hostName = hostName
+        self.serviceName = serviceName
+        self.token = token
+        self.intervalSeconds = intervalSeconds
+        self.sampleMeanBytes = sampleMeanBytes
+        self.spoolLimitBytes = spoolLimitBytes
+        self.thresholds = thresholds
+        self.onThresholdCrossing = onThresholdCrossing
+    }
+
+    public static func machineHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown-host" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public static func programName() -> String {
+        let name = ProcessMemory.readSmallFile("/proc/self/comm")?.split(separator: "\n").first.map(String.init)
+        return name ?? "unknown"
+    }
+}
+
+/// A configuration value that cannot be used, with the variable or field it came from.
+public struct AgentConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let setting: String
+    public let value: String
+    public let expected: String
+
+    public var description: String {
+        "leakwatch: \(setting)=\"\(value)\" is not valid: expected \(expected); the agent is off, the program runs unchanged"
+    }
+}
+
+extension AgentConfiguration {
+    /// Reads LEAKWATCH_COLLECTOR (host:port), LEAKWATCH_HOST, LEAKWATCH_SERVICE, LEAKWATCH_TOKEN or
+    /// LEAKWATCH_TOKEN_FILE, LEAKWATCH_INTERVAL (seconds) and LEAKWATCH_SAMPLE_BYTES.
+    public static func fromEnvironment(_ environment: [String: String]) throws(AgentConfigurationError) -> AgentConfiguration {
+        var configuration = AgentConfiguration()
+        func nonEmpty(_ key: String) -> String? {
+            guard let value = environment[key], !value.isEmpty else { return nil }
+            return value
+        }
+        if let text = nonEmpty("LEAKWATCH_COLLECTOR") {
+            guard let address = parseAddress(text) else {
+                throw AgentConfigurationError(setting: "LEAKWATCH_COLLECTOR", value: text,
+                                              expected: "host:port with a port from 1 to 65535, e.g. collector.internal:7070")
+            }
+            configuration.collector = address
+        }
+        if let host = nonEmpty("LEAKWATCH_HOST") { configuration.hostName = host }
+        if let service = nonEmpty("LEAKWATCH_SERVICE") { configuration.serviceName = service }
+        if let token = nonEmpty("LEAKWATCH_TOKEN") {
+            configuration.token = Array(token.utf8)
+        } else if let path = nonEmpty("LEAKWATCH_TOKEN_FILE") {
+            guard let token = readToken(path) else {
+                throw AgentConfigurationError(setting: "LEAKWATCH_TOKEN_FILE", value: path,
+                                              expected: "a readable file holding the fleet token")
+            }
+            configuration.token = token
+        }
+        if let text = nonEmpty("LEAKWATCH_INTERVAL") {
+            guard let seconds = Double(text), seconds.isFinite, seconds >= 0.05, seconds <= 86_400 else {
+                throw AgentConfigurationError(setting: "LEAKWATCH_INTERVAL", value: text,
+                                              expected: "seconds between snapshots, from 0.05 to 86400")
+            }
+            configuration.intervalSeconds = seconds
+        }
+        if let text = nonEmpty("LEAKWATCH_SAMPLE_BYTES") {
+            guard let bytes = UInt64(text) else {
+                throw AgentConfigurationError(setting: "LEAKWATCH_SAMPLE_BYTES", value: text,
+                                              expected: "a whole number of bytes (0 = no stacks, 1 = every allocation)")
+            }
+            configuration.sampleMeanBytes = bytes
+        }
+        return configuration
+    }
+
+    static func parseAddress(_ text: String) -> CollectorAddress? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, let port = UInt16(text[text.index(after: colon)...]), port > 0 else { return nil }
+        return CollectorAddress(host: host, port: port)
+    }
+
+    static func readToken(_ path: String) -> [UInt8]? {
+        guard let text = ProcessMemory.readSmallFile(path) else { return nil }
+        let token = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init) ?? ""
+        return token.isEmpty ? nil : Array(token.utf8)
+    }
+
+    public static func processEnvironment() -> [String: String] {
+        var environment: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if text.hasPrefix("LEAKWATCH_"), let equals = text.firstIndex(of: "=") {
+                environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            entry += 1
+        }
+        return environment
+    }
+}

@@ -1,0 +1,139 @@
+import CLeakTrack
+import LeakWire
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension LeakAgent {
+    /// The agent's background parts while it runs.
+    final class Running: Sendable {
+        let configuration: AgentConfiguration
+        let builder: SnapshotBuilder
+        let shipper: Shipper?
+        let monitor: MemoryMonitor?
+
+        init(configuration: AgentConfiguration) {
+            self.configuration = configuration
+            let processStart = ProcessIdentity.startUnixNanos()
+            let builder = SnapshotBuilder(processStartUnixNanos: processStart)
+            self.builder = builder
+            let shipper = configuration.collector.map { collector in
+                Shipper(
+                    configuration: ShipperConfiguration(
+                        collectorHost: collector.host, collectorPort: Int(collector.port), token: configuration.token,
+                        hostName: configuration.hostName, serviceName: configuration.serviceName,
+                        intervalSeconds: configuration.intervalSeconds, spoolLimitBytes: configuration.spoolLimitBytes,
+                        processStartUnixNanos: processStart, agentVersion: ProcessIdentity.agentVersion,
+                        sampleMeanBytes: configuration.sampleMeanBytes),
+                    source: { builder.build() },
+                    threadStarted: {
+                        lt_thread_mark_agent()
+                        lt_thread_set_name("leakwatch-ship")
+                    })
+            }
+            self.shipper = shipper
+            let callback = configuration.onThresholdCrossing
+            monitor = configuration.thresholds.map { thresholds in
+                MemoryMonitor(thresholds: thresholds) { crossing in
+                    builder.record(crossing)
+                    shipper?.requestImmediateSnapshot()
+                    callback?(crossing)
+                }
+            }
+        }
+
+        func start() {
+            monitor?.start()
+            shipper?.start()
+        }
+
+        func stop() {
+            monitor?.stop()
+            shipper?.stop()
+        }
+    }
+
+    private static let running = Mutex<Running?>(nil)
+
+    /// Starts the monitor and, with a collector configured, the shipper. Calling it again
+    /// replaces the running configuration.
+    public static func start(_ configuration: AgentConfiguration) {
+        sampleMeanBytes = configuration.sampleMeanBytes
+        let agent = Running(configuration: configuration)
+        let previous = running.withLock { current in
+            defer { current = agent }
+            return current
+        }
+        previous?.stop()
+        agent.start()
+    }
+
+    /// Starts from LEAKWATCH_* environment variables. A bad value prints one line on stderr and
+    /// leaves the agent off; the program always runs. Returns whether the agent started.
+    @discardableResult
+    public static func startFromEnvironment() -> Bool {
+        do {
+            start(try AgentConfiguration.fromEnvironment(AgentConfiguration.processEnvironment()))
+            return true
+        } catch {
+            sampleMeanBytes = 0
+            StandardError.write("\(error)\n")
+            return false
+        }
+    }
+
+    public static func stop() {
+        running.withLock { current in
+            defer { current = nil }
+            return current
+        }?.stop()
+    }
+
+    /// Ships a snapshot now (no-op when not shipping). Never blocks.
+    public static func shipSnapshotNow() {
+        running.withLock { $0 }?.shipper?.requestImmediateSnapshot()
+    }
+
+    /// The shipper's counters, when shipping.
+    public static var shipperStatistics: ShipperStatistics? {
+        running.withLock { $0 }?.shipper?.statistics
+    }
+}
+
+/// Called by the preload library's constructor: starts the agent when the environment names a
+/// collector, and otherwise only checks the settings it reads.
+@_cdecl("leakwatch_preload_start")
+public func leakwatchPreloadStart() {
+    let environment = AgentConfiguration.processEnvironment()
+    guard environment["LEAKWATCH_COLLECTOR"] != nil else {
+        do { _ = try AgentConfiguration.fromEnvironment(environment) } catch {
+            LeakAgent.sampleMeanBytes = 0
+            StandardError.write("\(error)\n")
+        }
+        return
+    }
+    LeakAgent.startFromEnvironment()
+}
+
+enum ProcessIdentity {
+    static let agentVersion = "0.1.0"
+
+    /// When this process started: /proc/self/stat's start time (clock ticks after boot) plus
+    /// the boot time from /proc/stat; now, where /proc cannot tell.
+    static func startUnixNanos() -> Int64 {
+        let now = WallClock.nowUnixNanos()
+        guard let stat = ProcessMemory.readSmallFile("/proc/self/stat"),
+              let afterName = stat.lastIndex(of: ")"),
+              let system = ProcessMemory.readSmallFile("/proc/stat"),
+              let bootLine = system.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+              let bootSeconds = Int64(bootLine.dropFirst("btime ".count)) else { return now }
+        let fields = stat[stat.index(after: afterName)...].split(separator: " ")
+        // Field 22 of stat is starttime; after the ")" the list starts at field 3.
+        guard fields.count > 19, let ticks = Int64(fields[19]) else { return now }
+        let ticksPerSecond = Int64(sysconf(Int32(_SC_CLK_TCK)))
+        return bootSeconds * 1_000_000_000 + ticks * (1_000_000_000 / max(ticksPerSecond, 1))
+    }
+}

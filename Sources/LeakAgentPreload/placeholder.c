@@ -1,1 +1,0 @@
-int lt_placeholder_LeakAgentPreload;

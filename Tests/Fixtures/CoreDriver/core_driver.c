@@ -1,0 +1,360 @@
+// A pure C driver for the tracker core (Sources/CLeakTrack), built by .ci/sanitizers.sh twice:
+//
+//  * LT_DRIVER_DIRECT: calls the tracker's entry points (lt_malloc, lt_free...) by name, for the
+//    AddressSanitizer + UndefinedBehaviorSanitizer build. ASan must own malloc to check the heap,
+//    so the driver does not interpose: the tracker forwards (RTLD_NEXT) to ASan's allocator.
+//  * otherwise: calls malloc/free and the program is linked with LeakAgentHooks' interpose.c, for
+//    valgrind (run with --soname-synonyms=somalloc=nouserintercepts, so memcheck's allocator sits
+//    *under* the tracker instead of replacing it).
+//
+// Modes run in sequence; every check prints and counts. Exit 0 only if all held.
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "CLeakTrack.h"
+#include "CLeakTrackEntry.h"
+
+#ifdef LT_DRIVER_DIRECT
+#define MALLOC lt_malloc
+#define FREE lt_free
+#define CALLOC lt_calloc
+#define REALLOC lt_realloc
+#define REALLOCARRAY lt_reallocarray
+#define POSIX_MEMALIGN lt_posix_memalign
+#define ALIGNED_ALLOC lt_aligned_alloc
+#define MEMALIGN lt_memalign
+#else
+#define MALLOC malloc
+#define FREE free
+#define CALLOC calloc
+#define REALLOC realloc
+#define REALLOCARRAY reallocarray
+#define POSIX_MEMALIGN posix_memalign
+#define ALIGNED_ALLOC aligned_alloc
+#define MEMALIGN memalign
+#endif
+
+#ifdef LT_DRIVER_DIRECT
+#define LT_DRIVER_BUILD "direct (lt_malloc...)"
+#else
+#define LT_DRIVER_BUILD "interposed (malloc...)"
+#endif
+
+static int failures;
+
+#define CHECK(label, condition)                                                                       \
+    do {                                                                                              \
+        int ok_ = !!(condition);                                                                      \
+        printf("%-44s %s\n", label, ok_ ? "ok" : "FAILED");                                           \
+        if (!ok_) failures++;                                                                         \
+    } while (0)
+
+void *volatile escape_slot;
+static void *escape(void *pointer) {
+    escape_slot = pointer;
+    return pointer;
+}
+
+static lt_stats stats_now(void) {
+    lt_stats stats;
+    lt_read_stats(&stats);
+    return stats;
+}
+
+static void exact_sequence(void) {
+    lt_stats before = stats_now();
+    uint64_t allocated = 0, freed = 0;
+    void *blocks[6];
+    size_t sizes[6] = {1, 24, 1000, 5000, 70000, 1 << 20};
+    for (int i = 0; i < 6; i++) {
+        blocks[i] = escape(MALLOC(sizes[i]));
+        memset(blocks[i], 0xAB, sizes[i]);
+        allocated += malloc_usable_size(blocks[i]);
+    }
+    void *zeroed = escape(CALLOC(13, 17));
+    allocated += malloc_usable_size(zeroed);
+    freed += malloc_usable_size(blocks[2]);
+    blocks[2] = escape(REALLOC(blocks[2], 3000));
+    allocated += malloc_usable_size(blocks[2]);
+    void *aligned = NULL;
+    CHECK("posix_memalign succeeds", POSIX_MEMALIGN(&aligned, 64, 200) == 0);
+    allocated += malloc_usable_size(aligned);
+    void *aligned2 = escape(ALIGNED_ALLOC(128, 256));
+    allocated += malloc_usable_size(aligned2);
+    void *aligned3 = escape(MEMALIGN(32, 40));
+    allocated += malloc_usable_size(aligned3);
+    lt_stats after = stats_now();
+    CHECK("exact: allocation count", after.allocation_count - before.allocation_count == 11);
+    CHECK("exact: free count", after.free_count - before.free_count == 1);
+    CHECK("exact: total allocated bytes", after.total_allocated_bytes - before.total_allocated_bytes == allocated);
+    CHECK("exact: current bytes", after.current_bytes - before.current_bytes == allocated - freed);
+    CHECK("exact: peak error bound 0 with one thread", after.peak_error_bound_bytes == 0);
+    for (int i = 0; i < 6; i++) FREE(blocks[i]);
+    FREE(zeroed);
+    FREE(aligned);
+    FREE(aligned2);
+    FREE(aligned3);
+    FREE(NULL);
+    lt_stats end = stats_now();
+    CHECK("exact: balanced after freeing", end.current_bytes == before.current_bytes &&
+                                               end.blocks_outstanding == before.blocks_outstanding);
+}
+
+// --- threads with cross frees ---
+#define THREADS 4
+#define RING 256
+typedef struct ring {
+    pthread_mutex_t lock;
+    void *slots[RING];
+    size_t head, tail;
+} ring;
+static ring rings[THREADS];
+static int stress_rounds = 50000;
+
+static void *stress_worker(void *argument) {
+    int index = (int)(intptr_t)argument;
+    ring *outbox = &rings[index], *inbox = &rings[(index + 1) % THREADS];
+    unsigned seed = (unsigned)index * 2654435761u + 1;
+    for (int round = 0; round < stress_rounds; round++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t size = 8 + (seed >> 16) % 2000;
+        char *block = escape(MALLOC(size));
+        block[0] = 1;
+        block[size - 1] = 2;
+        pthread_mutex_lock(&outbox->lock);
+        if (outbox->head - outbox->tail < RING) {
+            outbox->slots[outbox->head++ % RING] = block;
+            block = NULL;
+        }
+        pthread_mutex_unlock(&outbox->lock);
+        FREE(block);
+        pthread_mutex_lock(&inbox->lock);
+        void *received = inbox->head != inbox->tail ? inbox->slots[inbox->tail++ % RING] : NULL;
+        pthread_mutex_unlock(&inbox->lock);
+        FREE(received);
+        if ((round & 1023) == 0) escape(REALLOC(escape(MALLOC(10)), 100)), FREE(escape_slot);
+    }
+    return NULL;
+}
+
+static void *idle_thread(void *argument) { return argument; }
+
+// In the interposed build libc's own allocations count too: glibc keeps a malloc'd block per cached
+// thread stack. Create and join threads once so those exist before a measurement starts.
+static void warm_thread_cache(int count) {
+    pthread_t threads[8];
+    for (int i = 0; i < count; i++) pthread_create(&threads[i], NULL, idle_thread, NULL);
+    for (int i = 0; i < count; i++) pthread_join(threads[i], NULL);
+}
+
+static void threads_with_cross_frees(void) {
+    warm_thread_cache(THREADS);
+    lt_stats before = stats_now();
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++) pthread_mutex_init(&rings[i].lock, NULL);
+    for (int i = 0; i < THREADS; i++) pthread_create(&threads[i], NULL, stress_worker, (void *)(intptr_t)i);
+    for (int i = 0; i < THREADS; i++) pthread_join(threads[i], NULL);
+    for (int i = 0; i < THREADS; i++) {
+        while (rings[i].head != rings[i].tail) FREE(rings[i].slots[rings[i].tail++ % RING]);
+    }
+    lt_stats after = stats_now();
+    uint64_t allocations = after.allocation_count - before.allocation_count;
+    uint64_t frees = after.free_count - before.free_count;
+    printf("stress: %llu allocations, %llu frees\n", (unsigned long long)allocations, (unsigned long long)frees);
+    CHECK("stress: every allocation freed", allocations == frees && allocations >= (uint64_t)THREADS * stress_rounds);
+    CHECK("stress: current bytes back", after.current_bytes == before.current_bytes);
+}
+
+// --- thread churn ---
+static void *short_lived(void *argument) {
+    void **out = argument;
+    *out = escape(MALLOC(48));
+    FREE(escape(MALLOC(100)));
+    return NULL;
+}
+
+static void churn(int count) {
+    lt_stats before = stats_now();
+    uint64_t mapped_early = 0;
+    for (int i = 0; i < count; i++) {
+        void *kept = NULL;
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, short_lived, &kept) != 0) {
+            failures++;
+            return;
+        }
+        pthread_join(thread, NULL);
+        FREE(kept);
+        if (i == 20) mapped_early = stats_now().tracker_mapped_bytes;
+    }
+    lt_stats after = stats_now();
+    CHECK("churn: counts survive thread exit", after.allocation_count - before.allocation_count >= 2ull * count &&
+                                                   after.allocation_count - before.allocation_count ==
+                                                       after.free_count - before.free_count);
+    CHECK("churn: tracker memory bounded", after.tracker_mapped_bytes <= mapped_early + 64 * 1024);
+    CHECK("churn: threads retired", after.retired_threads - before.retired_threads >= (uint64_t)count);
+}
+
+// --- fork while other threads allocate ---
+static volatile int keep_running;
+static void *background_blocks[2][32];
+
+static void *background(void *argument) {
+    void **blocks = background_blocks[(intptr_t)argument];
+    while (keep_running) {
+        for (int i = 0; i < 32; i++) blocks[i] = escape(MALLOC(16 + i * 40));
+        for (int i = 0; i < 32; i++) FREE(blocks[i]);
+    }
+    return NULL;
+}
+
+static void fork_during_threads(int forks) {
+    uint64_t saved = lt_sample_mean_bytes();
+    lt_set_sample_mean_bytes(1024);
+    keep_running = 1;
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++) pthread_create(&threads[i], NULL, background, (void *)(intptr_t)i);
+    int clean = 0;
+    for (int i = 0; i < forks; i++) {
+        pid_t child = fork();
+        if (child == 0) {
+            for (int j = 0; j < 200; j++) FREE(escape(MALLOC(16 + j)));
+            lt_stats stats;
+            lt_read_stats(&stats);
+            lt_site sites[4];
+            lt_read_sites(sites, 4); // takes the tables lock inherited through fork
+            if (stats.allocation_count == 0) _exit(3);
+            // Under valgrind (the script sets this), leave through exec: memcheck's leak check
+            // would otherwise run in every child and rightly call the blocks the parent's other
+            // threads held in registers at fork time "definitely lost" (fork copies no threads).
+            if (getenv("DRIVER_FORK_CHILD_EXEC")) execl("/bin/true", "true", (char *)NULL);
+            _exit(0);
+        }
+        int status = 0;
+        if (child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0) clean++;
+    }
+    keep_running = 0;
+    for (int i = 0; i < 2; i++) pthread_join(threads[i], NULL);
+    lt_set_sample_mean_bytes(saved);
+    CHECK("fork: every child exits cleanly", clean == forks);
+}
+
+static void overflow(void) {
+    volatile size_t huge = SIZE_MAX / 2; // volatile: no compile-time overflow warning
+    errno = 0;
+    CHECK("overflow: calloc NULL + ENOMEM", CALLOC(huge, 3) == NULL && errno == ENOMEM);
+    errno = 0;
+    CHECK("overflow: reallocarray NULL + ENOMEM", REALLOCARRAY(NULL, huge / 2, 8) == NULL && errno == ENOMEM);
+}
+
+// --- sampled sites ---
+static void *leaked[4096];
+static int leaked_count;
+
+__attribute__((noinline)) void driver_leak_alpha(int count, size_t size) {
+    for (int i = 0; i < count; i++) leaked[leaked_count++] = escape(MALLOC(size));
+}
+
+__attribute__((noinline)) void driver_leak_beta(int count, size_t size) {
+    for (int i = 0; i < count; i++) leaked[leaked_count++] = escape(CALLOC(1, size));
+}
+
+// The live bytes and objects of the sites whose stack starts inside `function`.
+static void site_totals(const char *function, uint64_t *bytes, uint64_t *objects) {
+    static lt_site sites[512];
+    int count = lt_read_sites(sites, 512);
+    if (count > 512) count = 512;
+    *bytes = *objects = 0;
+    for (int i = 0; i < count; i++) {
+        // The interposed build has malloc's own frame (interpose.c) above the caller.
+        for (int frame = 0; frame < sites[i].frame_count && frame < 3; frame++) {
+            Dl_info info;
+            if (dladdr((void *)sites[i].frames[frame], &info) && info.dli_sname && strcmp(info.dli_sname, function) == 0) {
+                *bytes += sites[i].live_bytes;
+                *objects += sites[i].live_objects;
+                break;
+            }
+        }
+    }
+}
+
+static void sampled(uint64_t mean, int alpha_count, int beta_count) {
+    lt_set_sample_mean_bytes(mean);
+    leaked_count = 0;
+    uint64_t alpha_before, alpha_objects_before, beta_before, beta_objects_before;
+    site_totals("driver_leak_alpha", &alpha_before, &alpha_objects_before);
+    site_totals("driver_leak_beta", &beta_before, &beta_objects_before);
+    driver_leak_alpha(alpha_count, 3000);
+    driver_leak_beta(beta_count, 700);
+    for (int i = 0; i < 2000; i++) FREE(escape(MALLOC(64)));
+    void *tagged = LT_MALLOC(4321);
+    uint64_t alpha, alpha_objects, beta, beta_objects;
+    site_totals("driver_leak_alpha", &alpha, &alpha_objects);
+    site_totals("driver_leak_beta", &beta, &beta_objects);
+    alpha -= alpha_before, alpha_objects -= alpha_objects_before;
+    beta -= beta_before, beta_objects -= beta_objects_before;
+    printf("T=%llu: alpha %llu bytes in %llu objects, beta %llu bytes in %llu objects\n", (unsigned long long)mean,
+           (unsigned long long)alpha, (unsigned long long)alpha_objects, (unsigned long long)beta,
+           (unsigned long long)beta_objects);
+    int tagged_found = 0;
+    static lt_site sites[512];
+    int count = lt_read_sites(sites, 512);
+    for (int i = 0; i < count && i < 512; i++) {
+        if (sites[i].tag_function && strcmp(sites[i].tag_function, "sampled") == 0 && sites[i].live_bytes == 4321) {
+            tagged_found = 1;
+        }
+    }
+    char label[64];
+    if (mean == 1) {
+        snprintf(label, sizeof label, "T=1: exact site bytes");
+        CHECK(label, alpha == (uint64_t)alpha_count * 3000 && beta == (uint64_t)beta_count * 700 &&
+                         alpha_objects == (uint64_t)alpha_count && beta_objects == (uint64_t)beta_count);
+    } else {
+        // Unbiased estimates: within a wide factor here (few samples); the Swift tests check +-20%.
+        uint64_t alpha_true = (uint64_t)alpha_count * 3000, beta_true = (uint64_t)beta_count * 700;
+        snprintf(label, sizeof label, "T=%llu: estimates within 2x", (unsigned long long)mean);
+        CHECK(label, alpha > alpha_true / 2 && alpha < alpha_true * 2 && beta > beta_true / 2 && beta < beta_true * 2);
+    }
+    snprintf(label, sizeof label, "T=%llu: tagged site", (unsigned long long)mean);
+    CHECK(label, tagged_found);
+    LT_FREE(tagged);
+    for (int i = 0; i < leaked_count; i++) FREE(leaked[i]);
+    site_totals("driver_leak_alpha", &alpha, &alpha_objects);
+    snprintf(label, sizeof label, "T=%llu: freed samples retired", (unsigned long long)mean);
+    CHECK(label, alpha == alpha_before && alpha_objects == alpha_objects_before);
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *divisor_text = getenv("DRIVER_SCALE_DIVISOR");
+    int divisor = divisor_text ? atoi(divisor_text) : 1;
+    if (divisor < 1) divisor = 1;
+    stress_rounds /= divisor;
+    printf("core driver: %s build\n", LT_DRIVER_BUILD); // stdio's buffer exists before counting
+    if (getenv("DRIVER_PROVOKE_OVERFLOW")) {
+        // The scripts' proof that the checker sits under the tracker: a block the tracker handed
+        // out, written one byte past its end, must be reported.
+        volatile size_t size = malloc_usable_size(escape(MALLOC(24)));
+        char *block = escape_slot;
+        block[size] = 1;
+        FREE(block);
+    }
+    exact_sequence();
+    threads_with_cross_frees();
+    churn(2000 / divisor);
+    fork_during_threads(20);
+    overflow();
+    sampled(1, 40, 100);
+    sampled(4096, 1000, 3000);
+    CHECK("hooks active", stats_now().hooks_active == 1);
+    printf("result=%s\n", failures == 0 ? "ok" : "failed");
+    return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+/// A program run as a real child process: its exit status and everything it printed.
+struct ChildResult {
+    var status: Int32
+    var standardOutput: String
+    var standardError: String
+
+    /// `key=value` lines of the fixtures' output.
+    func value(_ key: String) -> String? {
+        for line in standardOutput.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard let first = parts.first, first.hasPrefix(key + "=") else { continue }
+            return String(first.dropFirst(key.count + 1))
+        }
+        return nil
+    }
+
+    var summary: String { "exit status \(status)\n--- stdout\n\(standardOutput)\n--- stderr\n\(standardError)" }
+}
+
+enum ChildProcess {
+    /// Where `swift build` / `swift test` put this package's products: next to the test bundle.
+    static var productsDirectory: URL {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return executable.deletingLastPathComponent()
+    }
+
+    /// The repository checkout these tests belong to.
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func product(_ name: String) throws -> URL {
+        let url = productsDirectory.appendingPathComponent(name)
+        try #require(FileManager.default.isExecutableFile(atPath: url.path),
+                     "\(name) is not built next to the tests in \(productsDirectory.path): run `swift build --product \(name)`")
+        return url
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("leakwatch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs `executable` with `arguments`, the parent's environment plus `environment`, killed after
+    /// `timeoutSeconds` (status 124 then, as coreutils' timeout reports it).
+    static func run(_ executable: URL, _ arguments: [String] = [], environment: [String: String] = [:],
+                    timeoutSeconds: Int = 300) throws -> ChildResult {
+        let scratch = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outputURL = scratch.appendingPathComponent("stdout")
+        let errorURL = scratch.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        let output = try FileHandle(forWritingTo: outputURL)
+        let error = try FileHandle(forWritingTo: errorURL)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["-k", "10", String(timeoutSeconds), executable.path] + arguments
+        var merged = ProcessInfo.processInfo.environment
+        // The test runner's own settings must not leak into a child's agent.
+        for key in merged.keys where key.hasPrefix("LEAKWATCH_") || key == "LD_PRELOAD" { merged[key] = nil }
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        process.waitUntilExit()
+        try output.close()
+        try error.close()
+        return ChildResult(
+            status: process.terminationStatus,
+            standardOutput: (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "",
+            standardError: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
+    }
+
+    /// Runs one of this package's fixtures.
+    static func fixture(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildResult {
+        try run(product(name), arguments, environment: environment)
+    }
+}

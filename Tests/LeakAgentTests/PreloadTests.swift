@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+/// Plain C programs, compiled with `cc` here and run through agent/leakwatch-run with the preload
+/// library built next to the tests (the debug build; operators use the release one).
+@Suite("agent/leakwatch-run and the preload library")
+struct PreloadTests {
+    static var script: URL { ChildProcess.repositoryRoot.appendingPathComponent("agent/leakwatch-run") }
+
+    static func library() throws -> URL {
+        let url = ChildProcess.productsDirectory.appendingPathComponent("libLeakAgentPreload.so")
+        try #require(FileManager.default.fileExists(atPath: url.path),
+                     "libLeakAgentPreload.so is not built in \(url.deletingLastPathComponent().path): run `swift build --product LeakAgentPreload`")
+        return url
+    }
+
+    /// Compiles Tests/Fixtures/Preload/`source` with the flags that keep frames and line numbers.
+    static func compile(_ source: String, into directory: URL, libraries: [String] = []) throws -> URL {
+        let sourceURL = ChildProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/Preload/\(source)")
+        let output = directory.appendingPathComponent((source as NSString).deletingPathExtension)
+        let result = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/cc"),
+                                          ["-g", "-fno-omit-frame-pointer", "-O0", sourceURL.path, "-o", output.path] + libraries)
+        try #require(result.status == 0, "cc failed: \(result.summary)")
+        return output
+    }
+
+    static func runThroughScript(_ arguments: [String], script: URL = PreloadTests.script) throws -> ChildResult {
+        try ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [script.path] + arguments)
+    }
+
+    @Test("a plain C program: both leaking functions named with exact bytes (T=1)")
+    func twoLeaksThroughScript() throws {
+        let directory = try ChildProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let program = try Self.compile("two_leaks.c", into: directory)
+        let reportURL = directory.appendingPathComponent("report.json")
+        let result = try Self.runThroughScript(["--library", try Self.library().path, "--report", reportURL.path,
+                                                "--sample-bytes", "1", "--", program.path])
+        #expect(result.status == 0, "\(result.summary)")
+        #expect(result.standardOutput == "two_leaks done\n")
+        let report = try ExitReportJSON(contentsOf: reportURL)
+        let parser = try #require(report.site(withFrame: "leak_in_parser"), "no site names leak_in_parser")
+        let cache = try #require(report.site(withFrame: "leak_in_cache"), "no site names leak_in_cache")
+        #expect(parser.liveBytes == 5 * 12345 && parser.liveObjects == 5)
+        #expect(cache.liveBytes == 9 * 777 && cache.liveObjects == 9)
+        #expect(parser.frames.first?.function == "leak_in_parser")
+        #expect(parser.frames.first?.file?.hasSuffix("two_leaks.c") == true)
+        #expect(parser.frames.first?.line == 8)
+        #expect(cache.frames.first?.line == 12)
+        #expect(!report.sites.contains { $0.liveObjects >= 1000 })
+        #expect((report.stats["allocationCount"] ?? 0) >= 1014)
+    }
+
+    @Test("the program's exit status and arguments pass through unchanged")
+    func passesThrough() throws {
+        let result = try Self.runThroughScript(["--library", try Self.library().path, "--", "/bin/sh", "-c", "echo \"$0 $1\"; exit 7", "a b", "c"])
+        #expect(result.status == 7)
+        #expect(result.standardOutput == "a b c\n")
+    }
+
+    @Test("a missing library fails with a message naming where it looked and how to build it")
+    func missingLibrary() throws {
+        let directory = try ChildProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A copy of the script with no library next to it and no build folder above it.
+        let lonely = directory.appendingPathComponent("bin/leakwatch-run")
+        try FileManager.default.createDirectory(at: lonely.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.script, to: lonely)
+        let result = try Self.runThroughScript(["--", "/bin/true"], script: lonely)
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("libLeakAgentPreload.so not found"), "\(result.summary)")
+        #expect(result.standardError.contains("swift build -c release --product LeakAgentPreload"))
+        let explicit = try Self.runThroughScript(["--library", "/nonexistent/libLeakAgentPreload.so", "--", "/bin/true"])
+        #expect(explicit.status == 2)
+        #expect(explicit.standardError.contains("--library '/nonexistent/libLeakAgentPreload.so' does not exist"))
+    }
+
+    @Test("bad options are refused before anything runs", arguments: [
+        (["--sample-bytes", "lots", "--", "/bin/true"], "--sample-bytes expects a number"),
+        (["--collector", "nohostport", "--", "/bin/true"], "--collector expects HOST:PORT"),
+        (["--frobnicate", "--", "/bin/true"], "unknown option '--frobnicate'"),
+        (["--report"], "option --report needs a value"),
+        (["--report", "/tmp/x.json"], "no program to run"),
+    ])
+    func badOptions(arguments: [String], message: String) throws {
+        let result = try Self.runThroughScript(arguments)
+        #expect(result.status == 2)
+        #expect(result.standardError.contains(message), "\(result.summary)")
+    }
+
+    static let jemallocAvailable: Bool = {
+        let header = "/usr/include/jemalloc/jemalloc.h"
+        if FileManager.default.fileExists(atPath: header) { return true }
+        // CI machines may not have it yet: try once, quietly.
+        _ = try? ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["apt-get", "install", "-y", "-q", "libjemalloc-dev"],
+                                  timeoutSeconds: 600)
+        return FileManager.default.fileExists(atPath: header)
+    }()
+
+    @Test("a program linked with jemalloc keeps jemalloc, runs correctly, and is counted",
+          .enabled(if: PreloadTests.jemallocAvailable, "libjemalloc-dev is not installed and `apt-get install -y libjemalloc-dev` failed"))
+    func jemallocProgram() throws {
+        let directory = try ChildProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let program = try Self.compile("jemalloc_program.c", into: directory, libraries: ["-ljemalloc", "-ldl"])
+        // Plain: jemalloc works and the tracker is absent.
+        let plain = try ChildProcess.run(program)
+        #expect(plain.value("trackerPresent") == "0")
+        #expect(plain.value("jemallocVersion")?.hasPrefix("5.") == true, "\(plain.summary)")
+        // Preloaded: jemalloc still serves the memory (its own statistics grow), and we count it.
+        let reportURL = directory.appendingPathComponent("report.json")
+        let result = try Self.runThroughScript(["--library", try Self.library().path, "--report", reportURL.path,
+                                                "--sample-bytes", "1", "--", program.path])
+        #expect(result.status == 0, "\(result.summary)")
+        #expect(result.value("result") == "ok")
+        #expect(result.value("trackerPresent") == "1")
+        #expect(result.value("jemallocVersion") == plain.value("jemallocVersion"))
+        let report = try ExitReportJSON(contentsOf: reportURL)
+        let site = try #require(report.site(withFrame: "leak_in_jemalloc_program"))
+        #expect(site.liveBytes == 4 * 30000 && site.liveObjects == 4)
+    }
+}
