@@ -96,6 +96,7 @@ let package = Package(
         .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
         .executableTarget(name: "SwiftAllocationWorkload", path: "Benchmarks/SwiftAllocationWorkload"),
         .executableTarget(name: "AllocatorBenchmark", path: "Benchmarks/AllocatorBenchmark"),
+        .executableTarget(name: "IngestBenchmark", dependencies: ["LeakCollector", "LeakWire"], path: "Benchmarks/IngestBenchmark"),
 
         // MARK: Tests
         // Child processes linked with the agent, run by the tests.

@@ -3,16 +3,16 @@ import LeakAnalysis
 
 /// The one place the collector calls the analysis engine: a host's stored window in, a
 /// verdict record out.
-struct VerdictEvaluator: Sendable {
+public struct VerdictEvaluator: Sendable {
     let analyzer: LeakAnalyzer
 
     static var defaultConfiguration: VerdictConfiguration { VerdictConfiguration() }
 
-    init(configuration: VerdictConfiguration = VerdictConfiguration()) {
+    public init(configuration: VerdictConfiguration = VerdictConfiguration()) {
         self.analyzer = LeakAnalyzer(configuration: configuration)
     }
 
-    func evaluate(_ window: HostWindow, evaluatedAtMs: Int64) -> VerdictRecord {
+    public func evaluate(_ window: HostWindow, evaluatedAtMs: Int64) -> VerdictRecord {
         let points = window.points.map { point in
             HostPoint(
                 timestampSeconds: Double(point.timestampMs) / 1000, heapBytes: UInt64(max(0, point.bytesInUse)),

@@ -1,0 +1,146 @@
+import Foundation
+import LeakCollector
+import LeakWire
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `collector` executable as a child process.
+final class CollectorProcess: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+    private(set) var port = 0
+
+    /// The `collector` next to the test bundle in the build products directory.
+    static var executableURL: URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // swift-testing on Linux may run from .../debug/leakwatchPackageTests.xctest
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("collector").path),
+              directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("collector")
+    }
+
+    init(dataDirectory: String, tokenFile: String) throws {
+        let executable = Self.executableURL
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw TestFailure("collector executable not found at \(executable.path): run `swift build --build-tests` (it builds every product)")
+        }
+        logPath = dataDirectory + "/collector-\(UUID().uuidString.prefix(6)).log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = executable
+        process.arguments = ["--listen", "127.0.0.1:0", "--data", dataDirectory, "--token-file", tokenFile]
+        process.environment = ["LOG_LEVEL": "info"]
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        port = try waitForPort()
+    }
+
+    /// Reads the port from the "collector listening" log line.
+    private func waitForPort() throws -> Int {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if let line = log.split(separator: "\n").first(where: { $0.contains("collector listening") }),
+               let range = line.range(of: #":(\d+) "#, options: .regularExpression) {
+                return Int(line[range].dropFirst().dropLast())!
+            }
+            if !process.isRunning { throw TestFailure("collector exited: \(log)") }
+            usleep(20_000)
+        }
+        throw TestFailure("collector did not start listening")
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func terminate() {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+    }
+}
+
+@Suite(.serialized) struct CrashRecoveryTests {
+    @Test func killDashNineDuringIngestLosesNoAcknowledgedSnapshot() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let tokenFile = directory.path + "/token"
+        try Data(testToken).write(to: URL(fileURLWithPath: tokenFile))
+        let child = try CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
+        let port = child.port
+
+        // Four agents stream snapshots as fast as acks allow and record every acked sequence.
+        let agentCount = 4
+        let instances = (0..<agentCount).map { _ in randomInstanceID() }
+        let stop = Locked(false)
+        let acked = Locked([Int: [UInt64]]())
+        let agents = (0..<agentCount).map { index in
+            Task.detached { () -> Void in
+                _ = try? await blocking {
+                    let agent = try TestAgent(port: port, hostName: "crash-\(index)", instanceID: instances[index])
+                    var sequence: UInt64 = 0
+                    while !stop.withLock({ $0 }) {
+                        for _ in 0..<16 {
+                            sequence += 1
+                            try agent.send(makeSnapshot(sequence: sequence, siteCount: 10, defineStacks: sequence == 1))
+                        }
+                        for _ in 0..<16 {
+                            let ack = try agent.receiveAck()
+                            acked.withLock { $0[index, default: []].append(ack) }
+                        }
+                    }
+                }
+            }
+        }
+        try await waitUntil(timeoutSeconds: 20) { acked.withLock { $0.values.map(\.count).reduce(0, +) } >= 400 }
+        child.kill9()
+        stop.withLock { $0 = true }
+        for agent in agents { await agent.value }
+        let ackedSnapshots = acked.withLock { $0 }
+        #expect(ackedSnapshots.values.map(\.count).reduce(0, +) >= 400)
+
+        // The database opens (WAL recovery), is sound, and holds every acknowledged snapshot.
+        let store = try CollectorStore(path: directory.path + "/leakwatch.sqlite", logger: .init(label: "check"))
+        #expect(try store.integrityCheck() == "ok")
+        for (index, sequences) in ackedSnapshots {
+            let key = instances[index].map { String(format: "%02x", $0) }.joined()
+            let stored = Set(try store.read { db in
+                try Int64.fetchAll(db, sql: """
+                    SELECT sample.sequence FROM sample JOIN processInstance ON processInstance.id = sample.instanceId
+                    WHERE processInstance.instanceKey = ?
+                    """, arguments: [key])
+            })
+            let missing = sequences.filter { !stored.contains(Int64($0)) }
+            #expect(missing.isEmpty, "agent \(index): acknowledged but missing \(missing.prefix(10))")
+        }
+        try store.close()
+
+        // A restarted collector serves the same data: Welcome tells each agent where to resume.
+        let restarted = try CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
+        let newPort = restarted.port
+        let welcome = try await blocking { try TestAgent(port: newPort, hostName: "crash-0", instanceID: instances[0]).welcome }
+        #expect(welcome.lastAcknowledgedSequence >= ackedSnapshots[0]?.max() ?? 0)
+        restarted.terminate()
+        #expect(restarted.process.terminationStatus == 0)
+        let log = try String(contentsOfFile: restarted.logPath, encoding: .utf8)
+        #expect(log.contains("collector stopped"))
+    }
+}
+
+/// Test-local lock box.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
