@@ -28,8 +28,17 @@ enum SiteRendering {
         site.frames.first.map(frameText) ?? "(stack \(site.stackID) not symbolized)"
     }
 
+    /// Frames before the first one with a source file: the allocator and the runtime
+    /// (`swift_slowAlloc`, `swift_allocObject`, `Array.init(repeating:count:)`, ...), the same for
+    /// every site. Text output starts at the first frame with source unless asked otherwise; JSON
+    /// and pprof keep every frame. 0 when no frame has source (nothing better to start at).
+    static func leadingRuntimeFrameCount(_ frames: [Leakwatch_V1_Frame]) -> Int {
+        frames.firstIndex { !$0.file.isEmpty } ?? 0
+    }
+
     /// A site in text: a summary line then up to `frameLimit` frames, each within `width`.
-    static func block(_ site: Leakwatch_V1_SiteReport, rank: Int, frameLimit: Int, width: Int, style: TextStyle) -> [String] {
+    static func block(_ site: Leakwatch_V1_SiteReport, rank: Int, frameLimit: Int, width: Int, style: TextStyle,
+                      showRuntimeFrames: Bool = false) -> [String] {
         let status = HostStatus(site.status)
         var summary = Units.padLeft("\(rank).", 4) + " " + Units.padLeft(Units.rate(bytesPerHour: site.rateBytesPerHour), 12)
         summary += "  " + style.status(status, Units.pad(status.headline, 14))
@@ -40,11 +49,16 @@ enum SiteRendering {
             if room >= 8 { summary += "  type " + style.bold(Units.fit(type, width: room)) }
         }
         var lines = [summary]
-        for frame in site.frames.prefix(frameLimit) {
+        let hidden = showRuntimeFrames ? 0 : leadingRuntimeFrameCount(site.frames)
+        if hidden > 0 && frameLimit > 0 {
+            lines.append(style.dim("        … \(hidden) allocator and runtime frame" + (hidden == 1 ? "" : "s")))
+        }
+        let shown = site.frames.dropFirst(hidden)
+        for frame in shown.prefix(frameLimit) {
             lines.append("        at " + Units.fit(frameText(frame), width: width - 11))
         }
-        if site.frames.count > frameLimit {
-            lines.append("        … \(site.frames.count - frameLimit) more frames")
+        if shown.count > frameLimit {
+            lines.append("        … \(shown.count - frameLimit) more frame" + (shown.count - frameLimit == 1 ? "" : "s"))
         } else if site.frames.isEmpty {
             lines.append("        (stack \(site.stackID) not symbolized)")
         }
