@@ -80,6 +80,8 @@ let package = Package(
             dependencies: [
                 "LeakWire", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Generated/profile.pb.swift (pprof export) imports SwiftProtobuf itself.
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             exclude: ["profile.proto"]
         ),
@@ -109,7 +111,7 @@ let package = Package(
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
         .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent"]),
-        .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector"]),
+        .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LeakWire"]),
     ]
 )

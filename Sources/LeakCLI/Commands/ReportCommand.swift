@@ -32,6 +32,9 @@ public struct ReportCommand: CLICommand {
     @Option(help: ArgumentHelp("Stack frames to show per site in text output.", valueName: "n"))
     public var frames: Int = 6
 
+    @Flag(name: .customLong("runtime-frames"), help: "Also show the allocator and runtime frames above each stack's first frame with source.")
+    public var runtimeFrames = false
+
     public init() {}
 
     public func validate() throws {
@@ -67,6 +70,7 @@ public struct ReportCommand: CLICommand {
         var renderer = ReportRenderer(nowUnixNanos: context.nowUnixNanos, style: TextStyle(enabled: context.usesColour))
         renderer.siteLimit = sites
         renderer.frameLimit = frames
+        renderer.showRuntimeFrames = runtimeFrames
         switch format {
         case .text: return CommandOutput(text: renderer.text(report))
         case .json: return CommandOutput(text: renderer.json(report, windowStartUnixNanos: windowStart).rendered())

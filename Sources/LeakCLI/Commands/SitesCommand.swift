@@ -32,6 +32,9 @@ public struct SitesCommand: CLICommand {
     @Option(help: "Output format: text or json.")
     public var format: OutputFormat = .text
 
+    @Flag(name: .customLong("runtime-frames"), help: "Also show the allocator and runtime frames above each stack's first frame with source.")
+    public var runtimeFrames = false
+
     public init() {}
 
     public func validate() throws {
@@ -65,7 +68,8 @@ public struct SitesCommand: CLICommand {
             var lines = [style.bold(host) + "  " + style.dim("\(ordered.count) sampled allocation sites, fastest growing first")]
             for (index, site) in ordered.enumerated() {
                 lines.append(contentsOf: SiteRendering.block(
-                    site, rank: index + 1, frameLimit: frames, width: ReportRenderer.width, style: style))
+                    site, rank: index + 1, frameLimit: frames, width: ReportRenderer.width, style: style,
+                    showRuntimeFrames: runtimeFrames))
             }
             return CommandOutput(text: lines.joined(separator: "\n") + "\n")
         }

@@ -9,6 +9,8 @@ public struct ReportRenderer: Sendable {
     public var frameLimit: Int = 6
     /// Growing sites shown.
     public var siteLimit: Int = 5
+    /// Show the allocator and runtime frames above the first frame with source.
+    public var showRuntimeFrames = false
 
     public init(nowUnixNanos: Int64, style: TextStyle) {
         self.nowUnixNanos = nowUnixNanos
@@ -131,7 +133,9 @@ public struct ReportRenderer: Sendable {
             shown = Array(growing.prefix(siteLimit))
         }
         for (index, site) in shown.enumerated() {
-            lines.append(contentsOf: SiteRendering.block(site, rank: index + 1, frameLimit: frameLimit, width: Self.width, style: style))
+            lines.append(contentsOf: SiteRendering.block(
+                site, rank: index + 1, frameLimit: frameLimit, width: Self.width, style: style,
+                showRuntimeFrames: showRuntimeFrames))
         }
         if growing.count > shown.count && !growing.isEmpty {
             lines.append(style.dim("     … \(growing.count - shown.count) more: collector-cli sites --host \(report.host)"))

@@ -24,40 +24,45 @@ enum SiteRendering {
     }
 
     /// The most specific frame worth naming in a one-line summary: the innermost frame outside
-    /// the allocator and the runtimes (the innermost frame when all are).
+    /// the allocator and the runtimes.
     static func topFrame(_ site: Leakwatch_V1_SiteReport) -> String {
-        (site.frames.first { !$0.isRuntime } ?? site.frames.first).map(frameText)
-            ?? "(stack \(site.stackID) not symbolized)"
+        let hidden = leadingRuntimeFrameCount(site.frames)
+        return site.frames.dropFirst(hidden).first.map(frameText) ?? "(stack \(site.stackID) not symbolized)"
     }
 
-    /// The frames worth reading first: the runtime frames at the top of a stack fold into one
-    /// line naming the innermost of them, then come the application's frames.
-    static func framesForReading(_ frames: [Leakwatch_V1_Frame]) -> (runtimeSummary: String?, frames: ArraySlice<Leakwatch_V1_Frame>) {
-        let runtimeCount = frames.prefix { $0.isRuntime }.count
-        guard runtimeCount > 0, runtimeCount < frames.count else { return (nil, frames[...]) }
-        let names = frames.prefix(runtimeCount).map(\.function)
-        let summary = runtimeCount == 1 ? names[0] : "\(names[0]) … \(names[runtimeCount - 1]) (\(runtimeCount) runtime frames)"
-        return (summary, frames.dropFirst(runtimeCount))
+    /// Frames at the top of a stack that belong to the allocator and the runtimes
+    /// (`swift_slowAlloc`, `swift_allocObject`, `Array.init(repeating:count:)`, ...; the rule is
+    /// LeakWire's `FrameKind`, the one the agent uses), the same for every site. Text output starts
+    /// after them unless asked otherwise; JSON and pprof keep every frame. 0 when every frame is
+    /// such a frame (nothing better to start at).
+    static func leadingRuntimeFrameCount(_ frames: [Leakwatch_V1_Frame]) -> Int {
+        let count = frames.prefix { $0.isRuntime }.count
+        return count == frames.count ? 0 : count
     }
 
     /// A site in text: a summary line then up to `frameLimit` frames, each within `width`.
-    static func block(_ site: Leakwatch_V1_SiteReport, rank: Int, frameLimit: Int, width: Int, style: TextStyle) -> [String] {
+    static func block(_ site: Leakwatch_V1_SiteReport, rank: Int, frameLimit: Int, width: Int, style: TextStyle,
+                      showRuntimeFrames: Bool = false) -> [String] {
         let status = HostStatus(site.status)
         var summary = Units.padLeft("\(rank).", 4) + " " + Units.padLeft(Units.rate(bytesPerHour: site.rateBytesPerHour), 12)
         summary += "  " + style.status(status, Units.pad(status.headline, 14))
-        summary += "  live " + Units.bytes(site.liveBytes) + " in " + Units.count(site.liveObjects) + " objects"
+        summary += "  live " + Units.bytes(site.liveBytes)
+        if site.liveObjects > 0 { summary += " in " + Units.count(site.liveObjects) + " objects" }
         if let type = typeName(site) {
             let room = width - visibleWidth(summary) - 8
             if room >= 8 { summary += "  type " + style.bold(Units.fit(type, width: room)) }
         }
         var lines = [summary]
-        let (runtimeSummary, frames) = framesForReading(site.frames)
-        if let runtimeSummary { lines.append("        in " + Units.fit(runtimeSummary, width: width - 11)) }
-        for frame in frames.prefix(frameLimit) {
+        let hidden = showRuntimeFrames ? 0 : leadingRuntimeFrameCount(site.frames)
+        if hidden > 0 && frameLimit > 0 {
+            lines.append(style.dim("        … \(hidden) allocator and runtime frame" + (hidden == 1 ? "" : "s")))
+        }
+        let shown = site.frames.dropFirst(hidden)
+        for frame in shown.prefix(frameLimit) {
             lines.append("        at " + Units.fit(frameText(frame), width: width - 11))
         }
-        if frames.count > frameLimit {
-            lines.append("        … \(frames.count - frameLimit) more frames")
+        if shown.count > frameLimit {
+            lines.append("        … \(shown.count - frameLimit) more frame" + (shown.count - frameLimit == 1 ? "" : "s"))
         } else if site.frames.isEmpty {
             lines.append("        (stack \(site.stackID) not symbolized)")
         }

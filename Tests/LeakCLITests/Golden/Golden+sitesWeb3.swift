@@ -10,7 +10,7 @@ web-3  3 sampled allocation sites, fastest growing first
         at NIOCore.ByteBufferAllocator.buffer(capacity:) (ByteBuffer-core.swift:221)
         at Checkout.ResponseWriter.write(_:) (ResponseWriter.swift:31)
   3.        0 B/h  OK              live 4.0 MiB in 8,192 objects
-        at Foundation.JSONDecoder.decode<A>(_:from:) (libFoundation.so)
+        … 1 allocator and runtime frame
         at Checkout.CartParser.parse(_:) (CartParser.swift:19)
 """#
 }
