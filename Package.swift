@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "LeakCollector", targets: ["LeakCollector"]),
         .executable(name: "collector", targets: ["collector"]),
         .executable(name: "collector-cli", targets: ["collector-cli"]),
+        .executable(name: "leakwatch-demo-server", targets: ["leakwatch-demo-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -84,7 +85,11 @@ let package = Package(
         ),
         .executableTarget(name: "collector-cli", dependencies: ["LeakCLI"]),
 
+        // MARK: Demo
+        .executableTarget(name: "leakwatch-demo-server", dependencies: ["LeakAgentHooks", "LeakAgent"]),
+
         // MARK: Benchmarks
+        .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation"),
         // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
         .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
         .executableTarget(name: "SwiftAllocationWorkload", path: "Benchmarks/SwiftAllocationWorkload"),
@@ -104,5 +109,6 @@ let package = Package(
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
         .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector"]),
         .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["LeakWire"]),
     ]
 )

@@ -22,12 +22,10 @@ static inline void count_allocation(lt_thread *self, size_t usable) {
     }
 }
 
+// Larger sizes are counted from samples (livetable.c): an exact count of every distinct large
+// size would cost a table probe on each allocation.
 static inline void count_exact_size(lt_thread *self, size_t requested) {
-    if (LT_LIKELY(requested < LT_EXACT_SIZE_LIMIT)) {
-        LT_BUMP(self->exact_size_count[requested], 1);
-    } else {
-        lt_count_large_size(self, requested);
-    }
+    if (LT_LIKELY(requested < LT_EXACT_SIZE_LIMIT)) LT_BUMP(self->exact_size_count[requested], 1);
 }
 
 static inline void count_free(lt_thread *self, size_t usable) {
@@ -45,7 +43,7 @@ static LT_COLD void *allocation_slow(void *pointer, size_t requested, uintptr_t 
     if (lt_busy) return pointer; // the tracker's own allocations (registration) pass through
     if (self->flags & LT_THREAD_UNREGISTERED) self = lt_thread_register();
     if (pointer == NULL) return NULL;
-    size_t usable = lt_next.usable_size(pointer);
+    size_t usable = lt_usable_size(pointer);
     if (self->flags & LT_THREAD_ORPHAN) {
         lt_count_orphan_allocation(usable, false);
         return pointer;
@@ -68,7 +66,7 @@ static inline void *track_allocation(void *pointer, size_t requested, uintptr_t 
         return allocation_slow(pointer, requested, frame_pointer, NULL);
     }
     self->bytes_until_sample -= (int64_t)requested;
-    count_allocation(self, lt_next.usable_size(pointer));
+    count_allocation(self, lt_usable_size(pointer));
     count_exact_size(self, requested);
     return pointer;
 }
@@ -77,7 +75,7 @@ static LT_COLD void release_slow(void *pointer) {
     if (lt_is_bootstrap_pointer(pointer)) return;
     lt_thread *self = lt_self;
     if (!lt_busy) lt_retire_sample(pointer);
-    size_t usable = lt_next.usable_size(pointer);
+    size_t usable = lt_usable_size(pointer);
     if (lt_busy || (self->flags & LT_THREAD_UNREGISTERED)) {
         // Before a thread's first allocation, or inside registration: nothing of ours to count
         // against, so the free goes to the orphan totals and stays balanced.
@@ -113,7 +111,7 @@ void lt_free(void *pointer) {
         release_slow(pointer);
         return;
     }
-    count_free(self, lt_next.usable_size(pointer));
+    count_free(self, lt_usable_size(pointer));
     lt_next.free(pointer);
 }
 
@@ -135,7 +133,7 @@ static void *reallocate(void *pointer, size_t size, uintptr_t frame_pointer) {
         return moved;
     }
     lt_thread *self = lt_self;
-    size_t old_usable = lt_next.usable_size(pointer);
+    size_t old_usable = lt_usable_size(pointer);
     if (lt_busy) return lt_next.realloc(pointer, size);
     void *moved = lt_next.realloc(pointer, size);
     if (moved == NULL) {

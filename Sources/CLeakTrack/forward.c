@@ -40,6 +40,7 @@ static size_t arena_used;
 
 enum { UNRESOLVED, RESOLVING, RESOLVED };
 static _Atomic int resolution = UNRESOLVED;
+bool lt_next_is_glibc;
 static __thread bool resolving_here LT_TLS;
 
 bool lt_is_bootstrap_pointer(const void *pointer) {
@@ -72,6 +73,25 @@ static void *resolve(const char *name) {
     return symbol;
 }
 
+// The inline chunk-size read is used only when the next allocator is glibc's and agrees with
+// malloc_usable_size on blocks of every kind (small, large, mmapped, aligned).
+static bool glibc_layout_confirmed(void) {
+    Dl_info info;
+    if (!dladdr((void *)lt_next.usable_size, &info) || info.dli_fname == NULL) return false;
+    if (strstr(info.dli_fname, "libc.so") == NULL) return false;
+    static const size_t sizes[] = {0, 1, 24, 100, 1000, 70000, 300000, 4u << 20};
+    bool agrees = true;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0] && agrees; i++) {
+        void *block = lt_next.malloc(sizes[i]);
+        void *aligned = lt_next.memalign(4096, sizes[i] + 1);
+        agrees = block && aligned && lt_glibc_usable_size(block) == lt_next.usable_size(block) &&
+                 lt_glibc_usable_size(aligned) == lt_next.usable_size(aligned);
+        lt_next.free(block);
+        lt_next.free(aligned);
+    }
+    return agrees;
+}
+
 static void resolve_all(void) {
     int expected = UNRESOLVED;
     if (!atomic_compare_exchange_strong(&resolution, &expected, RESOLVING)) {
@@ -96,6 +116,7 @@ static void resolve_all(void) {
     if (!found.aligned_alloc) found.aligned_alloc = found.memalign;
     if (!found.memalign) found.memalign = found.aligned_alloc;
     lt_next = found;
+    lt_next_is_glibc = glibc_layout_confirmed();
     resolving_here = false;
     lt_sampler_configure_from_environment();
     atomic_store(&resolution, RESOLVED);

@@ -182,6 +182,7 @@ void lt_record_sample(void *pointer, size_t size, uintptr_t frame_pointer, uintp
         lt_tables_unlock();
         return;
     }
+    if (size >= LT_EXACT_SIZE_LIMIT && tag == NULL) lt_count_sampled_large_size(size, weight_objects_q16);
     site_record *site = &sites[site_number];
     site->allocated_bytes += weight_bytes;
     site->allocated_objects_q16 += weight_objects_q16;

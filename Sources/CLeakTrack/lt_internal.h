@@ -28,7 +28,7 @@
 /// current (and the global peak). The peak's error is bounded by live threads x this.
 #define LT_PUBLISH_BYTES (16 * 1024)
 
-#define LT_LARGE_SIZE_SLOTS 64
+#define LT_LARGE_SIZE_SLOTS 256
 
 enum lt_thread_flags {
     LT_THREAD_UNREGISTERED = 1u << 0, // the static placeholder every thread starts on
@@ -54,7 +54,6 @@ typedef struct lt_thread {
     uint64_t size_class_count[LT_SIZE_CLASS_COUNT];
     uint64_t size_class_bytes[LT_SIZE_CLASS_COUNT];
     uint64_t exact_size_count[LT_EXACT_SIZE_LIMIT];
-    lt_size_count large_sizes[LT_LARGE_SIZE_SLOTS];
 
     // Cold: sampling and bookkeeping.
     uint64_t random_state;
@@ -93,7 +92,20 @@ typedef struct lt_next_allocator {
 } lt_next_allocator;
 
 LT_HIDDEN extern lt_next_allocator lt_next;
+LT_HIDDEN extern bool lt_next_is_glibc;
 LT_HIDDEN bool lt_is_bootstrap_pointer(const void *pointer);
+
+// glibc keeps a chunk's size in the word before the block (the low bits are flags, 2 = mmapped).
+// Reading it inline saves a call and the read of the next chunk's header that
+// malloc_usable_size makes; forward.c enables it only after checking it agrees with glibc.
+static inline size_t lt_glibc_usable_size(const void *pointer) {
+    size_t header = ((const size_t *)pointer)[-1];
+    return (header & ~(size_t)7) - ((header & 2) ? 2 * sizeof(size_t) : sizeof(size_t));
+}
+
+static inline size_t lt_usable_size(void *pointer) {
+    return LT_LIKELY(lt_next_is_glibc) ? lt_glibc_usable_size(pointer) : lt_next.usable_size(pointer);
+}
 
 // --- threads.c: per-thread state, registry, folding ---
 LT_HIDDEN extern __thread lt_thread *lt_self LT_TLS;
@@ -119,7 +131,9 @@ static inline unsigned lt_size_class_of(size_t size) {
     unsigned index = size ? 64u - (unsigned)__builtin_clzl(size) : 0u;
     return index < LT_SIZE_CLASS_COUNT ? index : LT_SIZE_CLASS_COUNT - 1;
 }
-LT_HIDDEN void lt_count_large_size(lt_thread *self, size_t size);
+/// Sizes from LT_EXACT_SIZE_LIMIT up are counted from samples (weighted like sites), under the
+/// tables lock.
+LT_HIDDEN void lt_count_sampled_large_size(size_t size, uint64_t objects_q16);
 
 // --- sampler.c ---
 LT_HIDDEN extern _Atomic uint64_t lt_sample_mean;
@@ -132,7 +146,7 @@ LT_HIDDEN int lt_stack_walk(uintptr_t frame_pointer, uintptr_t stack_high, uintp
 LT_HIDDEN uintptr_t lt_current_stack_high(void);
 
 // --- livetable.c: sampled live allocations keyed by address, and the free-path filter ---
-#define LT_FILTER_BITS 18
+#define LT_FILTER_BITS 16
 // One byte per slot, counting the sampled live pointers hashing there (saturating at 255), so
 // free() of an unsampled pointer costs one load. Racy reads are fine: a pointer is inserted
 // before malloc returns it, which happens-before any free of it.

@@ -1,26 +1,28 @@
 // Allocation patterns: log-spaced size classes (counted on the fast path) and the most frequent
-// exact sizes (small sizes in a direct per-thread array, larger ones in a small per-thread
-// space-saving table), all folded on read.
+// exact sizes: sizes below LT_EXACT_SIZE_LIMIT counted exactly in a direct per-thread array,
+// larger ones estimated from the sampled allocations (exact when T = 1), folded on read.
 #include <string.h>
 
 #include "lt_internal.h"
 
-void lt_count_large_size(lt_thread *self, size_t size) {
-    lt_size_count *table = self->large_sizes;
-    size_t start = (size * 0x9E3779B97F4A7C15ull) >> 58; // 6 bits: LT_LARGE_SIZE_SLOTS
+// Sampled large sizes: estimated counts in 1/65536 objects, guarded by the tables lock.
+static lt_size_count sampled_large[LT_LARGE_SIZE_SLOTS];
+
+void lt_count_sampled_large_size(size_t size, uint64_t objects_q16) {
+    size_t start = (size * 0x9E3779B97F4A7C15ull) >> 56; // 8 bits: LT_LARGE_SIZE_SLOTS
     size_t weakest = start;
-    for (size_t probe = 0; probe < 8; probe++) {
+    for (size_t probe = 0; probe < 16; probe++) {
         size_t slot = (start + probe) & (LT_LARGE_SIZE_SLOTS - 1);
-        if (table[slot].size == size || table[slot].count == 0) {
-            LT_STORE(table[slot].size, size);
-            LT_BUMP(table[slot].count, 1);
+        if (sampled_large[slot].size == size || sampled_large[slot].count == 0) {
+            sampled_large[slot].size = size;
+            sampled_large[slot].count += objects_q16;
             return;
         }
-        if (table[slot].count < table[weakest].count) weakest = slot;
+        if (sampled_large[slot].count < sampled_large[weakest].count) weakest = slot;
     }
     // Space-saving: the newcomer takes the weakest slot and inherits its count as an upper bound.
-    LT_STORE(table[weakest].size, size);
-    LT_BUMP(table[weakest].count, 1);
+    sampled_large[weakest].size = size;
+    sampled_large[weakest].count += objects_q16;
 }
 
 int lt_read_size_classes(lt_size_class *out, int capacity) {
@@ -86,13 +88,12 @@ int lt_read_top_sizes(lt_size_count *out, int capacity) {
         for (int size = 0; size < LT_EXACT_SIZE_LIMIT; size++) small[size] += LT_LOAD(thread->exact_size_count[size]);
     }
     for (int size = 0; size < LT_EXACT_SIZE_LIMIT; size++) offer(out, &filled, capacity, (uint64_t)size, small[size]);
-    for (lt_thread *thread = lt_registry_first(); thread; thread = thread->next_in_registry) {
-        if (!thread->in_use || (LT_LOAD(thread->flags) & LT_THREAD_AGENT)) continue;
-        for (int slot = 0; slot < LT_LARGE_SIZE_SLOTS; slot++) {
-            offer(out, &filled, capacity, LT_LOAD(thread->large_sizes[slot].size),
-                  LT_LOAD(thread->large_sizes[slot].count));
-        }
-    }
     lt_registry_unlock();
+    lt_tables_lock();
+    for (int slot = 0; slot < LT_LARGE_SIZE_SLOTS; slot++) {
+        uint64_t count = (sampled_large[slot].count + (1u << 15)) >> 16;
+        if (count) offer(out, &filled, capacity, sampled_large[slot].size, count);
+    }
+    lt_tables_unlock();
     return filled;
 }

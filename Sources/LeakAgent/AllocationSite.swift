@@ -36,9 +36,14 @@ public struct AllocationSite: Sendable, Equatable {
     /// Innermost first; the first frame is the application code that called the allocator.
     public var frames: [StackFrame]
 
-    /// The frame a person means by "where it was allocated": the first frame outside the Swift
-    /// runtime and the allocator, or the first frame when every frame is such.
+    /// The frame a person means by "where it was allocated": the caller of a class's
+    /// `__allocating_init`, else the first frame outside the Swift runtime and the allocator,
+    /// else the first frame.
     public var primaryFrame: StackFrame? {
-        frames.first { !Symbolizer.isRuntimeFrame($0) } ?? frames.first
+        if let initializer = frames.prefix(12).lastIndex(where: { $0.function.contains("__allocating_init") }),
+           initializer + 1 < frames.count {
+            return frames[initializer + 1]
+        }
+        return frames.first { !Symbolizer.isRuntimeFrame($0) } ?? frames.first
     }
 }

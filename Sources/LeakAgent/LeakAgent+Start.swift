@@ -1,10 +1,6 @@
+import CLeakTrack
 import LeakWire
 import Synchronization
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -16,7 +12,7 @@ extension LeakAgent {
     final class Running: Sendable {
         let configuration: AgentConfiguration
         let builder: SnapshotBuilder
-        let shipper: SnapshotShipper?
+        let shipper: Shipper?
         let monitor: MemoryMonitor?
 
         init(configuration: AgentConfiguration) {
@@ -25,12 +21,18 @@ extension LeakAgent {
             let builder = SnapshotBuilder(processStartUnixNanos: processStart)
             self.builder = builder
             let shipper = configuration.collector.map { collector in
-                SnapshotShipper(
-                    configuration: .init(collector: collector, token: configuration.token,
-                                         hello: ProcessIdentity.hello(configuration, processStartUnixNanos: processStart),
-                                         intervalSeconds: configuration.intervalSeconds,
-                                         spoolLimitBytes: configuration.spoolLimitBytes),
-                    source: { builder.build() })
+                Shipper(
+                    configuration: ShipperConfiguration(
+                        collectorHost: collector.host, collectorPort: Int(collector.port), token: configuration.token,
+                        hostName: configuration.hostName, serviceName: configuration.serviceName,
+                        intervalSeconds: configuration.intervalSeconds, spoolLimitBytes: configuration.spoolLimitBytes,
+                        processStartUnixNanos: processStart, agentVersion: ProcessIdentity.agentVersion,
+                        sampleMeanBytes: configuration.sampleMeanBytes),
+                    source: { builder.build() },
+                    threadStarted: {
+                        lt_thread_mark_agent()
+                        lt_thread_set_name("leakwatch-ship")
+                    })
             }
             self.shipper = shipper
             let callback = configuration.onThresholdCrossing
@@ -96,8 +98,8 @@ extension LeakAgent {
     }
 
     /// The shipper's counters, when shipping.
-    public static var shipperCounters: SnapshotShipper.Counters? {
-        running.withLock { $0 }?.shipper?.counters
+    public static var shipperStatistics: ShipperStatistics? {
+        running.withLock { $0 }?.shipper?.statistics
     }
 }
 
@@ -118,21 +120,6 @@ public func leakwatchPreloadStart() {
 
 enum ProcessIdentity {
     static let agentVersion = "0.1.0"
-
-    static func hello(_ configuration: AgentConfiguration, processStartUnixNanos: Int64) -> Leakwatch_V1_Hello {
-        var generator = SystemRandomNumberGenerator()
-        return .with {
-            $0.supportedVersions = [1]
-            $0.role = .agent
-            $0.hostName = configuration.hostName
-            $0.serviceName = configuration.serviceName
-            $0.processInstanceID = Data((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
-            $0.pid = UInt32(getpid())
-            $0.processStartUnixNanos = processStartUnixNanos
-            $0.agentVersion = agentVersion
-            $0.sampleMeanBytes = configuration.sampleMeanBytes
-        }
-    }
 
     /// When this process started: /proc/self/stat's start time (clock ticks after boot) plus
     /// the boot time from /proc/stat; now, where /proc cannot tell.

@@ -5,6 +5,10 @@ import Synchronization
 /// (the shipper interns them per connection), and the events since the last snapshot.
 final class SnapshotBuilder: Sendable {
     private let pendingEvents = Mutex<[Leakwatch_V1_Event]>([])
+    /// Wire stack ids: small numbers in order of first appearance, stable for the process's life
+    /// (a 64-bit hash costs 10 bytes per site in every snapshot; the collector identifies stacks by
+    /// their frames, not by this id).
+    private let wireStackIDs = Mutex<[UInt64: UInt64]>([:])
     private let processStartUnixNanos: Int64
     private let siteLimit: Int
 
@@ -70,16 +74,24 @@ final class SnapshotBuilder: Sendable {
                 $0.count = size.count
             }
         }
-        for site in sites {
+        let wireIDs = wireStackIDs.withLock { table in
+            sites.map { site in
+                if let id = table[site.stackID] { return id }
+                let id = UInt64(table.count + 1)
+                table[site.stackID] = id
+                return id
+            }
+        }
+        for (site, wireID) in zip(sites, wireIDs) {
             snapshot.sites.append(.with {
-                $0.stackID = site.stackID
+                $0.stackID = wireID
                 $0.liveBytes = site.liveBytes
                 $0.liveObjects = site.liveObjects
                 $0.allocatedBytes = site.allocatedBytes
                 if let typeName = site.typeName { $0.typeName = typeName }
             })
             snapshot.stacks.append(.with {
-                $0.id = site.stackID
+                $0.id = wireID
                 $0.frames = site.frames.map { frame in
                     .with {
                         $0.function = frame.function

@@ -5,6 +5,9 @@
 
 #include <stddef.h>
 
+// Hidden: the interposer and the tracker always end up in the same executable or shared library,
+// so the forwards are direct jumps, never calls through the PLT.
+#pragma GCC visibility push(hidden)
 void *lt_malloc(size_t size);
 void lt_free(void *pointer);
 void *lt_calloc(size_t count, size_t size);
@@ -18,5 +21,6 @@ void *lt_pvalloc(size_t size);
 
 /// Registers the exit report when LEAKWATCH_REPORT is set; called from the hooks' constructor.
 void lt_install_exit_report(void);
+#pragma GCC visibility pop
 
 #endif

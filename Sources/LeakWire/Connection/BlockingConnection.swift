@@ -18,20 +18,24 @@ public final class BlockingConnection {
         public var connectTimeoutSeconds: Double
         public var ioTimeoutSeconds: Double
         public var limits: WireLimits
-        public var encoder: FrameEncoder
+        /// How this side deflates what it sends.
+        public var compression: FrameEncoder.Compression
 
-        /// Defaults: connect 5 s, I/O 10 s, default limits, automatic deflate from 256 bytes.
+        /// Defaults: connect 5 s, I/O 10 s, default limits, bodies of 256 bytes or more
+        /// deflated in the connection's zlib stream (CONTEXT).
         public init(connectTimeoutSeconds: Double = 5, ioTimeoutSeconds: Double = 10,
-                    limits: WireLimits = .default, encoder: FrameEncoder = FrameEncoder()) {
+                    limits: WireLimits = .default,
+                    compression: FrameEncoder.Compression = .context(minimumBytes: 256)) {
             self.connectTimeoutSeconds = connectTimeoutSeconds
             self.ioTimeoutSeconds = ioTimeoutSeconds
             self.limits = limits
-            self.encoder = encoder
+            self.compression = compression
         }
     }
 
     private var descriptor: Int32
     private var decoder: FrameDecoder
+    private let encoder: FrameEncoder
     public let options: Options
     private let isCancelled: @Sendable () -> Bool
     /// Bytes of frames sent and received, for overhead accounting.
@@ -46,6 +50,7 @@ public final class BlockingConnection {
         self.descriptor = descriptor
         self.options = options
         self.decoder = FrameDecoder(limits: options.limits)
+        self.encoder = FrameEncoder(compression: options.compression)
         self.isCancelled = isCancelled
     }
 
@@ -117,12 +122,13 @@ public final class BlockingConnection {
     /// Sends one message as a frame; returns the frame's size on the wire.
     @discardableResult
     public func send(_ message: WireMessage) throws -> Int {
-        let frame = try options.encoder.encode(message)
+        let frame = try encoder.encode(message)
         try send(frameBytes: frame)
         return frame.count
     }
 
-    /// Sends already-encoded frame bytes.
+    /// Sends already-encoded frame bytes. They must not use CONTEXT compression from another
+    /// encoder (the peer would inflate them against this connection's stream).
     public func send(frameBytes: [UInt8]) throws {
         guard descriptor >= 0 else { throw WireError.connectionClosed.with("send on a closed connection") }
         let deadline = Deadline(secondsFromNow: options.ioTimeoutSeconds)

@@ -5,11 +5,15 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// A blocking TCP listener on 127.0.0.1, for tests and local tools that need a real peer
-/// without SwiftNIO (the collector itself listens with NIO).
-public final class BlockingListener {
-    private var descriptor: Int32
+/// without SwiftNIO (the collector itself listens with NIO). `close()` may be called from
+/// any thread; an `accept` in progress then fails with `connectionClosed`.
+public final class BlockingListener: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _descriptor: Int32
+    private var descriptor: Int32 { lock.withLock { _descriptor } }
     /// The bound port (the kernel's choice when created with port 0).
     public let port: Int
 
@@ -38,16 +42,18 @@ public final class BlockingListener {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         POSIX.setNonBlocking(fd)
-        self.descriptor = fd
+        self._descriptor = fd
         self.port = Int(UInt16(bigEndian: address.sin_port))
     }
 
     deinit { close() }
 
     public func close() {
-        if descriptor >= 0 {
-            _ = POSIX.close(descriptor)
-            descriptor = -1
+        lock.withLock {
+            if _descriptor >= 0 {
+                _ = POSIX.close(_descriptor)
+                _descriptor = -1
+            }
         }
     }
 
@@ -56,20 +62,23 @@ public final class BlockingListener {
         throws -> BlockingConnection?
     {
         let deadline = Deadline(secondsFromNow: timeoutSeconds)
-        while descriptor >= 0 {
+        while true {
+            let listening = descriptor
+            guard listening >= 0 else { break }
             #if canImport(Glibc)
-            let fd = Glibc.accept(descriptor, nil, nil)
+            let fd = Glibc.accept(listening, nil, nil)
             #elseif canImport(Musl)
-            let fd = Musl.accept(descriptor, nil, nil)
+            let fd = Musl.accept(listening, nil, nil)
             #else
-            let fd = Darwin.accept(descriptor, nil, nil)
+            let fd = Darwin.accept(listening, nil, nil)
             #endif
             if fd >= 0 { return BlockingConnection(descriptor: fd, options: options) }
             guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED else {
+                if descriptor < 0 { break }
                 throw WireError.ioFailed.with("accept: \(POSIX.errnoDescription)")
             }
             if deadline.hasPassed { return nil }
-            _ = POSIX.poll(descriptor, events: Int16(POLLIN), milliseconds: deadline.remainingMilliseconds())
+            _ = POSIX.poll(listening, events: Int16(POLLIN), milliseconds: deadline.remainingMilliseconds())
         }
         throw WireError.connectionClosed.with("listener closed")
     }

@@ -12,6 +12,9 @@
 /// It has no I/O and no dependency on SwiftNIO: a `ByteToMessageDecoder` appends the
 /// readable bytes of its buffer (`buffer.readWithUnsafeReadableBytes`) and drains frames.
 /// Any error is final: the stream is out of step and the connection must be closed.
+///
+/// One decoder per connection: CONTEXT frames inflate with zlib state kept from earlier
+/// frames, which copies of a decoder share.
 public struct FrameDecoder: Sendable {
     enum State: Sendable {
         case header
@@ -23,6 +26,7 @@ public struct FrameDecoder: Sendable {
     private(set) var state: State = .header
     private var buffer: [UInt8] = []
     private var readIndex = 0
+    private var inflater: InflateStream?
 
     public init(limits: WireLimits = .default) {
         self.limits = limits
@@ -70,7 +74,15 @@ public struct FrameDecoder: Sendable {
                 let payload = Array(buffer[readIndex..<readIndex + header.bodyLength])
                 readIndex += header.bodyLength
                 do {
-                    let body = header.flags.contains(.deflated) ? try Zlib.inflate(payload, limits: limits) : payload
+                    let body: [UInt8]
+                    if header.flags.contains(.context) {
+                        if inflater == nil { inflater = try InflateStream() }
+                        body = try inflater!.inflate(payload, limits: limits)
+                    } else if header.flags.contains(.deflated) {
+                        body = try Zlib.inflate(payload, limits: limits)
+                    } else {
+                        body = payload
+                    }
                     state = .header
                     return Frame(kind: header.kind, body: body,
                                  wireByteCount: FrameHeader.byteCount + header.bodyLength)
@@ -86,7 +98,9 @@ public struct FrameDecoder: Sendable {
     /// Call at end of stream: throws `truncated` if a frame was left incomplete.
     public func finish() throws {
         if case .failed(let error) = state { throw error }
-        guard bufferedByteCount == 0 else {
+        var insideBody = false
+        if case .body = state { insideBody = true }
+        guard bufferedByteCount == 0 && !insideBody else {
             let inside: String
             if case .body(let header) = state {
                 inside = "\(header.kind) frame body of \(header.bodyLength) bytes"

@@ -1,17 +1,26 @@
 /// Turns bodies into frames: header + body, deflating when it pays.
-public struct FrameEncoder: Sendable {
+///
+/// One encoder per connection and direction when using `.context`: it owns that
+/// connection's zlib stream, and the peer's decoder must see every frame it produced, in
+/// order. The other modes are stateless.
+public final class FrameEncoder {
     public enum Compression: Sendable, Hashable {
         /// Never deflate (handshake frames, tests, golden bytes).
         case never
-        /// Deflate bodies of at least `minimumBytes` when that makes them smaller.
+        /// Deflate bodies of at least `minimumBytes`, each on its own (DEFLATED), when that
+        /// makes them smaller.
         case automatic(minimumBytes: Int)
-        /// Always deflate.
+        /// Always deflate, each body on its own (DEFLATED).
         case always
+        /// Deflate bodies of at least `minimumBytes` as pieces of one zlib stream for the
+        /// whole connection (DEFLATED | CONTEXT), so each compresses against earlier ones.
+        case context(minimumBytes: Int)
     }
 
-    public var compression: Compression
+    public let compression: Compression
+    private var deflater: DeflateStream?
 
-    /// Bodies of 256 bytes or more are deflated when that makes them smaller.
+    /// Default: bodies of 256 bytes or more are deflated on their own when that makes them smaller.
     public init(compression: Compression = .automatic(minimumBytes: 256)) {
         self.compression = compression
     }
@@ -33,6 +42,14 @@ public struct FrameEncoder: Sendable {
                     payload = deflated
                     flags.insert(.deflated)
                 }
+            }
+        case .context(let minimumBytes):
+            // Always through the stream once chosen: skipping a body that did not shrink would
+            // only save a few bytes and a smaller body helps no later frame.
+            if body.count >= minimumBytes {
+                if deflater == nil { deflater = DeflateStream() }
+                payload = deflater!.deflate(body)
+                flags.formUnion([.deflated, .context])
             }
         }
         precondition(payload.count <= Int(UInt32.max), "frame body of \(payload.count) bytes exceeds u32")

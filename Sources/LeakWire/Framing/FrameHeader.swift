@@ -6,7 +6,8 @@
 /// | magic  | version|  kind  | flags  |      body length (u32 big-endian)  |
 /// |  0x4C  |  0x01  |        |        |                                   |
 /// +--------+--------+--------+--------+--------+--------+--------+--------+
-/// | body: `length` bytes — protobuf, zlib-deflated if flags & 0x01         ...
+/// | body: `length` bytes — protobuf; zlib if flags & 0x01 (DEFLATED),     ...
+/// |       continuing the connection's zlib stream if also flags & 0x02 (CONTEXT)
 /// +--------+--------+--------+---
 /// ```
 public struct FrameHeader: Sendable, Hashable {
@@ -21,7 +22,10 @@ public struct FrameHeader: Sendable, Hashable {
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// The body is a zlib stream (RFC 1950) wrapping the protobuf encoding.
         public static let deflated = Flags(rawValue: 0x01)
-        static let known: Flags = [.deflated]
+        /// With `deflated`: the body is the next piece of the sender's one zlib stream for this
+        /// connection (context takeover), ending in a sync flush. Never without `deflated`.
+        public static let context = Flags(rawValue: 0x02)
+        static let known: Flags = [.deflated, .context]
     }
 
     public var kind: MessageKind
@@ -57,6 +61,9 @@ public struct FrameHeader: Sendable, Hashable {
         let flags = Flags(rawValue: bytes[3])
         guard flags.subtracting(Flags.known).isEmpty else {
             throw WireError.reservedFlags.with("reserved flag bits set: 0x\(String(bytes[3], radix: 16))")
+        }
+        guard !flags.contains(.context) || flags.contains(.deflated) else {
+            throw WireError.reservedFlags.with("CONTEXT flag (0x02) without DEFLATED (0x01)")
         }
         let length = Int(bytes[4]) << 24 | Int(bytes[5]) << 16 | Int(bytes[6]) << 8 | Int(bytes[7])
         guard length <= limits.maximumFrameBodyBytes else {

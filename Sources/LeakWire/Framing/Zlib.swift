@@ -68,7 +68,7 @@ enum Zlib {
         return output
     }
 
-    private static func limitError(limits: WireLimits, compressedBytes: Int, limit: Int) -> WireError {
+    static func limitError(limits: WireLimits, compressedBytes: Int, limit: Int) -> WireError {
         if limit >= limits.maximumInflatedBodyBytes {
             return WireError.bodyTooLargeAfterInflate.with(
                 "deflated body of \(compressedBytes) bytes inflates beyond \(limits.maximumInflatedBodyBytes) bytes")

@@ -688,6 +688,14 @@ public nonisolated struct Leakwatch_V1_Snapshot: @unchecked Sendable {
     set {_uniqueStorage()._timestampUnixNanos = newValue}
   }
 
+  /// Only the stacks this connection has not carried before (interning). Numbered before
+  /// the per-interval fields so that, serialized in field order, the large stacks come
+  /// first and the next snapshot's sites find this one's within the deflate window.
+  public var stacks: [Leakwatch_V1_Stack] {
+    get {_storage._stacks}
+    set {_uniqueStorage()._stacks = newValue}
+  }
+
   public var stats: Leakwatch_V1_Stats {
     get {_storage._stats ?? Leakwatch_V1_Stats()}
     set {_uniqueStorage()._stats = newValue}
@@ -719,12 +727,6 @@ public nonisolated struct Leakwatch_V1_Snapshot: @unchecked Sendable {
   public var sites: [Leakwatch_V1_Site] {
     get {_storage._sites}
     set {_uniqueStorage()._sites = newValue}
-  }
-
-  /// Only the stacks this connection has not carried before (interning).
-  public var stacks: [Leakwatch_V1_Stack] {
-    get {_storage._stacks}
-    set {_uniqueStorage()._stacks = newValue}
   }
 
   public var events: [Leakwatch_V1_Event] {
@@ -1750,17 +1752,17 @@ nonisolated extension Leakwatch_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Leakwatch_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Snapshot"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{3}timestamp_unix_nanos\0\u{1}stats\0\u{1}overhead\0\u{3}size_classes\0\u{3}top_sizes\0\u{1}sites\0\u{1}stacks\0\u{1}events\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{3}timestamp_unix_nanos\0\u{1}stacks\0\u{1}stats\0\u{1}overhead\0\u{3}size_classes\0\u{3}top_sizes\0\u{1}sites\0\u{1}events\0")
 
   fileprivate class _StorageClass {
     var _sequence: UInt64 = 0
     var _timestampUnixNanos: Int64 = 0
+    var _stacks: [Leakwatch_V1_Stack] = []
     var _stats: Leakwatch_V1_Stats? = nil
     var _overhead: Leakwatch_V1_AgentOverhead? = nil
     var _sizeClasses: [Leakwatch_V1_SizeClass] = []
     var _topSizes: [Leakwatch_V1_ExactSize] = []
     var _sites: [Leakwatch_V1_Site] = []
-    var _stacks: [Leakwatch_V1_Stack] = []
     var _events: [Leakwatch_V1_Event] = []
 
       // This property is used as the initial default value for new instances of the type.
@@ -1774,12 +1776,12 @@ nonisolated extension Leakwatch_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobu
     init(copying source: _StorageClass) {
       _sequence = source._sequence
       _timestampUnixNanos = source._timestampUnixNanos
+      _stacks = source._stacks
       _stats = source._stats
       _overhead = source._overhead
       _sizeClasses = source._sizeClasses
       _topSizes = source._topSizes
       _sites = source._sites
-      _stacks = source._stacks
       _events = source._events
     }
   }
@@ -1801,12 +1803,12 @@ nonisolated extension Leakwatch_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobu
         switch fieldNumber {
         case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._sequence) }()
         case 2: try { try decoder.decodeSingularInt64Field(value: &_storage._timestampUnixNanos) }()
-        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._stats) }()
-        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._overhead) }()
-        case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._sizeClasses) }()
-        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._topSizes) }()
-        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._sites) }()
-        case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._stacks) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._stacks) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._stats) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._overhead) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._sizeClasses) }()
+        case 7: try { try decoder.decodeRepeatedMessageField(value: &_storage._topSizes) }()
+        case 8: try { try decoder.decodeRepeatedMessageField(value: &_storage._sites) }()
         case 9: try { try decoder.decodeRepeatedMessageField(value: &_storage._events) }()
         default: break
         }
@@ -1826,23 +1828,23 @@ nonisolated extension Leakwatch_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobu
       if _storage._timestampUnixNanos != 0 {
         try visitor.visitSingularInt64Field(value: _storage._timestampUnixNanos, fieldNumber: 2)
       }
+      if !_storage._stacks.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._stacks, fieldNumber: 3)
+      }
       try { if let v = _storage._stats {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
-      } }()
-      try { if let v = _storage._overhead {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
       } }()
+      try { if let v = _storage._overhead {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
       if !_storage._sizeClasses.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._sizeClasses, fieldNumber: 5)
+        try visitor.visitRepeatedMessageField(value: _storage._sizeClasses, fieldNumber: 6)
       }
       if !_storage._topSizes.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._topSizes, fieldNumber: 6)
+        try visitor.visitRepeatedMessageField(value: _storage._topSizes, fieldNumber: 7)
       }
       if !_storage._sites.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._sites, fieldNumber: 7)
-      }
-      if !_storage._stacks.isEmpty {
-        try visitor.visitRepeatedMessageField(value: _storage._stacks, fieldNumber: 8)
+        try visitor.visitRepeatedMessageField(value: _storage._sites, fieldNumber: 8)
       }
       if !_storage._events.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._events, fieldNumber: 9)
@@ -1858,12 +1860,12 @@ nonisolated extension Leakwatch_V1_Snapshot: SwiftProtobuf.Message, SwiftProtobu
         let rhs_storage = _args.1
         if _storage._sequence != rhs_storage._sequence {return false}
         if _storage._timestampUnixNanos != rhs_storage._timestampUnixNanos {return false}
+        if _storage._stacks != rhs_storage._stacks {return false}
         if _storage._stats != rhs_storage._stats {return false}
         if _storage._overhead != rhs_storage._overhead {return false}
         if _storage._sizeClasses != rhs_storage._sizeClasses {return false}
         if _storage._topSizes != rhs_storage._topSizes {return false}
         if _storage._sites != rhs_storage._sites {return false}
-        if _storage._stacks != rhs_storage._stacks {return false}
         if _storage._events != rhs_storage._events {return false}
         return true
       }

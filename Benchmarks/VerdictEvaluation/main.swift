@@ -1,0 +1,232 @@
+// Replays the labelled synthetic set through the verdict engine and the naive regression baseline
+// and prints precision, recall, detection delay and masked-site naming, per kind and overall, for
+// the tuning seeds and the scoring seeds (never tuned on).
+//
+//   swift run -c release VerdictEvaluation [--split tuning|scoring|both] [--cadence SECONDS]
+//                                          [--kind NAME] [--verbose]
+import Dispatch
+import LeakAnalysis
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let defaultTuningSeeds: [UInt64] = Array(1...16)
+let scoringSeeds: [UInt64] = Array(1001...1016)
+
+struct Options: Sendable {
+    var split = "both"
+    var cadence = 600.0
+    var onlyKind: SeriesKind? = nil
+    var verbose = false
+    var trace: (SeriesKind, UInt64)? = nil
+    var configuration = VerdictConfiguration()
+    /// Exploration on more tuning seeds (always below 1000: the scoring seeds are 1001...).
+    var tuningSeeds = defaultTuningSeeds
+
+    static func parse() -> Options {
+        var options = Options()
+        var arguments = CommandLine.arguments.dropFirst().makeIterator()
+        while let argument = arguments.next() {
+            switch argument {
+            case "--split": options.split = arguments.next() ?? "both"
+            case "--cadence": options.cadence = Double(arguments.next() ?? "600") ?? 600
+            case "--kind": options.onlyKind = SeriesKind(rawValue: arguments.next() ?? "")
+            case "--verbose": options.verbose = true
+            case "--tuning-seeds":
+                let bounds = (arguments.next() ?? "").split(separator: "-").compactMap { UInt64($0) }
+                if bounds.count == 2, bounds[0] <= bounds[1], bounds[1] < 1000 { options.tuningSeeds = Array(bounds[0]...bounds[1]) }
+            case "--set":
+                // Experiments only: --set name=value for a few configuration fields.
+                let pair = (arguments.next() ?? "").split(separator: "=").map(String.init)
+                guard pair.count == 2, let value = Double(pair[1]) else { break }
+                switch pair[0] {
+                case "leakZ": options.configuration.leakZ = value
+                case "snr": options.configuration.minimumSignalToNoise = value
+                case "rate": options.configuration.materialRateFractionPerHour = value
+                case "growth": options.configuration.materialGrowthFraction = value
+                case "grace": options.configuration.gracePeriodSeconds = value
+                case "third": options.configuration.minimumThirdSlopeRatio = value
+                case "saturation": options.configuration.saturationRatio = value
+                case "confirm": options.configuration.confirmationSeconds = value
+                case "bucketTest": options.configuration.trendTestOnBucketFloors = value != 0
+                case "runningMin": options.configuration.runningMinimumSeconds = value
+                case "swing": options.configuration.priorSwingRatio = value
+                case "traffic": options.configuration.trafficVariationFraction = value
+                case "explainedWindowHours": options.configuration.minimumWindowWhenTrafficExplainsSeconds = value * 3600
+                case "shortestWindowHours": options.configuration.trendWindowsSeconds[0] = value * 3600
+                default: print("unknown setting \(pair[0])")
+                }
+            case "--trace":
+                if let kind = SeriesKind(rawValue: arguments.next() ?? ""), let seed = UInt64(arguments.next() ?? "") {
+                    options.trace = (kind, seed)
+                }
+            default:
+                print("usage: VerdictEvaluation [--split tuning|scoring|both] [--cadence SECONDS] [--kind NAME] [--verbose]")
+                exit(2)
+            }
+        }
+        return options
+    }
+}
+let options = Options.parse()
+let cadence = options.cadence
+let tuningSeeds = options.tuningSeeds
+
+func monotonicSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+func hours(_ seconds: Double?) -> String {
+    guard let seconds else { return "    -" }
+    return pad(String(format1(seconds / 3600)), 5)
+}
+func format1(_ value: Double) -> String {
+    let scaled = (value * 10).rounded()
+    return "\(Int(scaled) / 10).\(abs(Int(scaled)) % 10)"
+}
+func fraction4(_ value: Double) -> String {
+    let scaled = Int((value * 10000).rounded())
+    return "\(scaled / 10000).\(String(repeating: "0", count: 4 - String(scaled % 10000).count))\(scaled % 10000)"
+}
+func percent(_ value: Double) -> String { pad(format1(value * 100), 5) + "%" }
+func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+func padRight(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+
+final class Results: @unchecked Sendable {
+    var outcomes: [ReplayOutcome?]
+    init(count: Int) { outcomes = Array(repeating: nil, count: count) }
+}
+
+func run(seeds: [UInt64], label: String) -> [ReplayOutcome] {
+    let kinds = options.onlyKind.map { [$0] } ?? SeriesKind.allCases
+    let jobs = kinds.flatMap { kind in seeds.map { (kind, $0) } }
+    let evaluator = ReplayEvaluator(configuration: options.configuration, cadenceSeconds: cadence)
+    let results = Results(count: jobs.count)
+    let lock = NSLockLike()
+    let started = monotonicSeconds()
+    DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+        let (kind, seed) = jobs[index]
+        let series = SyntheticSeriesGenerator.make(kind: kind, seed: seed)
+        let outcome = evaluator.replay(series)
+        lock.withLock { results.outcomes[index] = outcome }
+    }
+    let elapsed = monotonicSeconds() - started
+    let outcomes = results.outcomes.compactMap { $0 }
+    printTable(outcomes, label: label, elapsed: elapsed)
+    return outcomes
+}
+
+/// A pthread mutex: the benchmark avoids Foundation.
+final class NSLockLike: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func withLock(_ body: () -> Void) {
+        pthread_mutex_lock(&mutex)
+        body()
+        pthread_mutex_unlock(&mutex)
+    }
+}
+
+func printTable(_ outcomes: [ReplayOutcome], label: String, elapsed: Double) {
+    print("")
+    print("== \(label): \(outcomes.count) series, evaluated every \(Int(cadence)) s of series time ==")
+    print("kind                 n  label  | engine: flagged  delay(h) named | baseline: flagged delay(h)")
+    for kind in SeriesKind.allCases {
+        let rows = outcomes.filter { $0.kind == kind }
+        guard !rows.isEmpty else { continue }
+        let flagged: Double
+        let baselineFlagged: Double
+        if kind.isLeak {
+            flagged = Double(rows.filter(\.detected).count) / Double(rows.count)
+            baselineFlagged = Double(rows.filter(\.baselineDetected).count) / Double(rows.count)
+        } else {
+            flagged = Double(rows.filter(\.falseAlarm).count) / Double(rows.count)
+            baselineFlagged = Double(rows.filter(\.baselineFalseAlarm).count) / Double(rows.count)
+        }
+        let delays = rows.compactMap(\.detectionDelaySeconds).sorted()
+        let baselineDelays = rows.compactMap(\.baselineDelaySeconds).sorted()
+        let named = rows.compactMap(\.namedExactly)
+        let namedText = kind.isLeak && !named.isEmpty ? percent(Double(named.filter { $0 }.count) / Double(named.count)) : "     -"
+        print(
+            padRight(kind.rawValue, 18) + pad("\(rows.count)", 4) + "  " + (kind.isLeak ? "leak " : "ok   ") + "  |        "
+                + percent(flagged) + "  " + hours(delays.isEmpty ? nil : delays[delays.count / 2]) + "   " + namedText
+                + " |         " + percent(baselineFlagged) + " " + hours(baselineDelays.isEmpty ? nil : baselineDelays[baselineDelays.count / 2]))
+        if options.verbose {
+            for row in rows {
+                let early = row.falseAlarm ? " FALSE-ALARM" : ""
+                let missed = row.isLeak && !row.detected ? " MISSED" : ""
+                print("    seed \(row.seed): delay \(hours(row.detectionDelaySeconds)) named \(row.namedExactly.map { "\($0)" } ?? "-")\(early)\(missed)")
+            }
+        }
+    }
+    let summary = EvaluationSummary(outcomes)
+    print("(flagged = detected for leak kinds, ever flagged = false alarm for ok kinds)")
+    print("overall             engine    baseline")
+    func verdict(_ met: Bool) -> String { met ? "met" : "NOT MET" }
+    print("  precision         " + percent(summary.precision) + "    " + percent(summary.baselinePrecision)
+        + "   (target >= 97%: \(verdict(summary.precision >= 0.97)), exactly \(summary.truePositives)/\(summary.truePositives + summary.falsePositives) = \(fraction4(summary.precision)))")
+    print("  recall            " + percent(summary.recall) + "    " + percent(summary.baselineRecall)
+        + "   (target >= 93%: \(verdict(summary.recall >= 0.93)))")
+    print("  median delay (h)  " + hours(summary.medianDelaySeconds) + "      " + hours(summary.baselineMedianDelaySeconds)
+        + "    (target <= 4 h: \(verdict((summary.medianDelaySeconds ?? .infinity) <= 4 * 3600)))")
+    print("  masked site named exactly: \(summary.maskedNamedExactly)/\(summary.maskedSeries) = " + percent(summary.maskedNamingRate)
+        + " (target >= 95%: \(verdict(summary.maskedNamingRate >= 0.95)))")
+    print("  TP \(summary.truePositives)  FP \(summary.falsePositives)  positives \(summary.positives)   baseline TP \(summary.baselineTruePositives) FP \(summary.baselineFalsePositives)")
+    let evaluations = outcomes.reduce(0) { $0 + $1.evaluations }
+    let points = outcomes.reduce(0) { $0 + $1.rawPoints }
+    print("  throughput: \(evaluations) engine evaluations in \(format1(elapsed)) s wall (\(Int(Double(evaluations) / max(elapsed, 1e-9))) evaluations/s, incl. generation and bucketing of \(points) raw points)")
+}
+
+/// Prints every evaluation of one series whose verdict is not ok (host and sites).
+func trace(kind: SeriesKind, seed: UInt64) {
+    let series = SyntheticSeriesGenerator.make(kind: kind, seed: seed)
+    let evaluator = ReplayEvaluator(configuration: options.configuration, cadenceSeconds: cadence)
+    let analyzer = LeakAnalyzer(configuration: evaluator.configuration)
+    let bucketed = BucketedHostSeries(points: series.points, sites: series.sites, configuration: evaluator.configuration)
+    print("\(kind.rawValue) seed \(seed): \(format1((series.endSeconds - series.startSeconds) / 3600)) h, leak start "
+        + "\(series.leakStartSeconds.map { format1(($0 - series.startSeconds) / 3600) } ?? "-") h, leaking sites \(series.leakingSites.sorted())")
+    for t in evaluator.evaluationTimes(series) {
+        let verdict = analyzer.evaluate(bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: evaluator.configuration.windowSeconds))
+        guard verdict.status != .ok else { continue }
+        let prefix = bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: evaluator.configuration.windowSeconds)
+        let age = prefix.host.last.map { t - $0.instanceStartSeconds } ?? 0
+        var line = "  t=\(format1((t - series.startSeconds) / 3600))h age=\(format1(age / 3600))h \(verdict.status) total=\(verdict.total.status)/\(verdict.total.reason.rawValue)"
+        line += " rate=\(format1(verdict.total.rateBytesPerHour / 1e6))MB/h win=\(format1(verdict.total.windowSeconds / 3600))h"
+        for site in verdict.sites where site.status != .ok {
+            line += " | site \(site.siteID % 1000) \(site.status)/\(site.verdict.reason.rawValue) \(format1(site.rateBytesPerHour / 1e6))MB/h win=\(format1(site.verdict.windowSeconds / 3600))h"
+        }
+        print(line)
+    }
+    let heap = series.points.map { Double($0.heapBytes) }
+    print("  heap first \(format1(heap.first! / 1e6)) MB last \(format1(heap.last! / 1e6)) MB")
+}
+
+print("VerdictEvaluation — reference: RESIN (Azure) precision 0.85, recall 0.91")
+if let (kind, seed) = options.trace {
+    trace(kind: kind, seed: seed)
+    exit(0)
+}
+/// Cost of what the collector calls: `evaluateHost` on 48 h of 10-second points with four sites.
+func measureSingleEvaluation() {
+    var series = SyntheticSeriesGenerator.make(kind: .leakOnDailyCycle, seed: 7)
+    let end = series.points.last!.timestampSeconds
+    series.points = series.points.filter { $0.timestampSeconds > end - 48 * 3600 }
+    series.sites = series.sites.mapValues { $0.filter { $0.timestampSeconds > end - 48 * 3600 } }
+    let analyzer = LeakAnalyzer()
+    _ = analyzer.evaluateHost(series.points, sites: series.sites)
+    let repetitions = 20
+    let started = monotonicSeconds()
+    var suspected = 0
+    for _ in 0..<repetitions where analyzer.evaluateHost(series.points, sites: series.sites).status == .suspectedLeak { suspected += 1 }
+    let perCall = (monotonicSeconds() - started) / Double(repetitions)
+    let rawPoints = series.points.count + series.sites.values.reduce(0) { $0 + $1.count }
+    print("evaluateHost on 48 h (\(series.points.count) host points + 4 sites, \(rawPoints) points in all): "
+        + "\(format1(perCall * 1000)) ms per call (verdict \(suspected == repetitions ? "suspectedLeak" : "not suspected"))")
+}
+
+measureSingleEvaluation()
+if options.split == "tuning" || options.split == "both" { _ = run(seeds: tuningSeeds, label: "TUNING seeds \(tuningSeeds.first!)...\(tuningSeeds.last!)") }
+if options.split == "scoring" || options.split == "both" { _ = run(seeds: scoringSeeds, label: "SCORING seeds \(scoringSeeds.first!)...\(scoringSeeds.last!) (never tuned on)") }

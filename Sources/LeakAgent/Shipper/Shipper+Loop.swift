@@ -1,0 +1,158 @@
+import LeakWire
+
+extension Shipper {
+    /// One connection's state on the shipper thread.
+    struct Session {
+        let connection: BlockingConnection
+        /// Highest sequence this connection has carried (or Welcome acknowledged).
+        var sentThrough: UInt64
+        /// Stack ids whose frames this connection has carried.
+        var carriedStacks: Set<UInt64> = []
+    }
+
+    /// Longest wait between checks for acks while connected.
+    static let connectedPollSeconds = 0.25
+
+    func run() {
+        var spool = ShipperSpool(limitBytes: configuration.spoolLimitBytes)
+        var stacks = StackTable()
+        var backoff = ShipperBackoff(minimumSeconds: configuration.backoffMinimumSeconds,
+                                     maximumSeconds: configuration.backoffMaximumSeconds)
+        var session: Session?
+        var sequence: UInt64 = 0
+        var nextSnapshotAt = ShipperClock.monotonicSeconds()
+        var reconnectAt = 0.0
+
+        while !stopping.load(ordering: .acquiring) {
+            let now = ShipperClock.monotonicSeconds()
+            let due = now >= nextSnapshotAt
+            if immediateRequested.exchange(false, ordering: .acquiringAndReleasing) || due {
+                sequence += 1
+                takeSnapshot(sequence: sequence, spool: &spool, stacks: &stacks)
+                if due { nextSnapshotAt = max(nextSnapshotAt + configuration.intervalSeconds, now) }
+            }
+
+            if session == nil && now >= reconnectAt {
+                do {
+                    session = try connect(spool: &spool)
+                    backoff.reset()
+                } catch {
+                    record(error, connecting: true)
+                    reconnectAt = ShipperClock.monotonicSeconds() + backoff.nextDelaySeconds()
+                }
+            }
+
+            if var current = session {
+                do {
+                    try sendUnsent(spool: &spool, stacks: stacks, session: &current)
+                    while let message = try current.connection.receive(timeoutSeconds: 0) {
+                        try handle(message, spool: &spool)
+                    }
+                    session = current
+                } catch {
+                    record(error, connecting: false)
+                    current.connection.close()
+                    session = nil
+                    reconnectAt = ShipperClock.monotonicSeconds() + backoff.nextDelaySeconds()
+                }
+            }
+            stacks.prune(keeping: spool.entries.map(\.snapshot))
+            state.withLock {
+                $0.spooledSnapshots = spool.entries.count
+                $0.spooledBytes = spool.byteCount
+            }
+
+            // Sleep until the next snapshot, reconnect or ack check, or a doorbell.
+            let after = ShipperClock.monotonicSeconds()
+            var wait = nextSnapshotAt - after
+            if session == nil { wait = min(wait, reconnectAt - after) } else { wait = min(wait, Self.connectedPollSeconds) }
+            if wait > 0 { doorbell.wait(seconds: wait) }
+        }
+        session?.connection.close()
+    }
+
+    private func takeSnapshot(sequence: UInt64, spool: inout ShipperSpool, stacks: inout StackTable) {
+        var snapshot = source()
+        snapshot.sequence = sequence
+        if snapshot.timestampUnixNanos == 0 { snapshot.timestampUnixNanos = ShipperClock.wallUnixNanos() }
+        stacks.learn(snapshot.stacks)
+        snapshot.stacks = []
+        let drops = spool.unreportedDrops
+        if drops > 0 {
+            var event = Leakwatch_V1_Event()
+            event.kind = .snapshotsDropped
+            event.timestampUnixNanos = snapshot.timestampUnixNanos
+            event.droppedCount = drops
+            event.message = "the shipper's spool was full: \(drops) unacknowledged snapshots were dropped, oldest first"
+            snapshot.events.append(event)
+        }
+        let dropsBefore = spool.totalDrops
+        spool.append(snapshot, reportedDrops: drops)
+        let newDrops = spool.totalDrops - dropsBefore
+        state.withLock {
+            $0.snapshotsTaken += 1
+            $0.snapshotsDropped += newDrops
+        }
+    }
+
+    private func connect(spool: inout ShipperSpool) throws -> Session {
+        let options = BlockingConnection.Options(connectTimeoutSeconds: configuration.connectTimeoutSeconds,
+                                                 ioTimeoutSeconds: configuration.ioTimeoutSeconds)
+        let connection = try BlockingConnection.connect(
+            host: configuration.collectorHost, port: configuration.collectorPort, options: options,
+            isCancelled: { [self] in stopping.load(ordering: .relaxed) })
+        let welcome = try connection.handshake(hello: configuration.hello, token: configuration.token)
+        let acknowledged = spool.acknowledge(through: welcome.lastAcknowledgedSequence)
+        state.withLock {
+            $0.connectionsEstablished += 1
+            $0.snapshotsAcknowledged += UInt64(acknowledged)
+            $0.lastError = nil
+        }
+        return Session(connection: connection, sentThrough: welcome.lastAcknowledgedSequence)
+    }
+
+    /// Sends, in order, every spooled snapshot this connection has not carried, each with the
+    /// stacks this connection has not carried.
+    private func sendUnsent(spool: inout ShipperSpool, stacks: StackTable, session: inout Session) throws {
+        for entry in spool.entries where entry.snapshot.sequence > session.sentThrough {
+            var snapshot = entry.snapshot
+            snapshot.stacks = stacks.missing(for: snapshot, carried: &session.carriedStacks)
+            let bytes = try session.connection.send(.snapshot(snapshot))
+            session.sentThrough = snapshot.sequence
+            spool.markSent(sequence: snapshot.sequence)
+            state.withLock {
+                $0.snapshotsSent += 1
+                $0.bytesSent += UInt64(bytes)
+            }
+        }
+    }
+
+    private func handle(_ message: WireMessage, spool: inout ShipperSpool) throws {
+        switch message {
+        case .ack(let ack):
+            let count = spool.acknowledge(through: ack.sequence)
+            state.withLock { $0.snapshotsAcknowledged += UInt64(count) }
+        case .error(let error):
+            throw ShipperFailure("the collector reported \(error.code): \(error.message)")
+        default:
+            throw ShipperFailure("the collector sent an unexpected \(message.name) frame; reconnecting")
+        }
+    }
+
+    private func record(_ error: any Error, connecting: Bool) {
+        // Abandoned because stop() was called: not a failure worth reporting.
+        if stopping.load(ordering: .acquiring) { return }
+        let text = connecting
+            ? "cannot ship to \(configuration.collectorHost):\(configuration.collectorPort): \(error)"
+            : "lost the connection to \(configuration.collectorHost):\(configuration.collectorPort): \(error)"
+        state.withLock {
+            $0.connectionFailures += 1
+            $0.lastError = text
+        }
+    }
+}
+
+struct ShipperFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,85 @@
+/// Removes from a floor series the part explained by traffic.
+///
+/// Daily cycles move memory with traffic, sometimes hours later (caches and queues follow load with
+/// a lag). The allocation rate is the traffic signal: the floor is fitted as
+/// `a + b·traffic(t − lag) + c·t` for lags 0…`maximumTrafficLagSeconds`; when traffic removes most of
+/// the residual variance left by a trend-only fit, `b·traffic(t − lag)` is subtracted and the trend
+/// tests run on what is left. The trend term stays in the fit, so a leak on top of a cycle survives.
+struct TrafficAdjustment {
+    /// Traffic varies enough to be a signal (the day-over-day test applies).
+    var trafficVaries: Bool
+    /// Traffic explained the floor and the series was adjusted.
+    var adjusted: Bool
+    var lagSeconds: Double
+    var explainedFraction: Double
+
+    /// Adjusts `floors` in place for the rows in `rows` (indices into the series); rows without a
+    /// lagged traffic value are removed from `rows` when an adjustment is made.
+    static func apply(
+        times: [Double], floors: inout [Double], alsoAdjusting other: inout [Double], rows: inout [Int], instanceRows: [Int],
+        trafficAt: (Int, Double) -> Double?, configuration: VerdictConfiguration
+    ) -> TrafficAdjustment {
+        var none = TrafficAdjustment(trafficVaries: false, adjusted: false, lagSeconds: 0, explainedFraction: 0)
+        // Judged over the whole instance, grace period included: memory that lags traffic by hours
+        // rises while traffic is already flat.
+        let current = instanceRows.compactMap { trafficAt($0, 0) }
+        guard current.count >= 12, let low = Quantile.of(current, 0.1), let high = Quantile.of(current, 0.9),
+            let middle = Quantile.median(current), middle > 0
+        else { return none }
+        guard (high - low) / middle >= configuration.trafficVariationFraction else { return none }
+        none.trafficVaries = true
+
+        var best: (reduction: Double, lag: Double, b: Double, mean: Double, rows: [Int], x: [Double])? = nil
+        var lag = 0.0
+        while lag <= configuration.maximumTrafficLagSeconds + 1e-9 {
+            var usedRows: [Int] = []
+            var xs: [Double] = []
+            for row in rows {
+                if let x = trafficAt(row, lag) {
+                    usedRows.append(row)
+                    xs.append(x)
+                }
+            }
+            if usedRows.count >= 12, usedRows.count * 2 >= rows.count,
+                let fit = fit(t: usedRows.map { times[$0] }, x: xs, y: usedRows.map { floors[$0] })
+            {
+                if best == nil || fit.reduction > best!.reduction {
+                    let mean = xs.reduce(0, +) / Double(xs.count)
+                    best = (fit.reduction, lag, fit.b, mean, usedRows, xs)
+                }
+            }
+            lag += configuration.trafficLagStepSeconds
+        }
+        guard let chosen = best, chosen.reduction >= configuration.trafficExplainedFraction else { return none }
+        for (row, x) in zip(chosen.rows, chosen.x) {
+            floors[row] -= chosen.b * (x - chosen.mean)
+            other[row] -= chosen.b * (x - chosen.mean)
+        }
+        rows = chosen.rows
+        return TrafficAdjustment(trafficVaries: true, adjusted: true, lagSeconds: chosen.lag, explainedFraction: chosen.reduction)
+    }
+
+    /// Least squares y = a + b·x + c·t; returns b and the fraction of the trend-only residual sum of
+    /// squares that x removes.
+    static func fit(t: [Double], x: [Double], y: [Double]) -> (b: Double, reduction: Double)? {
+        let n = Double(t.count)
+        let tMean = t.reduce(0, +) / n
+        let xMean = x.reduce(0, +) / n
+        let yMean = y.reduce(0, +) / n
+        var stt = 0.0, sxx = 0.0, stx = 0.0, sty = 0.0, sxy = 0.0, syy = 0.0
+        for i in 0..<t.count {
+            let dt = t[i] - tMean, dx = x[i] - xMean, dy = y[i] - yMean
+            stt += dt * dt; sxx += dx * dx; stx += dt * dx
+            sty += dt * dy; sxy += dx * dy; syy += dy * dy
+        }
+        guard stt > 0, sxx > 0 else { return nil }
+        let determinant = stt * sxx - stx * stx
+        guard determinant > 1e-12 * stt * sxx else { return nil }  // traffic collinear with time
+        let b = (stt * sxy - stx * sty) / determinant
+        let c = (sxx * sty - stx * sxy) / determinant
+        let rssFull = max(0, syy - b * sxy - c * sty)
+        let rssTrend = max(0, syy - sty * sty / stt)
+        guard rssTrend > 0 else { return nil }
+        return (b, 1 - rssFull / rssTrend)
+    }
+}

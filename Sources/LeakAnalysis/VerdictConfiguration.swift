@@ -1,0 +1,85 @@
+/// Tuning of the leak verdicts. Every default is documented with the false alarm it guards against.
+///
+/// The collector should call the engine with the last `windowSeconds` (default 48 h) of points; older
+/// points are ignored. 48 h is what the day-over-day comparison needs (a day plus the comparison
+/// span) with room to spare; 24 h works but disables the day-over-day test.
+public struct VerdictConfiguration: Sendable, Hashable {
+    /// Longest span of history considered, ending at the newest point. Default 48 h.
+    public var windowSeconds: Double = 48 * 3600
+    /// Bucket length for the floor; buckets are aligned to multiples of this on the timestamp axis
+    /// so every caller sees the same buckets. Default 10 min.
+    public var bucketSeconds: Double = 600
+    /// Low quantile of the points in a bucket taken as its floor (GC and batch peaks sit above it).
+    /// Default 0.1.
+    public var bucketFloorQuantile: Double = 0.1
+    /// A bucket with fewer points is dropped (a reporting gap, not a measurement). Default 3.
+    public var minimumPointsPerBucket: Int = 3
+    /// Running minimum of the bucket floors over this span: removes sawtooth up to this period.
+    /// Default 1 h.
+    public var runningMinimumSeconds: Double = 3600
+    /// Time after a process start during which growth is warm-up and is not analysed. Default 1 h.
+    public var gracePeriodSeconds: Double = 3600
+    /// Lengths of the trailing windows tested for a trend (the shortest bounds the detection delay;
+    /// the longer ones find slow leaks). The whole current instance is tested as well.
+    public var trendWindowsSeconds: [Double] = [3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
+    /// A window is tested only if it holds at least this fraction of its length in data.
+    public var minimumWindowCoverage: Double = 0.8
+    /// At most this many points enter one test (the floor is subsampled evenly): keeps every test
+    /// O(k²) with k bounded, so one evaluation is linear in the number of raw points.
+    public var maximumPointsPerTest: Int = 48
+    /// Run Mann–Kendall on the bucket floors (true) or on their running minimum (false, with Var(S)
+    /// inflated at least by the running-minimum span in buckets, which costs power: a 3 h window
+    /// cannot then reach `leakZ`). The rate, thirds and scatter always use the running minimum.
+    public var trendTestOnBucketFloors: Bool = true
+    /// Mann–Kendall score (Hamed–Rao corrected) from which a trend is "growing". Default 2.
+    public var growingZ: Double = 2.0
+    /// Mann–Kendall score from which a trend can be a suspected leak. Default 3.
+    public var leakZ: Double = 3.0
+    /// Growth must be at least this fraction of the heap per hour to matter. Default 0.15 %/h.
+    public var materialRateFractionPerHour: Double = 0.0015
+    /// …and the growth over the tested window at least this fraction of the heap. Default 0.75 %.
+    public var materialGrowthFraction: Double = 0.0075
+    /// Growth over the window must be at least this many times the robust scatter (1.4826·MAD) of the
+    /// floor around its Theil–Sen line: noise the floor did not remove. Default 5.
+    public var minimumSignalToNoise: Double = 5
+    /// When traffic varies (a daily cycle) and the day-over-day comparison is not yet possible, a
+    /// trend is only judged over at least this span: only a whole day tells a trend from a daily
+    /// cycle. Default 24 h.
+    public var minimumWindowWithVaryingTrafficSeconds: Double = 24 * 3600
+    /// …or this span when the traffic fit explained the floor and removed the cycle. Default 24 h
+    /// (no shortcut).
+    public var minimumWindowWhenTrafficExplainsSeconds: Double = 24 * 3600
+    /// One-off steps: the smallest Theil–Sen slope among the window's thirds must be at least this
+    /// fraction of the whole window's slope. Default 0.2.
+    public var minimumThirdSlopeRatio: Double = 0.2
+    /// Noisy wander: growth over a window must exceed this multiple of the largest fall of the floor
+    /// within a span as long, in the instance's history before the window (a series that came
+    /// down that far on its own goes up that far on its own). Default 1.5.
+    public var priorSwingRatio: Double = 1.5
+    /// Saturation (warm-up, caches filling to a cap): growth in the last third must be at least this
+    /// fraction of the growth in the middle third. Default 0.6.
+    public var saturationRatio: Double = 0.6
+    /// The allocation rate counts as a traffic signal when its 10–90 % spread is at least this
+    /// fraction of its median. Default 0.05.
+    public var trafficVariationFraction: Double = 0.05
+    /// Largest lag of memory behind traffic searched for. Default 8 h.
+    public var maximumTrafficLagSeconds: Double = 8 * 3600
+    /// Step of the lag search. Default 30 min.
+    public var trafficLagStepSeconds: Double = 1800
+    /// Traffic explains the floor when adding it to a trend-only fit removes at least this fraction
+    /// of the residual variance. Default 0.5.
+    public var trafficExplainedFraction: Double = 0.5
+    /// Span compared day over day (last span vs the same span 24 h earlier). Default 3 h.
+    public var dayOverDaySpanSeconds: Double = 3 * 3600
+    /// Day over day, the floor must have grown by at least this fraction of what the window's rate
+    /// predicts. Default 0.5.
+    public var dayOverDayRatio: Double = 0.5
+    /// A suspected leak must also have been one on the data available this long before (0
+    /// disables). Default 1 h.
+    public var confirmationSeconds: Double = 3600
+    /// Restarts: an instance contributes to the pooled (previous + current instance) test when it has
+    /// at least this much data after its grace period. Default 1 h.
+    public var minimumInstanceTrendSeconds: Double = 3600
+
+    public init() {}
+}

@@ -1,0 +1,157 @@
+import Foundation
+import LeakWire
+
+/// A query connection to the collector: connect, authenticate as a CLIENT, then one request
+/// and its response at a time. Every failure becomes a ``CLIError`` with its exit code.
+public final class CollectorClient {
+    public let endpoint: CollectorEndpoint
+    private let connection: BlockingConnection
+    private var nextRequestID: UInt64 = 1
+
+    /// Connects and completes the handshake.
+    public init(endpoint: CollectorEndpoint, token: [UInt8]?, connectTimeoutSeconds: Double = 5,
+                requestTimeoutSeconds: Double = 30) throws {
+        self.endpoint = endpoint
+        let options = BlockingConnection.Options(
+            connectTimeoutSeconds: connectTimeoutSeconds, ioTimeoutSeconds: requestTimeoutSeconds)
+        do {
+            connection = try BlockingConnection.connect(host: endpoint.host, port: endpoint.port, options: options)
+        } catch let error as WireError {
+            throw CLIError.collectorUnreachable.with(
+                "cannot reach the collector at \(endpoint): \(error.detail.isEmpty ? "\(error)" : error.detail). "
+                    + "Is it running? Pass --collector host:port or set \(CollectorEndpoint.environmentVariable).")
+        }
+        try authenticate(token: token)
+    }
+
+    public convenience init(context: CLIContext, collectorOption: String?, tokenFileOption: String?) throws {
+        try self.init(
+            endpoint: CollectorEndpoint.resolve(option: collectorOption, environment: context.environment),
+            token: FleetToken.resolve(option: tokenFileOption, context: context),
+            connectTimeoutSeconds: context.connectTimeoutSeconds,
+            requestTimeoutSeconds: context.requestTimeoutSeconds)
+    }
+
+    deinit { connection.close() }
+
+    public func close() { connection.close() }
+
+    private func authenticate(token: [UInt8]?) throws {
+        var hello = Leakwatch_V1_Hello()
+        hello.role = .client
+        hello.hostName = ProcessInfo.processInfo.hostName
+        hello.agentVersion = "collector-cli \(CollectorCLI.version)"
+        var handshake = ClientHandshake(hello: hello, token: token ?? [])
+        let refusedHint = token == nil
+            ? "no token was given: pass --token-file FILE or set \(FleetToken.fileEnvironmentVariable) or \(FleetToken.valueEnvironmentVariable)"
+            : "check that the token is the collector's fleet token"
+        do {
+            try connection.send(handshake.start())
+            while true {
+                let message = try connection.receive()
+                if case .error(let error) = message {
+                    if error.code == .authenticationFailed {
+                        throw CLIError.authenticationRefused.with(
+                            "the collector at \(endpoint) refused the token: \(refusedHint)")
+                    }
+                    throw CLIError.collectorFailed.with(
+                        "the collector at \(endpoint) ended the handshake: \(Self.describe(error))")
+                }
+                switch try handshake.receive(message) {
+                case .send(let reply):
+                    try connection.send(reply)
+                case .established:
+                    return
+                }
+            }
+        } catch let error as CLIError {
+            throw error
+        } catch let error as WireError where error == .authenticationFailed {
+            throw CLIError.authenticationRefused.with("the collector at \(endpoint) refused the token: \(refusedHint)")
+        } catch let error as WireError where error == .connectionClosed && handshake.negotiatedVersion != nil {
+            // Some collectors close without an Error frame after a bad proof.
+            throw CLIError.authenticationRefused.with(
+                "the collector at \(endpoint) closed the connection after our proof of the token: \(refusedHint)")
+        } catch {
+            throw CLIError.collectorFailed.with("handshake with the collector at \(endpoint) failed: \(error)")
+        }
+    }
+
+    static func describe(_ error: Leakwatch_V1_Error) -> String {
+        error.message.isEmpty ? "\(error.code)" : "\(error.message) (\(error.code))"
+    }
+
+    // MARK: Queries
+
+    public func fleetOverview(serviceName: String = "") throws -> Leakwatch_V1_FleetOverviewResponse {
+        var request = Leakwatch_V1_FleetOverviewRequest()
+        request.requestID = takeRequestID()
+        request.serviceName = serviceName
+        guard case .fleetOverviewResponse(let response) = try exchange(.fleetOverviewRequest(request), id: request.requestID)
+        else { throw unexpected("FleetOverviewResponse") }
+        return response
+    }
+
+    public func hostReport(host: String, sinceUnixNanos: Int64, maxSites: UInt32 = 0) throws -> Leakwatch_V1_HostReportResponse {
+        var request = Leakwatch_V1_HostReportRequest()
+        request.requestID = takeRequestID()
+        request.host = host
+        request.sinceUnixNanos = sinceUnixNanos
+        request.maxSites = maxSites
+        guard case .hostReportResponse(let response) = try exchange(.hostReportRequest(request), id: request.requestID, host: host)
+        else { throw unexpected("HostReportResponse") }
+        return response
+    }
+
+    public func sites(host: String, sinceUnixNanos: Int64, limit: UInt32 = 0) throws -> Leakwatch_V1_SitesResponse {
+        var request = Leakwatch_V1_SitesRequest()
+        request.requestID = takeRequestID()
+        request.host = host
+        request.sinceUnixNanos = sinceUnixNanos
+        request.limit = limit
+        guard case .sitesResponse(let response) = try exchange(.sitesRequest(request), id: request.requestID, host: host)
+        else { throw unexpected("SitesResponse") }
+        return response
+    }
+
+    /// Host names the collector knows, for suggestions after an unknown-host answer.
+    public func knownHostNames() -> [String] {
+        (try? fleetOverview().hosts.map(\.host)) ?? []
+    }
+
+    private func takeRequestID() -> UInt64 {
+        defer { nextRequestID += 1 }
+        return nextRequestID
+    }
+
+    private func unexpected(_ expected: String) -> CLIError {
+        CLIError.collectorFailed.with("the collector at \(endpoint) answered with the wrong message (expected \(expected))")
+    }
+
+    /// Sends a request and returns its response; an Error frame becomes the matching CLIError.
+    private func exchange(_ request: WireMessage, id: UInt64, host: String? = nil) throws -> WireMessage {
+        let response: WireMessage
+        do {
+            try connection.send(request)
+            response = try connection.receive()
+        } catch let error as WireError {
+            throw CLIError.collectorFailed.with(
+                "\(request.name) to the collector at \(endpoint) failed: \(error.detail.isEmpty ? "\(error)" : error.detail)")
+        }
+        guard case .error(let error) = response else { return response }
+        switch error.code {
+        case .unknownHost:
+            throw CLIError.unknownHost.with(host.map { "unknown host '\($0)'" } ?? Self.describe(error))
+        case .badRequest:
+            throw CLIError.badArguments.with("the collector rejected the request: \(Self.describe(error))")
+        case .authenticationFailed:
+            throw CLIError.authenticationRefused.with("the collector refused the request: \(Self.describe(error))")
+        case .protocolViolation, .malformedMessage:
+            throw CLIError.collectorFailed.with(
+                "the collector at \(endpoint) did not accept \(request.name): \(Self.describe(error)); "
+                    + "is it a collector version that answers queries?")
+        default:
+            throw CLIError.collectorFailed.with("the collector at \(endpoint) failed: \(Self.describe(error))")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+
+/// Where the collector is and how to prove we may ask it: shared by every subcommand.
+public struct ConnectionOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("collector"), help: ArgumentHelp(
+        "Collector address host:port (default: $LEAKWATCH_COLLECTOR, else 127.0.0.1:7070).", valueName: "host:port"))
+    public var collector: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp(
+        "File holding the fleet token (default: $LEAKWATCH_TOKEN_FILE, else the value of $LEAKWATCH_TOKEN).",
+        valueName: "path"))
+    public var tokenFile: String?
+
+    public init() {}
+
+    func connect(_ context: CLIContext) throws -> CollectorClient {
+        try CollectorClient(context: context, collectorOption: collector, tokenFileOption: tokenFile)
+    }
+}
+
+/// Text for people, JSON for programs (docs/CLI.md).
+public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text
+    case json
+}
+
+/// A subcommand whose work is a function of its arguments and a context, so tests call it
+/// without spawning the binary.
+public protocol CLICommand: ParsableCommand {
+    func execute(_ context: CLIContext) throws -> CommandOutput
+}
+
+extension CLICommand {
+    public mutating func run() throws {
+        // Only used when a command is run through ArgumentParser's own main(); collector-cli's
+        // @main goes through CollectorCLI.run(arguments:context:).
+        let output = try execute(.process())
+        print(output.text, terminator: "")
+    }
+}
+
+/// `--since`: parsed early so a bad duration is a bad-arguments error before any connection.
+func parseSince(_ text: String?) throws -> SinceArgument? {
+    try text.map(SinceArgument.init(parsing:))
+}
+
+/// The host name checks shared by report, sites and export.
+func validateHostName(_ host: String) throws {
+    guard !host.isEmpty, !host.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+        throw ValidationError("--host '\(host)' is not a host name: give the name an agent reports as, e.g. --host web-3")
+    }
+}

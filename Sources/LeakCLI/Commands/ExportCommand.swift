@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import LeakWire
+
+public struct ExportCommand: CLICommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a host's live-heap profile as gzipped pprof (go tool pprof, speedscope, Pyroscope).",
+        usage: "collector-cli export --host <name> --format pprof [--output <path>] [<options>]",
+        discussion: """
+            Sample types: inuse_space (default), inuse_objects, alloc_space. Each sampled site is
+            one sample, its stack leaf first; a site's Swift type is the label "type".
+
+            Examples:
+              collector-cli export --host web-3 --format pprof
+              collector-cli export --host web-3 --format pprof --output web-3.pb.gz
+              go tool pprof -top -sample_index=inuse_space web-3.pb.gz
+              collector-cli export --host web-3 --format pprof --output - | gzip -dc | protoc --decode_raw
+            """)
+
+    public enum ExportFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case pprof
+    }
+
+    @OptionGroup public var connection: ConnectionOptions
+
+    @Option(help: ArgumentHelp("Host to export.", valueName: "name"))
+    public var host: String
+
+    @Option(help: "Profile format: pprof.")
+    public var format: ExportFormat = .pprof
+
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "File to write, '-' for standard output (default: HOST.pb.gz in the current directory).", valueName: "path"))
+    public var output: String?
+
+    @Option(help: ArgumentHelp("Window for growth, e.g. 6h (default: the collector's).", valueName: "duration"))
+    public var since: String?
+
+    public init() {}
+
+    public func validate() throws {
+        try validateHostName(host)
+        _ = try ReportCommand.sinceOrValidationError(since)
+    }
+
+    public func execute(_ context: CLIContext) throws -> CommandOutput {
+        let since = try parseSince(since)
+        let windowStart = since?.startUnixNanos(now: context.nowUnixNanos) ?? 0
+        let client = try connection.connect(context)
+        defer { client.close() }
+        let sites = try fetchSites(client: client, host: host, sinceUnixNanos: windowStart, limit: 100_000)
+        guard !sites.isEmpty else {
+            throw CLIError.noData.with("host '\(host)' has no sampled allocation site yet: nothing to export")
+        }
+        var builder = PprofBuilder(
+            timeUnixNanos: context.nowUnixNanos,
+            durationNanos: windowStart == 0 ? 0 : context.nowUnixNanos - windowStart)
+        builder.comment("leakwatch heap profile of host \(host)")
+        for site in SitesCommand.ordered(sites) { builder.add(site) }
+        let bytes = try builder.gzipped()
+
+        let path = output ?? "\(host).pb.gz"
+        if path == "-" {
+            if context.standardOutputIsTerminal {
+                throw CLIError.badArguments.with("refusing to write a binary profile to a terminal: use --output FILE or redirect")
+            }
+            return CommandOutput(standardOutput: bytes)
+        }
+        let absolute = path.hasPrefix("/") ? path : context.currentDirectory + "/" + path
+        guard FileManager.default.createFile(atPath: absolute, contents: Data(bytes)) else {
+            throw CLIError.outputFailed.with("cannot write \(absolute): check that its directory exists and is writable")
+        }
+        return CommandOutput(text: "wrote \(path): \(sites.count) sites, \(bytes.count) bytes (gzipped pprof)\n")
+    }
+}

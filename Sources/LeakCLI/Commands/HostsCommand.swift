@@ -1,0 +1,123 @@
+import ArgumentParser
+import LeakWire
+
+public struct HostsCommand: CLICommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "hosts",
+        abstract: "The fleet ranked by suspicion: suspected leaks first, then growing hosts.",
+        usage: "collector-cli hosts [--service <name>] [--format text|json] [<options>]",
+        discussion: """
+            Stale hosts (no snapshot for several intervals) are marked "stale".
+
+            Examples:
+              collector-cli hosts
+              collector-cli hosts --service checkout --format json
+            """)
+
+    @OptionGroup public var connection: ConnectionOptions
+
+    @Option(help: ArgumentHelp("Only hosts of this service.", valueName: "name"))
+    public var service: String?
+
+    @Option(help: "Output format: text or json.")
+    public var format: OutputFormat = .text
+
+    public init() {}
+
+    public func execute(_ context: CLIContext) throws -> CommandOutput {
+        let client = try connection.connect(context)
+        defer { client.close() }
+        let hosts = Self.ranked(try client.fleetOverview(serviceName: service ?? "").hosts)
+        guard !hosts.isEmpty else {
+            throw CLIError.noData.with(service.map { "no host of service '\($0)' has reported yet" }
+                ?? "no host has reported to the collector at \(client.endpoint) yet; start an agent pointed at it")
+        }
+        let renderer = HostsRenderer(nowUnixNanos: context.nowUnixNanos, style: TextStyle(enabled: context.usesColour))
+        switch format {
+        case .text: return CommandOutput(text: renderer.text(hosts))
+        case .json: return CommandOutput(text: renderer.json(hosts).rendered())
+        }
+    }
+
+    /// Suspected leaks first, then growing, ok, unknown; within a status the fastest growth
+    /// weighted by confidence first, then by name.
+    public static func ranked(_ hosts: [Leakwatch_V1_HostOverview]) -> [Leakwatch_V1_HostOverview] {
+        hosts.sorted { a, b in
+            let sa = HostStatus(a.status), sb = HostStatus(b.status)
+            if sa != sb { return sa > sb }
+            let wa = a.rateBytesPerHour * max(a.confidence, 0.01), wb = b.rateBytesPerHour * max(b.confidence, 0.01)
+            if wa != wb { return wa > wb }
+            return a.host < b.host
+        }
+    }
+}
+
+/// The fleet overview in text (a table within 100 columns) and JSON (an array).
+public struct HostsRenderer: Sendable {
+    public var nowUnixNanos: Int64
+    public var style: TextStyle
+
+    public init(nowUnixNanos: Int64, style: TextStyle) {
+        self.nowUnixNanos = nowUnixNanos
+        self.style = style
+    }
+
+    // HOST 18, SERVICE 14, STATUS 15, RATE 13, HEAP 11, RSS 11, LAST SEEN rest: 99 columns.
+    private static let columns = [18, 14, 15, 13, 11, 11]
+
+    public func text(_ hosts: [Leakwatch_V1_HostOverview]) -> String {
+        var lines = [row(["HOST", "SERVICE", "STATUS", "RATE", "HEAP", "RSS", "LAST SEEN"], styled: nil)]
+        for host in hosts {
+            let status = HostStatus(host.status)
+            let rate = status >= .growing ? Units.rate(bytesPerHour: host.rateBytesPerHour) : "-"
+            var seen = host.lastSeenUnixNanos == 0 ? "never" : Units.ago(unixNanos: host.lastSeenUnixNanos, now: nowUnixNanos)
+            if host.stale { seen += " (stale)" }
+            lines.append(row([
+                Units.fit(host.host, width: Self.columns[0] - 1),
+                Units.fit(host.serviceName.isEmpty ? "-" : host.serviceName, width: Self.columns[1] - 1),
+                status.headline.lowercased(), rate, Units.bytes(host.currentBytes),
+                host.rssBytes == 0 ? "-" : Units.bytes(host.rssBytes), seen,
+            ], styled: status, stale: host.stale))
+        }
+        let counts = Dictionary(grouping: hosts, by: { HostStatus($0.status) }).mapValues(\.count)
+        var summary = "\(hosts.count) host" + (hosts.count == 1 ? "" : "s")
+        for status in [HostStatus.suspectedLeak, .growing, .ok, .unknown] where counts[status, default: 0] > 0 {
+            summary += ", \(counts[status]!) " + status.headline.lowercased()
+        }
+        let stale = hosts.filter(\.stale).count
+        if stale > 0 { summary += ", \(stale) stale" }
+        lines.append(style.dim(summary))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func row(_ cells: [String], styled status: HostStatus?, stale: Bool = false) -> String {
+        var line = ""
+        for (index, cell) in cells.enumerated() {
+            let padded = index < Self.columns.count ? Units.pad(cell, Self.columns[index]) : cell
+            switch index {
+            case 2 where status != nil: line += style.status(status!, padded)
+            case 6 where stale: line += style.dim(padded)
+            default: line += status == nil ? style.bold(padded) : padded
+            }
+        }
+        while line.last == " " { line.removeLast() }
+        return line
+    }
+
+    public func json(_ hosts: [Leakwatch_V1_HostOverview]) -> JSONValue {
+        .array(hosts.map { host in
+            .object([
+                ("host", .string(host.host)),
+                ("service", .string(host.serviceName)),
+                ("status", .string(HostStatus(host.status).rawValue)),
+                ("rateBytesPerHour", .integer(Int64(host.rateBytesPerHour.rounded()))),
+                ("since", .time(unixNanos: host.sinceUnixNanos)),
+                ("confidence", .decimal(host.confidence, places: 3)),
+                ("lastSeen", .time(unixNanos: host.lastSeenUnixNanos)),
+                ("stale", .bool(host.stale)),
+                ("currentBytes", .unsigned(host.currentBytes)),
+                ("rssBytes", .unsigned(host.rssBytes)),
+            ])
+        })
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import LeakWire
+
+/// Replays one host's series through the real protocol, as an agent would send it: one
+/// connection per process instance (a pid change is a restart), sequence numbers from 1, stacks
+/// defined once per connection, up to `window` snapshots in flight before waiting for Acks.
+struct ReplayAgent {
+    struct Summary: Sendable {
+        var host: String
+        var snapshots = 0
+        var instances = 0
+        var bytesSent = 0
+    }
+
+    let series: ReplaySeries
+    let service: String
+    let endpoint: CollectorEndpoint
+    let token: [UInt8]
+    let startUnixNanos: Int64
+    /// Replay speed as a multiple of real time; nil: as fast as the collector acknowledges.
+    let speed: Double?
+    let window: Int
+    let connectTimeoutSeconds: Double
+    let requestTimeoutSeconds: Double
+
+    private struct Instance {
+        var connection: BlockingConnection
+        var sequence: UInt64 = 0
+        var acknowledged: UInt64 = 0
+        var definedStacks: Set<UInt64> = []
+        var startSeconds: Double
+        var peakBytes: UInt64 = 0
+    }
+
+    func run(stackIDs: [String: UInt64], clockStart: Date) throws -> Summary {
+        var summary = Summary(host: series.host)
+        var instance: Instance?
+        var currentPID: UInt32?
+        defer { if let instance { instance.connection.close() } }
+        for row in series.rows {
+            if let speed {
+                let due = clockStart.addingTimeInterval((row.tSeconds - series.rows[0].tSeconds) / speed)
+                let wait = due.timeIntervalSinceNow
+                if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+            }
+            if currentPID != row.pid || instance == nil {
+                if var previous = instance {
+                    try drain(&previous)
+                    summary.bytesSent += previous.connection.bytesSent
+                    previous.connection.close()
+                }
+                instance = try open(pid: row.pid, startSeconds: row.tSeconds, ordinal: summary.instances)
+                currentPID = row.pid
+                summary.instances += 1
+            }
+            try send(row, stackIDs: stackIDs, instance: &instance!)
+            summary.snapshots += 1
+        }
+        if var last = instance {
+            try drain(&last)
+            summary.bytesSent += last.connection.bytesSent
+            instance = last
+        }
+        return summary
+    }
+
+    private func open(pid: UInt32, startSeconds: Double, ordinal: Int) throws -> Instance {
+        let options = BlockingConnection.Options(connectTimeoutSeconds: connectTimeoutSeconds, ioTimeoutSeconds: requestTimeoutSeconds)
+        let connection: BlockingConnection
+        do {
+            connection = try BlockingConnection.connect(host: endpoint.host, port: endpoint.port, options: options)
+        } catch let error as WireError {
+            throw CLIError.collectorUnreachable.with("cannot reach the collector at \(endpoint): \(error.detail)")
+        }
+        var hello = Leakwatch_V1_Hello()
+        hello.role = .agent
+        hello.hostName = series.host
+        hello.serviceName = service
+        hello.processInstanceID = Data(Self.instanceID(host: series.host, pid: pid, ordinal: ordinal))
+        hello.pid = pid
+        hello.processStartUnixNanos = startUnixNanos + Int64(startSeconds * 1e9)
+        hello.agentVersion = "collector-cli simulate \(CollectorCLI.version)"
+        hello.sampleMeanBytes = 512 << 10
+        do {
+            _ = try connection.handshake(hello: hello, token: token)
+        } catch let error as WireError
+            where error == .authenticationFailed || (error == .remoteError && error.detail.contains("authenticationFailed")) {
+            throw CLIError.authenticationRefused.with(
+                "the collector at \(endpoint) refused host \(series.host): \(error.detail); check the fleet token")
+        } catch {
+            throw CLIError.collectorFailed.with("handshake for host \(series.host) failed: \(error)")
+        }
+        return Instance(connection: connection, startSeconds: startSeconds)
+    }
+
+    /// 16 bytes derived from host, pid and restart ordinal (FNV-1a): a rerun of the same files
+    /// is recognised by the collector as the same instances, whose duplicates it ignores.
+    static func instanceID(host: String, pid: UInt32, ordinal: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for salt in 0..<2 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325 &+ UInt64(salt)
+            for byte in Array("\(host)|\(pid)|\(ordinal)|\(salt)".utf8) {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: hash >> UInt64(shift))) }
+        }
+        return bytes
+    }
+
+    private func send(_ row: ReplaySeries.Row, stackIDs: [String: UInt64], instance: inout Instance) throws {
+        instance.sequence += 1
+        instance.peakBytes = max(instance.peakBytes, row.heapBytes)
+        var snapshot = Leakwatch_V1_Snapshot()
+        snapshot.sequence = instance.sequence
+        snapshot.timestampUnixNanos = startUnixNanos + Int64(row.tSeconds * 1e9)
+        snapshot.stats.currentBytes = row.heapBytes
+        snapshot.stats.peakBytes = instance.peakBytes
+        snapshot.stats.rssBytes = row.rssBytes
+        snapshot.stats.allocationCount = row.allocationCount
+        snapshot.stats.freeCount = row.freeCount
+        snapshot.stats.blocksOutstanding = Int64(clamping: row.allocationCount) - Int64(clamping: row.freeCount)
+        snapshot.stats.uptimeSeconds = row.tSeconds - instance.startSeconds
+        for sample in series.sites[row.tSeconds] ?? [] {
+            guard let stackID = stackIDs[sample.siteID] else { continue }
+            var site = Leakwatch_V1_Site()
+            site.stackID = stackID
+            site.liveBytes = sample.liveBytes
+            snapshot.sites.append(site)
+            if instance.definedStacks.insert(stackID).inserted {
+                var frame = Leakwatch_V1_Frame()
+                frame.function = sample.siteID
+                frame.image = "simulated"
+                var stack = Leakwatch_V1_Stack()
+                stack.id = stackID
+                stack.frames = [frame]
+                snapshot.stacks.append(stack)
+            }
+        }
+        do {
+            try instance.connection.send(.snapshot(snapshot))
+            while instance.sequence - instance.acknowledged >= UInt64(window) {
+                try receiveAck(&instance)
+            }
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw CLIError.collectorFailed.with("replaying host \(series.host) at t=\(row.tSeconds) s failed: \(error)")
+        }
+    }
+
+    private func receiveAck(_ instance: inout Instance) throws {
+        let message = try instance.connection.receive()
+        switch message {
+        case .ack(let ack):
+            instance.acknowledged = max(instance.acknowledged, ack.sequence)
+        case .error(let error):
+            throw CLIError.collectorFailed.with("the collector rejected a snapshot of host \(series.host): \(CollectorClient.describe(error))")
+        default:
+            throw CLIError.collectorFailed.with("expected an Ack from the collector, got \(message.name)")
+        }
+    }
+
+    /// Waits until every snapshot sent on this connection is committed.
+    private func drain(_ instance: inout Instance) throws {
+        do {
+            while instance.acknowledged < instance.sequence { try receiveAck(&instance) }
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw CLIError.collectorFailed.with("waiting for Acks of host \(series.host) failed: \(error)")
+        }
+    }
+}

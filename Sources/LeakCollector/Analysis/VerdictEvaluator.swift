@@ -1,0 +1,48 @@
+import Foundation
+import LeakAnalysis
+
+/// The one place the collector calls the analysis engine: a host's stored window in, a
+/// verdict record out.
+struct VerdictEvaluator: Sendable {
+    let analyzer: LeakAnalyzer
+
+    static var defaultConfiguration: VerdictConfiguration { VerdictConfiguration() }
+
+    init(configuration: VerdictConfiguration = VerdictConfiguration()) {
+        self.analyzer = LeakAnalyzer(configuration: configuration)
+    }
+
+    func evaluate(_ window: HostWindow, evaluatedAtMs: Int64) -> VerdictRecord {
+        let points = window.points.map { point in
+            HostPoint(
+                timestampSeconds: Double(point.timestampMs) / 1000, heapBytes: UInt64(max(0, point.bytesInUse)),
+                rssBytes: UInt64(max(0, point.residentBytes)), allocationCount: UInt64(max(0, point.allocationCount)),
+                freeCount: UInt64(max(0, point.freeCount)), instanceID: window.instanceKeys[point.instanceId] ?? "\(point.instanceId)",
+                uptimeSeconds: point.uptimeSeconds > 0 ? point.uptimeSeconds : nil)
+        }
+        var sites: [SiteID: [SitePoint]] = [:]
+        for (stackId, series) in window.sites {
+            sites[SiteID(stackId)] = series.map {
+                SitePoint(timestampSeconds: Double($0.timestampMs) / 1000, liveBytesEstimate: UInt64(max(0, $0.liveBytes)))
+            }
+        }
+        let verdict = analyzer.evaluateHost(points, sites: sites)
+        let latestLive = window.sites.mapValues { $0.last?.liveBytes ?? 0 }
+        let responsible = verdict.responsibleSites.map {
+            VerdictSite(stackId: Int64($0.siteID), status: $0.status.description, rateBytesPerHour: $0.rateBytesPerHour, liveBytes: latestLive[Int64($0.siteID)] ?? 0)
+        }
+        let sitesJSON = (try? JSONEncoder().encode(responsible)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        let status: String = verdict.evaluatedAtSeconds == nil ? "unknown" : verdict.status.description
+        return VerdictRecord(
+            id: nil, hostId: window.host.id, evaluatedAtMs: evaluatedAtMs, status: status,
+            rateBytesPerHour: verdict.rateBytesPerHour,
+            sinceMs: verdict.sinceSeconds.map { Int64($0 * 1000) }, confidence: verdict.confidence,
+            summary: "\(verdict.total.reason.rawValue); \(responsible.count) growing site(s)", sites: sitesJSON)
+    }
+}
+
+extension VerdictRecord {
+    public var decodedSites: [VerdictSite] {
+        (try? JSONDecoder().decode([VerdictSite].self, from: Data(sites.utf8))) ?? []
+    }
+}

@@ -1,0 +1,358 @@
+import Foundation
+import LeakWire
+import Logging
+import NIOCore
+
+/// One peer connection, after framing: the handshake, then an agent's snapshots (each acked
+/// after its commit) or a client's queries.
+///
+/// ```
+///  .handshaking ──Hello/Authenticate ok──▶ .welcoming (look up last committed sequence)
+///       │                                      │
+///       │ bad proof, wrong message,            ▼
+///       │ timeout, framing error        .agent(translator) ── Snapshot ──▶ writer ──commit──▶ Ack
+///       ▼                               .client            ── *Request ──▶ thread pool ──▶ *Response
+///   Error frame, close
+/// ```
+///
+/// Backpressure: while `maximumPendingSnapshotsPerConnection` snapshots (or queries) wait,
+/// the handler withholds `read()`, so TCP flow control slows the peer down.
+/// Errors close this connection only; they are logged with the peer and host.
+final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = Frame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case handshaking(ServerHandshake)
+        case welcoming
+        case agent(SnapshotTranslator)
+        case client
+        case closed
+    }
+
+    private let environment: ServerEnvironment
+    private var state: State
+    private var logger: Logger
+    private let encoder = FrameEncoder()
+    private var context: ChannelHandlerContext?
+    private var pendingWork = 0
+    private var readWithheld = false
+    private var quiescing = false
+    private var flushScheduled = false
+    private var handshakeTimeout: Scheduled<Void>?
+    /// Remembered for `insecureNoAuthentication`, where any proof is accepted.
+    private var helloSeen: (hello: Leakwatch_V1_Hello, version: UInt32)?
+
+    init(environment: ServerEnvironment, peer: String) {
+        self.environment = environment
+        self.state = .handshaking(ServerHandshake(configuration: environment.handshakeConfiguration))
+        var logger = environment.logger
+        logger[metadataKey: "leak.peer"] = "\(peer)"
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let timeout = TimeAmount.milliseconds(Int64(environment.configuration.handshakeTimeoutSeconds * 1000))
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        handshakeTimeout = context.eventLoop.scheduleTask(in: timeout) {
+            loopBound.value.handshakeTimedOut()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        handshakeTimeout?.cancel()
+        self.context = nil
+        state = .closed
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let message: WireMessage
+        do {
+            message = try WireMessage(frame)
+        } catch {
+            fail(error as? WireError ?? .malformedMessage)
+            return
+        }
+        switch state {
+        case .handshaking(var handshake):
+            receiveDuringHandshake(message, handshake: &handshake)
+        case .welcoming:
+            fail(code: .protocolViolation, "\(message.name) arrived before Welcome; wait for Welcome before sending")
+        case .agent(var translator):
+            guard case .snapshot(let snapshot) = message else {
+                return rejectUnexpected(message, role: "an agent", expected: "Snapshot")
+            }
+            do {
+                let ingest = try translator.translate(snapshot)
+                state = .agent(translator)
+                submit(ingest)
+            } catch {
+                fail(code: .malformedMessage, error.description)
+            }
+        case .client:
+            guard QueryService.isRequest(message) else {
+                return rejectUnexpected(message, role: "a client", expected: "a query request")
+            }
+            answer(message)
+        case .closed:
+            break
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let wireError = error as? WireError {
+            fail(wireError)
+        } else {
+            logger.info("connection failed", metadata: ["leak.error": "\(error)"])
+            close()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            guard pendingWork == 0 else { return }
+            logger.info("closing idle connection", metadata: [
+                "leak.idleTimeoutSeconds": "\(environment.configuration.idleTimeoutSeconds)",
+            ])
+            close()
+        } else if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            if pendingWork == 0 { closeForShutdown() }
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    // MARK: Outbound (backpressure)
+
+    func read(context: ChannelHandlerContext) {
+        if pendingWork >= environment.configuration.maximumPendingSnapshotsPerConnection || quiescing {
+            readWithheld = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: Handshake
+
+    private func receiveDuringHandshake(_ message: WireMessage, handshake: inout ServerHandshake) {
+        if case .hello(let hello) = message {
+            helloSeen = (hello, ProtocolVersion.negotiate(offered: hello.supportedVersions) ?? ProtocolVersion.current)
+        }
+        var action = handshake.receive(message)
+        if case .reject(let error) = action, error == .authenticationFailed,
+           environment.configuration.insecureNoAuthentication, let seen = helloSeen
+        {
+            action = .authenticated(hello: seen.hello, version: seen.version)
+        }
+        switch action {
+        case .send(let reply):
+            state = .handshaking(handshake)
+            send(reply)
+        case .reject(let error):
+            fail(error)
+        case .authenticated(let hello, _):
+            handshakeTimeout?.cancel()
+            logger[metadataKey: "leak.host"] = "\(hello.hostName)"
+            logger[metadataKey: "leak.role"] = "\(hello.role)"
+            if hello.role == .client {
+                state = .client
+                send(handshake.welcome(lastAcknowledgedSequence: 0))
+                logger.debug("client connected")
+            } else {
+                state = .welcoming
+                welcomeAgent(hello: hello, handshake: handshake)
+            }
+        }
+    }
+
+    private func welcomeAgent(hello: Leakwatch_V1_Hello, handshake: ServerHandshake) {
+        guard let context else { return }
+        let identity = ProcessIdentity(
+            hostName: hello.hostName, instanceKey: hello.processInstanceID.hexString, serviceName: hello.serviceName,
+            processID: Int64(hello.pid), startedAtMs: hello.processStartUnixNanos / 1_000_000)
+        let store = environment.store
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        environment.threadPool.runIfActive(eventLoop: context.eventLoop) {
+            try store.lastCommittedSequence(hostName: identity.hostName, instanceKey: identity.instanceKey)
+        }.whenComplete { result in
+            let handler = loopBound.value
+            guard case .welcoming = handler.state else { return }
+            switch result {
+            case .success(let lastSequence):
+                handler.state = .agent(SnapshotTranslator(
+                    process: identity, maximumStacks: handler.environment.configuration.maximumStacksPerConnection))
+                handler.send(handshake.welcome(lastAcknowledgedSequence: UInt64(lastSequence)))
+                handler.logger.debug("agent connected", metadata: ["leak.lastSequence": "\(lastSequence)"])
+            case .failure(let error):
+                handler.logger.error("cannot look up agent's last sequence", metadata: ["leak.error": "\(error)"])
+                handler.sendError(code: .internal, message: "the collector cannot read its database; retry later")
+                handler.close()
+            }
+        }
+    }
+
+    private func handshakeTimedOut() {
+        guard case .handshaking = state else { return }
+        fail(code: .handshakeTimeout,
+             "handshake not finished within \(environment.configuration.handshakeTimeoutSeconds) s")
+    }
+
+    // MARK: Snapshots
+
+    private func submit(_ snapshot: SnapshotIngest) {
+        guard let context else { return }
+        pendingWork += 1
+        let sequence = snapshot.sequence
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        environment.writer.submit(snapshot) { result in
+            eventLoop.execute { loopBound.value.committed(sequence: sequence, result: result) }
+        }
+    }
+
+    private func committed(sequence: Int64, result: Result<IngestOutcome, any Error>) {
+        pendingWork -= 1
+        guard case .agent = state else { return }
+        switch result {
+        case .success:
+            var ack = Leakwatch_V1_Ack()
+            ack.sequence = UInt64(sequence)
+            send(.ack(ack), flush: false)
+            scheduleFlush()
+        case .failure(let error):
+            logger.error("snapshot not stored", metadata: ["leak.sequence": "\(sequence)", "leak.error": "\(error)"])
+            if error as? StoreError == .closed {
+                sendError(code: .shuttingDown, message: "the collector is stopping; reconnect later")
+            } else {
+                sendError(code: .internal, message: "the collector could not store snapshot \(sequence): \(error)")
+            }
+            close()
+            return
+        }
+        workFinished()
+    }
+
+    private func workFinished() {
+        if quiescing && pendingWork == 0 {
+            closeForShutdown()
+        } else if readWithheld && pendingWork < environment.configuration.maximumPendingSnapshotsPerConnection {
+            readWithheld = false
+            context?.read()
+        }
+    }
+
+    // MARK: Queries
+
+    private func answer(_ request: WireMessage) {
+        guard let context else { return }
+        pendingWork += 1
+        let queries = environment.queries
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        environment.threadPool.runIfActive(eventLoop: context.eventLoop) {
+            try queries.answer(request)
+        }.whenComplete { result in
+            let handler = loopBound.value
+            handler.pendingWork -= 1
+            guard case .client = handler.state else { return }
+            switch result {
+            case .success(let response):
+                handler.send(response)
+            case .failure(let error as QueryError):
+                handler.send(.error(error.errorMessage))
+            case .failure(let error):
+                handler.logger.error("query failed", metadata: ["leak.error": "\(error)"])
+                var message = Leakwatch_V1_Error()
+                message.code = .internal
+                message.message = "the collector failed to answer: \(error)"
+                message.requestID = QueryService.requestID(of: request)
+                handler.send(.error(message))
+            }
+            handler.workFinished()
+        }
+    }
+
+    // MARK: Sending and closing
+
+    private func send(_ message: WireMessage, flush: Bool = true) {
+        guard let context, context.channel.isActive else { return }
+        do {
+            let bytes = try encoder.encode(message)
+            let buffer = context.channel.allocator.buffer(bytes: bytes)
+            if flush {
+                context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            } else {
+                context.write(wrapOutboundOut(buffer), promise: nil)
+            }
+        } catch {
+            logger.error("cannot encode \(message.name)", metadata: ["leak.error": "\(error)"])
+            close()
+        }
+    }
+
+    /// Acks of one commit arrive as separate tasks; one flush after them all.
+    private func scheduleFlush() {
+        guard !flushScheduled, let context else { return }
+        flushScheduled = true
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = loopBound.value
+            handler.flushScheduled = false
+            handler.context?.flush()
+        }
+    }
+
+    private func sendError(code: Leakwatch_V1_ErrorCode, message: String) {
+        var error = Leakwatch_V1_Error()
+        error.code = code
+        error.message = message
+        send(.error(error))
+    }
+
+    private func rejectUnexpected(_ message: WireMessage, role: String, expected: String) {
+        if case .error(let error) = message {
+            logger.info("peer sent an error", metadata: ["leak.code": "\(error.code)", "leak.message": "\(error.message)"])
+            close()
+            return
+        }
+        fail(code: .protocolViolation, "\(message.name) is not allowed from \(role); expected \(expected)")
+    }
+
+    /// Tells the peer what went wrong, then closes this connection (and only it).
+    private func fail(_ error: WireError) {
+        fail(error.errorMessage())
+    }
+
+    private func fail(code: Leakwatch_V1_ErrorCode, _ message: String) {
+        var error = Leakwatch_V1_Error()
+        error.code = code
+        error.message = message
+        fail(error)
+    }
+
+    private func fail(_ error: Leakwatch_V1_Error) {
+        if case .closed = state { return }
+        logger.warning("closing connection after a protocol error", metadata: [
+            "leak.error": "\(error.message)", "leak.errorCode": "\(error.code)",
+        ])
+        send(.error(error))
+        close()
+    }
+
+    private func closeForShutdown() {
+        sendError(code: .shuttingDown, message: "the collector is stopping; reconnect later")
+        close()
+    }
+
+    private func close() {
+        if case .closed = state { return }
+        state = .closed
+        handshakeTimeout?.cancel()
+        context?.close(promise: nil)
+    }
+}

@@ -1,0 +1,149 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The TCP listener. On graceful shutdown it stops accepting, lets every connection finish
+/// the snapshots it has in flight (each is committed and acked), closes them, then drains the
+/// batch writer and closes the store.
+///
+/// ```
+///  .idle ──run()──▶ .listening(channel) ──graceful shutdown──▶ .draining ──▶ .stopped
+/// ```
+public final class CollectorServer: Service, Sendable {
+    private enum State {
+        case idle
+        case listening(Channel)
+        case draining
+        case stopped
+    }
+
+    let environment: ServerEnvironment
+    let group: any EventLoopGroup
+    private let state = Locked(State.idle)
+    private let children = Locked([ObjectIdentifier: Channel]())
+    private let addressWaiters = Locked((address: SocketAddress?, waiters: [CheckedContinuation<SocketAddress, Error>]) (nil, []))
+    /// Longest wait for connections to finish their in-flight snapshots at shutdown.
+    let drainTimeout: TimeAmount = .seconds(15)
+
+    init(environment: ServerEnvironment, group: any EventLoopGroup) {
+        self.environment = environment
+        self.group = group
+    }
+
+    /// The address the server listens on, once it does (port 0 resolved).
+    public func boundAddress() async throws -> SocketAddress {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = addressWaiters.withLock { state -> SocketAddress? in
+                if let address = state.address { return address }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    /// Connections currently open.
+    public var connectionCount: Int { children.withLock { $0.count } }
+
+    public func run() async throws {
+        let logger = environment.logger
+        let configuration = environment.configuration
+        let channel: Channel
+        do {
+            channel = try await makeBootstrap().bind(host: configuration.listenHost, port: configuration.listenPort).get()
+        } catch {
+            let failure = ConfigurationError("cannot listen on \(configuration.listenHost):\(configuration.listenPort): \(error)")
+            addressWaiters.withLock { state in
+                state.waiters.forEach { $0.resume(throwing: failure) }
+                state.waiters = []
+            }
+            await closeStorage()
+            throw failure
+        }
+        state.withLock { $0 = .listening(channel) }
+        let address = channel.localAddress!
+        let waiters = addressWaiters.withLock { state in
+            state.address = address
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume(returning: address) }
+        logger.info("collector listening", metadata: [
+            "leak.address": "\(address)", "leak.database": "\(environment.store.databasePath)",
+        ])
+
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+        state.withLock { $0 = .draining }
+        logger.info("collector stopping: draining connections")
+        await drainConnections()
+        await closeStorage()
+        state.withLock { $0 = .stopped }
+        logger.info("collector stopped")
+    }
+
+    private func makeBootstrap() -> ServerBootstrap {
+        let environment = self.environment
+        let configuration = environment.configuration
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 8)
+            .childChannelInitializer { [self] channel in
+                let accepted = children.withLock { children -> Bool in
+                    guard children.count < configuration.maximumConnections else { return false }
+                    children[ObjectIdentifier(channel)] = channel
+                    return true
+                }
+                guard accepted else {
+                    environment.logger.warning("refusing connection: too many connections", metadata: [
+                        "leak.peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                        "leak.maximumConnections": "\(configuration.maximumConnections)",
+                    ])
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { [self] _ in
+                    _ = children.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown"
+                    try channel.pipeline.syncOperations.addHandlers([
+                        IdleStateHandler(readTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))),
+                        ByteToMessageHandler(WireFrameDecoder(limits: configuration.wireLimits)),
+                        CollectorConnectionHandler(environment: environment, peer: peer),
+                    ])
+                }
+            }
+    }
+
+    /// Asks every connection to finish its in-flight work and close; force-closes stragglers.
+    private func drainConnections() async {
+        let open = children.withLock { Array($0.values) }
+        for child in open {
+            child.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        let deadline = NIODeadline.now() + drainTimeout
+        while connectionCount > 0 && NIODeadline.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let stragglers = children.withLock { Array($0.values) }
+        for child in stragglers {
+            environment.logger.warning("closing connection that did not drain in time")
+            try? await child.close()
+        }
+    }
+
+    private func closeStorage() async {
+        await environment.writer.close()
+        do {
+            try environment.store.close()
+        } catch {
+            environment.logger.error("closing the database failed", metadata: ["leak.error": "\(error)"])
+        }
+    }
+}

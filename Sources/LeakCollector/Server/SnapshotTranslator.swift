@@ -1,0 +1,134 @@
+import Foundation
+import LeakWire
+
+/// Turns an agent's Snapshot messages into `SnapshotIngest` values, keeping the connection's
+/// stack interning table (agent stack id -> digest). One per agent connection.
+struct SnapshotTranslator {
+    let process: ProcessIdentity
+    /// Bound on the interning table, so one connection cannot grow the collector's memory
+    /// without limit.
+    let maximumStacks: Int
+    private var digests: [UInt64: StackDigest] = [:]
+
+    init(process: ProcessIdentity, maximumStacks: Int) {
+        self.process = process
+        self.maximumStacks = maximumStacks
+    }
+
+    mutating func translate(_ snapshot: Leakwatch_V1_Snapshot) throws(SnapshotRejection) -> SnapshotIngest {
+        var typeNames: [UInt64: String] = [:]
+        for site in snapshot.sites where site.hasTypeName {
+            typeNames[site.stackID] = site.typeName
+        }
+        var newStacks: [StackDefinition] = []
+        newStacks.reserveCapacity(snapshot.stacks.count)
+        for stack in snapshot.stacks {
+            let frames = stack.frames.map {
+                StackFrame(address: $0.address, function: $0.function, file: $0.file, line: $0.line, image: $0.image)
+            }
+            let definition = StackDefinition(frames: frames, typeName: typeNames[stack.id])
+            if digests[stack.id] == nil && digests.count >= maximumStacks {
+                throw SnapshotRejection(
+                    "connection defined more than \(maximumStacks) stacks; the agent should intern fewer or reconnect")
+            }
+            digests[stack.id] = definition.digest
+            newStacks.append(definition)
+        }
+        var sites: [SiteSample] = []
+        sites.reserveCapacity(snapshot.sites.count)
+        for site in snapshot.sites {
+            guard let digest = digests[site.stackID] else {
+                throw SnapshotRejection(
+                    "snapshot \(snapshot.sequence) has a site with stack id \(site.stackID) that this connection never defined; send its Stack first")
+            }
+            sites.append(SiteSample(
+                stackDigest: digest, liveBytesEstimate: Self.clamp(site.liveBytes),
+                liveObjectsEstimate: Self.clamp(site.liveObjects), allocatedBytesTotal: Self.clamp(site.allocatedBytes)))
+        }
+        guard snapshot.sequence > 0, snapshot.sequence <= UInt64(Int64.max) else {
+            throw SnapshotRejection("snapshot sequence must be 1...2^63-1, got \(snapshot.sequence)")
+        }
+        let stats = snapshot.stats
+        let timestampMs = snapshot.timestampUnixNanos / 1_000_000
+        var pattern = AllocationPattern()
+        pattern.sizeClasses = snapshot.sizeClasses.map {
+            .init(upperBoundBytes: Self.clamp($0.upperBoundBytes), allocationCount: Self.clamp($0.count), bytes: Self.clamp($0.bytes))
+        }
+        pattern.topSizes = snapshot.topSizes.map { .init(sizeBytes: Self.clamp($0.size), allocationCount: Self.clamp($0.count)) }
+        let events = snapshot.events.map { event in
+            SnapshotEvent(
+                timestampMs: event.timestampUnixNanos / 1_000_000, kind: Self.name(of: event.kind),
+                severity: Self.severity(of: event.kind), message: event.message,
+                value: Self.clamp(event.kind == .snapshotsDropped ? event.droppedCount : event.value))
+        }
+        return SnapshotIngest(
+            process: process, sequence: Int64(snapshot.sequence), timestampMs: timestampMs,
+            stats: SnapshotStats(
+                bytesAllocatedTotal: Self.clamp(stats.totalAllocatedBytes), bytesInUse: Self.clamp(stats.currentBytes),
+                peakBytesInUse: Self.clamp(stats.peakBytes), allocationCount: Self.clamp(stats.allocationCount),
+                freeCount: Self.clamp(stats.freeCount), blocksOutstanding: stats.blocksOutstanding,
+                residentBytes: Self.clamp(stats.rssBytes), uptimeSeconds: stats.uptimeSeconds),
+            newStacks: newStacks, sites: sites, pattern: pattern, events: events)
+    }
+
+    static func clamp(_ value: UInt64) -> Int64 { Int64(clamping: value) }
+
+    static func name(of kind: Leakwatch_V1_EventKind) -> String {
+        switch kind {
+        case .thresholdWarning: "thresholdWarning"
+        case .thresholdCritical: "thresholdCritical"
+        case .thresholdCleared: "thresholdCleared"
+        case .snapshotsDropped: "snapshotsDropped"
+        case .agentError: "agentError"
+        default: "unspecified"
+        }
+    }
+
+    static func kind(named name: String) -> Leakwatch_V1_EventKind {
+        switch name {
+        case "thresholdWarning": .thresholdWarning
+        case "thresholdCritical": .thresholdCritical
+        case "thresholdCleared": .thresholdCleared
+        case "snapshotsDropped": .snapshotsDropped
+        case "agentError": .agentError
+        default: .unspecified
+        }
+    }
+
+    static func severity(of kind: Leakwatch_V1_EventKind) -> String {
+        switch kind {
+        case .thresholdCritical, .agentError: "critical"
+        case .thresholdWarning, .snapshotsDropped: "warning"
+        default: "info"
+        }
+    }
+}
+
+/// A snapshot that is well-formed protobuf but breaks a protocol rule.
+struct SnapshotRejection: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Data {
+    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+
+    init?(hexString: String) {
+        var bytes = [UInt8]()
+        var iterator = hexString.utf8.makeIterator()
+        while let high = iterator.next() {
+            guard let low = iterator.next(), let h = Self.nibble(high), let l = Self.nibble(low) else { return nil }
+            bytes.append(h << 4 | l)
+        }
+        self.init(bytes)
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: c - 48
+        case 97...102: c - 87
+        case 65...70: c - 55
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import LeakWire
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A built collector: run `serviceGroup` (or `run()`); `server.boundAddress()` tells the port.
+public struct Collector: Sendable {
+    public let configuration: CollectorConfiguration
+    public let store: CollectorStore
+    public let writer: BatchWriter
+    public let server: CollectorServer
+    public let maintenance: MaintenanceService
+    public let queries: QueryService
+    /// Server first, maintenance second: graceful shutdown runs in reverse order, so
+    /// maintenance stops, then the server drains connections and closes the store.
+    public let serviceGroup: ServiceGroup
+
+    /// Runs until SIGTERM/SIGINT (when built with `handleSignals`) or `triggerGracefulShutdown()`.
+    public func run() async throws {
+        try await serviceGroup.run()
+    }
+
+    public func triggerGracefulShutdown() async {
+        await serviceGroup.triggerGracefulShutdown()
+    }
+}
+
+/// The collector's version, sent in Challenge.
+public let collectorVersion = "0.1.0"
+
+/// Builds everything `collector` runs: opens (and migrates) the database, the batch writer,
+/// the TCP server, the maintenance service, and the `ServiceGroup` tying them together.
+///
+/// - Parameters:
+///   - configuration: validated with `validate()` first.
+///   - handleSignals: graceful shutdown on SIGTERM and SIGINT (the executable); tests pass false.
+public func buildCollector(
+    _ configuration: CollectorConfiguration,
+    logger: Logger = Logger(label: "leakwatch.collector"),
+    handleSignals: Bool = true
+) throws -> Collector {
+    try configuration.validate()
+    do {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    } catch {
+        throw ConfigurationError("cannot create data directory \(configuration.dataDirectory): \(error.localizedDescription)")
+    }
+    if configuration.insecureNoAuthentication {
+        logger.warning("authentication is disabled (--insecure-no-auth): any peer that can connect may send data and read reports")
+    }
+    let store = try CollectorStore(path: configuration.databasePath, configuration: configuration.store, logger: logger)
+    let writer = BatchWriter(store: store, maximumBatchSize: configuration.maximumSnapshotsPerTransaction, logger: logger)
+    var queries = QueryService(store: store)
+    queries.staleAfterSeconds = configuration.staleAfterSeconds
+    let environment = ServerEnvironment(
+        configuration: configuration, store: store, writer: writer, queries: queries,
+        threadPool: NIOThreadPool.singleton, logger: logger, collectorVersion: collectorVersion)
+    let group = configuration.eventLoopThreads == System.coreCount
+        ? MultiThreadedEventLoopGroup.singleton
+        : MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+    let server = CollectorServer(environment: environment, group: group)
+    let maintenance = MaintenanceService(store: store, configuration: configuration, logger: logger)
+    let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+        services: [
+            .init(service: server),
+            .init(service: maintenance, successTerminationBehavior: .ignore),
+        ],
+        gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+        logger: logger))
+    return Collector(
+        configuration: configuration, store: store, writer: writer, server: server, maintenance: maintenance,
+        queries: queries, serviceGroup: serviceGroup)
+}

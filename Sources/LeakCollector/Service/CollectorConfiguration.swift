@@ -1,0 +1,172 @@
+import Foundation
+import LeakWire
+import NIOCore
+
+/// Everything `collector` can be told. Every field has a documented default; a JSON
+/// configuration file (collector/collector.example.json) may set any subset of them, and
+/// command-line flags override the file.
+public struct CollectorConfiguration: Sendable, Equatable {
+    /// Address to listen on. Default "0.0.0.0".
+    public var listenHost: String = "0.0.0.0"
+    /// TCP port. Default 7070; 0 picks a free port (tests).
+    public var listenPort: Int = 7070
+    /// Directory holding leakwatch.sqlite (created if missing). Default "./leakwatch-data".
+    public var dataDirectory: String = "./leakwatch-data"
+    /// The fleet token every agent and client proves it knows (HMAC challenge-response).
+    /// `nil` refuses every connection unless `insecureNoAuthentication` is set.
+    public var token: [UInt8]?
+    /// Accept peers without checking their proof. Only for a trusted network or a demo;
+    /// the collector logs a warning at start. Default false.
+    public var insecureNoAuthentication: Bool = false
+    /// A connection that sends nothing for this long is closed. Default 120 s (agents send
+    /// every 10 s).
+    public var idleTimeoutSeconds: Double = 120
+    /// The handshake must finish within this. Default 10 s.
+    public var handshakeTimeoutSeconds: Double = 10
+    /// A connection stops being read while this many of its snapshots wait for their commit.
+    /// Default 256.
+    public var maximumPendingSnapshotsPerConnection: Int = 256
+    /// Most stacks one connection may define (its interning table). Default 200,000.
+    public var maximumStacksPerConnection: Int = 200_000
+    /// Most simultaneous connections; more are closed at once. Default 10,000.
+    public var maximumConnections: Int = 10_000
+    /// Frame and inflate limits. Default `WireLimits.default` (4 MiB frames, 16 MiB inflated, ratio 256).
+    public var wireLimits: WireLimits = .default
+    /// Most snapshots per write transaction. Default 4096.
+    public var maximumSnapshotsPerTransaction: Int = 4096
+    /// Retention and rollups.
+    public var store: StoreConfiguration = .init()
+    /// How often every host's verdict is recomputed. Default 60 s; 0 disables.
+    public var verdictIntervalSeconds: Double = 60
+    /// How much history a verdict looks at. Default 24 h.
+    public var verdictWindowSeconds: Double = 24 * 3600
+    /// How often retention and rollups run. Default 300 s; 0 disables.
+    public var retentionIntervalSeconds: Double = 300
+    /// Event loop threads. Default: one per core.
+    public var eventLoopThreads: Int = System.coreCount
+    /// A host with no snapshot for this long is shown as stale. Default 60 s.
+    public var staleAfterSeconds: Double = 60
+
+    /// Divides every duration the verdicts use (windows, buckets, grace periods) by this factor.
+    /// 1 in production; the demo uses 360 so a minute of snapshots reads like six hours.
+    public var analysisTimeScale: Double = 1
+
+    public init() {}
+
+    /// The database file inside `dataDirectory`.
+    public var databasePath: String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent("leakwatch.sqlite").path
+    }
+}
+
+extension CollectorConfiguration {
+    /// The keys a configuration file may hold; all optional.
+    struct File: Decodable {
+        var listen: String?
+        var dataDirectory: String?
+        var tokenFile: String?
+        var insecureNoAuthentication: Bool?
+        var idleTimeoutSeconds: Double?
+        var handshakeTimeoutSeconds: Double?
+        var maximumPendingSnapshotsPerConnection: Int?
+        var maximumStacksPerConnection: Int?
+        var maximumConnections: Int?
+        var maximumFrameBodyBytes: Int?
+        var maximumInflatedBodyBytes: Int?
+        var maximumInflateRatio: Int?
+        var maximumSnapshotsPerTransaction: Int?
+        var rawRetentionHours: Double?
+        var minuteRollupRetentionDays: Double?
+        var hourRollupRetentionDays: Double?
+        var synchronousFull: Bool?
+        var verdictIntervalSeconds: Double?
+        var verdictWindowHours: Double?
+        var retentionIntervalSeconds: Double?
+        var eventLoopThreads: Int?
+        var staleAfterSeconds: Double?
+        var analysisTimeScale: Double?
+    }
+
+    /// Applies a JSON configuration file over the current values. Relative paths in the file
+    /// are relative to the file's directory.
+    public mutating func apply(configurationFile path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ConfigurationError("cannot read configuration file \(path): \(error.localizedDescription)")
+        }
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: data)
+        } catch {
+            throw ConfigurationError("configuration file \(path) is not valid: \(error); see collector/collector.example.json")
+        }
+        let base = url.deletingLastPathComponent()
+        func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : base.appendingPathComponent(p).path }
+        if let listen = file.listen { try setListen(listen) }
+        if let v = file.dataDirectory { dataDirectory = resolve(v) }
+        if let v = file.tokenFile { try loadToken(fromFile: resolve(v)) }
+        if let v = file.insecureNoAuthentication { insecureNoAuthentication = v }
+        if let v = file.idleTimeoutSeconds { idleTimeoutSeconds = v }
+        if let v = file.handshakeTimeoutSeconds { handshakeTimeoutSeconds = v }
+        if let v = file.maximumPendingSnapshotsPerConnection { maximumPendingSnapshotsPerConnection = v }
+        if let v = file.maximumStacksPerConnection { maximumStacksPerConnection = v }
+        if let v = file.maximumConnections { maximumConnections = v }
+        if let v = file.maximumFrameBodyBytes { wireLimits.maximumFrameBodyBytes = v }
+        if let v = file.maximumInflatedBodyBytes { wireLimits.maximumInflatedBodyBytes = v }
+        if let v = file.maximumInflateRatio { wireLimits.maximumInflateRatio = v }
+        if let v = file.maximumSnapshotsPerTransaction { maximumSnapshotsPerTransaction = v }
+        if let v = file.rawRetentionHours { store.rawRetentionSeconds = Int64(v * 3600) }
+        if let v = file.minuteRollupRetentionDays { store.minuteRetentionSeconds = Int64(v * 86400) }
+        if let v = file.hourRollupRetentionDays { store.hourRetentionSeconds = Int64(v * 86400) }
+        if let v = file.synchronousFull { store.synchronousFull = v }
+        if let v = file.verdictIntervalSeconds { verdictIntervalSeconds = v }
+        if let v = file.verdictWindowHours { verdictWindowSeconds = v * 3600 }
+        if let v = file.retentionIntervalSeconds { retentionIntervalSeconds = v }
+        if let v = file.eventLoopThreads { eventLoopThreads = v }
+        if let v = file.staleAfterSeconds { staleAfterSeconds = v }
+        if let v = file.analysisTimeScale { analysisTimeScale = v }
+    }
+
+    /// Parses "HOST:PORT" (IPv6 as "[::1]:7070").
+    public mutating func setListen(_ value: String) throws {
+        guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
+              (0...65535).contains(port)
+        else {
+            throw ConfigurationError("listen address '\(value)' is not HOST:PORT, e.g. 0.0.0.0:7070")
+        }
+        var host = String(value[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        listenHost = host.isEmpty ? "0.0.0.0" : host
+        listenPort = port
+    }
+
+    /// Reads the fleet token: the file's contents with surrounding whitespace removed.
+    public mutating func loadToken(fromFile path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("cannot read token file \(path); create it with e.g. `head -c 32 /dev/urandom | base64 > \(path)`")
+        }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw ConfigurationError("token file \(path) is empty") }
+        token = Array(text.utf8)
+    }
+
+    /// Checks the configuration can run.
+    public func validate() throws {
+        if token == nil && !insecureNoAuthentication {
+            throw ConfigurationError(
+                "no fleet token: pass --token-file FILE (the same token the agents use), or --insecure-no-auth to accept unauthenticated peers on a trusted network")
+        }
+        if maximumPendingSnapshotsPerConnection < 1 { throw ConfigurationError("maximumPendingSnapshotsPerConnection must be at least 1") }
+        if !(analysisTimeScale > 0) { throw ConfigurationError("analysisTimeScale must be greater than 0") }
+        if eventLoopThreads < 1 { throw ConfigurationError("eventLoopThreads must be at least 1") }
+    }
+}
+
+/// The configuration cannot be used; the message says what to change.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import GRDB
+
+extension CollectorStore {
+    /// Writes a batch of snapshots in one transaction. When this returns, every snapshot of the
+    /// batch is committed (or was already there); only then may it be acknowledged.
+    public func ingest(_ batch: [SnapshotIngest]) throws -> [IngestOutcome] {
+        try writeCaches.withLock { caches in
+            do {
+                return try pool.write { db in
+                    var outcomes = [IngestOutcome]()
+                    outcomes.reserveCapacity(batch.count)
+                    var lastSeen: [Int64: Int64] = [:]
+                    var instanceLastSeen: [Int64: (timestampMs: Int64, sequence: Int64)] = [:]
+                    for snapshot in batch {
+                        let (hostID, instanceID) = try resolveProcess(snapshot, db: db, caches: &caches)
+                        let outcome = try insertSample(snapshot, hostID: hostID, instanceID: instanceID, db: db, caches: &caches)
+                        outcomes.append(outcome)
+                        lastSeen[hostID] = max(lastSeen[hostID] ?? .min, snapshot.timestampMs)
+                        let previous = instanceLastSeen[instanceID] ?? (.min, 0)
+                        instanceLastSeen[instanceID] = (max(previous.timestampMs, snapshot.timestampMs), max(previous.sequence, snapshot.sequence))
+                    }
+                    let hostUpdate = try db.cachedStatement(sql: "UPDATE host SET lastSeenMs = max(lastSeenMs, ?) WHERE id = ?")
+                    for (hostID, timestamp) in lastSeen {
+                        try hostUpdate.execute(arguments: [timestamp, hostID])
+                    }
+                    let instanceUpdate = try db.cachedStatement(sql: "UPDATE processInstance SET lastSeenMs = max(lastSeenMs, ?), lastSequence = max(lastSequence, ?) WHERE id = ?")
+                    for (instanceID, last) in instanceLastSeen {
+                        try instanceUpdate.execute(arguments: [last.timestampMs, last.sequence, instanceID])
+                    }
+                    return outcomes
+                }
+            } catch {
+                // The transaction rolled back: ids cached during it may not exist.
+                caches = WriteCaches()
+                throw error
+            }
+        }
+    }
+
+    private func resolveProcess(_ snapshot: SnapshotIngest, db: Database, caches: inout WriteCaches) throws -> (Int64, Int64) {
+        let process = snapshot.process
+        let hostID: Int64
+        if let cached = caches.hostIDs[process.hostName] {
+            hostID = cached
+        } else {
+            try db.cachedStatement(sql: "INSERT INTO host (name, serviceName, firstSeenMs, lastSeenMs) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO NOTHING")
+                .execute(arguments: [process.hostName, process.serviceName, snapshot.timestampMs, snapshot.timestampMs])
+            hostID = try Int64.fetchOne(db, sql: "SELECT id FROM host WHERE name = ?", arguments: [process.hostName])!
+            caches.hostIDs[process.hostName] = hostID
+        }
+        let key = WriteCaches.InstanceKey(hostID: hostID, instanceKey: process.instanceKey)
+        if let instanceID = caches.instanceIDs[key] {
+            return (hostID, instanceID)
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO processInstance (hostId, instanceKey, serviceName, processId, startedAtMs, firstSeenMs, lastSeenMs)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(hostId, instanceKey) DO NOTHING
+            """).execute(arguments: [
+                hostID, process.instanceKey, process.serviceName, process.processID, process.startedAtMs,
+                snapshot.timestampMs, snapshot.timestampMs,
+            ])
+        let instanceID = try Int64.fetchOne(
+            db, sql: "SELECT id FROM processInstance WHERE hostId = ? AND instanceKey = ?",
+            arguments: [hostID, process.instanceKey])!
+        caches.instanceIDs[key] = instanceID
+        return (hostID, instanceID)
+    }
+
+    private func insertSample(
+        _ snapshot: SnapshotIngest, hostID: Int64, instanceID: Int64, db: Database, caches: inout WriteCaches
+    ) throws -> IngestOutcome {
+        for definition in snapshot.newStacks where caches.stackIDs[definition.digest] == nil {
+            caches.stackIDs[definition.digest] = try internStack(definition, timestampMs: snapshot.timestampMs, db: db)
+        }
+        var sites = PackedRows(arity: SiteColumns.arity)
+        sites.values.reserveCapacity(snapshot.sites.count * SiteColumns.arity)
+        for site in snapshot.sites {
+            guard let stackID = try stackID(for: site.stackDigest, db: db, caches: &caches) else {
+                throw StoreError.unknownStack
+            }
+            sites.append(stackID, site.liveBytesEstimate, site.liveObjectsEstimate, site.allocatedBytesTotal)
+        }
+        let stats = snapshot.stats
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO sample (instanceId, sequence, hostId, timestampMs, bytesAllocatedTotal, bytesInUse,
+                peakBytesInUse, allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, sites, patterns)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(instanceId, sequence) DO NOTHING
+            """)
+        insert.setUncheckedArguments([
+            instanceID, snapshot.sequence, hostID, snapshot.timestampMs, stats.bytesAllocatedTotal, stats.bytesInUse,
+            stats.peakBytesInUse, stats.allocationCount, stats.freeCount, stats.blocksOutstanding, stats.residentBytes,
+            stats.uptimeSeconds, sites.encoded(), snapshot.pattern.packed.encoded(),
+        ])
+        try insert.execute()
+        guard db.changesCount > 0 else { return .duplicate }
+        if !snapshot.events.isEmpty {
+            let eventInsert = try db.cachedStatement(sql: """
+                INSERT INTO event (hostId, instanceId, timestampMs, kind, severity, message, value) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for event in snapshot.events {
+                try eventInsert.execute(arguments: [hostID, instanceID, event.timestampMs, event.kind, event.severity, event.message, event.value])
+            }
+        }
+        return .stored
+    }
+
+    private func stackID(for digest: StackDigest, db: Database, caches: inout WriteCaches) throws -> Int64? {
+        if let cached = caches.stackIDs[digest] { return cached }
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM stack WHERE digest = ?", arguments: [Data(digest.bytes)]) else {
+            return nil
+        }
+        caches.stackIDs[digest] = id
+        return id
+    }
+
+    private func internStack(_ definition: StackDefinition, timestampMs: Int64, db: Database) throws -> Int64 {
+        let digest = Data(definition.digest.bytes)
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM stack WHERE digest = ?", arguments: [digest]) {
+            return id
+        }
+        let frames = String(decoding: try JSONEncoder().encode(definition.frames), as: UTF8.self)
+        try db.cachedStatement(sql: "INSERT INTO stack (digest, frameCount, frames, typeName, firstSeenMs) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [digest, definition.frames.count, frames, definition.typeName, timestampMs])
+        return db.lastInsertedRowID
+    }
+}
+
+/// A store operation failed for a reason other than SQLite itself.
+public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
+    private enum Code: Equatable, Sendable {
+        case unknownStack
+        case closed
+    }
+    private let code: Code
+
+    /// A site referred to a stack whose frames were never sent.
+    public static let unknownStack = StoreError(code: .unknownStack)
+    /// The store was closed.
+    public static let closed = StoreError(code: .closed)
+
+    public var description: String {
+        switch code {
+        case .unknownStack: "a site refers to a stack whose frames were never sent on this connection; send the stack definition first"
+        case .closed: "the store is closed"
+        }
+    }
+}

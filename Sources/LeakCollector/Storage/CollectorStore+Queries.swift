@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+
+extension CollectorStore {
+    public func host(named name: String) throws -> HostRecord? {
+        try pool.read { db in try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db) }
+    }
+
+    public func hosts() throws -> [HostRecord] {
+        try pool.read { db in try HostRecord.order(HostRecord.Columns.name).fetchAll(db) }
+    }
+
+    /// Highest committed sequence of a process instance (0 if none): sent in Welcome.
+    public func lastCommittedSequence(hostName: String, instanceKey: String) throws -> Int64 {
+        try pool.read { db in
+            try Int64.fetchOne(db, sql: """
+                SELECT processInstance.lastSequence FROM processInstance JOIN host ON host.id = processInstance.hostId
+                WHERE host.name = ? AND processInstance.instanceKey = ?
+                """, arguments: [hostName, instanceKey]) ?? 0
+        }
+    }
+
+    /// The newest raw snapshot of a host.
+    public func latestSample(hostId: Int64) throws -> SampleRecord? {
+        try pool.read { db in
+            try SampleRecord.fetchOne(
+                db, sql: "SELECT * FROM sample WHERE hostId = ? ORDER BY timestampMs DESC LIMIT 1", arguments: [hostId])
+        }
+    }
+
+    /// Newest raw snapshot of every host, by host id (one indexed look-up per host).
+    public func latestSamples() throws -> [Int64: SampleRecord] {
+        try pool.read { db in
+            var result: [Int64: SampleRecord] = [:]
+            let statement = try db.cachedStatement(sql: """
+                SELECT id, instanceId, sequence, hostId, timestampMs, bytesAllocatedTotal, bytesInUse, peakBytesInUse,
+                    allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, x'' AS sites, x'' AS patterns
+                FROM sample WHERE hostId = ? ORDER BY timestampMs DESC LIMIT 1
+                """)
+            for hostId in try Int64.fetchAll(db, sql: "SELECT id FROM host") {
+                if let sample = try SampleRecord.fetchOne(statement, arguments: [hostId]) {
+                    result[hostId] = sample
+                }
+            }
+            return result
+        }
+    }
+
+    public func latestVerdict(hostId: Int64) throws -> VerdictRecord? {
+        try pool.read { db in
+            try VerdictRecord.filter(VerdictRecord.Columns.hostId == hostId)
+                .order(VerdictRecord.Columns.evaluatedAtMs.desc).fetchOne(db)
+        }
+    }
+
+    /// Newest verdict of every host, by host id.
+    public func latestVerdicts() throws -> [Int64: VerdictRecord] {
+        try pool.read { db in
+            let records = try VerdictRecord.fetchAll(db, sql: """
+                SELECT verdict.* FROM verdict
+                JOIN (SELECT hostId, max(evaluatedAtMs) AS newest FROM verdict GROUP BY hostId) latest
+                  ON latest.hostId = verdict.hostId AND latest.newest = verdict.evaluatedAtMs
+                """)
+            return Dictionary(records.map { ($0.hostId, $0) }, uniquingKeysWith: { a, b in (a.id ?? 0) > (b.id ?? 0) ? a : b })
+        }
+    }
+
+    public func storeVerdict(_ verdict: VerdictRecord) throws {
+        try pool.write { db in try verdict.insert(db) }
+    }
+
+    public func recentEvents(hostId: Int64, limit: Int) throws -> [EventRecord] {
+        try pool.read { db in
+            try EventRecord.filter(EventRecord.Columns.hostId == hostId)
+                .order(EventRecord.Columns.timestampMs.desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    public func stacks(ids: [Int64]) throws -> [StackRecord] {
+        try pool.read { db in try StackRecord.filter(ids.contains(StackRecord.Columns.id)).fetchAll(db) }
+    }
+
+    /// A host's series over [fromMs, toMs], from every tier (raw, minute, hour), in time order.
+    /// With `includeSites`, also every site's series.
+    public func window(host: HostRecord, fromMs: Int64, toMs: Int64, includeSites: Bool = true) throws -> HostWindow {
+        try pool.read { db in
+            var window = HostWindow(host: host, fromMs: fromMs, toMs: toMs, points: [], sites: [:], instanceKeys: [:])
+            for row in try Row.fetchAll(db, sql: "SELECT id, instanceKey FROM processInstance WHERE hostId = ?", arguments: [host.id]) {
+                window.instanceKeys[row[0]] = row[1]
+            }
+            // Rollup tiers hold older data than raw, so rollups first keeps time order.
+            let rollups = try Row.fetchCursor(db, sql: """
+                SELECT bucketStartMs, instanceId, bytesInUseMin, bytesInUseMax, residentBytesMin, allocationCountLast,
+                       pointCount, \(includeSites ? "sites" : "x''"), freeCountLast, uptimeSecondsLast
+                FROM sampleRollup WHERE hostId = ? AND bucketStartMs BETWEEN ? AND ?
+                ORDER BY bucketStartMs
+                """, arguments: [host.id, fromMs, toMs])
+            while let row = try rollups.next() {
+                let point = HostSeriesPoint(
+                    timestampMs: row[0], instanceId: row[1], bytesInUse: row[2], bytesInUseMax: row[3],
+                    residentBytes: row[4], allocationCount: row[5], freeCount: row[8], uptimeSeconds: row[9], pointCount: row[6])
+                window.points.append(point)
+                if includeSites, let sites = PackedRows(decoding: row[7]), sites.arity == SiteRollupColumns.arity {
+                    let values = sites.values
+                    var base = 0
+                    while base < values.count {
+                        window.sites[values[base + SiteRollupColumns.stackID], default: []].append(SiteSeriesPoint(
+                            timestampMs: point.timestampMs, instanceId: point.instanceId,
+                            liveBytes: values[base + SiteRollupColumns.liveBytesMin],
+                            liveObjects: values[base + SiteRollupColumns.liveObjectsLast],
+                            allocatedBytes: values[base + SiteRollupColumns.allocatedBytesLast]))
+                        base += SiteRollupColumns.arity
+                    }
+                }
+            }
+            let raw = try Row.fetchCursor(db, sql: """
+                SELECT timestampMs, instanceId, bytesInUse, residentBytes, allocationCount, \(includeSites ? "sites" : "x''"),
+                       freeCount, uptimeSeconds
+                FROM sample WHERE hostId = ? AND timestampMs BETWEEN ? AND ?
+                ORDER BY timestampMs
+                """, arguments: [host.id, fromMs, toMs])
+            while let row = try raw.next() {
+                let bytesInUse: Int64 = row[2]
+                let point = HostSeriesPoint(
+                    timestampMs: row[0], instanceId: row[1], bytesInUse: bytesInUse, bytesInUseMax: bytesInUse,
+                    residentBytes: row[3], allocationCount: row[4], freeCount: row[6], uptimeSeconds: row[7], pointCount: 1)
+                window.points.append(point)
+                if includeSites, let sites = PackedRows(decoding: row[5]), sites.arity == SiteColumns.arity {
+                    let values = sites.values
+                    var base = 0
+                    while base < values.count {
+                        window.sites[values[base + SiteColumns.stackID], default: []].append(SiteSeriesPoint(
+                            timestampMs: point.timestampMs, instanceId: point.instanceId,
+                            liveBytes: values[base + SiteColumns.liveBytes],
+                            liveObjects: values[base + SiteColumns.liveObjects],
+                            allocatedBytes: values[base + SiteColumns.allocatedBytes]))
+                        base += SiteColumns.arity
+                    }
+                }
+            }
+            return window
+        }
+    }
+}

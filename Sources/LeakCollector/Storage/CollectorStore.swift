@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import Logging
+
+/// Owns the SQLite database (WAL mode, via one `DatabasePool`). Every read and write of the
+/// collector goes through it.
+public final class CollectorStore: Sendable {
+    public let databasePath: String
+    public let configuration: StoreConfiguration
+    let pool: DatabasePool
+    let logger: Logger
+    /// Interning caches used only inside write transactions (serialised by the pool's writer).
+    let writeCaches = Locked(WriteCaches())
+
+    /// Opens (creating if needed) the database at `path` and runs pending migrations.
+    public init(path: String, configuration: StoreConfiguration = .init(), logger: Logger) throws {
+        self.databasePath = path
+        self.configuration = configuration
+        self.logger = logger
+        var grdbConfiguration = Configuration()
+        let synchronous = configuration.synchronousFull ? "FULL" : "NORMAL"
+        grdbConfiguration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        grdbConfiguration.busyMode = .timeout(10)
+        grdbConfiguration.maximumReaderCount = 4
+        self.pool = try DatabasePool(path: path, configuration: grdbConfiguration)
+        try Migrations.migrator().migrate(pool)
+        logger.debug("store opened", metadata: ["leak.database": "\(path)"])
+    }
+
+    /// Checkpoints the WAL and closes the database. Later calls on the store throw.
+    public func close() throws {
+        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        try pool.close()
+        logger.debug("store closed", metadata: ["leak.database": "\(databasePath)"])
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n")
+        }
+    }
+
+    /// Runs `body` in a read transaction (a consistent snapshot of the database).
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+}
+
+/// Maps from natural keys to row ids, so a steady stream of snapshots does no look-ups.
+struct WriteCaches {
+    var hostIDs: [String: Int64] = [:]
+    var instanceIDs: [InstanceKey: Int64] = [:]
+    var stackIDs: [StackDigest: Int64] = [:]
+
+    struct InstanceKey: Hashable {
+        var hostID: Int64
+        var instanceKey: String
+    }
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

@@ -1,0 +1,224 @@
+// Domain values the store ingests. They are independent of the wire format: the server
+// translates decoded protobuf messages into these, and the benchmark and tests can build
+// them directly.
+
+/// 128-bit content digest of a stack's frames; stacks are interned globally by it.
+public struct StackDigest: Hashable, Sendable {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// Digest of a list of frames: two FNV-1a passes with different offset bases.
+    public init(frames: [StackFrame]) {
+        var high: UInt64 = 0xcbf2_9ce4_8422_2325
+        var low: UInt64 = 0x6c62_272e_07bb_0142
+        func mix(_ byte: UInt8) {
+            high = (high ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            low = (low ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 &+ 0x9e37_79b9
+        }
+        func mix(_ value: UInt64) {
+            var v = value
+            for _ in 0..<8 { mix(UInt8(truncatingIfNeeded: v)); v >>= 8 }
+        }
+        for frame in frames {
+            mix(frame.address)
+            for byte in frame.function.utf8 { mix(byte) }
+            mix(UInt8(0))
+            for byte in frame.image.utf8 { mix(byte) }
+            mix(UInt8(0))
+            for byte in frame.file.utf8 { mix(byte) }
+            mix(UInt64(frame.line))
+        }
+        self.high = high
+        self.low = low
+    }
+
+    var bytes: [UInt8] {
+        var result = [UInt8]()
+        result.reserveCapacity(16)
+        for shift in stride(from: 56, through: 0, by: -8) { result.append(UInt8(truncatingIfNeeded: high >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) { result.append(UInt8(truncatingIfNeeded: low >> UInt64(shift))) }
+        return result
+    }
+}
+
+/// One symbolized frame of a call stack.
+public struct StackFrame: Hashable, Sendable, Codable {
+    public var address: UInt64
+    /// Demangled when possible.
+    public var function: String
+    public var file: String
+    public var line: UInt32
+    /// Shared object or executable.
+    public var image: String
+
+    public init(address: UInt64, function: String, file: String = "", line: UInt32 = 0, image: String = "") {
+        self.address = address
+        self.function = function
+        self.file = file
+        self.line = line
+        self.image = image
+    }
+}
+
+/// A stack whose frames arrive for the first time on a connection.
+public struct StackDefinition: Sendable {
+    public var digest: StackDigest
+    public var frames: [StackFrame]
+    /// The Swift type allocated at this stack, when the agent knows it.
+    public var typeName: String?
+
+    public init(frames: [StackFrame], typeName: String? = nil) {
+        self.digest = StackDigest(frames: frames)
+        self.frames = frames
+        self.typeName = typeName
+    }
+}
+
+/// Per-snapshot process statistics (DESIGN.md "What a snapshot carries", item 1).
+public struct SnapshotStats: Sendable, Equatable {
+    public var bytesAllocatedTotal: Int64
+    public var bytesInUse: Int64
+    public var peakBytesInUse: Int64
+    public var allocationCount: Int64
+    public var freeCount: Int64
+    public var blocksOutstanding: Int64
+    public var residentBytes: Int64
+    public var uptimeSeconds: Double
+
+    public init(
+        bytesAllocatedTotal: Int64 = 0, bytesInUse: Int64 = 0, peakBytesInUse: Int64 = 0,
+        allocationCount: Int64 = 0, freeCount: Int64 = 0, blocksOutstanding: Int64 = 0,
+        residentBytes: Int64 = 0, uptimeSeconds: Double = 0
+    ) {
+        self.bytesAllocatedTotal = bytesAllocatedTotal
+        self.bytesInUse = bytesInUse
+        self.peakBytesInUse = peakBytesInUse
+        self.allocationCount = allocationCount
+        self.freeCount = freeCount
+        self.blocksOutstanding = blocksOutstanding
+        self.residentBytes = residentBytes
+        self.uptimeSeconds = uptimeSeconds
+    }
+}
+
+/// One sampled allocation site in one snapshot, keyed by its stack's digest.
+public struct SiteSample: Sendable, Equatable {
+    public var stackDigest: StackDigest
+    public var liveBytesEstimate: Int64
+    public var liveObjectsEstimate: Int64
+    public var allocatedBytesTotal: Int64
+
+    public init(stackDigest: StackDigest, liveBytesEstimate: Int64, liveObjectsEstimate: Int64, allocatedBytesTotal: Int64) {
+        self.stackDigest = stackDigest
+        self.liveBytesEstimate = liveBytesEstimate
+        self.liveObjectsEstimate = liveObjectsEstimate
+        self.allocatedBytesTotal = allocatedBytesTotal
+    }
+}
+
+/// Allocation pattern of one snapshot: size-class histogram and most frequent exact sizes.
+public struct AllocationPattern: Sendable, Equatable {
+    public struct SizeClass: Sendable, Equatable {
+        public var upperBoundBytes: Int64
+        public var allocationCount: Int64
+        public var bytes: Int64
+        public init(upperBoundBytes: Int64, allocationCount: Int64, bytes: Int64) {
+            self.upperBoundBytes = upperBoundBytes
+            self.allocationCount = allocationCount
+            self.bytes = bytes
+        }
+    }
+
+    public struct ExactSize: Sendable, Equatable {
+        public var sizeBytes: Int64
+        public var allocationCount: Int64
+        public init(sizeBytes: Int64, allocationCount: Int64) {
+            self.sizeBytes = sizeBytes
+            self.allocationCount = allocationCount
+        }
+    }
+
+    public var sizeClasses: [SizeClass]
+    public var topSizes: [ExactSize]
+
+    public init(sizeClasses: [SizeClass] = [], topSizes: [ExactSize] = []) {
+        self.sizeClasses = sizeClasses
+        self.topSizes = topSizes
+    }
+}
+
+/// Threshold crossings, agent errors, dropped-data counters.
+public struct SnapshotEvent: Sendable, Equatable {
+    public var timestampMs: Int64
+    public var kind: String
+    public var severity: String
+    public var message: String
+    public var value: Int64
+
+    public init(timestampMs: Int64, kind: String, severity: String, message: String, value: Int64 = 0) {
+        self.timestampMs = timestampMs
+        self.kind = kind
+        self.severity = severity
+        self.message = message
+        self.value = value
+    }
+}
+
+/// Identity of one run of a process; a restart is a new instance.
+public struct ProcessIdentity: Hashable, Sendable {
+    public var hostName: String
+    /// Unique per process start (the agent's instance id).
+    public var instanceKey: String
+    public var serviceName: String
+    public var processID: Int64
+    public var startedAtMs: Int64
+
+    public init(hostName: String, instanceKey: String, serviceName: String = "", processID: Int64 = 0, startedAtMs: Int64 = 0) {
+        self.hostName = hostName
+        self.instanceKey = instanceKey
+        self.serviceName = serviceName
+        self.processID = processID
+        self.startedAtMs = startedAtMs
+    }
+}
+
+/// Everything one snapshot contributes to the store.
+public struct SnapshotIngest: Sendable {
+    public var process: ProcessIdentity
+    /// Per-instance sequence number; (instance, sequence) identifies a snapshot for de-duplication.
+    public var sequence: Int64
+    public var timestampMs: Int64
+    public var stats: SnapshotStats
+    /// Stacks defined for the first time in this snapshot (frames cross the wire once per connection).
+    public var newStacks: [StackDefinition]
+    public var sites: [SiteSample]
+    public var pattern: AllocationPattern
+    public var events: [SnapshotEvent]
+
+    public init(
+        process: ProcessIdentity, sequence: Int64, timestampMs: Int64, stats: SnapshotStats,
+        newStacks: [StackDefinition] = [], sites: [SiteSample] = [], pattern: AllocationPattern = .init(),
+        events: [SnapshotEvent] = []
+    ) {
+        self.process = process
+        self.sequence = sequence
+        self.timestampMs = timestampMs
+        self.stats = stats
+        self.newStacks = newStacks
+        self.sites = sites
+        self.pattern = pattern
+        self.events = events
+    }
+}
+
+/// What happened to one snapshot in a write batch.
+public enum IngestOutcome: Sendable, Equatable {
+    case stored
+    /// Same instance and sequence already committed: ignored, but still acknowledged.
+    case duplicate
+}

@@ -1,0 +1,128 @@
+import GRDB
+
+/// Schema migrations. Each is named and written in SQL; a migration that has shipped is
+/// never edited: change the schema by appending a new one.
+enum Migrations {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-hosts-instances-samples") { db in
+            try db.execute(sql: """
+                CREATE TABLE host (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    serviceName TEXT NOT NULL,
+                    firstSeenMs INTEGER NOT NULL,
+                    lastSeenMs INTEGER NOT NULL
+                );
+
+                -- One run of a process. A restart is a new instance.
+                CREATE TABLE processInstance (
+                    id INTEGER PRIMARY KEY,
+                    hostId INTEGER NOT NULL REFERENCES host(id) ON DELETE CASCADE,
+                    -- process_instance_id from Hello, hex
+                    instanceKey TEXT NOT NULL,
+                    serviceName TEXT NOT NULL,
+                    processId INTEGER NOT NULL,
+                    startedAtMs INTEGER NOT NULL,
+                    firstSeenMs INTEGER NOT NULL,
+                    lastSeenMs INTEGER NOT NULL,
+                    -- highest committed snapshot sequence (survives rollups; sent in Welcome)
+                    lastSequence INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE (hostId, instanceKey)
+                );
+
+                -- Raw snapshots. `sites` and `patterns` are PackedRows blobs (see PackedRows.swift).
+                CREATE TABLE sample (
+                    id INTEGER PRIMARY KEY,
+                    instanceId INTEGER NOT NULL REFERENCES processInstance(id) ON DELETE CASCADE,
+                    sequence INTEGER NOT NULL,
+                    hostId INTEGER NOT NULL,
+                    timestampMs INTEGER NOT NULL,
+                    bytesAllocatedTotal INTEGER NOT NULL,
+                    bytesInUse INTEGER NOT NULL,
+                    peakBytesInUse INTEGER NOT NULL,
+                    allocationCount INTEGER NOT NULL,
+                    freeCount INTEGER NOT NULL,
+                    blocksOutstanding INTEGER NOT NULL,
+                    residentBytes INTEGER NOT NULL,
+                    uptimeSeconds REAL NOT NULL,
+                    sites BLOB NOT NULL,
+                    patterns BLOB NOT NULL,
+                    UNIQUE (instanceId, sequence)
+                );
+                CREATE INDEX sample_host_time ON sample(hostId, timestampMs);
+                CREATE INDEX sample_time ON sample(timestampMs);
+
+                -- Interned call stacks, by a 128-bit digest of their frames (JSON array).
+                CREATE TABLE stack (
+                    id INTEGER PRIMARY KEY,
+                    digest BLOB NOT NULL UNIQUE,
+                    frameCount INTEGER NOT NULL,
+                    frames TEXT NOT NULL,
+                    typeName TEXT,
+                    firstSeenMs INTEGER NOT NULL
+                );
+
+                CREATE TABLE event (
+                    id INTEGER PRIMARY KEY,
+                    hostId INTEGER NOT NULL REFERENCES host(id) ON DELETE CASCADE,
+                    instanceId INTEGER NOT NULL REFERENCES processInstance(id) ON DELETE CASCADE,
+                    timestampMs INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    value INTEGER NOT NULL
+                );
+                CREATE INDEX event_host_time ON event(hostId, timestampMs);
+                """)
+        }
+        migrator.registerMigration("v1-rollups") { db in
+            try db.execute(sql: """
+                -- Downsampled snapshots: 60-second buckets from raw samples older than the raw
+                -- retention, 3600-second buckets from minute buckets older than theirs.
+                -- Every moment lives in exactly one tier.
+                CREATE TABLE sampleRollup (
+                    instanceId INTEGER NOT NULL REFERENCES processInstance(id) ON DELETE CASCADE,
+                    resolutionSeconds INTEGER NOT NULL,
+                    bucketStartMs INTEGER NOT NULL,
+                    hostId INTEGER NOT NULL,
+                    pointCount INTEGER NOT NULL,
+                    lastTimestampMs INTEGER NOT NULL,
+                    bytesInUseMin INTEGER NOT NULL,
+                    bytesInUseMax INTEGER NOT NULL,
+                    bytesInUseLast INTEGER NOT NULL,
+                    residentBytesMin INTEGER NOT NULL,
+                    residentBytesMax INTEGER NOT NULL,
+                    peakBytesInUseMax INTEGER NOT NULL,
+                    bytesAllocatedTotalLast INTEGER NOT NULL,
+                    allocationCountLast INTEGER NOT NULL,
+                    freeCountLast INTEGER NOT NULL,
+                    blocksOutstandingLast INTEGER NOT NULL,
+                    uptimeSecondsLast REAL NOT NULL,
+                    sites BLOB NOT NULL,
+                    PRIMARY KEY (instanceId, resolutionSeconds, bucketStartMs)
+                );
+                CREATE INDEX sampleRollup_host_time ON sampleRollup(hostId, resolutionSeconds, bucketStartMs);
+                CREATE INDEX sampleRollup_time ON sampleRollup(resolutionSeconds, bucketStartMs);
+                """)
+        }
+        migrator.registerMigration("v1-verdicts") { db in
+            try db.execute(sql: """
+                CREATE TABLE verdict (
+                    id INTEGER PRIMARY KEY,
+                    hostId INTEGER NOT NULL REFERENCES host(id) ON DELETE CASCADE,
+                    evaluatedAtMs INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    rateBytesPerHour REAL NOT NULL,
+                    sinceMs INTEGER,
+                    confidence REAL NOT NULL,
+                    summary TEXT NOT NULL,
+                    -- JSON array of {stackId, rateBytesPerHour, liveBytes}
+                    sites TEXT NOT NULL
+                );
+                CREATE INDEX verdict_host_time ON verdict(hostId, evaluatedAtMs);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import LeakCollector
+import Logging
+
+/// `collector --listen 0.0.0.0:7070 --data ./leakwatch-data --token-file /etc/leakwatch/token`
+@main
+struct CollectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collector",
+        abstract: "Leakwatch collector: receives agent snapshots, stores them in SQLite, judges leaks, answers queries.",
+        discussion: """
+            Flags override the configuration file. Without --token-file (or tokenFile in the \
+            configuration file) every connection is refused unless --insecure-no-auth is given. \
+            SIGTERM or SIGINT stops accepting, finishes in-flight writes and closes the database. \
+            Log level from LOG_LEVEL (trace, debug, info, notice, warning, error, critical; default info).
+            """)
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 0.0.0.0:7070).")
+    var listen: String?
+
+    @Option(name: .customLong("data"), help: "Data directory holding leakwatch.sqlite (default ./leakwatch-data).")
+    var dataDirectory: String?
+
+    @Option(name: .long, help: "File holding the fleet token agents and clients authenticate with.")
+    var tokenFile: String?
+
+    @Option(name: .customLong("config"), help: "JSON configuration file (see collector/collector.example.json).")
+    var configurationFile: String?
+
+    @Flag(name: .customLong("insecure-no-auth"), help: "Accept peers without authentication (trusted networks only).")
+    var insecureNoAuthentication = false
+
+    func run() async throws {
+        var configuration = CollectorConfiguration()
+        if let configurationFile { try configuration.apply(configurationFile: configurationFile) }
+        if let listen { try configuration.setListen(listen) }
+        if let dataDirectory { configuration.dataDirectory = dataDirectory }
+        if let tokenFile { try configuration.loadToken(fromFile: tokenFile) }
+        if insecureNoAuthentication { configuration.insecureNoAuthentication = true }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+            return handler
+        }
+        let collector: Collector
+        do {
+            collector = try buildCollector(configuration, logger: Logger(label: "leakwatch.collector"))
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        try await collector.run()
+    }
+}

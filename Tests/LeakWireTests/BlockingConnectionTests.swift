@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+@testable import LeakWire
+
+/// Runs `body` on its own thread (a stand-in collector) and waits for it at the end.
+final class PeerThread: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        Thread { [done] in
+            do { try body() } catch { print("peer thread: \(error)") }
+            done.signal()
+        }.start()
+    }
+    func join(timeoutSeconds: Double = 10) -> Bool { done.wait(timeout: .now() + timeoutSeconds) == .success }
+}
+
+@Suite("BlockingConnection")
+struct BlockingConnectionTests {
+    static let fast = BlockingConnection.Options(connectTimeoutSeconds: 2, ioTimeoutSeconds: 2)
+
+    /// The collector side of a handshake over a real socket, as the collector teammate's NIO
+    /// handler does it.
+    static func serve(_ connection: BlockingConnection, token: [UInt8], lastAcknowledged: UInt64) throws -> Bool {
+        var handshake = ServerHandshake(configuration: .init(token: token))
+        while true {
+            switch handshake.receive(try connection.receive()) {
+            case .send(let message):
+                try connection.send(message)
+            case .authenticated:
+                try connection.send(handshake.welcome(lastAcknowledgedSequence: lastAcknowledged))
+                return true
+            case .reject(let error):
+                try connection.send(.error(error.errorMessage()))
+                connection.close()
+                return false
+            }
+        }
+    }
+
+    @Test func handshakeSnapshotAndAckOverTCP() throws {
+        let listener = try BlockingListener()
+        let peer = PeerThread {
+            guard let connection = try listener.accept(timeoutSeconds: 5) else { return }
+            guard try Self.serve(connection, token: Fixtures.token, lastAcknowledged: 6) else { return }
+            guard case .snapshot(let snapshot) = try connection.receive() else { return }
+            var ack = Leakwatch_V1_Ack()
+            ack.sequence = snapshot.sequence
+            try connection.send(.ack(ack))
+        }
+        let connection = try BlockingConnection.connect(host: "127.0.0.1", port: listener.port, options: Self.fast)
+        let welcome = try connection.handshake(hello: Fixtures.exampleHello, token: Fixtures.token)
+        #expect(welcome.lastAcknowledgedSequence == 6)
+        try connection.send(.snapshot(Fixtures.exampleSnapshot))
+        #expect(try connection.receive() == .ack({ var a = Leakwatch_V1_Ack(); a.sequence = 7; return a }()))
+        #expect(peer.join())
+        #expect(connection.bytesSent > 0 && connection.bytesReceived > 0)
+    }
+
+    @Test func localhostResolves() throws {
+        let listener = try BlockingListener()
+        let peer = PeerThread { _ = try listener.accept(timeoutSeconds: 5) }
+        let connection = try BlockingConnection.connect(host: "localhost", port: listener.port, options: Self.fast)
+        #expect(connection.isOpen)
+        #expect(peer.join())
+    }
+
+    @Test func aWrongTokenGetsAClearErrorFrameAndAClosedConnection() throws {
+        let listener = try BlockingListener()
+        let peer = PeerThread {
+            guard let connection = try listener.accept(timeoutSeconds: 5) else { return }
+            _ = try Self.serve(connection, token: Fixtures.token, lastAcknowledged: 0)
+        }
+        let connection = try BlockingConnection.connect(host: "127.0.0.1", port: listener.port, options: Self.fast)
+        do {
+            _ = try connection.handshake(hello: Fixtures.exampleHello, token: Array("not the token".utf8))
+            Issue.record("handshake succeeded with a wrong token")
+        } catch let error as WireError {
+            #expect(error == .remoteError)
+            #expect(error.detail.contains("authenticationFailed"))
+            #expect(error.detail.contains("same token"))
+        }
+        #expect(throws: WireError.connectionClosed) { try connection.receive() }
+        #expect(peer.join())
+    }
+
+    @Test func anUnresolvableHostIsAnErrorNotAHang() throws {
+        let start = ContinuousClock.now
+        #expect(throws: WireError.nameResolutionFailed) {
+            try BlockingConnection.connect(host: "no-such-collector.invalid", port: 7070, options: Self.fast)
+        }
+        #expect(ContinuousClock.now - start < .seconds(30))
+    }
+
+    @Test func aRefusedConnectionIsConnectFailed() throws {
+        let listener = try BlockingListener()
+        let port = listener.port
+        listener.close()
+        #expect(throws: WireError.connectFailed) {
+            try BlockingConnection.connect(host: "127.0.0.1", port: port, options: Self.fast)
+        }
+    }
+
+    @Test func garbageFromThePeerIsRejected() throws {
+        let listener = try BlockingListener()
+        let peer = PeerThread {
+            guard let connection = try listener.accept(timeoutSeconds: 5) else { return }
+            try connection.send(frameBytes: Array("HTTP/1.1 400 Bad Request\r\n\r\n".utf8))
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let connection = try BlockingConnection.connect(host: "127.0.0.1", port: listener.port, options: Self.fast)
+        try connection.send(.hello(Fixtures.exampleHello))
+        #expect(throws: WireError.badMagic) { try connection.receive() }
+        #expect(peer.join())
+    }
+
+    @Test func aStalledPeerTimesOut() throws {
+        let listener = try BlockingListener()
+        let peer = PeerThread {
+            guard let connection = try listener.accept(timeoutSeconds: 5) else { return }
+            // Reads, never answers.
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .seconds(1.5) { _ = try connection.receive(timeoutSeconds: 0.1) }
+        }
+        var options = Self.fast
+        options.ioTimeoutSeconds = 0.3
+        let connection = try BlockingConnection.connect(host: "127.0.0.1", port: listener.port, options: options)
+        try connection.send(.hello(Fixtures.exampleHello))
+        #expect(try connection.receive(timeoutSeconds: 0.1) == nil)
+        let start = ContinuousClock.now
+        #expect(throws: WireError.timedOut) { try connection.receive() }
+        let waited = ContinuousClock.now - start
+        #expect(waited >= .milliseconds(250) && waited < .seconds(2))
+        #expect(peer.join())
+    }
+
+    @Test func aPeerClosingMidFrameIsTruncated() throws {
+        let listener = try BlockingListener()
+        let peer = PeerThread {
+            guard let connection = try listener.accept(timeoutSeconds: 5) else { return }
+            let frame = try FrameEncoder().encode(.welcome(Leakwatch_V1_Welcome()))
+            try connection.send(frameBytes: Array(frame.prefix(5)))
+            connection.close()
+        }
+        let connection = try BlockingConnection.connect(host: "127.0.0.1", port: listener.port, options: Self.fast)
+        #expect(throws: WireError.truncated) { try connection.receive() }
+        #expect(peer.join())
+    }
+
+    @Test func cancellationReturnsTheThreadPromptly() throws {
+        let listener = try BlockingListener()
+        let peer = PeerThread {
+            let connection = try listener.accept(timeoutSeconds: 5)
+            Thread.sleep(forTimeInterval: 1)
+            withExtendedLifetime(connection) {}
+        }
+        let cancelled = CancelFlag()
+        var options = Self.fast
+        options.ioTimeoutSeconds = 30
+        let connection = try BlockingConnection.connect(host: "127.0.0.1", port: listener.port, options: options,
+                                                        isCancelled: { cancelled.isSet })
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { cancelled.set() }
+        let start = ContinuousClock.now
+        #expect(throws: WireError.cancelled) { try connection.receive() }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(peer.join())
+    }
+}
+
+final class CancelFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}

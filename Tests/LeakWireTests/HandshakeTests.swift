@@ -1,0 +1,132 @@
+import Testing
+@testable import LeakWire
+
+@Suite("Handshake")
+struct HandshakeTests {
+    static let nonce = (0..<32).map { UInt8($0 * 3) }
+
+    func server(token: [UInt8] = Fixtures.token, versions: [UInt32] = [1]) -> ServerHandshake {
+        ServerHandshake(configuration: .init(token: token, supportedVersions: versions, collectorVersion: "test"),
+                        nonce: Self.nonce)
+    }
+
+    @Test func bothSidesReachEstablished() throws {
+        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Fixtures.token)
+        var server = server()
+        guard case .send(let challenge) = server.receive(client.start()) else { Issue.record("no challenge"); return }
+        guard case .send(let authenticate) = try client.receive(challenge) else { Issue.record("no proof"); return }
+        guard case .authenticated(let hello, let version) = server.receive(authenticate) else {
+            Issue.record("not authenticated"); return
+        }
+        #expect(hello == Fixtures.exampleHello)
+        #expect(version == 1)
+        #expect(server.peer == Fixtures.exampleHello)
+        guard case .established(let welcome) = try client.receive(server.welcome(lastAcknowledgedSequence: 17)) else {
+            Issue.record("not established"); return
+        }
+        #expect(welcome.lastAcknowledgedSequence == 17)
+        #expect(welcome.version == 1)
+        #expect(client.isEstablished)
+        #expect(client.negotiatedVersion == 1)
+    }
+
+    @Test func theHighestCommonVersionIsChosen() {
+        #expect(ProtocolVersion.negotiate(offered: [1, 2, 3], supported: [1, 2]) == 2)
+        #expect(ProtocolVersion.negotiate(offered: [3], supported: [1, 2]) == nil)
+        var hello = Fixtures.exampleHello
+        hello.supportedVersions = [2, 3]
+        var server = server(versions: [1])
+        guard case .reject(let error) = server.receive(.hello(hello)) else { Issue.record("accepted"); return }
+        #expect(error == .noCommonVersion)
+        #expect(error.errorCode == .unsupportedVersion)
+    }
+
+    @Test func aWrongTokenIsRejected() throws {
+        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Array("wrong".utf8))
+        var server = server()
+        guard case .send(let challenge) = server.receive(client.start()),
+              case .send(let authenticate) = try client.receive(challenge) else { Issue.record("no proof"); return }
+        guard case .reject(let error) = server.receive(authenticate) else { Issue.record("accepted"); return }
+        #expect(error == .authenticationFailed)
+        #expect(error.detail.contains("same token"))
+        #expect(server.peer == nil)
+    }
+
+    @Test func aProofFromAnotherConnectionIsRejected() throws {
+        // Record a valid proof on one connection...
+        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Fixtures.token)
+        var first = server()
+        guard case .send(let challenge) = first.receive(client.start()),
+              case .send(let recorded) = try client.receive(challenge) else { Issue.record("no proof"); return }
+        // ...and replay it on a connection with a different nonce.
+        var second = ServerHandshake(configuration: .init(token: Fixtures.token))
+        _ = second.receive(.hello(Fixtures.exampleHello))
+        guard case .reject(let error) = second.receive(recorded) else { Issue.record("replay accepted"); return }
+        #expect(error == .authenticationFailed)
+    }
+
+    @Test func aProofDoesNotCoverAnotherIdentity() throws {
+        let proof = WireAuthentication.proof(token: Fixtures.token, nonce: Self.nonce, chosenVersion: 1,
+                                             hello: Fixtures.exampleHello)
+        #expect(WireAuthentication.isValidProof(proof, token: Fixtures.token, nonce: Self.nonce, chosenVersion: 1,
+                                                hello: Fixtures.exampleHello))
+        var impostor = Fixtures.exampleHello
+        impostor.hostName = "web-4"
+        #expect(!WireAuthentication.isValidProof(proof, token: Fixtures.token, nonce: Self.nonce, chosenVersion: 1,
+                                                 hello: impostor))
+        #expect(!WireAuthentication.isValidProof(proof, token: Fixtures.token, nonce: Self.nonce, chosenVersion: 2,
+                                                 hello: Fixtures.exampleHello))
+        #expect(!WireAuthentication.isValidProof(Array(proof.dropLast()), token: Fixtures.token, nonce: Self.nonce,
+                                                 chosenVersion: 1, hello: Fixtures.exampleHello))
+        #expect(WireAuthentication.makeNonce() != WireAuthentication.makeNonce())
+        #expect(WireAuthentication.makeNonce().count == 32)
+    }
+
+    @Test func messagesOutOfOrderAreProtocolViolations() throws {
+        var server = server()
+        guard case .reject(let error) = server.receive(.snapshot(Fixtures.exampleSnapshot)) else {
+            Issue.record("snapshot before hello accepted"); return
+        }
+        #expect(error == .unexpectedMessage)
+        #expect(error.errorCode == .protocolViolation)
+
+        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Fixtures.token)
+        _ = client.start()
+        #expect(throws: WireError.unexpectedMessage) { try client.receive(.ack(Leakwatch_V1_Ack())) }
+    }
+
+    @Test func anErrorFromTheCollectorSurfacesItsCodeAndMessage() throws {
+        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Fixtures.token)
+        _ = client.start()
+        var error = Leakwatch_V1_Error()
+        error.code = .shuttingDown
+        error.message = "collector stopping"
+        do {
+            _ = try client.receive(.error(error))
+            Issue.record("no error thrown")
+        } catch let wireError as WireError {
+            #expect(wireError == .remoteError)
+            #expect(wireError.detail.contains("collector stopping"))
+            #expect(wireError.detail.contains("shuttingDown"))
+        }
+    }
+
+    @Test func badHellosAreRejected() {
+        var noRole = Fixtures.exampleHello
+        noRole.role = .unspecified
+        var noInstance = Fixtures.exampleHello
+        noInstance.processInstanceID = .init()
+        var noHost = Fixtures.exampleHello
+        noHost.hostName = ""
+        for hello in [noRole, noInstance, noHost] {
+            var server = server()
+            guard case .reject(let error) = server.receive(.hello(hello)) else { Issue.record("accepted"); continue }
+            #expect(error == .malformedMessage)
+        }
+        var client = Leakwatch_V1_Hello()
+        client.role = .client
+        client.supportedVersions = [1]
+        var server = server()
+        guard case .send(.challenge) = server.receive(.hello(client)) else { Issue.record("client refused"); return }
+    }
+}
