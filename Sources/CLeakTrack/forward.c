@@ -75,10 +75,23 @@ static void *resolve(const char *name) {
 
 // The inline chunk-size read is used only when the next allocator is glibc's and agrees with
 // malloc_usable_size on blocks of every kind (small, large, mmapped, aligned).
-static bool glibc_layout_confirmed(void) {
+static bool same_object(void *function, void *other) {
+    Dl_info first, second;
+    return dladdr(function, &first) && dladdr(other, &second) && first.dli_fbase == second.dli_fbase;
+}
+
+static bool from_libc(void *function) {
     Dl_info info;
-    if (!dladdr((void *)lt_next.usable_size, &info) || info.dli_fname == NULL) return false;
-    if (strstr(info.dli_fname, "libc.so") == NULL) return false;
+    return dladdr(function, &info) && info.dli_fname != NULL && strstr(info.dli_fname, "libc.so") != NULL;
+}
+
+static bool glibc_layout_confirmed(void) {
+    // All of them: a library that defines malloc/free but not malloc_usable_size (lookup then finds
+    // glibc's for the latter alone) must not have glibc's header read before its blocks.
+    if (!from_libc((void *)lt_next.usable_size) || !from_libc((void *)lt_next.malloc) ||
+        !from_libc((void *)lt_next.free) || !from_libc((void *)lt_next.memalign)) {
+        return false;
+    }
     static const size_t sizes[] = {0, 1, 24, 100, 1000, 70000, 300000, 4u << 20};
     bool agrees = true;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0] && agrees; i++) {
@@ -111,6 +124,10 @@ static void resolve_all(void) {
         .pvalloc = resolve("pvalloc"),
         .usable_size = resolve("malloc_usable_size"),
     };
+    // The block sizes must come from the allocator that owns the blocks: one that defines malloc
+    // but not malloc_usable_size would otherwise get glibc's, which reads a header its blocks do
+    // not have (and can fault on it).
+    if (found.usable_size && !same_object((void *)found.usable_size, (void *)found.malloc)) found.usable_size = NULL;
     if (!found.usable_size) found.usable_size = no_usable_size;
     // An allocator without the legacy entry points still gets them served from its modern ones.
     if (!found.aligned_alloc) found.aligned_alloc = found.memalign;

@@ -67,6 +67,13 @@ struct CounterFixtureTests {
         #expect(result.standardOutput.contains("class2048.count=6000"))
     }
 
+    @Test("before main and during exit: a constructor's block and TLS-destructor allocations are counted and balance")
+    func lifecycle() throws {
+        let result = try ChildProcess.fixture("LeakFixtureC", ["lifecycle"])
+        expectClean(result, ["hooksActiveBeforeMain", "constructorBlockCounted", "destructorAllocationsCounted",
+                             "destructorTotalsBalance", "destructorBytesBalance"])
+    }
+
     @Test("peak with 4 allocating threads stays within live threads x 16 KiB of the true peak")
     func peakErrorBound() throws {
         let result = try ChildProcess.fixture("LeakFixtureC", ["peak"])

@@ -384,6 +384,54 @@ static int mode_peak(void) {
     return failures;
 }
 
+// --- before main and during exit ---
+// A constructor allocates before main; a thread's TLS destructor allocates and frees after the
+// tracker may already have retired that thread's counters (glibc runs key destructors in an
+// unspecified order); both must be counted, and the totals must balance.
+static void *allocated_before_main;
+static uint64_t usable_before_main;
+
+__attribute__((constructor)) static void before_main_constructor(void) {
+    allocated_before_main = malloc(777);
+    usable_before_main = malloc_usable_size(allocated_before_main);
+}
+
+static pthread_key_t late_key;
+
+static void late_destructor(void *value) {
+    free(value);
+    free(escape(malloc(321))); // after the thread's own exit handling, possibly
+    void *kept = escape(malloc(55));
+    free(kept);
+}
+
+static void *thread_with_destructor(void *argument) {
+    (void)argument;
+    pthread_setspecific(late_key, malloc(99));
+    return NULL;
+}
+
+static int mode_lifecycle(void) {
+    lt_stats at_main = read_stats();
+    CHECK_EQ("hooksActiveBeforeMain", at_main.hooks_active, 1);
+    CHECK_EQ("constructorBlockCounted", at_main.current_bytes >= usable_before_main && at_main.allocation_count >= 1, 1);
+    free(allocated_before_main);
+    warm_thread_cache(2);
+    pthread_key_create(&late_key, late_destructor);
+    lt_stats before = read_stats();
+    for (int i = 0; i < 50; i++) {
+        pthread_t thread;
+        pthread_create(&thread, NULL, thread_with_destructor, NULL);
+        pthread_join(thread, NULL);
+    }
+    lt_stats after = read_stats();
+    CHECK_EQ("destructorAllocationsCounted", after.allocation_count - before.allocation_count >= 50 * 3, 1);
+    CHECK_EQ("destructorTotalsBalance", after.allocation_count - before.allocation_count,
+             after.free_count - before.free_count);
+    CHECK_EQ("destructorBytesBalance", after.current_bytes, before.current_bytes);
+    return failures;
+}
+
 // --- known leaks at two functions, for the exit report ---
 __attribute__((noinline)) void leak_alpha(size_t count, size_t size) {
     for (size_t i = 0; i < count; i++) escape(malloc(size));
@@ -424,8 +472,9 @@ int main(int argc, char **argv) {
     else if (strcmp(mode, "bigleak") == 0) result = mode_bigleak();
     else if (strcmp(mode, "patterns") == 0) result = mode_patterns();
     else if (strcmp(mode, "peak") == 0) result = mode_peak();
+    else if (strcmp(mode, "lifecycle") == 0) result = mode_lifecycle();
     else {
-        fprintf(stderr, "usage: LeakFixtureC exact|stress|churn|fork|overflow|patterns|peak|leak [scale]|bigleak\n");
+        fprintf(stderr, "usage: LeakFixtureC exact|stress|churn|fork|overflow|patterns|peak|lifecycle|leak [scale]|bigleak\n");
         return 2;
     }
     printf("result=%s\n", result == 0 ? "ok" : "failed");
