@@ -1,3 +1,5 @@
+import LeakWire
+
 /// One frame of a symbolized allocation stack.
 public struct StackFrame: Sendable, Hashable {
     /// Demangled function name, or the address in hex when no symbol covers it.
@@ -44,6 +46,6 @@ public struct AllocationSite: Sendable, Equatable {
            initializer + 1 < frames.count {
             return frames[initializer + 1]
         }
-        return frames.first { !Symbolizer.isRuntimeFrame($0) } ?? frames.first
+        return frames.dropFirst(FrameKind.leadingRuntimeCount(frames, isRuntime: Symbolizer.isRuntimeFrame)).first
     }
 }

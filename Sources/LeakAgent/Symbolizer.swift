@@ -81,9 +81,8 @@ public final class Symbolizer: Sendable {
         FrameKind.isAllocator(function: frame.function)
     }
 
-    /// Runtime frames, and the class allocation entry that precedes the constructor's caller.
     static func isRuntimeFrame(_ frame: StackFrame) -> Bool {
-        FrameKind.isRuntime(function: frame.function, image: frame.image) || frame.function.contains("__allocating_init")
+        FrameKind.isRuntime(function: frame.function, file: frame.file ?? "")
     }
 
     /// `Module.Type.__allocating_init(...)` names the class being instantiated.

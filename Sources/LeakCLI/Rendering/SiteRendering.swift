@@ -32,12 +32,10 @@ enum SiteRendering {
 
     /// Frames at the top of a stack that belong to the allocator and the runtimes
     /// (`swift_slowAlloc`, `swift_allocObject`, `Array.init(repeating:count:)`, ...; the rule is
-    /// LeakWire's `FrameKind`, the one the agent uses), the same for every site. Text output starts
-    /// after them unless asked otherwise; JSON and pprof keep every frame. 0 when every frame is
-    /// such a frame (nothing better to start at).
+    /// LeakWire's `FrameKind`, the one the agent uses). Text output starts after them unless asked
+    /// otherwise; JSON and pprof keep every frame.
     static func leadingRuntimeFrameCount(_ frames: [Leakwatch_V1_Frame]) -> Int {
-        let count = frames.prefix { $0.isRuntime }.count
-        return count == frames.count ? 0 : count
+        FrameKind.leadingRuntimeCount(frames, isRuntime: \.isRuntime)
     }
 
     /// A site in text: a summary line then up to `frameLimit` frames, each within `width`.

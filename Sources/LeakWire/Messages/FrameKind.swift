@@ -1,11 +1,14 @@
-/// Which frames of an allocation stack are the allocator's or the language runtime's own: real
-/// frames, but never the answer to "who allocated this". The agent, the collector and the cli
-/// share this one rule, so the frame a report names is the same everywhere.
+/// Which frames of an allocation stack belong to the allocator or to code the reader did not
+/// write: real frames, but never the answer to "who allocated this". The agent, the collector and
+/// the cli share this one rule, so the frame a report names is the same everywhere.
+///
+/// A frame counts as such when it is the malloc family (or the tracker's entry points), or when it
+/// has no source location: the Swift runtime and standard library, libc, libstdc++, Foundation as
+/// shipped, any library built without debug information.
 public enum FrameKind {
     static let allocatorFunctions: Set<String> = [
         "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
         "valloc", "pvalloc", "lt_tagged_malloc", "lt_tagged_calloc",
-        "operator new(unsigned long)", "operator new[](unsigned long)",
     ]
 
     /// The malloc family and the tracker's own entry points.
@@ -13,15 +16,18 @@ public enum FrameKind {
         allocatorFunctions.contains(function) || function.hasPrefix("lt_")
     }
 
-    /// The allocator, the Swift runtime and standard library, the C and C++ runtimes.
-    public static func isRuntime(function: String, image: String) -> Bool {
-        let imageName = image.split(separator: "/").last.map(String.init) ?? image
-        return isAllocator(function: function) || function.hasPrefix("swift_") || function.hasPrefix("_swift")
-            || imageName.hasPrefix("libswiftCore") || imageName.hasPrefix("libswiftSwiftOnoneSupport")
-            || imageName.hasPrefix("libc.so") || imageName.hasPrefix("libstdc++")
+    public static func isRuntime(function: String, file: String) -> Bool {
+        isAllocator(function: function) || file.isEmpty
+    }
+
+    /// How many frames at the top of a stack are runtime frames; 0 when all are (then there is
+    /// nothing better to start at).
+    public static func leadingRuntimeCount<Frames: Collection>(_ frames: Frames, isRuntime: (Frames.Element) -> Bool) -> Int {
+        let count = frames.prefix(while: isRuntime).count
+        return count == frames.count ? 0 : count
     }
 }
 
 extension Leakwatch_V1_Frame {
-    public var isRuntime: Bool { FrameKind.isRuntime(function: function, image: image) }
+    public var isRuntime: Bool { FrameKind.isRuntime(function: function, file: file) }
 }
