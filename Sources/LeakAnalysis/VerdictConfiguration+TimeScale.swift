@@ -14,6 +14,10 @@ extension VerdictConfiguration {
         scaled.trafficLagStepSeconds /= factor
         scaled.dayOverDaySpanSeconds /= factor
         scaled.minimumInstanceTrendSeconds /= factor
+        scaled.minimumWindowWithVaryingTrafficSeconds /= factor
+        scaled.minimumWindowWhenTrafficExplainsSeconds /= factor
+        scaled.confirmationSeconds /= factor
+        scaled.instanceWindowMarginSeconds /= factor
         return scaled
     }
 }
