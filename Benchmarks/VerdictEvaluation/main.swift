@@ -54,6 +54,10 @@ struct Options: Sendable {
                 case "swing": options.configuration.priorSwingRatio = value
                 case "traffic": options.configuration.trafficVariationFraction = value
                 case "explainedWindowHours": options.configuration.minimumWindowWhenTrafficExplainsSeconds = value * 3600
+                case "marginHours": options.configuration.instanceWindowMarginSeconds = value * 3600
+                case "lagStepMinutes": options.configuration.trafficLagStepSeconds = value * 60
+                case "varyingWindowHours": options.configuration.minimumWindowWithVaryingTrafficSeconds = value * 3600
+                case "extraWindowHours": options.configuration.trendWindowsSeconds.insert(value * 3600, at: 0)
                 case "shortestWindowHours": options.configuration.trendWindowsSeconds[0] = value * 3600
                 default: print("unknown setting \(pair[0])")
                 }

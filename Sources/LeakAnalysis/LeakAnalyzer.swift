@@ -12,7 +12,8 @@
 ///    8 h plus a trend, and the traffic part is removed (daily cycles, memory lagging traffic); a
 ///    trend is then only judged over a whole day until the day-over-day comparison of the floor is
 ///    possible, and after that the floor must also have grown day over day.
-/// 4. Trailing windows (3, 6, 12, 24 h and the whole instance) are tested: Mann–Kendall on the
+/// 4. Trailing windows (3, 6, 12, 24 h and the whole instance; a young instance's from an hour
+///    after its grace period, where a warm-up tail no longer sits) are tested: Mann–Kendall on the
 ///    bucket floors with the Hamed–Rao autocorrelation correction (noisy wander), Theil–Sen slope of
 ///    the running minimum for the rate, materiality relative to the heap, growth against the
 ///    scatter around the trend line (noise), the smallest slope among the window's thirds (one-off

@@ -96,7 +96,11 @@ struct TrendAnalyzer {
         guard let firstRow = rows.first else { return .ok(.insufficientData) }
         let available = nowSeconds - (times[firstRow] - configuration.bucketSeconds / 2)
         var lengths = configuration.trendWindowsSeconds.filter { $0 < available && $0 >= minimumWindowSeconds }
-        if available >= minimumWindowSeconds { lengths.append(min(available, configuration.windowSeconds)) }
+        // The whole instance, less a margin after the grace period while the instance is young
+        // enough for its start to be in the window (a warm-up tail sits there).
+        let instanceLength =
+            available < configuration.windowSeconds ? available - configuration.instanceWindowMarginSeconds : configuration.windowSeconds
+        if instanceLength >= minimumWindowSeconds, !lengths.contains(instanceLength) { lengths.append(instanceLength) }
         var best = TrendVerdict.ok(.insufficientData)
         var earliestLeakStart: Double? = nil
         for length in lengths {

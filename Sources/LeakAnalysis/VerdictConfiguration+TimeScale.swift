@@ -17,6 +17,7 @@ extension VerdictConfiguration {
         scaled.minimumWindowWithVaryingTrafficSeconds /= factor
         scaled.minimumWindowWhenTrafficExplainsSeconds /= factor
         scaled.confirmationSeconds /= factor
+        scaled.instanceWindowMarginSeconds /= factor
         return scaled
     }
 }

@@ -77,6 +77,12 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// A suspected leak must also have been one on the data available this long before (0
     /// disables). Default 1 h.
     public var confirmationSeconds: Double = 3600
+    /// While the instance's start is inside `windowSeconds`, the whole-instance window begins this
+    /// long after the grace period: the tail of a slow warm-up or of a cache still filling sits
+    /// just after the grace period and, in a window starting there, passes the thirds tests often
+    /// enough to raise false alarms on restarted processes and caches (3 of 432 ok series on
+    /// tuning seeds 17–64 without it, 1 with it; slow leaks are found ~1 h later). Default 1 h.
+    public var instanceWindowMarginSeconds: Double = 3600
     /// Restarts: an instance contributes to the pooled (previous + current instance) test when it has
     /// at least this much data after its grace period. Default 1 h.
     public var minimumInstanceTrendSeconds: Double = 3600
