@@ -66,22 +66,35 @@ while let argument = arguments.next() {
 LeakAgent.startFromEnvironment()
 var cache = BoundedCache(capacity: 2_000)
 var checksum = 0
-let tickMicroseconds: UInt32 = 50_000
-let ticksPerSecond = 20
-var elapsedTicks = 0
+// Work is paced on absolute 10 ms ticks, so the request rate (the traffic the collector sees)
+// stays steady whatever the machine's load; a late tick catches up.
+let tickNanoseconds: UInt64 = 10_000_000
+let ticksPerSecond = 100
 var sessionNumber = 0
-while Double(elapsedTicks) / Double(ticksPerSecond) < seconds {
-    for _ in 0..<(requestsPerSecond / ticksPerSecond) {
+var leakedBytes = 0
+func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+let start = monotonicNanoseconds()
+var tick: UInt64 = 0
+while Double(tick) / Double(ticksPerSecond) < seconds {
+    for _ in 0..<max(1, requestsPerSecond / ticksPerSecond) {
         checksum &+= handleRequest(checksum & 0xFFFF, cache: &cache)
     }
     if leak {
         let sessionBytes = 2_048
-        for _ in 0..<max(1, leakBytesPerSecond / ticksPerSecond / sessionBytes) {
+        let due = Int(tick + 1) * leakBytesPerSecond / ticksPerSecond
+        while leakedBytes + sessionBytes <= due {
             sessionNumber += 1
+            leakedBytes += sessionBytes
             SessionRegistry.openSession(id: sessionNumber, payloadBytes: sessionBytes)
         }
     }
-    elapsedTicks += 1
-    usleep(tickMicroseconds)
+    tick += 1
+    let deadline = start + tick * tickNanoseconds
+    let now = monotonicNanoseconds()
+    if deadline > now { usleep(UInt32((deadline - now) / 1_000)) }
 }
 print("checksum \(checksum)")
