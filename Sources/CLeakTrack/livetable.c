@@ -3,6 +3,7 @@
 // Both tables live in mmap'd memory (we cannot malloc inside malloc) behind one lock, taken only
 // when an allocation is sampled, a sampled block is freed, or a reader copies the sites out.
 // Hazard: fork. fork.c holds this lock across fork so a child never inherits it held.
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -33,7 +34,10 @@ typedef struct site_record {
     uintptr_t frames[LT_MAX_FRAMES];
 } site_record;
 
-static _Alignas(LT_CACHE_LINE) pthread_mutex_t tables_lock = PTHREAD_MUTEX_INITIALIZER;
+// A spin lock, not a mutex: its critical sections are a few dozen instructions, and with a small
+// sample mean several threads take it per allocation, where a futex round trip costs far more
+// than the section itself.
+static _Alignas(LT_CACHE_LINE) _Atomic int tables_lock;
 
 static live_entry *live;
 static size_t live_capacity, live_count;
@@ -42,9 +46,22 @@ static site_record *sites;
 static uint32_t *site_index; // open addressing over hashes: site number + 1, 0 for empty
 static size_t site_capacity, site_count;
 
-void lt_tables_lock(void) { pthread_mutex_lock(&tables_lock); }
-void lt_tables_unlock(void) { pthread_mutex_unlock(&tables_lock); }
-void lt_tables_reinit_after_fork(void) { pthread_mutex_init(&tables_lock, NULL); }
+void lt_tables_lock(void) {
+    for (unsigned spins = 0;; spins++) {
+        if (!atomic_load_explicit(&tables_lock, memory_order_relaxed) &&
+            !atomic_exchange_explicit(&tables_lock, 1, memory_order_acquire)) {
+            return;
+        }
+        if (spins < 64) {
+            __builtin_ia32_pause();
+        } else {
+            sched_yield(); // the holder was descheduled
+        }
+    }
+}
+
+void lt_tables_unlock(void) { atomic_store_explicit(&tables_lock, 0, memory_order_release); }
+void lt_tables_reinit_after_fork(void) { atomic_store_explicit(&tables_lock, 0, memory_order_relaxed); }
 
 static void unmap(void *memory, size_t bytes) {
     if (memory == NULL) return;

@@ -25,7 +25,6 @@ _Atomic int lt_hooks_seen;
 // The registry lock sits on its own line: it is taken on registration, exit and read only.
 static _Alignas(LT_CACHE_LINE) pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static lt_thread *registry_head;
-static lt_thread *free_blocks;
 static pthread_key_t exit_key;
 static bool exit_key_ready;
 static uint64_t live_threads, retired_threads;
