@@ -357,16 +357,5 @@ func runQueries() throws {
     try verdictStore.close()
 }
 
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
-
 if !options.skipIngest { try runIngest() }
 if !options.skipQuery { try runQueries() }

@@ -50,11 +50,7 @@ public struct AgentConfiguration: Sendable {
         self.onThresholdCrossing = onThresholdCrossing
     }
 
-    public static func machineHostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown-host" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    public static func machineHostName() -> String { ShipperConfiguration.systemHostName() }
 
     public static func programName() -> String {
         let name = ProcessMemory.readSmallFile("/proc/self/comm")?.split(separator: "\n").first.map(String.init)

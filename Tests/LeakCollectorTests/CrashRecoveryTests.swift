@@ -132,15 +132,3 @@ final class CollectorProcess: @unchecked Sendable {
         #expect(log.contains("collector stopped"))
     }
 }
-
-/// Test-local lock box.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
