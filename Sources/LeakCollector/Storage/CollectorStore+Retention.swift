@@ -57,13 +57,10 @@ extension CollectorStore {
         return report
     }
 
-    private func rollUpRawChunk(olderThanMs cutoffMs: Int64, limit: Int, db: Database) throws -> Int {
-        let samples = try SampleRecord.fetchAll(
-            db, sql: "SELECT * FROM sample WHERE timestampMs < ? ORDER BY timestampMs LIMIT ?", arguments: [cutoffMs, limit])
-        guard !samples.isEmpty else { return 0 }
+    /// One rollup per (instance, bucket): points that fall in the same bucket are merged.
+    private static func mergedByBucket(_ points: [SampleRollupRecord]) -> [SampleRollupRecord] {
         var buckets: [BucketKey: SampleRollupRecord] = [:]
-        for sample in samples {
-            let point = SampleRollupRecord(sample: sample, resolutionSeconds: Self.minuteSeconds)
+        for point in points {
             let key = BucketKey(instanceId: point.instanceId, bucketStartMs: point.bucketStartMs)
             if var existing = buckets[key] {
                 existing.merge(point)
@@ -72,7 +69,15 @@ extension CollectorStore {
                 buckets[key] = point
             }
         }
-        try upsert(Array(buckets.values), db: db)
+        return Array(buckets.values)
+    }
+
+    private func rollUpRawChunk(olderThanMs cutoffMs: Int64, limit: Int, db: Database) throws -> Int {
+        let samples = try SampleRecord.fetchAll(
+            db, sql: "SELECT * FROM sample WHERE timestampMs < ? ORDER BY timestampMs LIMIT ?", arguments: [cutoffMs, limit])
+        guard !samples.isEmpty else { return 0 }
+        try upsert(Self.mergedByBucket(samples.map { SampleRollupRecord(sample: $0, resolutionSeconds: Self.minuteSeconds) }),
+                   db: db)
         let delete = try db.cachedStatement(sql: "DELETE FROM sample WHERE id = ?")
         for sample in samples { try delete.execute(arguments: [sample.id]) }
         return samples.count
@@ -84,20 +89,13 @@ extension CollectorStore {
             sql: "SELECT * FROM sampleRollup WHERE resolutionSeconds = ? AND bucketStartMs + ? <= ? ORDER BY bucketStartMs LIMIT ?",
             arguments: [Self.minuteSeconds, Self.minuteSeconds * 1000, cutoffMs, limit])
         guard !minutes.isEmpty else { return 0 }
-        var buckets: [BucketKey: SampleRollupRecord] = [:]
-        for minute in minutes {
+        let hours = minutes.map { minute in
             var point = minute
             point.resolutionSeconds = Self.hourSeconds
             point.bucketStartMs = Self.bucketStart(minute.bucketStartMs, resolutionSeconds: Self.hourSeconds)
-            let key = BucketKey(instanceId: point.instanceId, bucketStartMs: point.bucketStartMs)
-            if var existing = buckets[key] {
-                existing.merge(point)
-                buckets[key] = existing
-            } else {
-                buckets[key] = point
-            }
+            return point
         }
-        try upsert(Array(buckets.values), db: db)
+        try upsert(Self.mergedByBucket(hours), db: db)
         let delete = try db.cachedStatement(
             sql: "DELETE FROM sampleRollup WHERE instanceId = ? AND resolutionSeconds = ? AND bucketStartMs = ?")
         for minute in minutes {
