@@ -23,7 +23,8 @@ static inline void count_allocation(lt_thread *self, size_t usable) {
 // Larger sizes are counted from samples (livetable.c): an exact count of every distinct large
 // size would cost a table probe on each allocation.
 static inline void count_exact_size(lt_thread *self, size_t requested) {
-    if (LT_LIKELY(requested < LT_EXACT_SIZE_LIMIT)) LT_BUMP(self->exact_size_count[requested], 1);
+    size_t slot = requested < LT_EXACT_SIZE_LIMIT ? requested : LT_EXACT_SIZE_LIMIT;
+    LT_BUMP(self->exact_size_count[slot], 1);
 }
 
 static inline void count_free(lt_thread *self, size_t usable) {

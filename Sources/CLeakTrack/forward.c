@@ -56,9 +56,7 @@ static void *arena_allocate(size_t size, size_t alignment) {
     }
     arena_used = start + size;
     // Make free() of arena pointers take the slow path, which recognises and ignores them.
-    for (size_t offset = start; offset < start + size; offset += 16) {
-        LT_STORE(lt_filter[lt_filter_slot(arena + offset)], 255);
-    }
+    lt_filter_pin(arena + start, size);
     return arena + start;
 }
 

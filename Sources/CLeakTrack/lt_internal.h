@@ -3,6 +3,7 @@
 #define LT_INTERNAL_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,7 +54,9 @@ typedef struct lt_thread {
 
     uint64_t size_class_count[LT_SIZE_CLASS_COUNT];
     uint64_t size_class_bytes[LT_SIZE_CLASS_COUNT];
-    uint64_t exact_size_count[LT_EXACT_SIZE_LIMIT];
+    // One more slot than sizes: larger requests count into the last one, which nobody reads, so
+    // the fast path needs no branch on the size (random sizes would mispredict it).
+    uint64_t exact_size_count[LT_EXACT_SIZE_LIMIT + 1];
 
     // Cold: sampling and bookkeeping.
     uint64_t random_state;
@@ -141,12 +144,19 @@ static inline unsigned lt_size_class_of(size_t size) {
     unsigned index = size ? 64u - (unsigned)__builtin_clzl(size) : 0u;
     return index < LT_SIZE_CLASS_COUNT ? index : LT_SIZE_CLASS_COUNT - 1;
 }
-/// Sizes from LT_EXACT_SIZE_LIMIT up are counted from samples (weighted like sites), under the
-/// tables lock.
-LT_HIDDEN void lt_count_sampled_large_size(size_t size, uint64_t objects_q16);
+/// Sizes from LT_EXACT_SIZE_LIMIT up are counted from samples (weighted like sites): each shard
+/// of the sample table keeps a small space-saving table of them, under the shard's lock.
+typedef struct lt_large_sizes {
+    lt_size_count slots[LT_LARGE_SIZE_SLOTS]; // count in 1/65536 objects
+} lt_large_sizes;
+LT_HIDDEN void lt_count_sampled_large_size(lt_large_sizes *table, size_t size, uint64_t objects_q16);
 
 // --- sampler.c ---
 LT_HIDDEN extern _Atomic uint64_t lt_sample_mean;
+/// The mean T for the core's own use (lt_sample_mean_bytes is exported and goes through the PLT).
+static inline uint64_t lt_current_sample_mean(void) {
+    return atomic_load_explicit(&lt_sample_mean, memory_order_relaxed);
+}
 LT_HIDDEN int64_t lt_next_sample_gap(lt_thread *self);
 LT_HIDDEN void lt_sample_weight(size_t size, uint64_t mean, uint64_t *bytes, uint64_t *objects_q16);
 LT_HIDDEN void lt_sampler_configure_from_environment(void);
@@ -155,27 +165,76 @@ LT_HIDDEN void lt_sampler_configure_from_environment(void);
 LT_HIDDEN int lt_stack_walk(uintptr_t frame_pointer, uintptr_t stack_high, uintptr_t *frames, int capacity);
 LT_HIDDEN uintptr_t lt_current_stack_high(void);
 
-// --- livetable.c: sampled live allocations keyed by address, and the free-path filter ---
-#define LT_FILTER_BITS 16
-// One byte per slot, counting the sampled live pointers hashing there (saturating at 255), so
-// free() of an unsampled pointer costs one load. Racy reads are fine: a pointer is inserted
-// before malloc returns it, which happens-before any free of it.
-LT_HIDDEN extern uint8_t lt_filter[1u << LT_FILTER_BITS];
-static inline size_t lt_filter_slot(const void *pointer) {
-    return (size_t)((((uintptr_t)pointer >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - LT_FILTER_BITS));
+// --- spin locks for the sample tables: critical sections of a few dozen instructions, where a
+// futex round trip would cost more than the section itself ---
+typedef _Atomic int lt_spin_lock;
+static inline void lt_spin_acquire(lt_spin_lock *lock) {
+    for (unsigned spins = 0;; spins++) {
+        if (!atomic_load_explicit(lock, memory_order_relaxed) &&
+            !atomic_exchange_explicit(lock, 1, memory_order_acquire)) {
+            return;
+        }
+        if (spins < 64) {
+            __builtin_ia32_pause();
+        } else {
+            sched_yield(); // the holder was descheduled
+        }
+    }
 }
-static inline bool lt_filter_may_contain(const void *pointer) {
-    return LT_LOAD(lt_filter[lt_filter_slot(pointer)]) != 0;
-}
+static inline void lt_spin_release(lt_spin_lock *lock) { atomic_store_explicit(lock, 0, memory_order_release); }
+
 typedef struct lt_tag {
     const char *file;
     const char *function;
     int line;
 } lt_tag;
+
+// --- sites.c: one immutable record per distinct stack, found without a lock ---
+#define LT_MAX_SITES (1u << 16)
+/// The site of a stack, created on first sight; site 0 stands for every stack past LT_MAX_SITES.
+/// UINT32_MAX when the tracker cannot map memory.
+LT_HIDDEN uint32_t lt_site_for_stack(const uintptr_t *frames, int count, const lt_tag *tag);
+LT_HIDDEN uint32_t lt_site_count(void);
+/// Copies a site's identity (stack id, frames, tag) into `out`; counters are left alone.
+LT_HIDDEN void lt_site_describe(uint32_t site, lt_site *out);
+LT_HIDDEN void lt_sites_lock(void);
+LT_HIDDEN void lt_sites_unlock(void);
+LT_HIDDEN void lt_sites_reinit_after_fork(void);
+
+// --- livetable.c: sampled live allocations keyed by address, in shards, and the free filter ---
+//
+// The filter has one bit per slot, set while some sampled live pointer hashes there, so free()
+// of an unsampled pointer costs one load from an 8 KiB table that stays in cache. A slot's high
+// bits come from the pointer's 64 MiB region (glibc gives each thread arena its own heaps), its
+// low bits from a hash of the rest: a shard owns a contiguous range of slots, and one thread's
+// samples mostly land in one shard, so threads rarely share a shard's lock or lines. Racy reads
+// are fine: a pointer is inserted before malloc returns it, which happens-before any free of it.
+#define LT_SHARD_BITS 4
+#define LT_SHARDS (1u << LT_SHARD_BITS)
+#define LT_SHARD_SLOT_BITS 12
+#define LT_FILTER_SLOTS (1u << (LT_SHARD_BITS + LT_SHARD_SLOT_BITS))
+#define LT_SHARD_REGION_SHIFT 26
+LT_HIDDEN extern uint64_t lt_filter_bits[LT_FILTER_SLOTS / 64];
+static inline size_t lt_filter_slot(const void *pointer) {
+    uintptr_t address = (uintptr_t)pointer;
+    size_t shard = (address >> LT_SHARD_REGION_SHIFT) & (LT_SHARDS - 1);
+    size_t within = (size_t)(((address >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - LT_SHARD_SLOT_BITS));
+    return shard << LT_SHARD_SLOT_BITS | within;
+}
+static inline bool lt_filter_may_contain(const void *pointer) {
+    size_t slot = lt_filter_slot(pointer);
+    return (LT_LOAD(lt_filter_bits[slot / 64]) >> (slot % 64)) & 1;
+}
+/// Makes every free of a pointer in [start, start + bytes) take the slow path, for good.
+LT_HIDDEN void lt_filter_pin(const void *start, size_t bytes);
 LT_HIDDEN void lt_record_sample(void *pointer, size_t size, uintptr_t frame_pointer, uintptr_t stack_high,
                                 const lt_tag *tag);
 /// Retires a sampled allocation if `pointer` is one; returns whether it was.
 LT_HIDDEN bool lt_retire_sample(void *pointer);
+/// Calls `visit` with every sampled large size and its estimated count in 1/65536 objects.
+LT_HIDDEN void lt_visit_sampled_large_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context),
+                                            void *context);
+/// All sample-table locks (sites, then shards in order), for fork.
 LT_HIDDEN void lt_tables_lock(void);
 LT_HIDDEN void lt_tables_unlock(void);
 LT_HIDDEN void lt_tables_reinit_after_fork(void);

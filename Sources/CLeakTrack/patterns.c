@@ -5,24 +5,22 @@
 
 #include "lt_internal.h"
 
-// Sampled large sizes: estimated counts in 1/65536 objects, guarded by the tables lock.
-static lt_size_count sampled_large[LT_LARGE_SIZE_SLOTS];
-
-void lt_count_sampled_large_size(size_t size, uint64_t objects_q16) {
+void lt_count_sampled_large_size(lt_large_sizes *table, size_t size, uint64_t objects_q16) {
+    lt_size_count *slots = table->slots;
     size_t start = (size * 0x9E3779B97F4A7C15ull) >> 56; // 8 bits: LT_LARGE_SIZE_SLOTS
     size_t weakest = start;
     for (size_t probe = 0; probe < 16; probe++) {
         size_t slot = (start + probe) & (LT_LARGE_SIZE_SLOTS - 1);
-        if (sampled_large[slot].size == size || sampled_large[slot].count == 0) {
-            sampled_large[slot].size = size;
-            sampled_large[slot].count += objects_q16;
+        if (slots[slot].size == size || slots[slot].count == 0) {
+            slots[slot].size = size;
+            slots[slot].count += objects_q16;
             return;
         }
-        if (sampled_large[slot].count < sampled_large[weakest].count) weakest = slot;
+        if (slots[slot].count < slots[weakest].count) weakest = slot;
     }
     // Space-saving: the newcomer takes the weakest slot and inherits its count as an upper bound.
-    sampled_large[weakest].size = size;
-    sampled_large[weakest].count += objects_q16;
+    slots[weakest].size = size;
+    slots[weakest].count += objects_q16;
 }
 
 int lt_read_size_classes(lt_size_class *out, int capacity) {
@@ -77,6 +75,20 @@ static void offer(lt_size_count *top, int *filled, int capacity, uint64_t size, 
     top[position] = (lt_size_count){.size = size, .count = count};
 }
 
+// The shards' large sizes summed by size, so each is offered once with its total. Guarded by the
+// registry lock, like the small sizes.
+#define MERGED_LARGE_SLOTS (2 * LT_SHARDS * LT_LARGE_SIZE_SLOTS)
+static lt_size_count merged_large[MERGED_LARGE_SLOTS];
+_Static_assert(MERGED_LARGE_SLOTS == 1u << 13, "merge_large_size hashes to 13 bits");
+
+static void merge_large_size(uint64_t size, uint64_t objects_q16, void *context) {
+    (void)context;
+    size_t slot = (size * 0x9E3779B97F4A7C15ull) >> (64 - 13); // 13 bits: MERGED_LARGE_SLOTS
+    while (merged_large[slot].count != 0 && merged_large[slot].size != size) slot = (slot + 1) % MERGED_LARGE_SLOTS;
+    merged_large[slot].size = size;
+    merged_large[slot].count += objects_q16;
+}
+
 int lt_read_top_sizes(lt_size_count *out, int capacity) {
     // Small sizes are summed over threads first, so each is offered once with its true total.
     static uint64_t small[LT_EXACT_SIZE_LIMIT]; // guarded by the registry lock
@@ -88,12 +100,12 @@ int lt_read_top_sizes(lt_size_count *out, int capacity) {
         for (int size = 0; size < LT_EXACT_SIZE_LIMIT; size++) small[size] += LT_LOAD(thread->exact_size_count[size]);
     }
     for (int size = 0; size < LT_EXACT_SIZE_LIMIT; size++) offer(out, &filled, capacity, (uint64_t)size, small[size]);
-    lt_registry_unlock();
-    lt_tables_lock();
-    for (int slot = 0; slot < LT_LARGE_SIZE_SLOTS; slot++) {
-        uint64_t count = (sampled_large[slot].count + (1u << 15)) >> 16;
-        if (count) offer(out, &filled, capacity, sampled_large[slot].size, count);
+    memset(merged_large, 0, sizeof merged_large);
+    lt_visit_sampled_large_sizes(merge_large_size, NULL);
+    for (size_t slot = 0; slot < MERGED_LARGE_SLOTS; slot++) {
+        uint64_t count = (merged_large[slot].count + (1u << 15)) >> 16;
+        if (count) offer(out, &filled, capacity, merged_large[slot].size, count);
     }
-    lt_tables_unlock();
+    lt_registry_unlock();
     return filled;
 }

@@ -33,9 +33,7 @@ void lt_set_sample_mean_bytes(uint64_t bytes) {
     if (samples(self) && self->sampling_pauses == 0) self->bytes_until_sample = lt_next_sample_gap(self);
 }
 
-uint64_t lt_sample_mean_bytes(void) {
-    return atomic_load_explicit(&lt_sample_mean, memory_order_relaxed);
-}
+uint64_t lt_sample_mean_bytes(void) { return lt_current_sample_mean(); }
 
 // Read once, when the next allocator is resolved. getenv does not allocate.
 void lt_sampler_configure_from_environment(void) {
@@ -60,7 +58,7 @@ static uint64_t next_random(lt_thread *self) {
 }
 
 int64_t lt_next_sample_gap(lt_thread *self) {
-    uint64_t mean = lt_sample_mean_bytes();
+    uint64_t mean = lt_current_sample_mean();
     if (mean == 0) return INT64_MAX;
     if (mean == 1) return 0;
     // Uniform in (0, 1], from the top 53 bits.

@@ -245,7 +245,7 @@ void lt_read_stats(lt_stats *out) {
     out->peak_error_bound_bytes = application_threads > 1 ? application_threads * LT_PUBLISH_BYTES : 0;
 
     out->tracker_mapped_bytes = atomic_load(&lt_mapped_bytes);
-    out->sample_mean_bytes = lt_sample_mean_bytes();
+    out->sample_mean_bytes = lt_current_sample_mean();
     out->sampled_live_allocations = lt_sampled_live_count();
     out->hooks_active = atomic_load_explicit(&lt_hooks_seen, memory_order_relaxed);
 }
