@@ -1,14 +1,16 @@
 // The tracker's allocation entry points. The common case of each is a handful of instructions on
 // the calling thread's own counters with one predictable branch; everything rare (a thread's
-// first allocation, a sample, a sampled pointer being freed, a thread past its exit) goes through
-// a cold out-of-line slow path.
+// first allocation, a sample, a sampled pointer being freed, a thread past its exit, a publish)
+// goes through a cold out-of-line slow path, reached by a tail call so that the fast paths keep
+// nothing in callee-saved registers.
 #include <errno.h>
 #include <unistd.h>
 
 #include "include/CLeakTrackEntry.h"
 #include "lt_internal.h"
 
-static inline void count_allocation(lt_thread *self, size_t usable) {
+/// Counts an allocation; returns whether the thread's pending bytes are due to be published.
+static inline bool count_allocation(lt_thread *self, size_t usable) {
     unsigned size_class = lt_size_class_of(usable);
     LT_BUMP(self->size_class_count[size_class], 1);
     LT_BUMP(self->size_class_bytes[size_class], usable);
@@ -16,8 +18,9 @@ static inline void count_allocation(lt_thread *self, size_t usable) {
     LT_STORE(self->pending_bytes, pending);
     if (pending > self->pending_peak_bytes) {
         LT_STORE(self->pending_peak_bytes, pending);
-        if (LT_UNLIKELY(pending > LT_PUBLISH_BYTES)) lt_publish(self);
+        return pending > LT_PUBLISH_BYTES;
     }
+    return false;
 }
 
 // Larger sizes are counted from samples (livetable.c): an exact count of every distinct large
@@ -27,12 +30,29 @@ static inline void count_exact_size(lt_thread *self, size_t requested) {
     LT_BUMP(self->exact_size_count[slot], 1);
 }
 
-static inline void count_free(lt_thread *self, size_t usable) {
+/// Counts a free; returns whether the thread's pending bytes are due to be published.
+static inline bool count_free(lt_thread *self, size_t usable) {
     LT_BUMP(self->free_count, 1);
     LT_BUMP(self->freed_bytes, usable);
     int64_t pending = self->pending_bytes - (int64_t)usable;
     LT_STORE(self->pending_bytes, pending);
-    if (LT_UNLIKELY(pending < -LT_PUBLISH_BYTES)) lt_publish(self);
+    return pending < -LT_PUBLISH_BYTES;
+}
+
+/// Whether an allocation of `requested` bytes takes the slow path: it is sampled, or the thread
+/// is in a placeholder state (whose bytes_until_sample is 0).
+static inline bool reaches_sample(const lt_thread *self, size_t requested) {
+    return requested >= (uint64_t)self->bytes_until_sample;
+}
+
+static LT_COLD void *published(lt_thread *self, void *pointer) {
+    lt_publish(self);
+    return pointer;
+}
+
+static LT_COLD void free_after_publishing(lt_thread *self, void *pointer) {
+    lt_publish(self);
+    lt_next.free(pointer);
 }
 
 // Everything an allocation does that is not the common case. `frame_pointer` is the entry
@@ -47,12 +67,12 @@ static LT_COLD void *allocation_slow(void *pointer, size_t requested, uintptr_t 
         lt_count_orphan_allocation(usable, false);
         return pointer;
     }
-    count_allocation(self, usable);
+    if (count_allocation(self, usable)) lt_publish(self);
     if (self->flags & LT_THREAD_AGENT) return pointer;
     count_exact_size(self, requested);
-    if (tag != NULL || (int64_t)requested >= self->bytes_until_sample) {
+    if (tag != NULL || reaches_sample(self, requested)) {
         if (tag == NULL) self->bytes_until_sample = lt_next_sample_gap(self);
-        lt_record_sample(pointer, requested, frame_pointer, self->stack_high, tag);
+        lt_record_sample(self, pointer, requested, frame_pointer, tag);
     } else {
         self->bytes_until_sample -= (int64_t)requested;
     }
@@ -61,13 +81,17 @@ static LT_COLD void *allocation_slow(void *pointer, size_t requested, uintptr_t 
 
 static inline void *track_allocation(void *pointer, size_t requested, uintptr_t frame_pointer) {
     lt_thread *self = lt_self;
-    if (LT_UNLIKELY((int64_t)requested >= self->bytes_until_sample || pointer == NULL)) {
+    if (LT_UNLIKELY(reaches_sample(self, requested) || pointer == NULL)) {
         return allocation_slow(pointer, requested, frame_pointer, NULL);
     }
     self->bytes_until_sample -= (int64_t)requested;
-    count_allocation(self, lt_usable_size(pointer));
     count_exact_size(self, requested);
+    if (LT_UNLIKELY(count_allocation(self, lt_usable_size(pointer)))) return published(self, pointer);
     return pointer;
+}
+
+static LT_COLD void *malloc_slow(size_t size, uintptr_t frame_pointer) {
+    return allocation_slow(lt_next.malloc(size), size, frame_pointer, NULL);
 }
 
 static LT_COLD void release_slow(void *pointer) {
@@ -81,8 +105,8 @@ static LT_COLD void release_slow(void *pointer) {
         if (!lt_busy) lt_count_orphan_free(usable);
     } else if (self->flags & LT_THREAD_ORPHAN) {
         lt_count_orphan_free(usable);
-    } else {
-        count_free(self, usable);
+    } else if (count_free(self, usable)) {
+        lt_publish(self);
     }
     lt_next.free(pointer);
 }
@@ -92,25 +116,39 @@ static inline void track_release(lt_thread *self, void *pointer, size_t usable) 
     if (LT_UNLIKELY(lt_filter_may_contain(pointer))) lt_retire_sample(pointer);
     if (LT_UNLIKELY(self->flags & (LT_THREAD_UNREGISTERED | LT_THREAD_ORPHAN))) {
         lt_count_orphan_free(usable);
-    } else {
-        count_free(self, usable);
+    } else if (count_free(self, usable)) {
+        lt_publish(self);
     }
 }
 
 #define FRAME() ((uintptr_t)__builtin_frame_address(0))
 
+// The sampling decision and the exact size come before the call, the rest after it from a fresh
+// read of lt_self, so nothing stays live across the call. A request that fails (ENOMEM) is still
+// counted among the sizes requested; the allocation counts are not touched.
 void *lt_malloc(size_t size) {
-    return track_allocation(lt_next.malloc(size), size, FRAME());
+    lt_thread *self = lt_self;
+    if (LT_UNLIKELY(reaches_sample(self, size))) return malloc_slow(size, FRAME());
+    self->bytes_until_sample -= (int64_t)size;
+    count_exact_size(self, size);
+    void *pointer = lt_next.malloc(size);
+    if (LT_UNLIKELY(pointer == NULL)) return NULL;
+    self = lt_self;
+    if (LT_UNLIKELY(count_allocation(self, lt_usable_size(pointer)))) return published(self, pointer);
+    return pointer;
 }
 
 void lt_free(void *pointer) {
-    lt_thread *self = lt_self;
     if (LT_UNLIKELY(pointer == NULL)) return;
+    lt_thread *self = lt_self;
     if (LT_UNLIKELY(self->flags | lt_filter_may_contain(pointer))) {
         release_slow(pointer);
         return;
     }
-    count_free(self, lt_usable_size(pointer));
+    if (LT_UNLIKELY(count_free(self, lt_usable_size(pointer)))) {
+        free_after_publishing(self, pointer);
+        return;
+    }
     lt_next.free(pointer);
 }
 

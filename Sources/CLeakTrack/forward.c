@@ -60,6 +60,8 @@ static void *arena_allocate(size_t size, size_t alignment) {
     return arena + start;
 }
 
+LT_NOINLINE size_t lt_usable_size_elsewhere(void *pointer) { return lt_next.usable_size(pointer); }
+
 // An allocator that cannot tell a block's size: blocks then count as zero bytes, counts stay exact.
 static size_t no_usable_size(void *pointer) {
     (void)pointer;

@@ -142,7 +142,22 @@ static void forget(shard *owner, const live_entry *entry) {
     site->live_objects_q16 -= entry->weight_objects_q16;
 }
 
-void lt_record_sample(void *pointer, size_t size, uintptr_t frame_pointer, uintptr_t stack_high, const lt_tag *tag) {
+static uint32_t site_of(lt_site_cache *cache, const uintptr_t *frames, int count, const lt_tag *tag) {
+    if (tag == NULL && count > 0 && count == cache->frame_count) {
+        int same = 0;
+        while (same < count && frames[same] == cache->frames[same]) same++;
+        if (same == count) return cache->site;
+    }
+    uint32_t site = lt_site_for_stack(frames, count, tag);
+    if (tag == NULL && site != UINT32_MAX) {
+        cache->site = site;
+        cache->frame_count = count;
+        memcpy(cache->frames, frames, (size_t)count * sizeof(uintptr_t));
+    }
+    return site;
+}
+
+void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t frame_pointer, const lt_tag *tag) {
     size_t filter_slot = lt_filter_slot(pointer);
     shard *owner = shard_of_slot(filter_slot);
     // The entry's slot is a likely cache miss: start loading it while the stack is walked. A
@@ -151,10 +166,10 @@ void lt_record_sample(void *pointer, size_t size, uintptr_t frame_pointer, uintp
     if (table) __builtin_prefetch(&table[mix((uintptr_t)pointer) & (LT_LOAD(owner->live_capacity) - 1)], 1);
 
     uintptr_t frames[LT_MAX_FRAMES];
-    int count = lt_stack_walk(frame_pointer, stack_high, frames, LT_MAX_FRAMES);
+    int count = lt_stack_walk(frame_pointer, self->stack_high, frames, LT_MAX_FRAMES);
     uint64_t weight_bytes, weight_objects_q16;
     lt_sample_weight(size, tag ? 1 : lt_current_sample_mean(), &weight_bytes, &weight_objects_q16);
-    uint32_t site_number = lt_site_for_stack(frames, count, tag);
+    uint32_t site_number = site_of(&self->last_site, frames, count, tag);
     if (site_number == UINT32_MAX) return;
 
     lt_spin_acquire(&owner->lock);

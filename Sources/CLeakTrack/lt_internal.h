@@ -18,6 +18,11 @@
 #define LT_COLD __attribute__((cold, noinline))
 #define LT_CACHE_LINE 64
 #define LT_TLS __attribute__((tls_model("initial-exec")))
+#if defined(__has_attribute) && __has_attribute(preserve_most) && defined(__clang__)
+#define LT_PRESERVE_MOST __attribute__((preserve_most))
+#else
+#define LT_PRESERVE_MOST
+#endif
 
 // Owner-thread writes that other threads read while folding: relaxed atomics compile to plain
 // moves on x86-64 and arm64 but keep the readers' loads free of undefined behaviour.
@@ -36,6 +41,14 @@ enum lt_thread_flags {
     LT_THREAD_ORPHAN = 1u << 1,       // thread past its TLS destructor, or no slot available
     LT_THREAD_AGENT = 1u << 2,        // the agent's own thread: counted apart, never sampled
 };
+
+/// The site of the thread's previous sample and its stack: a loop allocating at one site finds it
+/// again without touching the shared site index.
+typedef struct lt_site_cache {
+    uint32_t site;
+    int32_t frame_count; // 0: empty
+    uintptr_t frames[LT_MAX_FRAMES];
+} lt_site_cache;
 
 /// A thread's private counters. Written only by its owner, folded by readers.
 /// `bytes_until_sample` doubles as the fast path's single test: the placeholder states hold 0
@@ -59,6 +72,7 @@ typedef struct lt_thread {
     uint64_t exact_size_count[LT_EXACT_SIZE_LIMIT + 1];
 
     // Cold: sampling and bookkeeping.
+    lt_site_cache last_site;
     uint64_t random_state;
     uintptr_t stack_high; // exclusive top of this thread's stack; 0 when unknown
     struct lt_thread *next_in_registry;
@@ -116,8 +130,12 @@ static inline size_t lt_glibc_usable_size(const void *pointer) {
     return (header & ~(size_t)7) - ((header & 2) ? 2 * sizeof(size_t) : sizeof(size_t));
 }
 
+/// Asks the next allocator. Preserves every register in its callers (where the compiler can), so
+/// the fast paths that may reach it keep nothing in callee-saved registers.
+LT_HIDDEN LT_PRESERVE_MOST size_t lt_usable_size_elsewhere(void *pointer);
+
 static inline size_t lt_usable_size(void *pointer) {
-    return LT_LIKELY(lt_next_is_glibc) ? lt_glibc_usable_size(pointer) : lt_next.usable_size(pointer);
+    return LT_LIKELY(lt_next_is_glibc) ? lt_glibc_usable_size(pointer) : lt_usable_size_elsewhere(pointer);
 }
 
 // --- threads.c: per-thread state, registry, folding ---
@@ -227,7 +245,7 @@ static inline bool lt_filter_may_contain(const void *pointer) {
 }
 /// Makes every free of a pointer in [start, start + bytes) take the slow path, for good.
 LT_HIDDEN void lt_filter_pin(const void *start, size_t bytes);
-LT_HIDDEN void lt_record_sample(void *pointer, size_t size, uintptr_t frame_pointer, uintptr_t stack_high,
+LT_HIDDEN void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t frame_pointer,
                                 const lt_tag *tag);
 /// Retires a sampled allocation if `pointer` is one; returns whether it was.
 LT_HIDDEN bool lt_retire_sample(void *pointer);
