@@ -1,9 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// C code keeps frame pointers: the sampler's stack walk follows them.
+// No unsafe flags, so the package can be a versioned dependency. The sampler's stack walk follows
+// frame pointers, which SwiftPM keeps in C code on Linux (-fno-omit-frame-pointer by default).
 let cCoreSettings: [CSetting] = [
-    .unsafeFlags(["-fno-omit-frame-pointer", "-std=gnu11"]),
     .define("_GNU_SOURCE"),
 ]
 
@@ -113,5 +113,6 @@ let package = Package(
         .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent"]),
         .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LeakWire"]),
-    ]
+    ],
+    cLanguageStandard: .gnu11
 )

@@ -62,20 +62,25 @@ static inline size_t mix(uint64_t value) {
 
 // --- the free filter: a shard's slots and their bit words are written only under its lock ---
 
+// A plain store, not a locked read-modify-write: every word lies within one shard's slot range,
+// and only that shard's lock holder writes it.
+_Static_assert((1u << LT_SHARD_SLOT_BITS) % 64 == 0, "a filter word must belong to one shard");
+static void set_filter_bit(size_t filter_slot, bool value) {
+    uint64_t *word = &lt_filter_bits[filter_slot / 64];
+    uint64_t bit = 1ull << (filter_slot % 64);
+    LT_STORE(*word, value ? LT_LOAD(*word) | bit : LT_LOAD(*word) & ~bit);
+}
+
 static void filter_add(shard *owner, size_t filter_slot) {
     uint16_t *count = &owner->filter_count[filter_slot & ((1u << LT_SHARD_SLOT_BITS) - 1)];
     if (*count == FILTER_COUNT_PINNED) return;
-    if ((*count)++ == 0) {
-        __atomic_fetch_or(&lt_filter_bits[filter_slot / 64], 1ull << (filter_slot % 64), __ATOMIC_RELAXED);
-    }
+    if ((*count)++ == 0) set_filter_bit(filter_slot, true);
 }
 
 static void filter_remove(shard *owner, size_t filter_slot) {
     uint16_t *count = &owner->filter_count[filter_slot & ((1u << LT_SHARD_SLOT_BITS) - 1)];
     if (*count == FILTER_COUNT_PINNED) return;
-    if (--(*count) == 0) {
-        __atomic_fetch_and(&lt_filter_bits[filter_slot / 64], ~(1ull << (filter_slot % 64)), __ATOMIC_RELAXED);
-    }
+    if (--(*count) == 0) set_filter_bit(filter_slot, false);
 }
 
 void lt_filter_pin(const void *start, size_t bytes) {
@@ -84,7 +89,7 @@ void lt_filter_pin(const void *start, size_t bytes) {
         shard *owner = shard_of_slot(filter_slot);
         lt_spin_acquire(&owner->lock);
         owner->filter_count[filter_slot & ((1u << LT_SHARD_SLOT_BITS) - 1)] = FILTER_COUNT_PINNED;
-        __atomic_fetch_or(&lt_filter_bits[filter_slot / 64], 1ull << (filter_slot % 64), __ATOMIC_RELAXED);
+        set_filter_bit(filter_slot, true);
         lt_spin_release(&owner->lock);
     }
 }

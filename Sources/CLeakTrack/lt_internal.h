@@ -165,7 +165,7 @@ static inline unsigned lt_size_class_of(size_t size) {
 /// Sizes from LT_EXACT_SIZE_LIMIT up are counted from samples (weighted like sites): each shard
 /// of the sample table keeps a small space-saving table of them, under the shard's lock.
 typedef struct lt_large_sizes {
-    lt_size_count slots[LT_LARGE_SIZE_SLOTS]; // count in 1/65536 objects
+    _Alignas(LT_CACHE_LINE) lt_size_count slots[LT_LARGE_SIZE_SLOTS]; // count in 1/65536 objects
 } lt_large_sizes;
 LT_HIDDEN void lt_count_sampled_large_size(lt_large_sizes *table, size_t size, uint64_t objects_q16);
 

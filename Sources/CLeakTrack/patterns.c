@@ -5,22 +5,21 @@
 
 #include "lt_internal.h"
 
+// A 4-way set-associative space-saving table: a size lives in the 4 slots of one cache line.
 void lt_count_sampled_large_size(lt_large_sizes *table, size_t size, uint64_t objects_q16) {
-    lt_size_count *slots = table->slots;
-    size_t start = (size * 0x9E3779B97F4A7C15ull) >> 56; // 8 bits: LT_LARGE_SIZE_SLOTS
-    size_t weakest = start;
-    for (size_t probe = 0; probe < 16; probe++) {
-        size_t slot = (start + probe) & (LT_LARGE_SIZE_SLOTS - 1);
-        if (slots[slot].size == size || slots[slot].count == 0) {
-            slots[slot].size = size;
-            slots[slot].count += objects_q16;
+    lt_size_count *set = &table->slots[((size * 0x9E3779B97F4A7C15ull) >> 56) & (LT_LARGE_SIZE_SLOTS - 4)];
+    lt_size_count *weakest = &set[0];
+    for (int way = 0; way < 4; way++) {
+        if (set[way].size == size || set[way].count == 0) {
+            set[way].size = size;
+            set[way].count += objects_q16;
             return;
         }
-        if (slots[slot].count < slots[weakest].count) weakest = slot;
+        if (set[way].count < weakest->count) weakest = &set[way];
     }
-    // Space-saving: the newcomer takes the weakest slot and inherits its count as an upper bound.
-    slots[weakest].size = size;
-    slots[weakest].count += objects_q16;
+    // The newcomer takes the weakest slot and inherits its count as an upper bound.
+    weakest->size = size;
+    weakest->count += objects_q16;
 }
 
 int lt_read_size_classes(lt_size_class *out, int capacity) {
