@@ -21,6 +21,8 @@ let package = Package(
         .executable(name: "collector", targets: ["collector"]),
         .executable(name: "collector-cli", targets: ["collector-cli"]),
         .executable(name: "leakwatch-demo-server", targets: ["leakwatch-demo-server"]),
+        // A forward-only interposer: AllocatorBenchmark's measure of interposition alone.
+        .library(name: "InterpositionFloor", type: .dynamic, targets: ["InterpositionFloor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -95,6 +97,7 @@ let package = Package(
         .executableTarget(name: "IngestBenchmark", dependencies: ["LeakCollector", "LeakWire"], path: "Benchmarks/IngestBenchmark"),
         // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
         .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
+        .target(name: "InterpositionFloor", path: "Benchmarks/InterpositionFloor", cSettings: [.define("_GNU_SOURCE")]),
         .executableTarget(name: "SwiftAllocationWorkload", path: "Benchmarks/SwiftAllocationWorkload"),
         .executableTarget(name: "AllocatorBenchmark", path: "Benchmarks/AllocatorBenchmark"),
 
