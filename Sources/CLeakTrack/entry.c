@@ -23,13 +23,6 @@ static inline bool count_allocation(lt_thread *self, size_t usable) {
     return false;
 }
 
-// Larger sizes are counted from samples (livetable.c): an exact count of every distinct large
-// size would cost a table probe on each allocation.
-static inline void count_exact_size(lt_thread *self, size_t requested) {
-    size_t slot = requested < LT_EXACT_SIZE_LIMIT ? requested : LT_EXACT_SIZE_LIMIT;
-    LT_BUMP(self->exact_size_count[slot], 1);
-}
-
 /// Counts a free; returns whether the thread's pending bytes are due to be published.
 static inline bool count_free(lt_thread *self, size_t usable) {
     LT_BUMP(self->free_count, 1);
@@ -69,7 +62,6 @@ static LT_COLD void *allocation_slow(void *pointer, size_t requested, uintptr_t 
     }
     if (count_allocation(self, usable)) lt_publish(self);
     if (self->flags & LT_THREAD_AGENT) return pointer;
-    count_exact_size(self, requested);
     if (tag != NULL || reaches_sample(self, requested)) {
         if (tag == NULL) self->bytes_until_sample = lt_next_sample_gap(self);
         lt_record_sample(self, pointer, requested, frame_pointer, tag);
@@ -85,7 +77,6 @@ static inline void *track_allocation(void *pointer, size_t requested, uintptr_t 
         return allocation_slow(pointer, requested, frame_pointer, NULL);
     }
     self->bytes_until_sample -= (int64_t)requested;
-    count_exact_size(self, requested);
     if (LT_UNLIKELY(count_allocation(self, lt_usable_size(pointer)))) return published(self, pointer);
     return pointer;
 }
@@ -123,14 +114,12 @@ static inline void track_release(lt_thread *self, void *pointer, size_t usable) 
 
 #define FRAME() ((uintptr_t)__builtin_frame_address(0))
 
-// The sampling decision and the exact size come before the call, the rest after it from a fresh
-// read of lt_self, so nothing stays live across the call. A request that fails (ENOMEM) is still
-// counted among the sizes requested; the allocation counts are not touched.
+// The sampling decision comes before the call, the counting after it from a fresh read of
+// lt_self, so nothing stays live across the call.
 void *lt_malloc(size_t size) {
     lt_thread *self = lt_self;
     if (LT_UNLIKELY(reaches_sample(self, size))) return malloc_slow(size, FRAME());
     self->bytes_until_sample -= (int64_t)size;
-    count_exact_size(self, size);
     void *pointer = lt_next.malloc(size);
     if (LT_UNLIKELY(pointer == NULL)) return NULL;
     self = lt_self;

@@ -39,7 +39,7 @@ typedef struct shard {
     size_t live_capacity;
     size_t live_count;
     site_counters *counters[LT_MAX_SITES / COUNTER_CHUNK];
-    lt_large_sizes large_sizes;
+    lt_sampled_sizes sizes;
     uint16_t filter_count[1u << LT_SHARD_SLOT_BITS]; // sampled live pointers per slot, saturating
 } shard;
 
@@ -183,9 +183,7 @@ void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t fra
         lt_spin_release(&owner->lock);
         return;
     }
-    if (size >= LT_EXACT_SIZE_LIMIT && tag == NULL) {
-        lt_count_sampled_large_size(&owner->large_sizes, size, weight_objects_q16);
-    }
+    lt_count_sampled_size(&owner->sizes, size, weight_objects_q16);
     site->allocated_bytes += weight_bytes;
     site->allocated_objects_q16 += weight_objects_q16;
     site->live_bytes += weight_bytes;
@@ -254,12 +252,12 @@ uint64_t lt_sampled_live_count(void) {
     return count;
 }
 
-void lt_visit_sampled_large_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context), void *context) {
+void lt_visit_sampled_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context), void *context) {
     for (unsigned i = 0; i < LT_SHARDS; i++) {
         shard *owner = &shards[i];
         lt_spin_acquire(&owner->lock);
-        for (int slot = 0; slot < LT_LARGE_SIZE_SLOTS; slot++) {
-            const lt_size_count *entry = &owner->large_sizes.slots[slot];
+        for (int slot = 0; slot < LT_SAMPLED_SIZE_SLOTS; slot++) {
+            const lt_size_count *entry = &owner->sizes.slots[slot];
             if (entry->count) visit(entry->size, entry->count, context);
         }
         lt_spin_release(&owner->lock);

@@ -34,7 +34,7 @@
 /// current (and the global peak). The peak's error is bounded by live threads x this.
 #define LT_PUBLISH_BYTES (16 * 1024)
 
-#define LT_LARGE_SIZE_SLOTS 256
+#define LT_SAMPLED_SIZE_SLOTS 256
 
 enum lt_thread_flags {
     LT_THREAD_UNREGISTERED = 1u << 0, // the static placeholder every thread starts on
@@ -67,9 +67,6 @@ typedef struct lt_thread {
 
     uint64_t size_class_count[LT_SIZE_CLASS_COUNT];
     uint64_t size_class_bytes[LT_SIZE_CLASS_COUNT];
-    // One more slot than sizes: larger requests count into the last one, which nobody reads, so
-    // the fast path needs no branch on the size (random sizes would mispredict it).
-    uint64_t exact_size_count[LT_EXACT_SIZE_LIMIT + 1];
 
     // Cold: sampling and bookkeeping.
     lt_site_cache last_site;
@@ -162,12 +159,13 @@ static inline unsigned lt_size_class_of(size_t size) {
     unsigned index = size ? 64u - (unsigned)__builtin_clzl(size) : 0u;
     return index < LT_SIZE_CLASS_COUNT ? index : LT_SIZE_CLASS_COUNT - 1;
 }
-/// Sizes from LT_EXACT_SIZE_LIMIT up are counted from samples (weighted like sites): each shard
-/// of the sample table keeps a small space-saving table of them, under the shard's lock.
-typedef struct lt_large_sizes {
-    _Alignas(LT_CACHE_LINE) lt_size_count slots[LT_LARGE_SIZE_SLOTS]; // count in 1/65536 objects
-} lt_large_sizes;
-LT_HIDDEN void lt_count_sampled_large_size(lt_large_sizes *table, size_t size, uint64_t objects_q16);
+/// Requested sizes are counted from samples, weighted like sites (exact at T = 1): each shard of
+/// the sample table keeps a small space-saving table of them, under the shard's lock. A count per
+/// distinct size on every allocation would cost the fast path a store to a line it rarely owns.
+typedef struct lt_sampled_sizes {
+    _Alignas(LT_CACHE_LINE) lt_size_count slots[LT_SAMPLED_SIZE_SLOTS]; // count in 1/65536 objects
+} lt_sampled_sizes;
+LT_HIDDEN void lt_count_sampled_size(lt_sampled_sizes *table, size_t size, uint64_t objects_q16);
 
 // --- sampler.c ---
 LT_HIDDEN extern _Atomic uint64_t lt_sample_mean;
@@ -249,8 +247,8 @@ LT_HIDDEN void lt_record_sample(lt_thread *self, void *pointer, size_t size, uin
                                 const lt_tag *tag);
 /// Retires a sampled allocation if `pointer` is one; returns whether it was.
 LT_HIDDEN bool lt_retire_sample(void *pointer);
-/// Calls `visit` with every sampled large size and its estimated count in 1/65536 objects.
-LT_HIDDEN void lt_visit_sampled_large_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context),
+/// Calls `visit` with every sampled size and its estimated count in 1/65536 objects.
+LT_HIDDEN void lt_visit_sampled_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context),
                                             void *context);
 /// All sample-table locks (sites, then shards in order), for fork.
 LT_HIDDEN void lt_tables_lock(void);

@@ -1,13 +1,12 @@
-// Allocation patterns: log-spaced size classes (counted on the fast path) and the most frequent
-// exact sizes: sizes below LT_EXACT_SIZE_LIMIT counted exactly in a direct per-thread array,
-// larger ones estimated from the sampled allocations (exact when T = 1), folded on read.
+// Allocation patterns: log-spaced size classes, counted on the fast path and folded on read, and
+// the most frequent requested sizes, estimated from the sampled allocations (exact when T = 1).
 #include <string.h>
 
 #include "lt_internal.h"
 
 // A 4-way set-associative space-saving table: a size lives in the 4 slots of one cache line.
-void lt_count_sampled_large_size(lt_large_sizes *table, size_t size, uint64_t objects_q16) {
-    lt_size_count *set = &table->slots[((size * 0x9E3779B97F4A7C15ull) >> 56) & (LT_LARGE_SIZE_SLOTS - 4)];
+void lt_count_sampled_size(lt_sampled_sizes *table, size_t size, uint64_t objects_q16) {
+    lt_size_count *set = &table->slots[((size * 0x9E3779B97F4A7C15ull) >> 56) & (LT_SAMPLED_SIZE_SLOTS - 4)];
     lt_size_count *weakest = &set[0];
     for (int way = 0; way < 4; way++) {
         if (set[way].size == size || set[way].count == 0) {
@@ -53,18 +52,6 @@ int lt_read_size_classes(lt_size_class *out, int capacity) {
 // Keeps `top` sorted by count, descending, holding at most `capacity` entries.
 static void offer(lt_size_count *top, int *filled, int capacity, uint64_t size, uint64_t count) {
     if (count == 0 || capacity == 0) return;
-    for (int i = 0; i < *filled; i++) {
-        if (top[i].size == size) { // a large size seen by several threads
-            top[i].count += count;
-            while (i > 0 && top[i - 1].count < top[i].count) {
-                lt_size_count swap = top[i - 1];
-                top[i - 1] = top[i];
-                top[i] = swap;
-                i--;
-            }
-            return;
-        }
-    }
     if (*filled == capacity && top[capacity - 1].count >= count) return;
     int position = *filled < capacity ? (*filled)++ : capacity - 1;
     while (position > 0 && top[position - 1].count < count) {
@@ -74,36 +61,29 @@ static void offer(lt_size_count *top, int *filled, int capacity, uint64_t size, 
     top[position] = (lt_size_count){.size = size, .count = count};
 }
 
-// The shards' large sizes summed by size, so each is offered once with its total. Guarded by the
-// registry lock, like the small sizes.
-#define MERGED_LARGE_SLOTS (2 * LT_SHARDS * LT_LARGE_SIZE_SLOTS)
-static lt_size_count merged_large[MERGED_LARGE_SLOTS];
-_Static_assert(MERGED_LARGE_SLOTS == 1u << 13, "merge_large_size hashes to 13 bits");
+// The shards' sizes summed by size, so that each is offered once with its total. Guarded by the
+// registry lock, which fork.c already holds across fork.
+#define MERGED_SLOTS_BITS 13
+#define MERGED_SLOTS (1u << MERGED_SLOTS_BITS)
+_Static_assert(MERGED_SLOTS >= 2 * LT_SHARDS * LT_SAMPLED_SIZE_SLOTS, "the merge table stays at most half full");
+static lt_size_count merged[MERGED_SLOTS];
 
-static void merge_large_size(uint64_t size, uint64_t objects_q16, void *context) {
+static void merge_size(uint64_t size, uint64_t objects_q16, void *context) {
     (void)context;
-    size_t slot = (size * 0x9E3779B97F4A7C15ull) >> (64 - 13); // 13 bits: MERGED_LARGE_SLOTS
-    while (merged_large[slot].count != 0 && merged_large[slot].size != size) slot = (slot + 1) % MERGED_LARGE_SLOTS;
-    merged_large[slot].size = size;
-    merged_large[slot].count += objects_q16;
+    size_t slot = (size * 0x9E3779B97F4A7C15ull) >> (64 - MERGED_SLOTS_BITS);
+    while (merged[slot].count != 0 && merged[slot].size != size) slot = (slot + 1) % MERGED_SLOTS;
+    merged[slot].size = size;
+    merged[slot].count += objects_q16;
 }
 
 int lt_read_top_sizes(lt_size_count *out, int capacity) {
-    // Small sizes are summed over threads first, so each is offered once with its true total.
-    static uint64_t small[LT_EXACT_SIZE_LIMIT]; // guarded by the registry lock
     int filled = 0;
     lt_registry_lock();
-    memset(small, 0, sizeof small);
-    for (lt_thread *thread = lt_registry_first(); thread; thread = thread->next_in_registry) {
-        if (!thread->in_use || (LT_LOAD(thread->flags) & LT_THREAD_AGENT)) continue;
-        for (int size = 0; size < LT_EXACT_SIZE_LIMIT; size++) small[size] += LT_LOAD(thread->exact_size_count[size]);
-    }
-    for (int size = 0; size < LT_EXACT_SIZE_LIMIT; size++) offer(out, &filled, capacity, (uint64_t)size, small[size]);
-    memset(merged_large, 0, sizeof merged_large);
-    lt_visit_sampled_large_sizes(merge_large_size, NULL);
-    for (size_t slot = 0; slot < MERGED_LARGE_SLOTS; slot++) {
-        uint64_t count = (merged_large[slot].count + (1u << 15)) >> 16;
-        if (count) offer(out, &filled, capacity, merged_large[slot].size, count);
+    memset(merged, 0, sizeof merged);
+    lt_visit_sampled_sizes(merge_size, NULL);
+    for (size_t slot = 0; slot < MERGED_SLOTS; slot++) {
+        uint64_t count = (merged[slot].count + (1u << 15)) >> 16;
+        if (count) offer(out, &filled, capacity, merged[slot].size, count);
     }
     lt_registry_unlock();
     return filled;

@@ -64,7 +64,6 @@ static void thread_exited(void *block) {
     if (!(thread->flags & LT_THREAD_AGENT)) lt_publish(thread);
     lt_registry_lock();
     fold_into_retired(thread);
-    // Exact-size counts of exited threads are dropped: top sizes describe the running threads.
     lt_thread *next = thread->next_in_registry;
     memset(thread, 0, sizeof *thread);
     thread->next_in_registry = next;

@@ -15,7 +15,6 @@ extern "C" {
 
 #define LT_MAX_FRAMES 48
 #define LT_SIZE_CLASS_COUNT 48
-#define LT_EXACT_SIZE_LIMIT 1024
 
 // Process-wide counters, folded from every thread's own counters on read.
 // Bytes are the allocator's usable size of each block (malloc_usable_size of the allocator the

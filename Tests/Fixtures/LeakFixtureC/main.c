@@ -260,15 +260,15 @@ static int mode_overflow(void) {
     return failures;
 }
 
-// --- allocation patterns: a known mix shows in the size classes and the top exact sizes ---
+// --- allocation patterns: a known mix shows in the size classes and the top sizes ---
 typedef struct size_mix {
     size_t size;
     int count;
 } size_mix;
 
 static int mode_patterns(void) {
-    // Most frequent first; 3000 and 50000 exercise the large sizes (>= LT_EXACT_SIZE_LIMIT), which
-    // are counted from samples: with T = 1 every allocation is one, so their counts are exact too.
+    // Most frequent first. Sizes are counted from samples: with T = 1 every allocation is one, so
+    // their counts are exact.
     lt_set_sample_mean_bytes(1);
     static const size_mix mix[] = {{24, 20000}, {200, 12000}, {3000, 6000}, {50000, 3000}};
     enum { KINDS = sizeof mix / sizeof mix[0], TOP = 8 };
