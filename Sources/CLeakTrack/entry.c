@@ -26,7 +26,6 @@ static inline bool count_allocation(lt_thread *self, size_t usable) {
 /// Counts a free; returns whether the thread's pending bytes are due to be published.
 static inline bool count_free(lt_thread *self, size_t usable) {
     LT_BUMP(self->free_count, 1);
-    LT_BUMP(self->freed_bytes, usable);
     int64_t pending = self->pending_bytes - (int64_t)usable;
     LT_STORE(self->pending_bytes, pending);
     return pending < -LT_PUBLISH_BYTES;

@@ -58,12 +58,12 @@ typedef struct lt_thread {
     int64_t bytes_until_sample;
     uint32_t flags; // non-zero sends free() to the slow path
     uint32_t reserved;
-    // Allocation count and bytes are the sums of the size-class counters: two fewer writes per
-    // malloc, and the sums are taken on read (lt_thread_allocations).
+    // Allocation count and bytes are the sums of the size-class counters, and freed bytes follow
+    // from them and the net bytes: fewer writes per call, the sums taken on read.
     uint64_t free_count;
-    uint64_t freed_bytes;
     int64_t pending_bytes;      // net bytes since the last publish
     int64_t pending_peak_bytes; // high-water mark of pending_bytes since the last publish
+    int64_t published_bytes;    // net bytes of all earlier publishes (written by lt_publish only)
 
     uint64_t size_class_count[LT_SIZE_CLASS_COUNT];
     uint64_t size_class_bytes[LT_SIZE_CLASS_COUNT];
@@ -99,6 +99,12 @@ static inline void lt_thread_allocations(const lt_thread *thread, uint64_t *coun
     }
     *count = total_count;
     *bytes = total_bytes;
+}
+
+/// Bytes the thread has freed: what it allocated less its net. Exact once the owner is quiet; a
+/// reader racing a publish may be off by the pending bytes for that moment.
+static inline uint64_t lt_thread_freed_bytes(const lt_thread *thread, uint64_t allocated_bytes) {
+    return allocated_bytes - (uint64_t)(LT_LOAD(thread->published_bytes) + LT_LOAD(thread->pending_bytes));
 }
 
 // --- forward.c: the allocator the process would have used without us ---

@@ -47,7 +47,8 @@ static void fold_into_retired(const lt_thread *thread) {
     uint64_t allocations, allocated;
     lt_thread_allocations(thread, &allocations, &allocated);
     atomic_fetch_add(agent ? &lt_retired.agent_allocated_bytes : &lt_retired.allocated_bytes, allocated);
-    atomic_fetch_add(agent ? &lt_retired.agent_freed_bytes : &lt_retired.freed_bytes, thread->freed_bytes);
+    atomic_fetch_add(agent ? &lt_retired.agent_freed_bytes : &lt_retired.freed_bytes,
+                     lt_thread_freed_bytes(thread, allocated));
     atomic_fetch_add(agent ? &lt_retired.agent_allocation_count : &lt_retired.allocation_count, allocations);
     if (agent) return; // the agent's own allocations stay out of the application's patterns
     atomic_fetch_add(&lt_retired.free_count, thread->free_count);
@@ -129,7 +130,7 @@ void lt_thread_mark_agent(void) {
     memset(self->size_class_count, 0, sizeof self->size_class_count);
     memset(self->size_class_bytes, 0, sizeof self->size_class_bytes);
     LT_STORE(self->free_count, 0);
-    LT_STORE(self->freed_bytes, 0);
+    LT_STORE(self->published_bytes, 0);
     LT_STORE(self->flags, self->flags | LT_THREAD_AGENT);
     LT_STORE(self->bytes_until_sample, INT64_MAX);
     lt_registry_unlock();
@@ -143,13 +144,15 @@ void lt_thread_set_name(const char *name) {
 }
 
 void lt_publish(lt_thread *self) {
+    int64_t pending = self->pending_bytes;
+    LT_STORE(self->published_bytes, self->published_bytes + pending);
     if (self->flags & LT_THREAD_AGENT) {
         // The agent's own bytes never reach the application's current or peak.
         LT_STORE(self->pending_bytes, 0);
         LT_STORE(self->pending_peak_bytes, 0);
         return;
     }
-    int64_t before = atomic_fetch_add_explicit(&lt_published_bytes, self->pending_bytes, memory_order_relaxed);
+    int64_t before = atomic_fetch_add_explicit(&lt_published_bytes, pending, memory_order_relaxed);
     int64_t candidate = before + self->pending_peak_bytes;
     if (candidate > 0) {
         uint64_t peak = atomic_load_explicit(&lt_peak_bytes, memory_order_relaxed);
@@ -211,13 +214,13 @@ void lt_read_stats(lt_stats *out) {
         lt_thread_allocations(thread, &thread_allocations, &thread_allocated);
         if (LT_LOAD(thread->flags) & LT_THREAD_AGENT) {
             agent_allocated += thread_allocated;
-            agent_freed += LT_LOAD(thread->freed_bytes);
+            agent_freed += lt_thread_freed_bytes(thread, thread_allocated);
             agent_allocations += thread_allocations;
             continue;
         }
         application_threads++;
         allocated += thread_allocated;
-        freed += LT_LOAD(thread->freed_bytes);
+        freed += lt_thread_freed_bytes(thread, thread_allocated);
         allocations += thread_allocations;
         frees += LT_LOAD(thread->free_count);
         int64_t pending_peak = LT_LOAD(thread->pending_peak_bytes);
