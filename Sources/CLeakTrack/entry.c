@@ -87,8 +87,12 @@ static LT_COLD void *malloc_slow(size_t size, uintptr_t frame_pointer) {
 static LT_COLD void release_slow(void *pointer) {
     if (lt_is_bootstrap_pointer(pointer)) return;
     lt_thread *self = lt_self;
-    if (!lt_busy) lt_retire_sample(pointer);
+    // The live-table slot and the block's header are both likely cache misses: start the first
+    // before taking the second, so that they overlap.
+    bool may_be_sampled = !lt_busy && lt_filter_may_contain(pointer);
+    if (may_be_sampled) lt_prefetch_sample(pointer);
     size_t usable = lt_usable_size(pointer);
+    if (may_be_sampled) lt_retire_sample(pointer);
     if (lt_busy || (self->flags & LT_THREAD_UNREGISTERED)) {
         // Before a thread's first allocation, or inside registration: nothing of ours to count
         // against, so the free goes to the orphan totals and stays balanced.

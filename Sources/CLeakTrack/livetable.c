@@ -162,13 +162,18 @@ static uint32_t site_of(lt_site_cache *cache, const uintptr_t *frames, int count
     return site;
 }
 
-void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t frame_pointer, const lt_tag *tag) {
-    size_t filter_slot = lt_filter_slot(pointer);
-    shard *owner = shard_of_slot(filter_slot);
-    // The entry's slot is a likely cache miss: start loading it while the stack is walked. A
-    // racing regrow only makes the prefetch useless, never wrong.
+// A racing regrow only makes the prefetch useless, never wrong.
+void lt_prefetch_sample(const void *pointer) {
+    shard *owner = shard_of_slot(lt_filter_slot(pointer));
     live_entry *table = LT_LOAD(owner->live);
     if (table) __builtin_prefetch(&table[mix((uintptr_t)pointer) & (LT_LOAD(owner->live_capacity) - 1)], 1);
+}
+
+void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t frame_pointer, const lt_tag *tag) {
+    // The entry's slot is a likely cache miss: start loading it while the stack is walked.
+    lt_prefetch_sample(pointer);
+    size_t filter_slot = lt_filter_slot(pointer);
+    shard *owner = shard_of_slot(filter_slot);
 
     uintptr_t frames[LT_MAX_FRAMES];
     int count = lt_stack_walk(frame_pointer, self->stack_high, frames, LT_MAX_FRAMES);

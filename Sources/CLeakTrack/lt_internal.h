@@ -251,6 +251,8 @@ static inline bool lt_filter_may_contain(const void *pointer) {
 LT_HIDDEN void lt_filter_pin(const void *start, size_t bytes);
 LT_HIDDEN void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t frame_pointer,
                                 const lt_tag *tag);
+/// Starts loading the live-table slot where `pointer` would sit.
+LT_HIDDEN void lt_prefetch_sample(const void *pointer);
 /// Retires a sampled allocation if `pointer` is one; returns whether it was.
 LT_HIDDEN bool lt_retire_sample(void *pointer);
 /// Calls `visit` with every sampled size and its estimated count in 1/65536 objects.
