@@ -34,6 +34,27 @@ public final class Symbolizer: Sendable {
         }
     }
 
+    /// Each address minus the load address of the image holding it (nil when no loaded image
+    /// holds it): unlike the address, the same in every start of the same binary, so the
+    /// collector can follow a frame without a symbol across restarts despite ASLR.
+    public func imageOffsets(forAddresses addresses: [UInt64]) -> [UInt64?] {
+        state.withLock { state in
+            var images = state.images ?? ImageMap.capture()
+            defer { state.images = images }
+            return addresses.map { address in
+                guard address != 0 else { return nil }
+                let target = Backtrace.Address(address)
+                var index = images.indexOfImage(at: target)
+                if index == nil {
+                    images = ImageMap.capture() // a library loaded since the last capture
+                    index = images.indexOfImage(at: target)
+                }
+                guard let index, let base = UInt64(images[index].baseAddress), base <= address else { return nil }
+                return address - base
+            }
+        }
+    }
+
     /// The whole stack, with the allocator's own frames at the top removed.
     public func symbolicate(returnAddresses: [UInt64]) -> [StackFrame] {
         let stack = returnAddresses.flatMap { frames(forReturnAddress: $0) }

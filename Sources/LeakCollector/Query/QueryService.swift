@@ -355,6 +355,7 @@ public struct QueryService: Sendable {
         out.line = frame.line
         out.image = frame.image
         out.address = frame.address
+        if let imageOffset = frame.imageOffset { out.imageOffset = imageOffset }
         return out
     }
 

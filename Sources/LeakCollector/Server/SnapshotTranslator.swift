@@ -24,7 +24,9 @@ struct SnapshotTranslator {
         newStacks.reserveCapacity(snapshot.stacks.count)
         for stack in snapshot.stacks {
             let frames = stack.frames.map {
-                StackFrame(address: $0.address, function: $0.function, file: $0.file, line: $0.line, image: $0.image)
+                StackFrame(
+                    address: $0.address, function: $0.function, file: $0.file, line: $0.line, image: $0.image,
+                    imageOffset: $0.hasImageOffset ? $0.imageOffset : nil)
             }
             let definition = StackDefinition(frames: frames, typeName: typeNames[stack.id])
             if digests[stack.id] == nil && digests.count >= maximumStacks {
