@@ -9,10 +9,14 @@ struct SnapshotTranslator {
     /// without limit.
     let maximumStacks: Int
     private var digests: [UInt64: StackDigest] = [:]
+    /// Keeps the stacks this connection defined from garbage collection while it is open: the
+    /// agent refers to them by id alone from then on.
+    private let pins: StackPins.Lease
 
-    init(process: ProcessIdentity, maximumStacks: Int) {
+    init(process: ProcessIdentity, maximumStacks: Int, pins: StackPins.Lease) {
         self.process = process
         self.maximumStacks = maximumStacks
+        self.pins = pins
     }
 
     mutating func translate(_ snapshot: Leakwatch_V1_Snapshot) throws(SnapshotRejection) -> SnapshotIngest {
@@ -36,6 +40,7 @@ struct SnapshotTranslator {
             digests[stack.id] = definition.digest
             newStacks.append(definition)
         }
+        if !newStacks.isEmpty { pins.pin(newStacks.lazy.map(\.digest)) }
         var sites: [SiteSample] = []
         sites.reserveCapacity(snapshot.sites.count)
         for site in snapshot.sites {

@@ -65,8 +65,15 @@ extension CollectorStore {
         }
     }
 
+    /// Stores a verdict, and keeps the stacks it names from garbage collection while it is kept.
     public func storeVerdict(_ verdict: VerdictRecord) throws {
-        try pool.write { db in try verdict.insert(db) }
+        try pool.write { db in
+            try verdict.insert(db)
+            let touch = try db.cachedStatement(sql: "UPDATE stack SET lastSeenMs = max(lastSeenMs, ?) WHERE id = ?")
+            for site in verdict.decodedSites {
+                try touch.execute(arguments: [verdict.evaluatedAtMs, site.stackId])
+            }
+        }
     }
 
     public func recentEvents(hostId: Int64, limit: Int) throws -> [EventRecord] {

@@ -8,6 +8,7 @@ public struct RetentionReport: Sendable, Equatable {
     public var hourBucketsDeleted = 0
     public var eventsDeleted = 0
     public var verdictsDeleted = 0
+    public var stacksDeleted = 0
 
     public init() {}
 }
@@ -19,8 +20,9 @@ extension CollectorStore {
     /// Downsamples and expires data, judged by snapshot timestamps against `nowMs`:
     /// raw snapshots older than the raw retention fold into 1-minute buckets, minute buckets
     /// older than their retention fold into 1-hour buckets, and hour buckets, events and
-    /// verdicts older than the hour retention are deleted. Works in short transactions so
-    /// ingest is never blocked for long.
+    /// verdicts older than the hour retention are deleted; then the stacks nothing retained
+    /// refers to any more (see `collectStacks`). Works in short transactions so ingest is never
+    /// blocked for long.
     @discardableResult
     public func applyRetention(nowMs: Int64, chunkSize: Int = 2000) throws -> RetentionReport {
         var report = RetentionReport()
@@ -47,11 +49,13 @@ extension CollectorStore {
             try db.execute(sql: "DELETE FROM verdict WHERE evaluatedAtMs < ?", arguments: [hourCutoffMs])
             report.verdictsDeleted = db.changesCount
         }
+        report.stacksDeleted = try collectStacks(notReferencedSinceMs: hourCutoffMs, chunkSize: chunkSize)
         if report != RetentionReport() {
             logger.debug("retention pass", metadata: [
                 "leak.rawRolledUp": "\(report.rawSamplesRolledUp)",
                 "leak.minuteRolledUp": "\(report.minuteBucketsRolledUp)",
                 "leak.hourDeleted": "\(report.hourBucketsDeleted)",
+                "leak.stacksDeleted": "\(report.stacksDeleted)",
             ])
         }
         return report

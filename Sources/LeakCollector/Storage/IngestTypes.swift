@@ -53,6 +53,16 @@ public struct StackDigest: Hashable, Sendable {
         self.low = low
     }
 
+    /// The 16 bytes of `bytes`, as stored in `stack.digest`; nil for any other length.
+    init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 16 else { return nil }
+        var high: UInt64 = 0, low: UInt64 = 0
+        for (index, byte) in bytes.enumerated() {
+            if index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+        }
+        self.init(high: high, low: low)
+    }
+
     var bytes: [UInt8] {
         var result = [UInt8]()
         result.reserveCapacity(16)

@@ -126,6 +126,23 @@ enum Migrations {
                 CREATE INDEX verdict_host_time ON verdict(hostId, evaluatedAtMs);
                 """)
         }
+        migrator.registerMigration("v2-stack-last-seen") { db in
+            try db.execute(sql: """
+                -- Upper bound of the times of everything that refers to the stack: sample and
+                -- rollup sites (snapshot time, plus up to an hour of slack written ahead so that a
+                -- steady stream of snapshots updates it once an hour) and verdicts (evaluation
+                -- time). Retention deletes a stack whose lastSeenMs is older than all retained data.
+                ALTER TABLE stack ADD COLUMN lastSeenMs INTEGER NOT NULL DEFAULT 0;
+                -- Stacks stored before: referenced at most by the newest data there is.
+                UPDATE stack SET lastSeenMs = max(firstSeenMs,
+                    coalesce((SELECT max(timestampMs) FROM sample), 0),
+                    coalesce((SELECT max(lastTimestampMs) FROM sampleRollup), 0),
+                    coalesce((SELECT max(evaluatedAtMs) FROM verdict), 0));
+                CREATE INDEX stack_lastSeen ON stack(lastSeenMs);
+                -- Retention deletes verdicts by time and reads the oldest one.
+                CREATE INDEX verdict_time ON verdict(evaluatedAtMs);
+                """)
+        }
         return migrator
     }
 }

@@ -80,6 +80,8 @@ public struct StackRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var frames: String
     public var typeName: String?
     public var firstSeenMs: Int64
+    /// At least the time of everything referring to it (see migration "v2-stack-last-seen").
+    public var lastSeenMs: Int64
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
