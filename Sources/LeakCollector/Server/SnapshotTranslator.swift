@@ -66,7 +66,8 @@ struct SnapshotTranslator {
             SnapshotEvent(
                 timestampMs: event.timestampUnixNanos / 1_000_000, kind: Self.name(of: event.kind),
                 severity: Self.severity(of: event.kind), message: event.message,
-                value: Self.clamp(event.kind == .snapshotsDropped ? event.droppedCount : event.value))
+                value: Self.clamp(event.kind == .snapshotsDropped ? event.droppedCount : event.value),
+                thresholdBytes: Self.clamp(event.thresholdBytes))
         }
         return SnapshotIngest(
             process: process, sequence: Int64(snapshot.sequence), timestampMs: timestampMs,
@@ -75,6 +76,8 @@ struct SnapshotTranslator {
                 peakBytesInUse: Self.clamp(stats.peakBytes), allocationCount: Self.clamp(stats.allocationCount),
                 freeCount: Self.clamp(stats.freeCount), blocksOutstanding: stats.blocksOutstanding,
                 residentBytes: Self.clamp(stats.rssBytes), uptimeSeconds: stats.uptimeSeconds),
+            overhead: AgentOverhead(
+                trackerBytes: Self.clamp(snapshot.overhead.trackerBytes), agentHeapBytes: Self.clamp(snapshot.overhead.agentHeapBytes)),
             newStacks: newStacks, sites: sites, pattern: pattern, events: events)
     }
 

@@ -90,13 +90,16 @@ extension CollectorStore {
             instanceID, snapshot.sequence, hostID, snapshot.timestampMs, stats.bytesAllocatedTotal, stats.bytesInUse,
             stats.peakBytesInUse, stats.allocationCount, stats.freeCount, stats.blocksOutstanding, stats.residentBytes,
             stats.uptimeSeconds, sites.encoded(), snapshot.pattern.packed.encoded(),
+            snapshot.overhead.trackerBytes, snapshot.overhead.agentHeapBytes,
         ])
         try insert.execute()
         guard db.changesCount > 0 else { return .duplicate }
         if !snapshot.events.isEmpty {
             let eventInsert = statements.insertEvent
             for event in snapshot.events {
-                try eventInsert.execute(arguments: [hostID, instanceID, event.timestampMs, event.kind, event.severity, event.message, event.value])
+                try eventInsert.execute(arguments: [
+                    hostID, instanceID, event.timestampMs, event.kind, event.severity, event.message, event.value, event.thresholdBytes,
+                ])
             }
         }
         return .stored
@@ -152,12 +155,14 @@ private struct IngestStatements {
     init(_ db: Database) throws {
         insertSample = try db.cachedStatement(sql: """
             INSERT INTO sample (instanceId, sequence, hostId, timestampMs, bytesAllocatedTotal, bytesInUse,
-                peakBytesInUse, allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, sites, patterns)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                peakBytesInUse, allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, sites, patterns,
+                trackerBytes, agentHeapBytes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(instanceId, sequence) DO NOTHING
             """)
         insertEvent = try db.cachedStatement(sql: """
-            INSERT INTO event (hostId, instanceId, timestampMs, kind, severity, message, value) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO event (hostId, instanceId, timestampMs, kind, severity, message, value, thresholdBytes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
     }
 }

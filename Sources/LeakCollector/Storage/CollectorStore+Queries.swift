@@ -34,7 +34,8 @@ extension CollectorStore {
             var result: [Int64: SampleRecord] = [:]
             let statement = try db.cachedStatement(sql: """
                 SELECT id, instanceId, sequence, hostId, timestampMs, bytesAllocatedTotal, bytesInUse, peakBytesInUse,
-                    allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, x'' AS sites, x'' AS patterns
+                    allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, x'' AS sites, x'' AS patterns,
+                    trackerBytes, agentHeapBytes
                 FROM sample WHERE hostId = ? ORDER BY timestampMs DESC LIMIT 1
                 """)
             for hostId in try Int64.fetchAll(db, sql: "SELECT id FROM host") {

@@ -167,6 +167,17 @@ public struct SnapshotStats: Sendable, Equatable {
     }
 }
 
+/// Memory the agent itself uses (tracker tables, its own threads' heap), apart from the app's.
+public struct AgentOverhead: Sendable, Equatable {
+    public var trackerBytes: Int64
+    public var agentHeapBytes: Int64
+
+    public init(trackerBytes: Int64 = 0, agentHeapBytes: Int64 = 0) {
+        self.trackerBytes = trackerBytes
+        self.agentHeapBytes = agentHeapBytes
+    }
+}
+
 /// One sampled allocation site in one snapshot, keyed by its stack's digest.
 public struct SiteSample: Sendable, Equatable {
     public var stackDigest: StackDigest
@@ -220,13 +231,16 @@ public struct SnapshotEvent: Sendable, Equatable {
     public var severity: String
     public var message: String
     public var value: Int64
+    /// Threshold events: the threshold crossed (0 otherwise).
+    public var thresholdBytes: Int64
 
-    public init(timestampMs: Int64, kind: String, severity: String, message: String, value: Int64 = 0) {
+    public init(timestampMs: Int64, kind: String, severity: String, message: String, value: Int64 = 0, thresholdBytes: Int64 = 0) {
         self.timestampMs = timestampMs
         self.kind = kind
         self.severity = severity
         self.message = message
         self.value = value
+        self.thresholdBytes = thresholdBytes
     }
 }
 
@@ -255,6 +269,7 @@ public struct SnapshotIngest: Sendable {
     public var sequence: Int64
     public var timestampMs: Int64
     public var stats: SnapshotStats
+    public var overhead: AgentOverhead
     /// Stacks defined for the first time in this snapshot (frames cross the wire once per connection).
     public var newStacks: [StackDefinition]
     public var sites: [SiteSample]
@@ -263,13 +278,14 @@ public struct SnapshotIngest: Sendable {
 
     public init(
         process: ProcessIdentity, sequence: Int64, timestampMs: Int64, stats: SnapshotStats,
-        newStacks: [StackDefinition] = [], sites: [SiteSample] = [], pattern: AllocationPattern = .init(),
-        events: [SnapshotEvent] = []
+        overhead: AgentOverhead = .init(), newStacks: [StackDefinition] = [], sites: [SiteSample] = [],
+        pattern: AllocationPattern = .init(), events: [SnapshotEvent] = []
     ) {
         self.process = process
         self.sequence = sequence
         self.timestampMs = timestampMs
         self.stats = stats
+        self.overhead = overhead
         self.newStacks = newStacks
         self.sites = sites
         self.pattern = pattern

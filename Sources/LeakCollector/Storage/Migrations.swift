@@ -143,6 +143,15 @@ enum Migrations {
                 CREATE INDEX verdict_time ON verdict(evaluatedAtMs);
                 """)
         }
+        migrator.registerMigration("v3-agent-overhead-threshold") { db in
+            try db.execute(sql: """
+                -- Snapshot.overhead: the agent's own memory, apart from the app's.
+                ALTER TABLE sample ADD COLUMN trackerBytes INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE sample ADD COLUMN agentHeapBytes INTEGER NOT NULL DEFAULT 0;
+                -- Event.threshold_bytes: the threshold a threshold event crossed (0 otherwise).
+                ALTER TABLE event ADD COLUMN thresholdBytes INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }
