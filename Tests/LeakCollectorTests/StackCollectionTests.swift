@@ -143,6 +143,65 @@ import Testing
         try await running.stop()
     }
 
+    @Test func collectionRunningDuringIngestNeverLeavesADanglingStackID() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = StoreConfiguration()
+        configuration.rawRetentionSeconds = 60
+        configuration.minuteRetentionSeconds = 60
+        configuration.hourRetentionSeconds = 3600
+        let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
+        let writer = BatchWriter(store: store, maximumBatchSize: 16, logger: logger)
+        // Snapshots a day old: expired as soon as they are written, so every retention pass
+        // deletes them and wants their stacks. "pinned-*" are defined once, as a connection does
+        // (and pinned, as the connection's translator does); "churn-*" come with their frames in
+        // every snapshot, so they are deleted and interned again over and over.
+        let pinned = (0..<3).map { Self.definition("pinned-\($0)") }
+        let churn = (0..<5).map { Self.definition("churn-\($0)") }
+        let lease = store.stackPins.lease()
+        lease.pin(pinned.map(\.digest))
+        let dayAgoMs = Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000
+        let collecting = Locked(true)
+        let collector = Task.detached {
+            var deleted = 0
+            while collecting.withLock({ $0 }) {
+                deleted += try store.applyRetention(nowMs: Int64(Date().timeIntervalSince1970 * 1000), chunkSize: 2).stacksDeleted
+            }
+            return deleted
+        }
+        try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
+            for index in 0..<1500 {
+                group.addTask {
+                    let all = pinned + churn
+                    return try await writer.submit(SnapshotIngest(
+                        process: ProcessIdentity(hostName: "web-\(index % 3)", instanceKey: "aa"),
+                        sequence: Int64(index + 1), timestampMs: dayAgoMs + Int64(index) * 1000,
+                        stats: SnapshotStats(bytesInUse: 1000),
+                        newStacks: index < 3 ? all : churn,
+                        sites: all.map { SiteSample(stackDigest: $0.digest, liveBytesEstimate: 1, liveObjectsEstimate: 1, allocatedBytesTotal: 1) }))
+                }
+                if index == 2 { for try await outcome in group { #expect(outcome == .stored) } }  // pinned ones exist first
+            }
+            for try await outcome in group { #expect(outcome == .stored) }
+        }
+        await writer.close()
+        collecting.withLock { $0 = false }
+        let deleted = try await collector.value
+        #expect(deleted > 0, "collection ran while snapshots were written")
+        // A fresh snapshot (kept by retention) after the last collection, which deleted the
+        // churn stacks: it must intern them again, not reuse ids the writer had cached.
+        let all = pinned + churn
+        let fresh = SnapshotIngest(
+            process: ProcessIdentity(hostName: "web-0", instanceKey: "aa"), sequence: 10_000,
+            timestampMs: Int64(Date().timeIntervalSince1970 * 1000), stats: SnapshotStats(bytesInUse: 1000), newStacks: churn,
+            sites: all.map { SiteSample(stackDigest: $0.digest, liveBytesEstimate: 1, liveObjectsEstimate: 1, allocatedBytesTotal: 1) })
+        #expect(try store.ingest([fresh]) == [.stored])
+        #expect(try danglingReferences(store).isEmpty)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack WHERE frames LIKE '%pinned-%'") } == 3)
+        withExtendedLifetime(lease) {}
+        try store.close()
+    }
+
     @Test func migrationKeepsStacksOfAnExistingDatabaseUntilItsNewestDataExpires() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
