@@ -32,9 +32,6 @@ public final class StackPins: Sendable {
             }
         }
 
-        /// Stacks held, for tests and logs.
-        public var count: Int { pins.counts.withLock { _ in held.count } }
-
         deinit {
             let held = self.held
             pins.counts.withLock { counts in
