@@ -18,7 +18,7 @@ extension CollectorStore {
     /// agent may refer to them by id alone at any time. A snapshot that defines a stack again
     /// after its deletion interns it afresh.
     @discardableResult
-    public func collectStacks(notReferencedSinceMs capMs: Int64, chunkSize: Int = 2000) throws -> Int {
+    public func collectStacks(notReferencedSinceMs capMs: Int64, chunkSize: Int = stackChunkSize) throws -> Int {
         var deleted = 0
         // Keyset pagination over (lastSeenMs, id): pinned stacks are stepped over, not re-read.
         var after: (lastSeenMs: Int64, id: Int64) = (.min, .min)
