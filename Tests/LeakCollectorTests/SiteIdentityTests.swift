@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import LeakCollector
+@testable import LeakCollector
 import LeakWire
 import Testing
 
@@ -147,6 +147,42 @@ import Testing
         #expect(verdict.decodedSites.map(\.stackId) == stackIDs, "the site's verdict uses both starts: \(verdict)")
         #expect(verdict.status != "ok", "\(verdict)")
         try await running.stop()
+    }
+
+    @Test func upgradingReKeysStoredStacksSoTheNewestRowOfEachCodePathContinues() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/db.sqlite"
+        // Before v4, two starts of one process stored the same code path twice (the digest mixed
+        // addresses); a third row is another code path.
+        func frames(_ function: String, loadBase: UInt64) -> String {
+            let frame = StackFrame(address: loadBase + 0x40, function: function, file: "A.swift", line: 9, image: "app")
+            return String(decoding: try! JSONEncoder().encode([frame]), as: UTF8.self)
+        }
+        let queue = try DatabaseQueue(path: path)
+        try Migrations.migrator().migrate(queue, upTo: "v3-agent-overhead-threshold")
+        try queue.write { db in
+            let insert = "INSERT INTO stack (id, digest, frameCount, frames, typeName, firstSeenMs, lastSeenMs) VALUES (?, ?, 1, ?, NULL, 0, 0)"
+            try db.execute(sql: insert, arguments: [1, Data(repeating: 1, count: 16), frames("A.leak()", loadBase: Self.firstLoadBase)])
+            try db.execute(sql: insert, arguments: [2, Data(repeating: 2, count: 16), frames("A.leak()", loadBase: Self.secondLoadBase)])
+            try db.execute(sql: insert, arguments: [3, Data(repeating: 3, count: 16), frames("A.other()", loadBase: Self.secondLoadBase)])
+        }
+        try queue.close()
+
+        let store = try CollectorStore(path: path, logger: .init(label: "test"))
+        // A third start sends A.leak() from yet another load address: it is row 2, the newest.
+        let third = StackDefinition(frames: [StackFrame(address: 0x7f00_0000_0040, function: "A.leak()", file: "A.swift", line: 9, image: "app")])
+        let other = StackDefinition(frames: [StackFrame(address: 0x7f00_0000_0040, function: "A.other()", file: "A.swift", line: 9, image: "app")])
+        #expect(try store.ingest([SnapshotIngest(
+            process: ProcessIdentity(hostName: "web-1", instanceKey: "cc"), sequence: 1, timestampMs: 1000, stats: SnapshotStats(),
+            newStacks: [third, other],
+            sites: [third, other].map { SiteSample(stackDigest: $0.digest, liveBytesEstimate: 1, liveObjectsEstimate: 1, allocatedBytesTotal: 1) })]) == [.stored])
+        let host = try #require(try store.host(named: "web-1"))
+        #expect(Set(try store.window(host: host, fromMs: 0, toMs: 2000).sites.keys) == [2, 3])
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack") } == 3, "no new rows")
+        let oldDigest = try store.read { db in try Data.fetchOne(db, sql: "SELECT digest FROM stack WHERE id = 1") }
+        #expect(oldDigest == Data(repeating: 1, count: 16), "the older duplicate keeps its digest")
+        try store.close()
     }
 
     @Test func frameIdentityIgnoresAbsoluteAddressesWhereItCan() {
