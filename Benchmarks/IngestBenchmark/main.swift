@@ -38,29 +38,74 @@ struct Options {
     var skipIngest = false
     var skipQuery = false
 
-    init(arguments: [String]) {
+    static let usage = """
+        usage: IngestBenchmark [--agents N] [--snapshots N] [--sites N] [--window N]
+                               [--hosts N] [--hours H] [--resolution SECONDS] [--queries N]
+                               [--seeded-sites N] [--skip-ingest] [--skip-query] [--help]
+          --agents N          concurrent agent connections (default 50)
+          --snapshots N       snapshots each agent sends (default 1000)
+          --sites N           sites per snapshot (default 50)
+          --window N          unacknowledged snapshots per agent (default 64)
+          --hosts N           hosts seeded for the query benchmark (default 1000)
+          --hours H           hours of data per seeded host (default 24)
+          --resolution S      seconds between seeded snapshots (default 60)
+          --queries N         HostReport queries timed (default 200)
+          --seeded-sites N    sites per seeded snapshot (default 20)
+          --skip-ingest       run only the query benchmark
+          --skip-query        run only the ingest benchmark
+        Needs the release collector next to it: swift build -c release --product collector
+        """
+
+    /// Throws for a bad command line (and for --help).
+    init(arguments: [String]) throws(UsageError) {
         var iterator = arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
-            func value() -> String { iterator.next() ?? "" }
+            func value<T: LosslessStringConvertible>(_: T.Type) throws(UsageError) -> T {
+                guard let text = iterator.next() else { throw UsageError("\(flag) needs a value") }
+                guard let value = T(text), "\(value)" != "nan" else { throw UsageError("\(flag) needs a number, got \"\(text)\"") }
+                return value
+            }
+            func count() throws(UsageError) -> Int {
+                let value = try value(Int.self)
+                guard value > 0 else { throw UsageError("\(flag) must be at least 1, got \(value)") }
+                return value
+            }
             switch flag {
-            case "--agents": agents = Int(value())!
-            case "--snapshots": snapshotsPerAgent = Int(value())!
-            case "--sites": sites = Int(value())!
-            case "--window": window = Int(value())!
-            case "--hosts": hosts = Int(value())!
-            case "--hours": hours = Double(value())!
-            case "--resolution": resolutionSeconds = Int(value())!
-            case "--queries": queries = Int(value())!
-            case "--seeded-sites": sitesPerSeededHost = Int(value())!
+            case "--agents": agents = try count()
+            case "--snapshots": snapshotsPerAgent = try count()
+            case "--sites": sites = try count()
+            case "--window": window = try count()
+            case "--hosts": hosts = try count()
+            case "--hours": hours = try value(Double.self)
+            case "--resolution": resolutionSeconds = try count()
+            case "--queries": queries = try count()
+            case "--seeded-sites": sitesPerSeededHost = try count()
             case "--skip-ingest": skipIngest = true
             case "--skip-query": skipQuery = true
-            default: fatalError("unknown flag \(flag); see the comment at the top of main.swift")
+            case "--help", "-h": throw UsageError(nil)
+            default: throw UsageError("unknown option \(flag)")
             }
         }
     }
+
+    struct UsageError: Error {
+        /// Nil for --help.
+        var message: String?
+        init(_ message: String?) { self.message = message }
+    }
 }
 
-let options = Options(arguments: CommandLine.arguments)
+let options: Options
+do {
+    options = try Options(arguments: CommandLine.arguments)
+} catch {
+    if let message = error.message {
+        FileHandle.standardError.write(Data("IngestBenchmark: \(message)\n\(Options.usage)\n".utf8))
+        exit(2)
+    }
+    print(Options.usage)
+    exit(0)
+}
 let token = Array("benchmark-token-0123456789abcdef".utf8)
 let workDirectory = NSTemporaryDirectory() + "leakwatch-bench-\(UUID().uuidString.prefix(8))"
 try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)

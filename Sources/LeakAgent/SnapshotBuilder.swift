@@ -82,7 +82,9 @@ final class SnapshotBuilder: Sendable {
                 return id
             }
         }
+        let symbolizer = Symbolizer.shared
         for (site, wireID) in zip(sites, wireIDs) {
+            let imageOffsets = symbolizer.imageOffsets(forAddresses: site.frames.map(\.address))
             snapshot.sites.append(.with {
                 $0.stackID = wireID
                 $0.liveBytes = site.liveBytes
@@ -92,13 +94,14 @@ final class SnapshotBuilder: Sendable {
             })
             snapshot.stacks.append(.with {
                 $0.id = wireID
-                $0.frames = site.frames.map { frame in
+                $0.frames = zip(site.frames, imageOffsets).map { frame, imageOffset in
                     .with {
                         $0.function = frame.function
                         $0.file = frame.file ?? ""
                         $0.line = UInt32(clamping: frame.line ?? 0)
                         $0.image = frame.image
                         $0.address = frame.address
+                        if let imageOffset { $0.imageOffset = imageOffset }
                     }
                 }
             })

@@ -10,6 +10,8 @@ public final class Symbolizer: Sendable {
     private struct State {
         var images: ImageMap?
         var framesByAddress: [UInt64: [StackFrame]] = [:]
+        /// nil values too: an address outside every image must not re-read the image map each time.
+        var imageOffsetByAddress: [UInt64: UInt64?] = [:]
     }
 
     private let state = Mutex(State())
@@ -31,6 +33,30 @@ public final class Symbolizer: Sendable {
             let frames = Self.symbolicate(address, images: images)
             state.framesByAddress[address] = frames
             return frames
+        }
+    }
+
+    /// Each address minus the load address of the image holding it (nil when no loaded image
+    /// holds it): unlike the address, the same in every start of the same binary, so the
+    /// collector can follow a frame without a symbol across restarts despite ASLR.
+    public func imageOffsets(forAddresses addresses: [UInt64]) -> [UInt64?] {
+        state.withLock { state in
+            addresses.map { address in
+                guard address != 0 else { return nil }
+                if let cached = state.imageOffsetByAddress[address] { return cached }
+                var images = state.images ?? ImageMap.capture()
+                let target = Backtrace.Address(address)
+                var index = images.indexOfImage(at: target)
+                if index == nil {
+                    images = ImageMap.capture() // a library loaded since the last capture
+                    index = images.indexOfImage(at: target)
+                }
+                state.images = images
+                var offset: UInt64?
+                if let index, let base = UInt64(images[index].baseAddress), base <= address { offset = address - base }
+                state.imageOffsetByAddress[address] = offset
+                return offset
+            }
         }
     }
 

@@ -106,6 +106,8 @@ public struct QueryService: Sendable {
         if let latest {
             response.latestStats = Self.stats(latest.stats)
             response.latestTimestampUnixNanos = latest.timestampMs * 1_000_000
+            response.latestOverhead.trackerBytes = UInt64(max(0, latest.trackerBytes))
+            response.latestOverhead.agentHeapBytes = UInt64(max(0, latest.agentHeapBytes))
             if let rows = PackedRows(decoding: latest.patterns), rows.arity == PatternColumns.arity {
                 let pattern = AllocationPattern(packed: rows)
                 response.sizeClasses = pattern.sizeClasses.map {
@@ -355,6 +357,7 @@ public struct QueryService: Sendable {
         out.line = frame.line
         out.image = frame.image
         out.address = frame.address
+        if let imageOffset = frame.imageOffset { out.imageOffset = imageOffset }
         return out
     }
 
@@ -368,6 +371,7 @@ public struct QueryService: Sendable {
         } else {
             event.value = UInt64(max(0, record.value))
         }
+        event.thresholdBytes = UInt64(max(0, record.thresholdBytes))
         return event
     }
 }

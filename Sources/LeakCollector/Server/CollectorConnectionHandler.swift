@@ -186,7 +186,8 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
             switch result {
             case .success(let lastSequence):
                 handler.state = .agent(SnapshotTranslator(
-                    process: identity, maximumStacks: handler.environment.configuration.maximumStacksPerConnection))
+                    process: identity, maximumStacks: handler.environment.configuration.maximumStacksPerConnection,
+                    pins: store.stackPins.lease()))
                 handler.send(handshake.welcome(lastAcknowledgedSequence: UInt64(lastSequence)))
                 handler.logger.debug("agent connected", metadata: ["leak.lastSequence": "\(lastSequence)"])
             case .failure(let error):

@@ -9,10 +9,14 @@ struct SnapshotTranslator {
     /// without limit.
     let maximumStacks: Int
     private var digests: [UInt64: StackDigest] = [:]
+    /// Keeps the stacks this connection defined from garbage collection while it is open: the
+    /// agent refers to them by id alone from then on.
+    private let pins: StackPins.Lease
 
-    init(process: ProcessIdentity, maximumStacks: Int) {
+    init(process: ProcessIdentity, maximumStacks: Int, pins: StackPins.Lease) {
         self.process = process
         self.maximumStacks = maximumStacks
+        self.pins = pins
     }
 
     mutating func translate(_ snapshot: Leakwatch_V1_Snapshot) throws(SnapshotRejection) -> SnapshotIngest {
@@ -24,7 +28,9 @@ struct SnapshotTranslator {
         newStacks.reserveCapacity(snapshot.stacks.count)
         for stack in snapshot.stacks {
             let frames = stack.frames.map {
-                StackFrame(address: $0.address, function: $0.function, file: $0.file, line: $0.line, image: $0.image)
+                StackFrame(
+                    address: $0.address, function: $0.function, file: $0.file, line: $0.line, image: $0.image,
+                    imageOffset: $0.hasImageOffset ? $0.imageOffset : nil)
             }
             let definition = StackDefinition(frames: frames, typeName: typeNames[stack.id])
             if digests[stack.id] == nil && digests.count >= maximumStacks {
@@ -34,6 +40,7 @@ struct SnapshotTranslator {
             digests[stack.id] = definition.digest
             newStacks.append(definition)
         }
+        if !newStacks.isEmpty { pins.pin(newStacks.lazy.map(\.digest)) }
         var sites: [SiteSample] = []
         sites.reserveCapacity(snapshot.sites.count)
         for site in snapshot.sites {
@@ -59,7 +66,8 @@ struct SnapshotTranslator {
             SnapshotEvent(
                 timestampMs: event.timestampUnixNanos / 1_000_000, kind: Self.name(of: event.kind),
                 severity: Self.severity(of: event.kind), message: event.message,
-                value: Self.clamp(event.kind == .snapshotsDropped ? event.droppedCount : event.value))
+                value: Self.clamp(event.kind == .snapshotsDropped ? event.droppedCount : event.value),
+                thresholdBytes: Self.clamp(event.thresholdBytes))
         }
         return SnapshotIngest(
             process: process, sequence: Int64(snapshot.sequence), timestampMs: timestampMs,
@@ -68,6 +76,8 @@ struct SnapshotTranslator {
                 peakBytesInUse: Self.clamp(stats.peakBytes), allocationCount: Self.clamp(stats.allocationCount),
                 freeCount: Self.clamp(stats.freeCount), blocksOutstanding: stats.blocksOutstanding,
                 residentBytes: Self.clamp(stats.rssBytes), uptimeSeconds: stats.uptimeSeconds),
+            overhead: AgentOverhead(
+                trackerBytes: Self.clamp(snapshot.overhead.trackerBytes), agentHeapBytes: Self.clamp(snapshot.overhead.agentHeapBytes)),
             newStacks: newStacks, sites: sites, pattern: pattern, events: events)
     }
 

@@ -79,7 +79,7 @@ extension CollectorStore {
         var sites = PackedRows(arity: SiteColumns.arity)
         sites.values.reserveCapacity(snapshot.sites.count * SiteColumns.arity)
         for site in snapshot.sites {
-            guard let stackID = try stackID(for: site.stackDigest, db: db, caches: &caches) else {
+            guard let stackID = try stackID(for: site.stackDigest, referencedAtMs: snapshot.timestampMs, db: db, caches: &caches) else {
                 throw StoreError.unknownStack
             }
             sites.append(stackID, site.liveBytesEstimate, site.liveObjectsEstimate, site.allocatedBytesTotal)
@@ -90,36 +90,60 @@ extension CollectorStore {
             instanceID, snapshot.sequence, hostID, snapshot.timestampMs, stats.bytesAllocatedTotal, stats.bytesInUse,
             stats.peakBytesInUse, stats.allocationCount, stats.freeCount, stats.blocksOutstanding, stats.residentBytes,
             stats.uptimeSeconds, sites.encoded(), snapshot.pattern.packed.encoded(),
+            snapshot.overhead.trackerBytes, snapshot.overhead.agentHeapBytes,
         ])
         try insert.execute()
         guard db.changesCount > 0 else { return .duplicate }
         if !snapshot.events.isEmpty {
             let eventInsert = statements.insertEvent
             for event in snapshot.events {
-                try eventInsert.execute(arguments: [hostID, instanceID, event.timestampMs, event.kind, event.severity, event.message, event.value])
+                try eventInsert.execute(arguments: [
+                    hostID, instanceID, event.timestampMs, event.kind, event.severity, event.message, event.value, event.thresholdBytes,
+                ])
             }
         }
         return .stored
     }
 
-    private func stackID(for digest: StackDigest, db: Database, caches: inout WriteCaches) throws -> Int64? {
-        if let cached = caches.stackIDs[digest] { return cached }
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM stack WHERE digest = ?", arguments: [Data(digest.bytes)]) else {
-            return nil
+    /// The row id of a stack, and a promise kept for the garbage collector: afterwards the row's
+    /// `lastSeenMs` is at least `referencedAtMs`. Written ahead by `stackLastSeenSlackMs`, so a
+    /// stack in every snapshot costs one UPDATE an hour, not one per snapshot.
+    private func stackID(
+        for digest: StackDigest, referencedAtMs: Int64, db: Database, caches: inout WriteCaches
+    ) throws -> Int64? {
+        var entry: WriteCaches.Stack
+        if let cached = caches.stackIDs[digest] {
+            guard referencedAtMs > cached.lastSeenMs else { return cached.id }
+            entry = cached
+        } else {
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT id, lastSeenMs FROM stack WHERE digest = ?", arguments: [Data(digest.bytes)])
+            else { return nil }
+            entry = WriteCaches.Stack(id: row[0], lastSeenMs: row[1])
         }
-        caches.stackIDs[digest] = id
-        return id
+        if referencedAtMs > entry.lastSeenMs {
+            let lastSeenMs = referencedAtMs + Self.stackLastSeenSlackMs
+            try db.cachedStatement(sql: "UPDATE stack SET lastSeenMs = max(lastSeenMs, ?) WHERE id = ?")
+                .execute(arguments: [lastSeenMs, entry.id])
+            entry.lastSeenMs = lastSeenMs
+        }
+        caches.stackIDs[digest] = entry
+        return entry.id
     }
 
-    private func internStack(_ definition: StackDefinition, timestampMs: Int64, db: Database) throws -> Int64 {
+    /// How far ahead of the snapshot being written a stack's `lastSeenMs` is set.
+    static let stackLastSeenSlackMs: Int64 = 3_600_000
+
+    private func internStack(_ definition: StackDefinition, timestampMs: Int64, db: Database) throws -> WriteCaches.Stack {
         let digest = Data(definition.digest.bytes)
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM stack WHERE digest = ?", arguments: [digest]) {
-            return id
+        if let row = try Row.fetchOne(db, sql: "SELECT id, lastSeenMs FROM stack WHERE digest = ?", arguments: [digest]) {
+            return WriteCaches.Stack(id: row[0], lastSeenMs: row[1])
         }
         let frames = String(decoding: try JSONEncoder().encode(definition.frames), as: UTF8.self)
-        try db.cachedStatement(sql: "INSERT INTO stack (digest, frameCount, frames, typeName, firstSeenMs) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [digest, definition.frames.count, frames, definition.typeName, timestampMs])
-        return db.lastInsertedRowID
+        let lastSeenMs = timestampMs + Self.stackLastSeenSlackMs
+        try db.cachedStatement(sql: "INSERT INTO stack (digest, frameCount, frames, typeName, firstSeenMs, lastSeenMs) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [digest, definition.frames.count, frames, definition.typeName, timestampMs, lastSeenMs])
+        return WriteCaches.Stack(id: db.lastInsertedRowID, lastSeenMs: lastSeenMs)
     }
 }
 
@@ -131,12 +155,14 @@ private struct IngestStatements {
     init(_ db: Database) throws {
         insertSample = try db.cachedStatement(sql: """
             INSERT INTO sample (instanceId, sequence, hostId, timestampMs, bytesAllocatedTotal, bytesInUse,
-                peakBytesInUse, allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, sites, patterns)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                peakBytesInUse, allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, sites, patterns,
+                trackerBytes, agentHeapBytes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(instanceId, sequence) DO NOTHING
             """)
         insertEvent = try db.cachedStatement(sql: """
-            INSERT INTO event (hostId, instanceId, timestampMs, kind, severity, message, value) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO event (hostId, instanceId, timestampMs, kind, severity, message, value, thresholdBytes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
     }
 }

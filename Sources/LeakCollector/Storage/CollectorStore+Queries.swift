@@ -34,7 +34,8 @@ extension CollectorStore {
             var result: [Int64: SampleRecord] = [:]
             let statement = try db.cachedStatement(sql: """
                 SELECT id, instanceId, sequence, hostId, timestampMs, bytesAllocatedTotal, bytesInUse, peakBytesInUse,
-                    allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, x'' AS sites, x'' AS patterns
+                    allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, x'' AS sites, x'' AS patterns,
+                    trackerBytes, agentHeapBytes
                 FROM sample WHERE hostId = ? ORDER BY timestampMs DESC LIMIT 1
                 """)
             for hostId in try Int64.fetchAll(db, sql: "SELECT id FROM host") {
@@ -65,8 +66,15 @@ extension CollectorStore {
         }
     }
 
+    /// Stores a verdict, and keeps the stacks it names from garbage collection while it is kept.
     public func storeVerdict(_ verdict: VerdictRecord) throws {
-        try pool.write { db in try verdict.insert(db) }
+        try pool.write { db in
+            try verdict.insert(db)
+            let touch = try db.cachedStatement(sql: "UPDATE stack SET lastSeenMs = max(lastSeenMs, ?) WHERE id = ?")
+            for site in verdict.decodedSites {
+                try touch.execute(arguments: [verdict.evaluatedAtMs, site.stackId])
+            }
+        }
     }
 
     public func recentEvents(hostId: Int64, limit: Int) throws -> [EventRecord] {

@@ -8,6 +8,7 @@ public struct RetentionReport: Sendable, Equatable {
     public var hourBucketsDeleted = 0
     public var eventsDeleted = 0
     public var verdictsDeleted = 0
+    public var stacksDeleted = 0
 
     public init() {}
 }
@@ -15,12 +16,16 @@ public struct RetentionReport: Sendable, Equatable {
 extension CollectorStore {
     static let minuteSeconds: Int64 = 60
     static let hourSeconds: Int64 = 3600
+    /// Stacks deleted per transaction: about 18 ms of the writer's time (100,000 stacks of 12
+    /// frames took 3.6 s in chunks of 2,000, debug build), which ingest waits at most.
+    public static let stackChunkSize = 500
 
     /// Downsamples and expires data, judged by snapshot timestamps against `nowMs`:
     /// raw snapshots older than the raw retention fold into 1-minute buckets, minute buckets
     /// older than their retention fold into 1-hour buckets, and hour buckets, events and
-    /// verdicts older than the hour retention are deleted. Works in short transactions so
-    /// ingest is never blocked for long.
+    /// verdicts older than the hour retention are deleted; then the stacks nothing retained
+    /// refers to any more (see `collectStacks`). Works in short transactions so ingest is never
+    /// blocked for long.
     @discardableResult
     public func applyRetention(nowMs: Int64, chunkSize: Int = 2000) throws -> RetentionReport {
         var report = RetentionReport()
@@ -47,11 +52,13 @@ extension CollectorStore {
             try db.execute(sql: "DELETE FROM verdict WHERE evaluatedAtMs < ?", arguments: [hourCutoffMs])
             report.verdictsDeleted = db.changesCount
         }
+        report.stacksDeleted = try collectStacks(notReferencedSinceMs: hourCutoffMs, chunkSize: min(chunkSize, Self.stackChunkSize))
         if report != RetentionReport() {
             logger.debug("retention pass", metadata: [
                 "leak.rawRolledUp": "\(report.rawSamplesRolledUp)",
                 "leak.minuteRolledUp": "\(report.minuteBucketsRolledUp)",
                 "leak.hourDeleted": "\(report.hourBucketsDeleted)",
+                "leak.stacksDeleted": "\(report.stacksDeleted)",
             ])
         }
         return report

@@ -11,6 +11,8 @@ public final class CollectorStore: Sendable {
     let logger: Logger
     /// Interning caches used only inside write transactions (serialised by the pool's writer).
     let writeCaches = Locked(WriteCaches())
+    /// Stacks open agent connections have defined: never garbage-collected.
+    public let stackPins = StackPins()
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     public init(path: String, configuration: StoreConfiguration = .init(), logger: Logger) throws {
@@ -56,7 +58,15 @@ public final class CollectorStore: Sendable {
 struct WriteCaches {
     var hostIDs: [String: Int64] = [:]
     var instanceIDs: [InstanceKey: Int64] = [:]
-    var stackIDs: [StackDigest: Int64] = [:]
+    /// Only ever holds rows that exist: emptied when a transaction rolls back, and the stack
+    /// garbage collector removes what it deletes (under the same lock, in the same transaction).
+    var stackIDs: [StackDigest: Stack] = [:]
+
+    struct Stack {
+        var id: Int64
+        /// Not above the row's `lastSeenMs` (a verdict may raise the row's without telling).
+        var lastSeenMs: Int64
+    }
 
     struct InstanceKey: Hashable {
         var hostID: Int64

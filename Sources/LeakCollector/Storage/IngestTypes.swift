@@ -2,7 +2,12 @@
 // translates decoded protobuf messages into these, and the benchmark and tests can build
 // them directly.
 
-/// 128-bit content digest of a stack's frames; stacks are interned globally by it.
+/// 128-bit digest of what a stack's frames mean; stacks are interned globally by it.
+///
+/// It must be the same for the same code path in every start of a process (so a site's series
+/// continues across restarts), so it never mixes an absolute address, which ASLR changes at every
+/// start. A frame counts by `StackFrame.identity`: (image, function, file, line) when symbolized,
+/// else (image, offset in the image), else, with nothing better, its address.
 public struct StackDigest: Hashable, Sendable {
     public var high: UInt64
     public var low: UInt64
@@ -24,17 +29,38 @@ public struct StackDigest: Hashable, Sendable {
             var v = value
             for _ in 0..<8 { mix(UInt8(truncatingIfNeeded: v)); v >>= 8 }
         }
+        func mix(_ text: String) {
+            for byte in text.utf8 { mix(byte) }
+            mix(UInt8(0))
+        }
         for frame in frames {
-            mix(frame.address)
-            for byte in frame.function.utf8 { mix(byte) }
-            mix(UInt8(0))
-            for byte in frame.image.utf8 { mix(byte) }
-            mix(UInt8(0))
-            for byte in frame.file.utf8 { mix(byte) }
-            mix(UInt64(frame.line))
+            mix(frame.image)
+            switch frame.identity {
+            case .symbol:
+                mix(UInt8(1))
+                mix(frame.function)
+                mix(frame.file)
+                mix(UInt64(frame.line))
+            case .imageOffset(let offset):
+                mix(UInt8(2))
+                mix(offset)
+            case .address:
+                mix(UInt8(3))
+                mix(frame.address)
+            }
         }
         self.high = high
         self.low = low
+    }
+
+    /// The 16 bytes of `bytes`, as stored in `stack.digest`; nil for any other length.
+    init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 16 else { return nil }
+        var high: UInt64 = 0, low: UInt64 = 0
+        for (index, byte) in bytes.enumerated() {
+            if index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+        }
+        self.init(high: high, low: low)
     }
 
     var bytes: [UInt8] {
@@ -48,20 +74,55 @@ public struct StackDigest: Hashable, Sendable {
 
 /// One symbolized frame of a call stack.
 public struct StackFrame: Hashable, Sendable, Codable {
+    /// Return address in the process that sent it: differs at every start under ASLR.
     public var address: UInt64
-    /// Demangled when possible.
+    /// Demangled when possible; empty, or the address in hex ("0x7f..."), when no symbol covers it.
     public var function: String
     public var file: String
     public var line: UInt32
     /// Shared object or executable.
     public var image: String
+    /// `address` minus the load address of `image`: the same in every start of the same binary.
+    /// Nil when the agent did not send it (agents before protocol field Frame.image_offset).
+    public var imageOffset: UInt64?
 
-    public init(address: UInt64, function: String, file: String = "", line: UInt32 = 0, image: String = "") {
+    public init(
+        address: UInt64, function: String, file: String = "", line: UInt32 = 0, image: String = "",
+        imageOffset: UInt64? = nil
+    ) {
         self.address = address
         self.function = function
         self.file = file
         self.line = line
         self.image = image
+        self.imageOffset = imageOffset
+    }
+
+    /// What identifies this frame across process starts, best first.
+    public enum Identity: Hashable, Sendable {
+        /// Function, file and line: what the code means, the same in every start (and in every
+        /// build that keeps the function where it was).
+        case symbol
+        /// No symbol, but the place in the image is known.
+        case imageOffset(UInt64)
+        /// Neither: only the absolute address, which changes at every start under ASLR.
+        case address
+    }
+
+    public var identity: Identity {
+        if isSymbolized { return .symbol }
+        if let imageOffset { return .imageOffset(imageOffset) }
+        return .address
+    }
+
+    /// False for the placeholders agents send when no symbol covers the address: an empty name
+    /// or a hexadecimal number ("0x55a00000f00d").
+    public var isSymbolized: Bool {
+        let utf8 = function.utf8
+        guard utf8.count > 2, utf8.starts(with: "0x".utf8) else { return !function.isEmpty }
+        return !utf8.dropFirst(2).allSatisfy { byte in
+            (48...57).contains(byte) || (97...102).contains(byte) || (65...70).contains(byte)
+        }
     }
 }
 
@@ -103,6 +164,17 @@ public struct SnapshotStats: Sendable, Equatable {
         self.blocksOutstanding = blocksOutstanding
         self.residentBytes = residentBytes
         self.uptimeSeconds = uptimeSeconds
+    }
+}
+
+/// Memory the agent itself uses (tracker tables, its own threads' heap), apart from the app's.
+public struct AgentOverhead: Sendable, Equatable {
+    public var trackerBytes: Int64
+    public var agentHeapBytes: Int64
+
+    public init(trackerBytes: Int64 = 0, agentHeapBytes: Int64 = 0) {
+        self.trackerBytes = trackerBytes
+        self.agentHeapBytes = agentHeapBytes
     }
 }
 
@@ -159,13 +231,16 @@ public struct SnapshotEvent: Sendable, Equatable {
     public var severity: String
     public var message: String
     public var value: Int64
+    /// Threshold events: the threshold crossed (0 otherwise).
+    public var thresholdBytes: Int64
 
-    public init(timestampMs: Int64, kind: String, severity: String, message: String, value: Int64 = 0) {
+    public init(timestampMs: Int64, kind: String, severity: String, message: String, value: Int64 = 0, thresholdBytes: Int64 = 0) {
         self.timestampMs = timestampMs
         self.kind = kind
         self.severity = severity
         self.message = message
         self.value = value
+        self.thresholdBytes = thresholdBytes
     }
 }
 
@@ -194,6 +269,7 @@ public struct SnapshotIngest: Sendable {
     public var sequence: Int64
     public var timestampMs: Int64
     public var stats: SnapshotStats
+    public var overhead: AgentOverhead
     /// Stacks defined for the first time in this snapshot (frames cross the wire once per connection).
     public var newStacks: [StackDefinition]
     public var sites: [SiteSample]
@@ -202,13 +278,14 @@ public struct SnapshotIngest: Sendable {
 
     public init(
         process: ProcessIdentity, sequence: Int64, timestampMs: Int64, stats: SnapshotStats,
-        newStacks: [StackDefinition] = [], sites: [SiteSample] = [], pattern: AllocationPattern = .init(),
-        events: [SnapshotEvent] = []
+        overhead: AgentOverhead = .init(), newStacks: [StackDefinition] = [], sites: [SiteSample] = [],
+        pattern: AllocationPattern = .init(), events: [SnapshotEvent] = []
     ) {
         self.process = process
         self.sequence = sequence
         self.timestampMs = timestampMs
         self.stats = stats
+        self.overhead = overhead
         self.newStacks = newStacks
         self.sites = sites
         self.pattern = pattern

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// Schema migrations. Each is named and written in SQL; a migration that has shipped is
@@ -126,6 +127,60 @@ enum Migrations {
                 CREATE INDEX verdict_host_time ON verdict(hostId, evaluatedAtMs);
                 """)
         }
+        migrator.registerMigration("v2-stack-last-seen") { db in
+            try db.execute(sql: """
+                -- Upper bound of the times of everything that refers to the stack: sample and
+                -- rollup sites (snapshot time, plus up to an hour of slack written ahead so that a
+                -- steady stream of snapshots updates it once an hour) and verdicts (evaluation
+                -- time). Retention deletes a stack whose lastSeenMs is older than all retained data.
+                ALTER TABLE stack ADD COLUMN lastSeenMs INTEGER NOT NULL DEFAULT 0;
+                -- Stacks stored before: referenced at most by the newest data there is.
+                UPDATE stack SET lastSeenMs = max(firstSeenMs,
+                    coalesce((SELECT max(timestampMs) FROM sample), 0),
+                    coalesce((SELECT max(lastTimestampMs) FROM sampleRollup), 0),
+                    coalesce((SELECT max(evaluatedAtMs) FROM verdict), 0));
+                CREATE INDEX stack_lastSeen ON stack(lastSeenMs);
+                -- Retention deletes verdicts by time and reads the oldest one.
+                CREATE INDEX verdict_time ON verdict(evaluatedAtMs);
+                """)
+        }
+        migrator.registerMigration("v3-agent-overhead-threshold") { db in
+            try db.execute(sql: """
+                -- Snapshot.overhead: the agent's own memory, apart from the app's.
+                ALTER TABLE sample ADD COLUMN trackerBytes INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE sample ADD COLUMN agentHeapBytes INTEGER NOT NULL DEFAULT 0;
+                -- Event.threshold_bytes: the threshold a threshold event crossed (0 otherwise).
+                ALTER TABLE event ADD COLUMN thresholdBytes INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
+        migrator.registerMigration("v4-stack-digest-by-meaning") { db in
+            try rekeyStacksByMeaning(db)
+        }
         return migrator
+    }
+
+    /// Stacks stored before "v4" were keyed by a digest that mixed every frame's absolute address,
+    /// so each process start had its own rows. Re-keys them by `StackDigest(frames:)` (what the
+    /// frames mean), newest row first: the newest row of each code path takes the new digest, so
+    /// the running processes' sites continue under their ids after the upgrade; older duplicates
+    /// keep their old digest, are never matched again and go with their data (stack collection).
+    /// Swift rather than SQL because the digest is computed in Swift. Pages of 1,000 rows by id.
+    static func rekeyStacksByMeaning(_ db: Database) throws {
+        var assigned = Set<Data>()
+        var before = Int64.max
+        let update = try db.makeStatement(sql: "UPDATE OR IGNORE stack SET digest = ? WHERE id = ?")
+        while true {
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, digest, frames FROM stack WHERE id < ? ORDER BY id DESC LIMIT 1000", arguments: [before])
+            guard let last = rows.last else { return }
+            before = last["id"]
+            for row in rows {
+                let json: String = row["frames"]
+                guard let frames = try? JSONDecoder().decode([StackFrame].self, from: Data(json.utf8)) else { continue }
+                let digest = Data(StackDigest(frames: frames).bytes)
+                guard assigned.insert(digest).inserted, digest != row["digest"] as Data? else { continue }
+                try update.execute(arguments: [digest, row["id"] as Int64])
+            }
+        }
     }
 }

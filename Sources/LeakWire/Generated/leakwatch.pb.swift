@@ -620,12 +620,27 @@ public nonisolated struct Leakwatch_V1_Frame: Sendable {
   /// shared object / executable
   public var image: String = String()
 
-  /// return address in the process
+  /// return address in the process (changes at every start under ASLR)
   public var address: UInt64 = 0
+
+  /// address minus the load address of `image` in this process: the same for the same code
+  /// in every start of the same binary. Absent when the agent does not know the image (old
+  /// agents never send it). The collector identifies a frame by (image, function, file, line)
+  /// when it has a symbol, else by (image, image_offset), and only as a last resort by address.
+  public var imageOffset: UInt64 {
+    get {_imageOffset ?? 0}
+    set {_imageOffset = newValue}
+  }
+  /// Returns true if `imageOffset` has been explicitly set.
+  public var hasImageOffset: Bool {self._imageOffset != nil}
+  /// Clears the value of `imageOffset`. Subsequent reads from it will return its default value.
+  public mutating func clearImageOffset() {self._imageOffset = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _imageOffset: UInt64? = nil
 }
 
 /// A call stack, innermost frame first. The id is chosen by the agent and is stable for
@@ -1612,7 +1627,7 @@ nonisolated extension Leakwatch_V1_Site: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}function\0\u{1}file\0\u{1}line\0\u{1}image\0\u{1}address\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}function\0\u{1}file\0\u{1}line\0\u{1}image\0\u{1}address\0\u{3}image_offset\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1625,12 +1640,17 @@ nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.line) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.image) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.address) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self._imageOffset) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.function.isEmpty {
       try visitor.visitSingularStringField(value: self.function, fieldNumber: 1)
     }
@@ -1646,6 +1666,9 @@ nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._
     if self.address != 0 {
       try visitor.visitSingularUInt64Field(value: self.address, fieldNumber: 5)
     }
+    try { if let v = self._imageOffset {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1655,6 +1678,7 @@ nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.line != rhs.line {return false}
     if lhs.image != rhs.image {return false}
     if lhs.address != rhs.address {return false}
+    if lhs._imageOffset != rhs._imageOffset {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

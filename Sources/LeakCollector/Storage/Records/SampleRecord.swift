@@ -21,6 +21,9 @@ public struct SampleRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     public var sites: Data
     /// PackedRows, layout `PatternColumns`.
     public var patterns: Data
+    /// The agent's own memory (`Snapshot.overhead`); 0 before migration v3 and from agents that omit it.
+    public var trackerBytes: Int64
+    public var agentHeapBytes: Int64
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
@@ -80,6 +83,8 @@ public struct StackRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var frames: String
     public var typeName: String?
     public var firstSeenMs: Int64
+    /// At least the time of everything referring to it (see migration "v2-stack-last-seen").
+    public var lastSeenMs: Int64
 
     public enum Columns {
         public static let id = Column(CodingKeys.id)
@@ -101,6 +106,8 @@ public struct EventRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var severity: String
     public var message: String
     public var value: Int64
+    /// Threshold events: the threshold crossed; 0 otherwise and before migration v3.
+    public var thresholdBytes: Int64
 
     public enum Columns {
         public static let hostId = Column(CodingKeys.hostId)

@@ -1,0 +1,40 @@
+import Foundation
+import LeakAgent
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the agent sends in Frame.image_offset: the address minus the load address of the image
+/// that holds it, so that it is the same in every start of a binary despite ASLR.
+@Suite struct SymbolizerImageOffsetTests {
+    /// Load address of the file mapped at `address`, from /proc/self/maps: its lowest mapping.
+    static func loadAddress(of address: UInt64) throws -> UInt64? {
+        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        let mappings: [(start: UInt64, end: UInt64, path: String)] = maps.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 6, fields[5].hasPrefix("/") else { return nil }
+            let range = fields[0].split(separator: "-")
+            guard range.count == 2, let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16) else { return nil }
+            return (start, end, String(fields[5]))
+        }
+        guard let holder = mappings.first(where: { $0.start <= address && address < $0.end }) else { return nil }
+        return mappings.filter { $0.path == holder.path }.map(\.start).min()
+    }
+
+    @Test func imageOffsetIsTheAddressLessItsImagesLoadAddress() throws {
+        // A code address in this test executable and one in the C library.
+        let inTests = UInt64(UInt(bitPattern: unsafeBitCast(imageOffsetProbe as @convention(c) () -> Int32, to: Int.self)))
+        let inLibc = UInt64(UInt(bitPattern: unsafeBitCast(getpid as @convention(c) () -> pid_t, to: Int.self)))
+        let offsets = Symbolizer().imageOffsets(forAddresses: [inTests, inLibc, 0])
+        for (address, offset) in zip([inTests, inLibc], offsets) {
+            let base = try #require(try Self.loadAddress(of: address))
+            #expect(offset == address - base, "address 0x\(String(address, radix: 16)), load address 0x\(String(base, radix: 16))")
+        }
+        #expect(offsets[2] == nil, "no image holds address 0")
+    }
+}
+
+@_cdecl("leakwatch_image_offset_probe")
+func imageOffsetProbe() -> Int32 { 42 }
