@@ -38,6 +38,6 @@ Top allocation sizes  by count since process start
 
 Recent events  newest first, times UTC
   03-02 11:00:00  dropped data: 3 snapshots lost: spool full while the collector was unreachable
-  03-02 07:40:00  warning: heap 213.3 MiB crossed the threshold 256.0 MiB: heap above warning thres…
+  03-02 07:40:00  warning: heap 213.3 MiB crossed the threshold 200.0 MiB: heap above warning thres…
 """#
 }

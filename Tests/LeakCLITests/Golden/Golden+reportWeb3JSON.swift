@@ -611,7 +611,7 @@ extension Golden {
       "time": "2026-03-02T07:40:00Z",
       "kind": "threshold-warning",
       "valueBytes": 223696213,
-      "thresholdBytes": 268435456,
+      "thresholdBytes": 209715200,
       "droppedCount": 0,
       "message": "heap above warning threshold"
     }

@@ -161,7 +161,7 @@ enum FleetScenario {
             event.kind = .thresholdWarning
             event.timestampUnixNanos = time
             event.value = heap
-            event.thresholdBytes = 256 * mib
+            event.thresholdBytes = 200 * mib
             event.message = "heap above warning threshold"
             snapshot.events.append(event)
         }
