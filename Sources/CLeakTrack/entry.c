@@ -10,12 +10,12 @@
 #include "lt_internal.h"
 
 /// Counts an allocation; returns whether the thread's pending bytes are due to be published.
-static inline bool count_allocation(lt_thread *self, size_t usable) {
-    unsigned size_class = lt_size_class_of(usable);
+static inline bool count_allocation_in_class(lt_thread *self, size_t usable, unsigned size_class) {
     LT_BUMP(self->size_class_count[size_class], 1);
     LT_BUMP(self->size_class_bytes[size_class], usable);
-    int64_t pending = self->pending_bytes + (int64_t)usable;
-    LT_STORE(self->pending_bytes, pending);
+    int64_t allocated = self->pending_allocated_bytes + (int64_t)usable;
+    LT_STORE(self->pending_allocated_bytes, allocated);
+    int64_t pending = allocated - self->pending_freed_bytes;
     if (pending > self->pending_peak_bytes) {
         LT_STORE(self->pending_peak_bytes, pending);
         return pending > LT_PUBLISH_BYTES;
@@ -23,11 +23,16 @@ static inline bool count_allocation(lt_thread *self, size_t usable) {
     return false;
 }
 
+static inline bool count_allocation(lt_thread *self, size_t usable) {
+    return count_allocation_in_class(self, usable, lt_size_class_of(usable));
+}
+
 /// Counts a free; returns whether the thread's pending bytes are due to be published.
 static inline bool count_free(lt_thread *self, size_t usable) {
     LT_BUMP(self->free_count, 1);
-    int64_t pending = self->pending_bytes - (int64_t)usable;
-    LT_STORE(self->pending_bytes, pending);
+    int64_t freed = self->pending_freed_bytes + (int64_t)usable;
+    LT_STORE(self->pending_freed_bytes, freed);
+    int64_t pending = self->pending_allocated_bytes - freed;
     return pending < -LT_PUBLISH_BYTES;
 }
 
@@ -51,7 +56,9 @@ static LT_COLD void free_after_publishing(lt_thread *self, void *pointer) {
 // point's frame, so a captured stack starts at the application's call to malloc.
 static LT_COLD void *allocation_slow(void *pointer, size_t requested, uintptr_t frame_pointer, const lt_tag *tag) {
     lt_thread *self = lt_self;
-    if (lt_busy) return pointer; // the tracker's own allocations (registration) pass through
+    // The tracker's own allocations (registration, dlsym's while the allocator is resolved) pass
+    // through; no thread registers before the allocator is known.
+    if (lt_busy || lt_is_bootstrap_pointer(pointer)) return pointer;
     if (self->flags & LT_THREAD_UNREGISTERED) self = lt_thread_register();
     if (pointer == NULL) return NULL;
     size_t usable = lt_usable_size(pointer);
@@ -82,6 +89,13 @@ static inline void *track_allocation(void *pointer, size_t requested, uintptr_t 
 
 static LT_COLD void *malloc_slow(size_t size, uintptr_t frame_pointer) {
     return allocation_slow(lt_next.malloc(size), size, frame_pointer, NULL);
+}
+
+// The counting half of malloc when the next allocator is not glibc's.
+static LT_COLD void *counted_with_foreign_size(void *pointer) {
+    lt_thread *self = lt_self;
+    if (count_allocation(self, lt_usable_size(pointer))) lt_publish(self);
+    return pointer;
 }
 
 static LT_COLD void release_slow(void *pointer) {
@@ -125,11 +139,15 @@ void *lt_malloc(size_t size) {
     self->bytes_until_sample -= (int64_t)size;
     void *pointer = lt_next.malloc(size);
     if (LT_UNLIKELY(pointer == NULL)) return NULL;
+    if (LT_UNLIKELY(!lt_next_is_glibc)) return counted_with_foreign_size(pointer);
     self = lt_self;
-    if (LT_UNLIKELY(count_allocation(self, lt_usable_size(pointer)))) return published(self, pointer);
+    size_t usable = lt_glibc_usable_size(pointer);
+    if (LT_UNLIKELY(count_allocation_in_class(self, usable, lt_glibc_size_class(usable)))) return published(self, pointer);
     return pointer;
 }
 
+// A thread whose allocator is not glibc's carries LT_THREAD_FOREIGN_SIZES, so the one test of
+// its flags also keeps the inline chunk-size read below from ever seeing a foreign block.
 void lt_free(void *pointer) {
     if (LT_UNLIKELY(pointer == NULL)) return;
     lt_thread *self = lt_self;
@@ -137,7 +155,7 @@ void lt_free(void *pointer) {
         release_slow(pointer);
         return;
     }
-    if (LT_UNLIKELY(count_free(self, lt_usable_size(pointer)))) {
+    if (LT_UNLIKELY(count_free(self, lt_glibc_usable_size(pointer)))) {
         free_after_publishing(self, pointer);
         return;
     }

@@ -1,9 +1,9 @@
 // Sampled live allocations, keyed by address, and the per-site counters they feed.
 //
-// The table is split into LT_SHARDS shards by the pointer's filter slot (see lt_internal.h), each
-// with its own spin lock, its own open-addressing table of live entries, its own counters per
-// site and its own range of the free filter. A shard's lock is taken only when an allocation is
-// sampled, a sampled block (or a filter false positive) is freed, or a reader sums the shards.
+// The table is split into LT_SHARDS shards by the pointer's address region (see lt_internal.h),
+// each with its own spin lock, its own open-addressing table of live entries and its own counters
+// per site. A shard's lock is taken only when an allocation is sampled, a sampled block (or a
+// filter false positive) is freed, or a reader sums the shards.
 // All memory here is mmap'd: we cannot malloc inside malloc.
 // Hazard: fork. fork.c takes every lock across fork so a child never inherits one held.
 #include <string.h>
@@ -16,7 +16,10 @@
 #define COUNTER_CHUNK (1u << COUNTER_CHUNK_BITS)
 #define FILTER_COUNT_PINNED UINT16_MAX
 
-_Alignas(LT_CACHE_LINE) uint64_t lt_filter_bits[LT_FILTER_SLOTS / 64];
+_Alignas(LT_CACHE_LINE) uint64_t lt_filter_bits[(1u << LT_FILTER_SLOT_BITS) / 64];
+
+// Sampled live pointers per filter slot, saturating: a slot whose count reaches the top stays set.
+static _Atomic uint16_t filter_counts[1u << LT_FILTER_SLOT_BITS];
 
 typedef struct live_entry {
     uintptr_t pointer; // 0: empty slot
@@ -40,12 +43,13 @@ typedef struct shard {
     size_t live_count;
     site_counters *counters[LT_MAX_SITES / COUNTER_CHUNK];
     lt_sampled_sizes sizes;
-    uint16_t filter_count[1u << LT_SHARD_SLOT_BITS]; // sampled live pointers per slot, saturating
 } shard;
 
 static shard shards[LT_SHARDS];
 
-static shard *shard_of_slot(size_t filter_slot) { return &shards[filter_slot >> LT_SHARD_SLOT_BITS]; }
+static shard *shard_of(const void *pointer) {
+    return &shards[((uintptr_t)pointer >> LT_SHARD_REGION_SHIFT) & (LT_SHARDS - 1)];
+}
 
 static void unmap(void *memory, size_t bytes) {
     if (memory == NULL) return;
@@ -60,37 +64,47 @@ static inline size_t mix(uint64_t value) {
     return (size_t)value;
 }
 
-// --- the free filter: a shard's slots and their bit words are written only under its lock ---
+// --- the free filter ---
+//
+// Slots are shared between shards (two regions 1 MiB apart share them), so counts and bits change
+// with atomics; this is the sampling path, never the fast path. A slot's bit is set by whoever
+// raises its count from zero, after raising it; whoever lowers it to zero clears the bit and then
+// looks again, setting it back if a new sample arrived in between. So a slot with a live sample
+// never ends with its bit clear.
 
-// A plain store, not a locked read-modify-write: every word lies within one shard's slot range,
-// and only that shard's lock holder writes it.
-_Static_assert((1u << LT_SHARD_SLOT_BITS) % 64 == 0, "a filter word must belong to one shard");
-static void set_filter_bit(size_t filter_slot, bool value) {
-    uint64_t *word = &lt_filter_bits[filter_slot / 64];
-    uint64_t bit = 1ull << (filter_slot % 64);
-    LT_STORE(*word, value ? LT_LOAD(*word) | bit : LT_LOAD(*word) & ~bit);
+static void set_filter_bit(size_t filter_slot) {
+    __atomic_fetch_or(&lt_filter_bits[filter_slot / 64], 1ull << (filter_slot % 64), __ATOMIC_SEQ_CST);
 }
 
-static void filter_add(shard *owner, size_t filter_slot) {
-    uint16_t *count = &owner->filter_count[filter_slot & ((1u << LT_SHARD_SLOT_BITS) - 1)];
-    if (*count == FILTER_COUNT_PINNED) return;
-    if ((*count)++ == 0) set_filter_bit(filter_slot, true);
+static void clear_filter_bit(size_t filter_slot) {
+    __atomic_fetch_and(&lt_filter_bits[filter_slot / 64], ~(1ull << (filter_slot % 64)), __ATOMIC_SEQ_CST);
 }
 
-static void filter_remove(shard *owner, size_t filter_slot) {
-    uint16_t *count = &owner->filter_count[filter_slot & ((1u << LT_SHARD_SLOT_BITS) - 1)];
-    if (*count == FILTER_COUNT_PINNED) return;
-    if (--(*count) == 0) set_filter_bit(filter_slot, false);
+static void filter_add(size_t filter_slot) {
+    _Atomic uint16_t *count = &filter_counts[filter_slot];
+    uint16_t seen = atomic_load(count);
+    do {
+        if (seen == FILTER_COUNT_PINNED) return;
+    } while (!atomic_compare_exchange_weak(count, &seen, (uint16_t)(seen + 1)));
+    if (seen == 0) set_filter_bit(filter_slot);
+}
+
+static void filter_remove(size_t filter_slot) {
+    _Atomic uint16_t *count = &filter_counts[filter_slot];
+    uint16_t seen = atomic_load(count);
+    do {
+        if (seen == FILTER_COUNT_PINNED) return;
+    } while (!atomic_compare_exchange_weak(count, &seen, (uint16_t)(seen - 1)));
+    if (seen != 1) return;
+    clear_filter_bit(filter_slot);
+    if (atomic_load(count) != 0) set_filter_bit(filter_slot);
 }
 
 void lt_filter_pin(const void *start, size_t bytes) {
     for (size_t offset = 0; offset < bytes; offset += 16) {
         size_t filter_slot = lt_filter_slot((const char *)start + offset);
-        shard *owner = shard_of_slot(filter_slot);
-        lt_spin_acquire(&owner->lock);
-        owner->filter_count[filter_slot & ((1u << LT_SHARD_SLOT_BITS) - 1)] = FILTER_COUNT_PINNED;
-        set_filter_bit(filter_slot, true);
-        lt_spin_release(&owner->lock);
+        atomic_store(&filter_counts[filter_slot], FILTER_COUNT_PINNED);
+        set_filter_bit(filter_slot);
     }
 }
 
@@ -164,7 +178,7 @@ static uint32_t site_of(lt_site_cache *cache, const uintptr_t *frames, int count
 
 // A racing regrow only makes the prefetch useless, never wrong.
 void lt_prefetch_sample(const void *pointer) {
-    shard *owner = shard_of_slot(lt_filter_slot(pointer));
+    shard *owner = shard_of(pointer);
     live_entry *table = LT_LOAD(owner->live);
     if (table) __builtin_prefetch(&table[mix((uintptr_t)pointer) & (LT_LOAD(owner->live_capacity) - 1)], 1);
 }
@@ -172,8 +186,7 @@ void lt_prefetch_sample(const void *pointer) {
 void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t frame_pointer, const lt_tag *tag) {
     // The entry's slot is a likely cache miss: start loading it while the stack is walked.
     lt_prefetch_sample(pointer);
-    size_t filter_slot = lt_filter_slot(pointer);
-    shard *owner = shard_of_slot(filter_slot);
+    shard *owner = shard_of(pointer);
 
     uintptr_t frames[LT_MAX_FRAMES];
     int count = lt_stack_walk(frame_pointer, self->stack_high, frames, LT_MAX_FRAMES);
@@ -200,7 +213,7 @@ void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t fra
     while (live[slot].pointer != 0 && live[slot].pointer != (uintptr_t)pointer) slot = (slot + 1) & mask;
     if (live[slot].pointer == 0) {
         LT_STORE(owner->live_count, owner->live_count + 1);
-        filter_add(owner, filter_slot);
+        filter_add(lt_filter_slot(pointer));
     } else {
         forget(owner, &live[slot]); // a stale entry for a reused address: its free bypassed us
     }
@@ -214,8 +227,7 @@ void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t fra
 }
 
 bool lt_retire_sample(void *pointer) {
-    size_t filter_slot = lt_filter_slot(pointer);
-    shard *owner = shard_of_slot(filter_slot);
+    shard *owner = shard_of(pointer);
     bool found = false;
     lt_spin_acquire(&owner->lock);
     if (owner->live_capacity != 0) {
@@ -224,7 +236,7 @@ bool lt_retire_sample(void *pointer) {
         for (size_t slot = mix((uintptr_t)pointer) & mask; live[slot].pointer != 0; slot = (slot + 1) & mask) {
             if (live[slot].pointer != (uintptr_t)pointer) continue;
             forget(owner, &live[slot]);
-            filter_remove(owner, filter_slot);
+            filter_remove(lt_filter_slot(pointer));
             remove_live_slot(owner, slot);
             found = true;
             break;

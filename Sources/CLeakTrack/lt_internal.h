@@ -40,6 +40,7 @@ enum lt_thread_flags {
     LT_THREAD_UNREGISTERED = 1u << 0, // the static placeholder every thread starts on
     LT_THREAD_ORPHAN = 1u << 1,       // thread past its TLS destructor, or no slot available
     LT_THREAD_AGENT = 1u << 2,        // the agent's own thread: counted apart, never sampled
+    LT_THREAD_FOREIGN_SIZES = 1u << 3, // the next allocator is not glibc: block sizes come from a call
 };
 
 /// The site of the thread's previous sample and its stack: a loop allocating at one site finds it
@@ -61,8 +62,11 @@ typedef struct lt_thread {
     // Allocation count and bytes are the sums of the size-class counters, and freed bytes follow
     // from them and the net bytes: fewer writes per call, the sums taken on read.
     uint64_t free_count;
-    int64_t pending_bytes;      // net bytes since the last publish
-    int64_t pending_peak_bytes; // high-water mark of pending_bytes since the last publish
+    // Net bytes since the last publish, as two sums that only malloc or only free writes: in a
+    // malloc/free loop one shared sum would chain every call to the previous one through memory.
+    int64_t pending_allocated_bytes;
+    int64_t pending_freed_bytes;
+    int64_t pending_peak_bytes; // high-water mark of the net pending bytes since the last publish
     int64_t published_bytes;    // net bytes of all earlier publishes (written by lt_publish only)
 
     uint64_t size_class_count[LT_SIZE_CLASS_COUNT];
@@ -101,10 +105,15 @@ static inline void lt_thread_allocations(const lt_thread *thread, uint64_t *coun
     *bytes = total_bytes;
 }
 
+/// Net bytes the thread has allocated since its last publish.
+static inline int64_t lt_thread_pending_bytes(const lt_thread *thread) {
+    return LT_LOAD(thread->pending_allocated_bytes) - LT_LOAD(thread->pending_freed_bytes);
+}
+
 /// Bytes the thread has freed: what it allocated less its net. Exact once the owner is quiet; a
 /// reader racing a publish may be off by the pending bytes for that moment.
 static inline uint64_t lt_thread_freed_bytes(const lt_thread *thread, uint64_t allocated_bytes) {
-    return allocated_bytes - (uint64_t)(LT_LOAD(thread->published_bytes) + LT_LOAD(thread->pending_bytes));
+    return allocated_bytes - (uint64_t)(LT_LOAD(thread->published_bytes) + lt_thread_pending_bytes(thread));
 }
 
 // --- forward.c: the allocator the process would have used without us ---
@@ -128,10 +137,13 @@ LT_HIDDEN bool lt_is_bootstrap_pointer(const void *pointer);
 // glibc keeps a chunk's size in the word before the block (the low bits are flags, 2 = mmapped).
 // Reading it inline saves a call and the read of the next chunk's header that
 // malloc_usable_size makes; forward.c enables it only after checking it agrees with glibc.
+// The usable size is the chunk less its header word, and less one more for a mmapped chunk:
+// (header & 2) * 4 is that word's 8 bytes exactly when the flag is set.
 static inline size_t lt_glibc_usable_size(const void *pointer) {
     size_t header = ((const size_t *)pointer)[-1];
-    return (header & ~(size_t)7) - ((header & 2) ? 2 * sizeof(size_t) : sizeof(size_t));
+    return (header & ~(size_t)7) - sizeof(size_t) - (header & 2) * 4;
 }
+_Static_assert(sizeof(size_t) == 8, "the inline chunk size assumes a 64-bit glibc");
 
 /// Asks the next allocator. Preserves every register in its callers (where the compiler can), so
 /// the fast paths that may reach it keep nothing in callee-saved registers.
@@ -140,6 +152,10 @@ LT_HIDDEN LT_PRESERVE_MOST size_t lt_usable_size_elsewhere(void *pointer);
 static inline size_t lt_usable_size(void *pointer) {
     return LT_LIKELY(lt_next_is_glibc) ? lt_glibc_usable_size(pointer) : lt_usable_size_elsewhere(pointer);
 }
+
+/// The size class of a glibc block's usable size, which is at least 24 and below 2^47: no test
+/// for zero or for the top class is needed.
+static inline unsigned lt_glibc_size_class(size_t usable) { return 64u - (unsigned)__builtin_clzl(usable); }
 
 // --- threads.c: per-thread state, registry, folding ---
 LT_HIDDEN extern __thread lt_thread *lt_self LT_TLS;
@@ -225,27 +241,27 @@ LT_HIDDEN void lt_sites_reinit_after_fork(void);
 
 // --- livetable.c: sampled live allocations keyed by address, in shards, and the free filter ---
 //
-// The filter has one bit per slot, set while some sampled live pointer hashes there, so free()
-// of an unsampled pointer costs one load from an 8 KiB table that stays in cache. A slot's high
-// bits come from the pointer's 64 MiB region (glibc gives each thread arena its own heaps), its
-// low bits from a hash of the rest: a shard owns a contiguous range of slots, and one thread's
-// samples mostly land in one shard, so threads rarely share a shard's lock or lines. Racy reads
-// are fine: a pointer is inserted before malloc returns it, which happens-before any free of it.
+// The filter has one bit per slot, set while some sampled live pointer falls there, so free() of
+// an unsampled pointer costs one load from an 8 KiB table that stays in cache. A slot is the
+// pointer's 16-byte granule modulo 1 MiB: the word and the bit come straight from address bits, a
+// handful of instructions on the free path. Racy reads are fine: a pointer is inserted before
+// malloc returns it, which happens-before any free of it.
+//
+// The live entries themselves sit in LT_SHARDS shards chosen by the pointer's 64 MiB region
+// (glibc gives each thread arena heaps of its own), each with its own lock: one thread's samples
+// mostly land in one shard, so threads rarely share a lock or its lines.
+#define LT_FILTER_SLOT_BITS 16
 #define LT_SHARD_BITS 4
 #define LT_SHARDS (1u << LT_SHARD_BITS)
-#define LT_SHARD_SLOT_BITS 12
-#define LT_FILTER_SLOTS (1u << (LT_SHARD_BITS + LT_SHARD_SLOT_BITS))
 #define LT_SHARD_REGION_SHIFT 26
-LT_HIDDEN extern uint64_t lt_filter_bits[LT_FILTER_SLOTS / 64];
+LT_HIDDEN extern uint64_t lt_filter_bits[(1u << LT_FILTER_SLOT_BITS) / 64];
 static inline size_t lt_filter_slot(const void *pointer) {
-    uintptr_t address = (uintptr_t)pointer;
-    size_t shard = (address >> LT_SHARD_REGION_SHIFT) & (LT_SHARDS - 1);
-    size_t within = (size_t)(((address >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - LT_SHARD_SLOT_BITS));
-    return shard << LT_SHARD_SLOT_BITS | within;
+    return ((uintptr_t)pointer >> 4) & ((1u << LT_FILTER_SLOT_BITS) - 1);
 }
 static inline bool lt_filter_may_contain(const void *pointer) {
-    size_t slot = lt_filter_slot(pointer);
-    return (LT_LOAD(lt_filter_bits[slot / 64]) >> (slot % 64)) & 1;
+    uintptr_t address = (uintptr_t)pointer;
+    uint64_t word = LT_LOAD(lt_filter_bits[(address >> 10) & ((1u << (LT_FILTER_SLOT_BITS - 6)) - 1)]);
+    return (word >> ((address >> 4) & 63)) & 1;
 }
 /// Makes every free of a pointer in [start, start + bytes) take the slow path, for good.
 LT_HIDDEN void lt_filter_pin(const void *start, size_t bytes);

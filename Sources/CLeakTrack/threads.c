@@ -112,6 +112,7 @@ lt_thread *lt_thread_register(void) {
         return &orphan;
     }
     block->stack_high = stack_high;
+    if (!lt_next_is_glibc) block->flags = LT_THREAD_FOREIGN_SIZES;
     block->random_state = seed_for_thread(block);
     block->bytes_until_sample = lt_next_sample_gap(block);
     lt_self = block;
@@ -143,28 +144,6 @@ void lt_thread_set_name(const char *name) {
     pthread_setname_np(pthread_self(), truncated);
 }
 
-void lt_publish(lt_thread *self) {
-    int64_t pending = self->pending_bytes;
-    LT_STORE(self->published_bytes, self->published_bytes + pending);
-    if (self->flags & LT_THREAD_AGENT) {
-        // The agent's own bytes never reach the application's current or peak.
-        LT_STORE(self->pending_bytes, 0);
-        LT_STORE(self->pending_peak_bytes, 0);
-        return;
-    }
-    int64_t before = atomic_fetch_add_explicit(&lt_published_bytes, pending, memory_order_relaxed);
-    int64_t candidate = before + self->pending_peak_bytes;
-    if (candidate > 0) {
-        uint64_t peak = atomic_load_explicit(&lt_peak_bytes, memory_order_relaxed);
-        while ((uint64_t)candidate > peak &&
-               !atomic_compare_exchange_weak_explicit(&lt_peak_bytes, &peak, (uint64_t)candidate,
-                                                      memory_order_relaxed, memory_order_relaxed)) {
-        }
-    }
-    LT_STORE(self->pending_bytes, 0);
-    LT_STORE(self->pending_peak_bytes, 0);
-}
-
 static void raise_peak(int64_t candidate) {
     if (candidate <= 0) return;
     uint64_t peak = atomic_load_explicit(&lt_peak_bytes, memory_order_relaxed);
@@ -172,6 +151,19 @@ static void raise_peak(int64_t candidate) {
            !atomic_compare_exchange_weak_explicit(&lt_peak_bytes, &peak, (uint64_t)candidate, memory_order_relaxed,
                                                   memory_order_relaxed)) {
     }
+}
+
+void lt_publish(lt_thread *self) {
+    int64_t pending = lt_thread_pending_bytes(self);
+    int64_t pending_peak = self->pending_peak_bytes;
+    LT_STORE(self->published_bytes, self->published_bytes + pending);
+    LT_STORE(self->pending_allocated_bytes, 0);
+    LT_STORE(self->pending_freed_bytes, 0);
+    LT_STORE(self->pending_peak_bytes, 0);
+    // The agent's own bytes never reach the application's current or peak.
+    if (self->flags & LT_THREAD_AGENT) return;
+    int64_t before = atomic_fetch_add_explicit(&lt_published_bytes, pending, memory_order_relaxed);
+    raise_peak(before + pending_peak);
 }
 
 void lt_count_orphan_allocation(size_t usable, bool agent) {
