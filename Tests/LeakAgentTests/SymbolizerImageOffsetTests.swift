@@ -11,7 +11,11 @@ import Glibc
 @Suite struct SymbolizerImageOffsetTests {
     /// Load address of the file mapped at `address`, from /proc/self/maps: its lowest mapping.
     static func loadAddress(of address: UInt64) throws -> UInt64? {
-        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        // Read to the end: procfs reports a size of 0, and the map of a process running many
+        // tests at once is longer than any single read.
+        guard let file = FileHandle(forReadingAtPath: "/proc/self/maps") else { return nil }
+        defer { try? file.close() }
+        let maps = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
         let mappings: [(start: UInt64, end: UInt64, path: String)] = maps.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 6, fields[5].hasPrefix("/") else { return nil }

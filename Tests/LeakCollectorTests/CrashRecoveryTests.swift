@@ -88,7 +88,11 @@ final class CollectorProcess: @unchecked Sendable {
                     while !stop.withLock({ $0 }) {
                         for _ in 0..<16 {
                             sequence += 1
-                            try agent.send(makeSnapshot(sequence: sequence, siteCount: 10, defineStacks: sequence == 1))
+                            // Stamped now: the collector's retention pass (its first comes 30 s after
+                            // start) would otherwise roll the raw rows of a past date up.
+                            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+                            try agent.send(makeSnapshot(sequence: sequence, timestampNanos: now, siteCount: 10,
+                                                        defineStacks: sequence == 1))
                         }
                         for _ in 0..<16 {
                             let ack = try agent.receiveAck()
@@ -98,7 +102,7 @@ final class CollectorProcess: @unchecked Sendable {
                 }
             }
         }
-        try await waitUntil(timeoutSeconds: 20) { acked.withLock { $0.values.map(\.count).reduce(0, +) } >= 400 }
+        try await waitUntil(timeoutSeconds: 60) { acked.withLock { $0.values.map(\.count).reduce(0, +) } >= 400 }
         child.kill9()
         stop.withLock { $0 = true }
         for agent in agents { await agent.value }
