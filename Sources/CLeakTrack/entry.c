@@ -10,9 +10,8 @@
 #include "lt_internal.h"
 
 /// Counts an allocation; returns whether the thread's pending bytes are due to be published.
-static inline bool count_allocation_in_class(lt_thread *self, size_t usable, unsigned size_class) {
-    LT_BUMP(self->size_class_count[size_class], 1);
-    LT_BUMP(self->size_class_bytes[size_class], usable);
+static inline bool count_allocation(lt_thread *self, size_t usable) {
+    LT_BUMP(self->allocation_count, 1);
     int64_t allocated = self->pending_allocated_bytes + (int64_t)usable;
     LT_STORE(self->pending_allocated_bytes, allocated);
     int64_t pending = allocated - self->pending_freed_bytes;
@@ -21,10 +20,6 @@ static inline bool count_allocation_in_class(lt_thread *self, size_t usable, uns
         return pending > LT_PUBLISH_BYTES;
     }
     return false;
-}
-
-static inline bool count_allocation(lt_thread *self, size_t usable) {
-    return count_allocation_in_class(self, usable, lt_size_class_of(usable));
 }
 
 /// Counts a free; returns whether the thread's pending bytes are due to be published.
@@ -141,8 +136,7 @@ void *lt_malloc(size_t size) {
     if (LT_UNLIKELY(pointer == NULL)) return NULL;
     if (LT_UNLIKELY(!lt_next_is_glibc)) return counted_with_foreign_size(pointer);
     self = lt_self;
-    size_t usable = lt_glibc_usable_size(pointer);
-    if (LT_UNLIKELY(count_allocation_in_class(self, usable, lt_glibc_size_class(usable)))) return published(self, pointer);
+    if (LT_UNLIKELY(count_allocation(self, lt_glibc_usable_size(pointer)))) return published(self, pointer);
     return pointer;
 }
 

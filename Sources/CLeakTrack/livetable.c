@@ -43,6 +43,7 @@ typedef struct shard {
     size_t live_count;
     site_counters *counters[LT_MAX_SITES / COUNTER_CHUNK];
     lt_sampled_sizes sizes;
+    lt_sampled_classes classes;
 } shard;
 
 static shard shards[LT_SHARDS];
@@ -176,6 +177,13 @@ static uint32_t site_of(lt_site_cache *cache, const uintptr_t *frames, int count
     return site;
 }
 
+// A sampled block of `usable` bytes stands for 1/p blocks of that size (weight_objects_q16 / 65536).
+static void count_sampled_class(lt_sampled_classes *classes, size_t usable, uint64_t weight_objects_q16) {
+    unsigned size_class = lt_size_class_of(usable);
+    classes->count_q16[size_class] += weight_objects_q16;
+    classes->bytes[size_class] += (uint64_t)(((unsigned __int128)usable * weight_objects_q16) >> 16);
+}
+
 // A racing regrow only makes the prefetch useless, never wrong.
 void lt_prefetch_sample(const void *pointer) {
     shard *owner = shard_of(pointer);
@@ -202,6 +210,7 @@ void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t fra
         return;
     }
     lt_count_sampled_size(&owner->sizes, size, weight_objects_q16);
+    count_sampled_class(&owner->classes, lt_usable_size(pointer), weight_objects_q16);
     site->allocated_bytes += weight_bytes;
     site->allocated_objects_q16 += weight_objects_q16;
     site->live_bytes += weight_bytes;
@@ -267,6 +276,18 @@ uint64_t lt_sampled_live_count(void) {
     uint64_t count = 0;
     for (unsigned i = 0; i < LT_SHARDS; i++) count += LT_LOAD(shards[i].live_count);
     return count;
+}
+
+void lt_sum_sampled_classes(lt_sampled_classes *sum) {
+    for (unsigned i = 0; i < LT_SHARDS; i++) {
+        shard *owner = &shards[i];
+        lt_spin_acquire(&owner->lock);
+        for (int size_class = 0; size_class < LT_SIZE_CLASS_COUNT; size_class++) {
+            sum->count_q16[size_class] += owner->classes.count_q16[size_class];
+            sum->bytes[size_class] += owner->classes.bytes[size_class];
+        }
+        lt_spin_release(&owner->lock);
+    }
 }
 
 void lt_visit_sampled_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context), void *context) {

@@ -59,18 +59,16 @@ typedef struct lt_thread {
     int64_t bytes_until_sample;
     uint32_t flags; // non-zero sends free() to the slow path
     uint32_t reserved;
-    // Allocation count and bytes are the sums of the size-class counters, and freed bytes follow
-    // from them and the net bytes: fewer writes per call, the sums taken on read.
+    uint64_t allocation_count;
     uint64_t free_count;
-    // Net bytes since the last publish, as two sums that only malloc or only free writes: in a
-    // malloc/free loop one shared sum would chain every call to the previous one through memory.
+    // Bytes since the last publish, as two sums that only malloc or only free writes: in a
+    // malloc/free loop one shared net sum would chain every call to the previous one through memory.
     int64_t pending_allocated_bytes;
     int64_t pending_freed_bytes;
     int64_t pending_peak_bytes; // high-water mark of the net pending bytes since the last publish
-    int64_t published_bytes;    // net bytes of all earlier publishes (written by lt_publish only)
-
-    uint64_t size_class_count[LT_SIZE_CLASS_COUNT];
-    uint64_t size_class_bytes[LT_SIZE_CLASS_COUNT];
+    // Second line, written by lt_publish only: the bytes of all earlier publishes.
+    uint64_t published_allocated_bytes;
+    uint64_t published_freed_bytes;
 
     // Cold: sampling and bookkeeping.
     lt_site_cache last_site;
@@ -91,29 +89,20 @@ typedef struct lt_totals {
     _Atomic uint64_t agent_allocated_bytes;
     _Atomic uint64_t agent_freed_bytes;
     _Atomic uint64_t agent_allocation_count;
-    _Atomic uint64_t size_class_count[LT_SIZE_CLASS_COUNT];
-    _Atomic uint64_t size_class_bytes[LT_SIZE_CLASS_COUNT];
 } lt_totals;
-
-static inline void lt_thread_allocations(const lt_thread *thread, uint64_t *count, uint64_t *bytes) {
-    uint64_t total_count = 0, total_bytes = 0;
-    for (int i = 0; i < LT_SIZE_CLASS_COUNT; i++) {
-        total_count += LT_LOAD(thread->size_class_count[i]);
-        total_bytes += LT_LOAD(thread->size_class_bytes[i]);
-    }
-    *count = total_count;
-    *bytes = total_bytes;
-}
 
 /// Net bytes the thread has allocated since its last publish.
 static inline int64_t lt_thread_pending_bytes(const lt_thread *thread) {
     return LT_LOAD(thread->pending_allocated_bytes) - LT_LOAD(thread->pending_freed_bytes);
 }
 
-/// Bytes the thread has freed: what it allocated less its net. Exact once the owner is quiet; a
-/// reader racing a publish may be off by the pending bytes for that moment.
-static inline uint64_t lt_thread_freed_bytes(const lt_thread *thread, uint64_t allocated_bytes) {
-    return allocated_bytes - (uint64_t)(LT_LOAD(thread->published_bytes) + lt_thread_pending_bytes(thread));
+// A thread's byte totals. Exact once the owner is quiet; a reader racing a publish may be off by
+// that moment's pending bytes.
+static inline uint64_t lt_thread_allocated_bytes(const lt_thread *thread) {
+    return LT_LOAD(thread->published_allocated_bytes) + (uint64_t)LT_LOAD(thread->pending_allocated_bytes);
+}
+static inline uint64_t lt_thread_freed_bytes(const lt_thread *thread) {
+    return LT_LOAD(thread->published_freed_bytes) + (uint64_t)LT_LOAD(thread->pending_freed_bytes);
 }
 
 // --- forward.c: the allocator the process would have used without us ---
@@ -153,10 +142,6 @@ static inline size_t lt_usable_size(void *pointer) {
     return LT_LIKELY(lt_next_is_glibc) ? lt_glibc_usable_size(pointer) : lt_usable_size_elsewhere(pointer);
 }
 
-/// The size class of a glibc block's usable size, which is at least 24 and below 2^47: no test
-/// for zero or for the top class is needed.
-static inline unsigned lt_glibc_size_class(size_t usable) { return 64u - (unsigned)__builtin_clzl(usable); }
-
 // --- threads.c: per-thread state, registry, folding ---
 LT_HIDDEN extern __thread lt_thread *lt_self LT_TLS;
 LT_HIDDEN extern __thread int lt_busy LT_TLS;
@@ -184,6 +169,7 @@ static inline unsigned lt_size_class_of(size_t size) {
 /// Requested sizes are counted from samples, weighted like sites (exact at T = 1): each shard of
 /// the sample table keeps a small space-saving table of them, under the shard's lock. A count per
 /// distinct size on every allocation would cost the fast path a store to a line it rarely owns.
+/// The size classes are sampled the same way (lt_sampled_classes).
 typedef struct lt_sampled_sizes {
     _Alignas(LT_CACHE_LINE) lt_size_count slots[LT_SAMPLED_SIZE_SLOTS]; // count in 1/65536 objects
 } lt_sampled_sizes;
@@ -271,6 +257,13 @@ LT_HIDDEN void lt_record_sample(lt_thread *self, void *pointer, size_t size, uin
 LT_HIDDEN void lt_prefetch_sample(const void *pointer);
 /// Retires a sampled allocation if `pointer` is one; returns whether it was.
 LT_HIDDEN bool lt_retire_sample(void *pointer);
+/// A shard's sampled size classes: estimated allocations (1/65536 objects) and usable bytes.
+typedef struct lt_sampled_classes {
+    uint64_t count_q16[LT_SIZE_CLASS_COUNT];
+    uint64_t bytes[LT_SIZE_CLASS_COUNT];
+} lt_sampled_classes;
+/// Adds every shard's sampled size classes into `sum`.
+LT_HIDDEN void lt_sum_sampled_classes(lt_sampled_classes *sum);
 /// Calls `visit` with every sampled size and its estimated count in 1/65536 objects.
 LT_HIDDEN void lt_visit_sampled_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context),
                                             void *context);

@@ -1,5 +1,6 @@
-// Allocation patterns: log-spaced size classes, counted on the fast path and folded on read, and
-// the most frequent requested sizes, estimated from the sampled allocations (exact when T = 1).
+// Allocation patterns: log-spaced size classes and the most frequent requested sizes, both
+// estimated from the sampled allocations (exact when T = 1) and summed over the sample table's
+// shards on read.
 #include <string.h>
 
 #include "lt_internal.h"
@@ -22,20 +23,14 @@ void lt_count_sampled_size(lt_sampled_sizes *table, size_t size, uint64_t object
 }
 
 int lt_read_size_classes(lt_size_class *out, int capacity) {
+    lt_sampled_classes sum;
+    memset(&sum, 0, sizeof sum);
+    lt_sum_sampled_classes(&sum);
     uint64_t counts[LT_SIZE_CLASS_COUNT], bytes[LT_SIZE_CLASS_COUNT];
     for (int i = 0; i < LT_SIZE_CLASS_COUNT; i++) {
-        counts[i] = atomic_load(&lt_retired.size_class_count[i]);
-        bytes[i] = atomic_load(&lt_retired.size_class_bytes[i]);
+        counts[i] = (sum.count_q16[i] + (1u << 15)) >> 16;
+        bytes[i] = sum.bytes[i];
     }
-    lt_registry_lock();
-    for (lt_thread *thread = lt_registry_first(); thread; thread = thread->next_in_registry) {
-        if (!thread->in_use || (LT_LOAD(thread->flags) & LT_THREAD_AGENT)) continue;
-        for (int i = 0; i < LT_SIZE_CLASS_COUNT; i++) {
-            counts[i] += LT_LOAD(thread->size_class_count[i]);
-            bytes[i] += LT_LOAD(thread->size_class_bytes[i]);
-        }
-    }
-    lt_registry_unlock();
     int written = 0;
     for (int i = 0; i < LT_SIZE_CLASS_COUNT && written < capacity; i++) {
         if (counts[i] == 0) continue;

@@ -44,18 +44,12 @@ void *lt_map(size_t bytes) {
 
 static void fold_into_retired(const lt_thread *thread) {
     bool agent = thread->flags & LT_THREAD_AGENT;
-    uint64_t allocations, allocated;
-    lt_thread_allocations(thread, &allocations, &allocated);
-    atomic_fetch_add(agent ? &lt_retired.agent_allocated_bytes : &lt_retired.allocated_bytes, allocated);
-    atomic_fetch_add(agent ? &lt_retired.agent_freed_bytes : &lt_retired.freed_bytes,
-                     lt_thread_freed_bytes(thread, allocated));
-    atomic_fetch_add(agent ? &lt_retired.agent_allocation_count : &lt_retired.allocation_count, allocations);
-    if (agent) return; // the agent's own allocations stay out of the application's patterns
-    atomic_fetch_add(&lt_retired.free_count, thread->free_count);
-    for (int i = 0; i < LT_SIZE_CLASS_COUNT; i++) {
-        atomic_fetch_add(&lt_retired.size_class_count[i], thread->size_class_count[i]);
-        atomic_fetch_add(&lt_retired.size_class_bytes[i], thread->size_class_bytes[i]);
-    }
+    atomic_fetch_add(agent ? &lt_retired.agent_allocated_bytes : &lt_retired.allocated_bytes,
+                     lt_thread_allocated_bytes(thread));
+    atomic_fetch_add(agent ? &lt_retired.agent_freed_bytes : &lt_retired.freed_bytes, lt_thread_freed_bytes(thread));
+    atomic_fetch_add(agent ? &lt_retired.agent_allocation_count : &lt_retired.allocation_count,
+                     thread->allocation_count);
+    if (!agent) atomic_fetch_add(&lt_retired.free_count, thread->free_count);
 }
 
 static void thread_exited(void *block) {
@@ -128,10 +122,10 @@ void lt_thread_mark_agent(void) {
     // What the thread did before becoming the agent's stays the application's.
     lt_registry_lock();
     fold_into_retired(self);
-    memset(self->size_class_count, 0, sizeof self->size_class_count);
-    memset(self->size_class_bytes, 0, sizeof self->size_class_bytes);
+    LT_STORE(self->allocation_count, 0);
     LT_STORE(self->free_count, 0);
-    LT_STORE(self->published_bytes, 0);
+    LT_STORE(self->published_allocated_bytes, 0);
+    LT_STORE(self->published_freed_bytes, 0);
     LT_STORE(self->flags, self->flags | LT_THREAD_AGENT);
     LT_STORE(self->bytes_until_sample, INT64_MAX);
     lt_registry_unlock();
@@ -156,7 +150,8 @@ static void raise_peak(int64_t candidate) {
 void lt_publish(lt_thread *self) {
     int64_t pending = lt_thread_pending_bytes(self);
     int64_t pending_peak = self->pending_peak_bytes;
-    LT_STORE(self->published_bytes, self->published_bytes + pending);
+    LT_STORE(self->published_allocated_bytes, self->published_allocated_bytes + (uint64_t)self->pending_allocated_bytes);
+    LT_STORE(self->published_freed_bytes, self->published_freed_bytes + (uint64_t)self->pending_freed_bytes);
     LT_STORE(self->pending_allocated_bytes, 0);
     LT_STORE(self->pending_freed_bytes, 0);
     LT_STORE(self->pending_peak_bytes, 0);
@@ -174,9 +169,6 @@ void lt_count_orphan_allocation(size_t usable, bool agent) {
     }
     atomic_fetch_add(&lt_retired.allocation_count, 1);
     atomic_fetch_add(&lt_retired.allocated_bytes, usable);
-    unsigned size_class = lt_size_class_of(usable);
-    atomic_fetch_add(&lt_retired.size_class_count[size_class], 1);
-    atomic_fetch_add(&lt_retired.size_class_bytes[size_class], usable);
     raise_peak(atomic_fetch_add(&lt_published_bytes, (int64_t)usable) + (int64_t)usable);
 }
 
@@ -202,17 +194,17 @@ void lt_read_stats(lt_stats *out) {
     lt_registry_lock();
     for (lt_thread *thread = registry_head; thread; thread = thread->next_in_registry) {
         if (!thread->in_use) continue;
-        uint64_t thread_allocations, thread_allocated;
-        lt_thread_allocations(thread, &thread_allocations, &thread_allocated);
+        uint64_t thread_allocations = LT_LOAD(thread->allocation_count);
+        uint64_t thread_allocated = lt_thread_allocated_bytes(thread);
         if (LT_LOAD(thread->flags) & LT_THREAD_AGENT) {
             agent_allocated += thread_allocated;
-            agent_freed += lt_thread_freed_bytes(thread, thread_allocated);
+            agent_freed += lt_thread_freed_bytes(thread);
             agent_allocations += thread_allocations;
             continue;
         }
         application_threads++;
         allocated += thread_allocated;
-        freed += lt_thread_freed_bytes(thread, thread_allocated);
+        freed += lt_thread_freed_bytes(thread);
         allocations += thread_allocations;
         frees += LT_LOAD(thread->free_count);
         int64_t pending_peak = LT_LOAD(thread->pending_peak_bytes);

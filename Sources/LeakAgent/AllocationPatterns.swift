@@ -1,7 +1,8 @@
 import CLeakTrack
 
 /// How the process allocates: counts and bytes per log-spaced size class, and the most frequent
-/// exact request sizes.
+/// request sizes. Both are estimated from the sampled allocations, exact when the sample interval
+/// is 1 byte; the totals in `HeapStats` are always exact.
 public struct AllocationPatterns: Sendable, Equatable {
     public struct SizeClass: Sendable, Equatable {
         /// Usable sizes in `lowerBoundBytes...upperBoundBytes`.

@@ -79,6 +79,7 @@ typedef struct lt_site {
 _Static_assert(sizeof(lt_site) == 72 + 8 * LT_MAX_FRAMES, "lt_site layout is read by Swift");
 
 void lt_read_stats(lt_stats *out);
+/// Size classes and top sizes are estimated from the sampled allocations (exact when T = 1).
 /// Fills up to `capacity` classes (LT_SIZE_CLASS_COUNT covers all); returns how many were written.
 int lt_read_size_classes(lt_size_class *out, int capacity);
 /// The most frequent exact allocation sizes, most frequent first; returns how many were written.
