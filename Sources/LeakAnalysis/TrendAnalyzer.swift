@@ -14,7 +14,7 @@ struct TrendAnalyzer {
         guard let last = buckets.last, heapScale > 0 else { return .ok(.insufficientData) }
         let bucketSeconds = configuration.bucketSeconds
         let times = buckets.map { (Double($0.index) + 0.5) * bucketSeconds }
-        var floors = runningMinimum(buckets, times: times)
+        var floors = smoothedFloors(buckets, times: times)
         // The trend test runs on the bucket floors themselves (independent enough for Hamed–Rao to
         // handle); the rate, thirds and scatter on their running minimum (sawtooth removed).
         var testFloors = configuration.trendTestOnBucketFloors ? buckets.map(\.floorBytes) : floors
@@ -45,8 +45,8 @@ struct TrendAnalyzer {
                 previousInstanceRows: previousInstanceRows(buckets, times: times, current: currentInstance),
                 heapScale: heapScale, nowSeconds: nowSeconds,
                 dayOverDay: dayOverDay,
-                minimumWindowSeconds: !traffic.trafficVaries || dayOverDay != nil
-                    ? (configuration.trendWindowsSeconds.min() ?? 0)
+                varyingTrafficWindowSeconds: !traffic.trafficVaries || dayOverDay != nil
+                    ? nil
                     : traffic.adjusted
                         ? configuration.minimumWindowWhenTrafficExplainsSeconds
                         : configuration.minimumWindowWithVaryingTrafficSeconds)
@@ -67,32 +67,13 @@ struct TrendAnalyzer {
         return current
     }
 
-    // MARK: Floors
-
-    /// Running minimum of the bucket floors over the last `runningMinimumSeconds`, within an instance.
-    func runningMinimum(_ buckets: [FloorBucket], times: [Double]) -> [Double] {
-        var result = [Double](repeating: 0, count: buckets.count)
-        var windowStart = 0
-        for k in buckets.indices {
-            while windowStart < k
-                && (buckets[windowStart].instance != buckets[k].instance
-                    || times[windowStart] <= times[k] - configuration.runningMinimumSeconds)
-            {
-                windowStart += 1
-            }
-            var minimum = buckets[k].floorBytes
-            for j in windowStart..<k where buckets[j].floorBytes < minimum { minimum = buckets[j].floorBytes }
-            result[k] = minimum
-        }
-        return result
-    }
-
     // MARK: Current instance
 
     private func analyzeCurrentInstance(
         times: [Double], floors: [Double], testFloors: [Double], rows: [Int], previousInstanceRows: [[Int]],
-        heapScale: Double, nowSeconds: Double, dayOverDay: Double?, minimumWindowSeconds: Double
+        heapScale: Double, nowSeconds: Double, dayOverDay: Double?, varyingTrafficWindowSeconds: Double?
     ) -> TrendVerdict {
+        let minimumWindowSeconds = varyingTrafficWindowSeconds ?? (configuration.trendWindowsSeconds.min() ?? 0)
         guard let firstRow = rows.first else { return .ok(.insufficientData) }
         let available = nowSeconds - (times[firstRow] - configuration.bucketSeconds / 2)
         var lengths = configuration.trendWindowsSeconds.filter { $0 < available && $0 >= minimumWindowSeconds }
@@ -101,6 +82,21 @@ struct TrendAnalyzer {
         let instanceLength =
             available < configuration.windowSeconds ? available - configuration.instanceWindowMarginSeconds : configuration.windowSeconds
         if instanceLength >= minimumWindowSeconds, !lengths.contains(instanceLength) { lengths.append(instanceLength) }
+        // The window since the onset of the current growth (CUSUM), once it is long enough; in a young
+        // instance not before the margin after the grace period.
+        if configuration.minimumOnsetWindowSeconds > 0 {
+            let earliest = available < configuration.windowSeconds ? times[firstRow] + configuration.instanceWindowMarginSeconds : -Double.infinity
+            if let onset = growthOnset(
+                times: times, values: configuration.onsetOnBucketFloors ? testFloors : floors,
+                rows: rows.filter { times[$0] >= earliest }, heapScale: heapScale, nowSeconds: nowSeconds)
+            {
+                let length = nowSeconds - onset.startSeconds
+                let shortest = max(configuration.minimumOnsetWindowSeconds, varyingTrafficWindowSeconds ?? 0)
+                if length >= shortest, !lengths.contains(length) {
+                    lengths.append(length)
+                }
+            }
+        }
         var best = TrendVerdict.ok(.insufficientData)
         var earliestLeakStart: Double? = nil
         for length in lengths {

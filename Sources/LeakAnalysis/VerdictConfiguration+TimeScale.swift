@@ -18,6 +18,7 @@ extension VerdictConfiguration {
         scaled.minimumWindowWhenTrafficExplainsSeconds /= factor
         scaled.confirmationSeconds /= factor
         scaled.instanceWindowMarginSeconds /= factor
+        scaled.minimumOnsetWindowSeconds /= factor
         return scaled
     }
 }
