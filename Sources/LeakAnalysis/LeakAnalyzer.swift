@@ -69,11 +69,12 @@ public struct LeakAnalyzer: Sendable {
             let earlierEnd = nowSeconds - configuration.confirmationSeconds
             let earlierSeries = series.prefix(endingBeforeSeconds: earlierEnd, keepingSeconds: configuration.windowSeconds)
             let earlier = earlierSeries.endSeconds.map { judge(earlierSeries, nowSeconds: $0) }
-            if total.status == .suspectedLeak, earlier?.total.status != .suspectedLeak {
+            let waiver = configuration.confirmationWaiverZ
+            if total.status == .suspectedLeak, total.trendZ < waiver, earlier?.total.status != .suspectedLeak {
                 total.status = .growing
                 total.reason = .awaitingConfirmation
             }
-            for index in sites.indices where sites[index].status == .suspectedLeak {
+            for index in sites.indices where sites[index].status == .suspectedLeak && sites[index].verdict.trendZ < waiver {
                 let siteID = sites[index].siteID
                 if earlier?.sites.first(where: { $0.siteID == siteID })?.status != .suspectedLeak {
                     sites[index].verdict.status = .growing

@@ -21,6 +21,16 @@ extension TrendAnalyzer {
         }
     }
 
+    /// Newest bucket time whose smoothed floor is settled, given the newest bucket time: with the
+    /// opening, the last half-span is cut short (a ramp there is flattened), so it is left out of
+    /// the rate, the thirds and the scatter (the trend test still sees the bucket floors).
+    func settledFloorEnd(_ newestSeconds: Double) -> Double {
+        switch configuration.floorSmoothing {
+        case .trailingMinimum: newestSeconds
+        case .opening: newestSeconds - configuration.runningMinimumSeconds / 2 + 1e-9 * configuration.bucketSeconds
+        }
+    }
+
     /// Running minimum of the bucket floors over the last `runningMinimumSeconds`, within an instance.
     func runningMinimum(_ buckets: [FloorBucket], times: [Double]) -> [Double] {
         var result = [Double](repeating: 0, count: buckets.count)

@@ -46,6 +46,7 @@ struct TrendAnalyzer {
                 heapScale: heapScale, nowSeconds: nowSeconds,
                 dayOverDay: dayOverDay,
                 varyingTrafficWindowSeconds: !traffic.trafficVaries || dayOverDay != nil
+                    || (traffic.adjusted && fitSpan(times, rows) >= configuration.minimumTrafficFitSpanSeconds)
                     ? nil
                     : traffic.adjusted
                         ? configuration.minimumWindowWhenTrafficExplainsSeconds
@@ -126,18 +127,27 @@ struct TrendAnalyzer {
         return best
     }
 
+    /// Span of time covered by `rows`.
+    private func fitSpan(_ times: [Double], _ rows: [Int]) -> Double {
+        guard let first = rows.first, let last = rows.last else { return 0 }
+        return times[last] - times[first]
+    }
+
     /// The battery of tests on one window of the floor.
     func testWindow(
         times allTimes: [Double], floors allFloors: [Double], testFloors allTestFloors: [Double], heapScale: Double,
         windowSeconds: Double, dayOverDay: Double?, priorFall: Double? = nil
     ) -> TrendVerdict {
-        let (times, floors) = subsample(allTimes, allFloors, maximum: configuration.maximumPointsPerTest)
-        let (_, testFloors) = subsample(allTimes, allTestFloors, maximum: configuration.maximumPointsPerTest)
-        guard times.count >= 8, let first = times.first, let last = times.last, last > first else {
+        let (testTimes, testFloors) = subsample(allTimes, allTestFloors, maximum: configuration.maximumPointsPerTest)
+        // The smoothed floor of the newest buckets may not be settled yet (`settledFloorEnd`).
+        let settledEnd = settledFloorEnd(allTimes.last ?? 0)
+        let settled = allTimes.indices.filter { allTimes[$0] <= settledEnd }
+        let (times, floors) = subsample(settled.map { allTimes[$0] }, settled.map { allFloors[$0] }, maximum: configuration.maximumPointsPerTest)
+        guard testTimes.count >= 8, times.count >= 6, let first = times.first, let last = times.last, last > first else {
             return .ok(.insufficientData)
         }
         let mannKendall = MannKendall.test(
-            x: times, y: testFloors,
+            x: testTimes, y: testFloors,
             minimumCorrection: configuration.trendTestOnBucketFloors ? 1 : smoothingCorrection(allTimes.count, times.count))
         let evidence = 1 - mannKendall.pValueIncreasing
         guard mannKendall.z >= configuration.growingZ, let slope = TheilSen.slope(x: times, y: floors), slope > 0
@@ -146,7 +156,7 @@ struct TrendAnalyzer {
         let span = last - first
         var verdict = TrendVerdict(
             status: .growing, reason: .weakTrend, rateBytesPerHour: ratePerHour, sinceSeconds: first,
-            confidence: evidence * 0.5, windowSeconds: windowSeconds)
+            confidence: evidence * 0.5, windowSeconds: windowSeconds, trendZ: mannKendall.z)
         guard ratePerHour >= configuration.materialRateFractionPerHour * heapScale,
             slope * span >= configuration.materialGrowthFraction * heapScale
         else {
