@@ -69,12 +69,11 @@ public struct LeakAnalyzer: Sendable {
             let earlierEnd = nowSeconds - configuration.confirmationSeconds
             let earlierSeries = series.prefix(endingBeforeSeconds: earlierEnd, keepingSeconds: configuration.windowSeconds)
             let earlier = earlierSeries.endSeconds.map { judge(earlierSeries, nowSeconds: $0) }
-            let waiver = configuration.confirmationWaiverZ
-            if total.status == .suspectedLeak, total.trendZ < waiver, earlier?.total.status != .suspectedLeak {
+            if total.status == .suspectedLeak, earlier?.total.status != .suspectedLeak {
                 total.status = .growing
                 total.reason = .awaitingConfirmation
             }
-            for index in sites.indices where sites[index].status == .suspectedLeak && sites[index].verdict.trendZ < waiver {
+            for index in sites.indices where sites[index].status == .suspectedLeak {
                 let siteID = sites[index].siteID
                 if earlier?.sites.first(where: { $0.siteID == siteID })?.status != .suspectedLeak {
                     sites[index].verdict.status = .growing

@@ -46,7 +46,6 @@ struct TrendAnalyzer {
                 heapScale: heapScale, nowSeconds: nowSeconds,
                 dayOverDay: dayOverDay,
                 varyingTrafficWindowSeconds: !traffic.trafficVaries || dayOverDay != nil
-                    || (traffic.adjusted && fitSpan(times, rows) >= configuration.minimumTrafficFitSpanSeconds)
                     ? nil
                     : traffic.adjusted
                         ? configuration.minimumWindowWhenTrafficExplainsSeconds
@@ -127,12 +126,6 @@ struct TrendAnalyzer {
         return best
     }
 
-    /// Span of time covered by `rows`.
-    private func fitSpan(_ times: [Double], _ rows: [Int]) -> Double {
-        guard let first = rows.first, let last = rows.last else { return 0 }
-        return times[last] - times[first]
-    }
-
     /// The battery of tests on one window of the floor.
     func testWindow(
         times allTimes: [Double], floors allFloors: [Double], testFloors allTestFloors: [Double], heapScale: Double,
@@ -156,7 +149,7 @@ struct TrendAnalyzer {
         let span = last - first
         var verdict = TrendVerdict(
             status: .growing, reason: .weakTrend, rateBytesPerHour: ratePerHour, sinceSeconds: first,
-            confidence: evidence * 0.5, windowSeconds: windowSeconds, trendZ: mannKendall.z)
+            confidence: evidence * 0.5, windowSeconds: windowSeconds)
         guard ratePerHour >= configuration.materialRateFractionPerHour * heapScale,
             slope * span >= configuration.materialGrowthFraction * heapScale
         else {

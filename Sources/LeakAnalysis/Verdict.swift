@@ -50,9 +50,6 @@ public struct TrendVerdict: Sendable, Hashable {
     public var confidence: Double
     /// Length of the window that decided, seconds.
     public var windowSeconds: Double
-    /// Mann–Kendall score of the deciding window (0 when no trend): how much evidence the verdict
-    /// rests on, used to decide whether it needs confirmation.
-    var trendZ: Double = 0
 
     static func ok(_ reason: VerdictReason) -> TrendVerdict {
         TrendVerdict(status: .ok, reason: reason, rateBytesPerHour: 0, sinceSeconds: nil, confidence: 0, windowSeconds: 0)

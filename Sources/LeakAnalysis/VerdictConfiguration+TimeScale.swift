@@ -19,7 +19,6 @@ extension VerdictConfiguration {
         scaled.confirmationSeconds /= factor
         scaled.instanceWindowMarginSeconds /= factor
         scaled.minimumOnsetWindowSeconds /= factor
-        scaled.minimumTrafficFitSpanSeconds /= factor
         return scaled
     }
 }

@@ -19,7 +19,7 @@ public struct VerdictConfiguration: Sendable, Hashable {
     public var runningMinimumSeconds: Double = 3600
     /// How the bucket floors are smoothed for the rate, thirds and scatter (`FloorSmoothing`).
     /// Default `.opening`: a trailing minimum delays every ramp by `runningMinimumSeconds`.
-    public var floorSmoothing: FloorSmoothing = .trailingMinimum
+    public var floorSmoothing: FloorSmoothing = .opening
     /// Time after a process start during which growth is warm-up and is not analysed. Default 1 h.
     public var gracePeriodSeconds: Double = 3600
     /// Lengths of the trailing windows tested for a trend (the shortest bounds the detection delay;
@@ -60,10 +60,6 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// …or this span when the traffic fit explained the floor and removed the cycle. Default 24 h
     /// (no shortcut).
     public var minimumWindowWhenTrafficExplainsSeconds: Double = 24 * 3600
-    /// When the traffic fit explained the floor over at least this span of the instance (a whole
-    /// cycle and more, so the traffic coefficient and lag are pinned down by the past), the adjusted
-    /// floor is judged with the ordinary windows, the onset window included. Default 26 h.
-    public var minimumTrafficFitSpanSeconds: Double = 26 * 3600
     /// One-off steps: the smallest Theil–Sen slope among the window's thirds must be at least this
     /// fraction of the whole window's slope. Default 0.2.
     public var minimumThirdSlopeRatio: Double = 0.2
@@ -92,9 +88,6 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// A suspected leak must also have been one on the data available this long before (0
     /// disables). Default 1 h.
     public var confirmationSeconds: Double = 3600
-    /// …unless its trend score is at least this (evidence too strong to be an isolated crossing).
-    /// Default: infinity (always confirm).
-    public var confirmationWaiverZ: Double = .infinity
     /// While the instance's start is inside `windowSeconds`, the whole-instance window begins this
     /// long after the grace period: the tail of a slow warm-up or of a cache still filling sits
     /// just after the grace period and, in a window starting there, passes the thirds tests often
