@@ -51,6 +51,7 @@ struct Options: Sendable {
                 case "confirm": options.configuration.confirmationSeconds = value
                 case "bucketTest": options.configuration.trendTestOnBucketFloors = value != 0
                 case "runningMin": options.configuration.runningMinimumSeconds = value
+                case "onsetExtraZ": options.configuration.onsetExtraZ = value
                 case "onsetHours": options.configuration.minimumOnsetWindowSeconds = value * 3600
                 case "onsetAllowance": options.configuration.onsetAllowanceFraction = value
                 case "onsetOnBuckets": options.configuration.onsetOnBucketFloors = value != 0

@@ -84,6 +84,7 @@ struct TrendAnalyzer {
         if instanceLength >= minimumWindowSeconds, !lengths.contains(instanceLength) { lengths.append(instanceLength) }
         // The window since the onset of the current growth (CUSUM), once it is long enough; in a young
         // instance not before the margin after the grace period.
+        var onsetLength: Double? = nil
         if configuration.minimumOnsetWindowSeconds > 0 {
             let earliest = available < configuration.windowSeconds ? times[firstRow] + configuration.instanceWindowMarginSeconds : -Double.infinity
             if let onset = growthOnset(
@@ -94,6 +95,7 @@ struct TrendAnalyzer {
                 let shortest = max(configuration.minimumOnsetWindowSeconds, varyingTrafficWindowSeconds ?? 0)
                 if length >= shortest, !lengths.contains(length) {
                     lengths.append(length)
+                    onsetLength = length
                 }
             }
         }
@@ -108,6 +110,9 @@ struct TrendAnalyzer {
             var outcome = testWindow(
                 times: windowRows.map { times[$0] }, floors: windowRows.map { floors[$0] },
                 testFloors: windowRows.map { testFloors[$0] }, heapScale: heapScale, windowSeconds: length, dayOverDay: dayOverDay,
+                // The onset was chosen where the floor was lowest: its window's trend score is
+                // inflated by that choice, so it must clear a higher bar.
+                leakZ: configuration.leakZ + (length == onsetLength ? configuration.onsetExtraZ : 0),
                 priorFall: priorFall(
                     times: times, floors: floors, rows: rows.filter { times[$0] < windowStart },
                     previousInstances: previousInstanceRows, spanSeconds: length))
@@ -129,7 +134,7 @@ struct TrendAnalyzer {
     /// The battery of tests on one window of the floor.
     func testWindow(
         times allTimes: [Double], floors allFloors: [Double], testFloors allTestFloors: [Double], heapScale: Double,
-        windowSeconds: Double, dayOverDay: Double?, priorFall: Double? = nil
+        windowSeconds: Double, dayOverDay: Double?, leakZ: Double? = nil, priorFall: Double? = nil
     ) -> TrendVerdict {
         let (testTimes, testFloors) = subsample(allTimes, allTestFloors, maximum: configuration.maximumPointsPerTest)
         // The smoothed floor of the newest buckets may not be settled yet (`settledFloorEnd`).
@@ -189,7 +194,7 @@ struct TrendAnalyzer {
             verdict.reason = .saturating
             return verdict
         }
-        if mannKendall.z < configuration.leakZ { return verdict }
+        if mannKendall.z < leakZ ?? configuration.leakZ { return verdict }
         if let priorFall, slope * span < configuration.priorSwingRatio * priorFall {
             verdict.reason = .withinPastSwings
             return verdict

@@ -31,6 +31,9 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// The CUSUM's allowance, as a fraction of `materialRateFractionPerHour`: growth slower than
     /// this does not accumulate. Default 0.5.
     public var onsetAllowanceFraction: Double = 0.5
+    /// The onset window's trend score must exceed `leakZ` by this much (its start was picked
+    /// where the floor was lowest, which inflates the score). Default 1.
+    public var onsetExtraZ: Double = 1
     /// Find the onset on the bucket floors (true) or on the smoothed floor (false).
     public var onsetOnBucketFloors: Bool = true
     /// A window is tested only if it holds at least this fraction of its length in data.
