@@ -52,6 +52,7 @@ struct Options: Sendable {
                 case "bucketTest": options.configuration.trendTestOnBucketFloors = value != 0
                 case "runningMin": options.configuration.runningMinimumSeconds = value
                 case "onsetExtraZ": options.configuration.onsetExtraZ = value
+                case "maxOnsetHours": options.configuration.maximumOnsetWindowSeconds = value * 3600
                 case "onsetHours": options.configuration.minimumOnsetWindowSeconds = value * 3600
                 case "onsetAllowance": options.configuration.onsetAllowanceFraction = value
                 case "onsetOnBuckets": options.configuration.onsetOnBucketFloors = value != 0

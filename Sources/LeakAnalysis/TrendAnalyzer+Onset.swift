@@ -20,7 +20,7 @@ extension TrendAnalyzer {
     ///   - rows: indices of the buckets to scan (oldest first, one instance, after its grace period).
     ///   - values: the floor per bucket (indexed like `times`).
     func growthOnset(times: [Double], values: [Double], rows: [Int], heapScale: Double, nowSeconds: Double) -> GrowthOnset? {
-        let lookback = nowSeconds - (configuration.trendWindowsSeconds.max() ?? configuration.windowSeconds)
+        let lookback = nowSeconds - configuration.maximumOnsetWindowSeconds
         let scanned = rows.filter { times[$0] >= lookback }
         guard scanned.count >= 2 else { return nil }
         let allowancePerSecond = configuration.onsetAllowanceFraction * configuration.materialRateFractionPerHour * heapScale / 3600

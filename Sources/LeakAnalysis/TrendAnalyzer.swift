@@ -216,7 +216,8 @@ struct TrendAnalyzer {
     /// in the last third of the instance's life below `saturationRatio` × the middle third's is a
     /// warm-up or a cache still filling towards its cap, even if the latest window looks straight.
     private func instanceSaturates(_ buckets: [FloorBucket], times: [Double], floors: [Double], instance: Int, start: Double) -> Bool {
-        let rows = buckets.indices.filter { buckets[$0].instance == instance }
+        let settledEnd = settledFloorEnd(times.last ?? 0)
+        let rows = buckets.indices.filter { buckets[$0].instance == instance && times[$0] <= settledEnd }
         guard let firstRow = rows.first, let lastRow = rows.last,
             times[firstRow] - start <= 2 * configuration.bucketSeconds
         else { return false }
@@ -321,11 +322,13 @@ struct TrendAnalyzer {
         _ buckets: [FloorBucket], times: [Double], floors: [Double], testFloors: [Double], heapScale: Double
     ) -> TrendVerdict {
         guard let currentInstance = buckets.last?.instance else { return .ok(.insufficientData) }
+        // The newest smoothed floors may not be settled; earlier instances are.
+        let settledEnd = settledFloorEnd(times.last ?? 0)
         var instances: [(times: [Double], floors: [Double], testFloors: [Double], start: Double, rawCount: Int)] = []
         var instance = currentInstance
         while instance >= 0 && instances.count < 4 {
             let rows = buckets.indices.filter {
-                buckets[$0].instance == instance
+                buckets[$0].instance == instance && times[$0] <= settledEnd
                     && times[$0] - configuration.bucketSeconds / 2 >= buckets[$0].instanceStartSeconds + configuration.gracePeriodSeconds
             }
             if let firstRow = rows.first, let lastRow = rows.last,

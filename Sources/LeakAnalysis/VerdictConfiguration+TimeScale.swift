@@ -19,6 +19,7 @@ extension VerdictConfiguration {
         scaled.confirmationSeconds /= factor
         scaled.instanceWindowMarginSeconds /= factor
         scaled.minimumOnsetWindowSeconds /= factor
+        scaled.maximumOnsetWindowSeconds /= factor
         return scaled
     }
 }
