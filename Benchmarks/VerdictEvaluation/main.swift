@@ -51,6 +51,12 @@ struct Options: Sendable {
                 case "confirm": options.configuration.confirmationSeconds = value
                 case "bucketTest": options.configuration.trendTestOnBucketFloors = value != 0
                 case "runningMin": options.configuration.runningMinimumSeconds = value
+                case "onsetExtraZ": options.configuration.onsetExtraZ = value
+                case "maxOnsetHours": options.configuration.maximumOnsetWindowSeconds = value * 3600
+                case "onsetHours": options.configuration.minimumOnsetWindowSeconds = value * 3600
+                case "onsetAllowance": options.configuration.onsetAllowanceFraction = value
+                case "onsetOnBuckets": options.configuration.onsetOnBucketFloors = value != 0
+                case "opening": options.configuration.floorSmoothing = value != 0 ? .opening : .trailingMinimum
                 case "swing": options.configuration.priorSwingRatio = value
                 case "traffic": options.configuration.trafficVariationFraction = value
                 case "explainedWindowHours": options.configuration.minimumWindowWhenTrafficExplainsSeconds = value * 3600

@@ -3,8 +3,9 @@
 ///
 /// Pipeline, each step against a named false alarm:
 /// 1. Points → 10-minute buckets aligned on the timestamp axis; each bucket's floor is a low
-///    quantile (GC and batch peaks sit above it), then a running minimum over the last hour
-///    (sawtooth with periods up to an hour).
+///    quantile (GC and batch peaks sit above it), then an opening over an hour (minimum then
+///    maximum over a centred hour: sawtooth and peaks up to an hour go, a ramp stays where it is;
+///    the newest half hour is not settled and is left out of the rate and shape tests).
 /// 2. Series are segmented at restarts (a new instance id); the first `gracePeriodSeconds` of each
 ///    instance are not analysed (warm-up), and growth that slows over the instance's life is
 ///    saturation (warm-up tails, caches filling to a cap).
@@ -15,10 +16,14 @@
 /// 4. Trailing windows (3, 6, 12, 24 h and the whole instance; a young instance's from an hour
 ///    after its grace period, where a warm-up tail no longer sits) are tested: Mann–Kendall on the
 ///    bucket floors with the Hamed–Rao autocorrelation correction (noisy wander), Theil–Sen slope of
-///    the running minimum for the rate, materiality relative to the heap, growth against the
+///    the smoothed floor for the rate, materiality relative to the heap, growth against the
 ///    scatter around the trend line (noise), the smallest slope among the window's thirds (one-off
 ///    steps), last third against middle third (saturation), and growth against the largest fall the
 ///    floor made before the window or in earlier instances (wander that comes and goes).
+///    Besides those fixed windows, the window since the onset of the current growth (a one-sided
+///    CUSUM on the floor, looked for in the last 6 h) is tested once it is 1.5 h long, against a
+///    trend score one higher (its start was picked at a minimum): a leak that began recently is
+///    judged on the evidence since it began rather than once a fixed window lies inside it.
 /// 5. A trend that held in the previous instances too, just before each restart, pooled with the
 ///    current one (leaks that reset at every restart): Seasonal-Kendall sums of S and Var(S).
 /// 6. Every site is judged the same way, with materiality relative to the host's heap, so a leaking

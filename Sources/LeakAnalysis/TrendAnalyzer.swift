@@ -14,7 +14,7 @@ struct TrendAnalyzer {
         guard let last = buckets.last, heapScale > 0 else { return .ok(.insufficientData) }
         let bucketSeconds = configuration.bucketSeconds
         let times = buckets.map { (Double($0.index) + 0.5) * bucketSeconds }
-        var floors = runningMinimum(buckets, times: times)
+        var floors = smoothedFloors(buckets, times: times)
         // The trend test runs on the bucket floors themselves (independent enough for Hamed–Rao to
         // handle); the rate, thirds and scatter on their running minimum (sawtooth removed).
         var testFloors = configuration.trendTestOnBucketFloors ? buckets.map(\.floorBytes) : floors
@@ -45,8 +45,8 @@ struct TrendAnalyzer {
                 previousInstanceRows: previousInstanceRows(buckets, times: times, current: currentInstance),
                 heapScale: heapScale, nowSeconds: nowSeconds,
                 dayOverDay: dayOverDay,
-                minimumWindowSeconds: !traffic.trafficVaries || dayOverDay != nil
-                    ? (configuration.trendWindowsSeconds.min() ?? 0)
+                varyingTrafficWindowSeconds: !traffic.trafficVaries || dayOverDay != nil
+                    ? nil
                     : traffic.adjusted
                         ? configuration.minimumWindowWhenTrafficExplainsSeconds
                         : configuration.minimumWindowWithVaryingTrafficSeconds)
@@ -67,32 +67,13 @@ struct TrendAnalyzer {
         return current
     }
 
-    // MARK: Floors
-
-    /// Running minimum of the bucket floors over the last `runningMinimumSeconds`, within an instance.
-    func runningMinimum(_ buckets: [FloorBucket], times: [Double]) -> [Double] {
-        var result = [Double](repeating: 0, count: buckets.count)
-        var windowStart = 0
-        for k in buckets.indices {
-            while windowStart < k
-                && (buckets[windowStart].instance != buckets[k].instance
-                    || times[windowStart] <= times[k] - configuration.runningMinimumSeconds)
-            {
-                windowStart += 1
-            }
-            var minimum = buckets[k].floorBytes
-            for j in windowStart..<k where buckets[j].floorBytes < minimum { minimum = buckets[j].floorBytes }
-            result[k] = minimum
-        }
-        return result
-    }
-
     // MARK: Current instance
 
     private func analyzeCurrentInstance(
         times: [Double], floors: [Double], testFloors: [Double], rows: [Int], previousInstanceRows: [[Int]],
-        heapScale: Double, nowSeconds: Double, dayOverDay: Double?, minimumWindowSeconds: Double
+        heapScale: Double, nowSeconds: Double, dayOverDay: Double?, varyingTrafficWindowSeconds: Double?
     ) -> TrendVerdict {
+        let minimumWindowSeconds = varyingTrafficWindowSeconds ?? (configuration.trendWindowsSeconds.min() ?? 0)
         guard let firstRow = rows.first else { return .ok(.insufficientData) }
         let available = nowSeconds - (times[firstRow] - configuration.bucketSeconds / 2)
         var lengths = configuration.trendWindowsSeconds.filter { $0 < available && $0 >= minimumWindowSeconds }
@@ -101,6 +82,23 @@ struct TrendAnalyzer {
         let instanceLength =
             available < configuration.windowSeconds ? available - configuration.instanceWindowMarginSeconds : configuration.windowSeconds
         if instanceLength >= minimumWindowSeconds, !lengths.contains(instanceLength) { lengths.append(instanceLength) }
+        // The window since the onset of the current growth (CUSUM), once it is long enough; in a young
+        // instance not before the margin after the grace period.
+        var onsetLength: Double? = nil
+        if configuration.minimumOnsetWindowSeconds > 0 {
+            let earliest = available < configuration.windowSeconds ? times[firstRow] + configuration.instanceWindowMarginSeconds : -Double.infinity
+            if let onset = growthOnset(
+                times: times, values: configuration.onsetOnBucketFloors ? testFloors : floors,
+                rows: rows.filter { times[$0] >= earliest }, heapScale: heapScale, nowSeconds: nowSeconds)
+            {
+                let length = nowSeconds - onset.startSeconds
+                let shortest = max(configuration.minimumOnsetWindowSeconds, varyingTrafficWindowSeconds ?? 0)
+                if length >= shortest, !lengths.contains(length) {
+                    lengths.append(length)
+                    onsetLength = length
+                }
+            }
+        }
         var best = TrendVerdict.ok(.insufficientData)
         var earliestLeakStart: Double? = nil
         for length in lengths {
@@ -112,6 +110,9 @@ struct TrendAnalyzer {
             var outcome = testWindow(
                 times: windowRows.map { times[$0] }, floors: windowRows.map { floors[$0] },
                 testFloors: windowRows.map { testFloors[$0] }, heapScale: heapScale, windowSeconds: length, dayOverDay: dayOverDay,
+                // The onset was chosen where the floor was lowest: its window's trend score is
+                // inflated by that choice, so it must clear a higher bar.
+                leakZ: configuration.leakZ + (length == onsetLength ? configuration.onsetExtraZ : 0),
                 priorFall: priorFall(
                     times: times, floors: floors, rows: rows.filter { times[$0] < windowStart },
                     previousInstances: previousInstanceRows, spanSeconds: length))
@@ -133,15 +134,18 @@ struct TrendAnalyzer {
     /// The battery of tests on one window of the floor.
     func testWindow(
         times allTimes: [Double], floors allFloors: [Double], testFloors allTestFloors: [Double], heapScale: Double,
-        windowSeconds: Double, dayOverDay: Double?, priorFall: Double? = nil
+        windowSeconds: Double, dayOverDay: Double?, leakZ: Double? = nil, priorFall: Double? = nil
     ) -> TrendVerdict {
-        let (times, floors) = subsample(allTimes, allFloors, maximum: configuration.maximumPointsPerTest)
-        let (_, testFloors) = subsample(allTimes, allTestFloors, maximum: configuration.maximumPointsPerTest)
-        guard times.count >= 8, let first = times.first, let last = times.last, last > first else {
+        let (testTimes, testFloors) = subsample(allTimes, allTestFloors, maximum: configuration.maximumPointsPerTest)
+        // The smoothed floor of the newest buckets may not be settled yet (`settledFloorEnd`).
+        let settledEnd = settledFloorEnd(allTimes.last ?? 0)
+        let settled = allTimes.indices.filter { allTimes[$0] <= settledEnd }
+        let (times, floors) = subsample(settled.map { allTimes[$0] }, settled.map { allFloors[$0] }, maximum: configuration.maximumPointsPerTest)
+        guard testTimes.count >= 8, times.count >= 6, let first = times.first, let last = times.last, last > first else {
             return .ok(.insufficientData)
         }
         let mannKendall = MannKendall.test(
-            x: times, y: testFloors,
+            x: testTimes, y: testFloors,
             minimumCorrection: configuration.trendTestOnBucketFloors ? 1 : smoothingCorrection(allTimes.count, times.count))
         let evidence = 1 - mannKendall.pValueIncreasing
         guard mannKendall.z >= configuration.growingZ, let slope = TheilSen.slope(x: times, y: floors), slope > 0
@@ -190,7 +194,7 @@ struct TrendAnalyzer {
             verdict.reason = .saturating
             return verdict
         }
-        if mannKendall.z < configuration.leakZ { return verdict }
+        if mannKendall.z < leakZ ?? configuration.leakZ { return verdict }
         if let priorFall, slope * span < configuration.priorSwingRatio * priorFall {
             verdict.reason = .withinPastSwings
             return verdict
@@ -212,7 +216,8 @@ struct TrendAnalyzer {
     /// in the last third of the instance's life below `saturationRatio` × the middle third's is a
     /// warm-up or a cache still filling towards its cap, even if the latest window looks straight.
     private func instanceSaturates(_ buckets: [FloorBucket], times: [Double], floors: [Double], instance: Int, start: Double) -> Bool {
-        let rows = buckets.indices.filter { buckets[$0].instance == instance }
+        let settledEnd = settledFloorEnd(times.last ?? 0)
+        let rows = buckets.indices.filter { buckets[$0].instance == instance && times[$0] <= settledEnd }
         guard let firstRow = rows.first, let lastRow = rows.last,
             times[firstRow] - start <= 2 * configuration.bucketSeconds
         else { return false }
@@ -317,11 +322,13 @@ struct TrendAnalyzer {
         _ buckets: [FloorBucket], times: [Double], floors: [Double], testFloors: [Double], heapScale: Double
     ) -> TrendVerdict {
         guard let currentInstance = buckets.last?.instance else { return .ok(.insufficientData) }
+        // The newest smoothed floors may not be settled; earlier instances are.
+        let settledEnd = settledFloorEnd(times.last ?? 0)
         var instances: [(times: [Double], floors: [Double], testFloors: [Double], start: Double, rawCount: Int)] = []
         var instance = currentInstance
         while instance >= 0 && instances.count < 4 {
             let rows = buckets.indices.filter {
-                buckets[$0].instance == instance
+                buckets[$0].instance == instance && times[$0] <= settledEnd
                     && times[$0] - configuration.bucketSeconds / 2 >= buckets[$0].instanceStartSeconds + configuration.gracePeriodSeconds
             }
             if let firstRow = rows.first, let lastRow = rows.last,

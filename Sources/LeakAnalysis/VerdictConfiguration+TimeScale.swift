@@ -18,6 +18,8 @@ extension VerdictConfiguration {
         scaled.minimumWindowWhenTrafficExplainsSeconds /= factor
         scaled.confirmationSeconds /= factor
         scaled.instanceWindowMarginSeconds /= factor
+        scaled.minimumOnsetWindowSeconds /= factor
+        scaled.maximumOnsetWindowSeconds /= factor
         return scaled
     }
 }

@@ -17,11 +17,29 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// Running minimum of the bucket floors over this span: removes sawtooth up to this period.
     /// Default 1 h.
     public var runningMinimumSeconds: Double = 3600
+    /// How the bucket floors are smoothed for the rate, thirds and scatter (`FloorSmoothing`).
+    /// Default `.opening`: a trailing minimum delays every ramp by `runningMinimumSeconds`.
+    public var floorSmoothing: FloorSmoothing = .opening
     /// Time after a process start during which growth is warm-up and is not analysed. Default 1 h.
     public var gracePeriodSeconds: Double = 3600
     /// Lengths of the trailing windows tested for a trend (the shortest bounds the detection delay;
     /// the longer ones find slow leaks). The whole current instance is tested as well.
     public var trendWindowsSeconds: [Double] = [3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
+    /// The window since the onset of the current growth (a CUSUM on the floor, `GrowthOnset`) is
+    /// tested once it is this long. 0 disables. Default 1.5 h.
+    public var minimumOnsetWindowSeconds: Double = 1.5 * 3600
+    /// The onset is looked for in this much recent history: older growth is judged by the fixed
+    /// windows, and a window started at a minimum picked over a long history is more often wander
+    /// (tuning seeds 1–64: 3 false alarms at 6 h, 5 at 12 h, for 0.2 h of median delay). Default 6 h.
+    public var maximumOnsetWindowSeconds: Double = 6 * 3600
+    /// The CUSUM's allowance, as a fraction of `materialRateFractionPerHour`: growth slower than
+    /// this does not accumulate. Default 0.5.
+    public var onsetAllowanceFraction: Double = 0.5
+    /// The onset window's trend score must exceed `leakZ` by this much (its start was picked
+    /// where the floor was lowest, which inflates the score). Default 1.
+    public var onsetExtraZ: Double = 1
+    /// Find the onset on the bucket floors (true) or on the smoothed floor (false).
+    public var onsetOnBucketFloors: Bool = true
     /// A window is tested only if it holds at least this fraction of its length in data.
     public var minimumWindowCoverage: Double = 0.8
     /// At most this many points enter one test (the floor is subsampled evenly): keeps every test

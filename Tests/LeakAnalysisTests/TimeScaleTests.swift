@@ -21,7 +21,9 @@ struct TimeScaleTests {
         #expect(scaled.minimumWindowWhenTrafficExplainsSeconds == base.minimumWindowWhenTrafficExplainsSeconds / 60)
         #expect(scaled.confirmationSeconds == base.confirmationSeconds / 60)
         #expect(scaled.instanceWindowMarginSeconds == base.instanceWindowMarginSeconds / 60)
+        #expect(scaled.minimumOnsetWindowSeconds == base.minimumOnsetWindowSeconds / 60)
         #expect(scaled.leakZ == base.leakZ)
+        #expect(scaled.onsetAllowanceFraction == base.onsetAllowanceFraction)
         #expect(scaled.materialGrowthFraction == base.materialGrowthFraction)
         #expect(base.compressingTime(by: 1) == base)
     }
