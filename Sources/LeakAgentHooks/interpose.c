@@ -1,22 +1,37 @@
 // The libc allocation entry points, defined here so that linking this target (or preloading the
 // library that contains it) routes every allocation in the process through the tracker. Each is
-// a one-line forward; the tracker forwards in turn to the next definition in lookup order.
+// a bare jump to the tracker's entry point, which forwards in turn to the next definition in
+// lookup order.
+//
+// On x86-64 and arm64 the jump is a naked function: a C wrapper, compiled with frame pointers as
+// SwiftPM compiles C, would push and pop a frame around its tail call on every malloc and free.
 #include <stdlib.h>
 
 #include "CLeakTrackEntry.h"
 
 #define LT_EXPORT __attribute__((visibility("default")))
 
-LT_EXPORT void *malloc(size_t size) { return lt_malloc(size); }
-LT_EXPORT void free(void *pointer) { lt_free(pointer); }
-LT_EXPORT void *calloc(size_t count, size_t size) { return lt_calloc(count, size); }
-LT_EXPORT void *realloc(void *pointer, size_t size) { return lt_realloc(pointer, size); }
-LT_EXPORT void *reallocarray(void *pointer, size_t count, size_t size) { return lt_reallocarray(pointer, count, size); }
-LT_EXPORT int posix_memalign(void **out, size_t alignment, size_t size) { return lt_posix_memalign(out, alignment, size); }
-LT_EXPORT void *aligned_alloc(size_t alignment, size_t size) { return lt_aligned_alloc(alignment, size); }
-LT_EXPORT void *memalign(size_t alignment, size_t size) { return lt_memalign(alignment, size); }
-LT_EXPORT void *valloc(size_t size) { return lt_valloc(size); }
-LT_EXPORT void *pvalloc(size_t size) { return lt_pvalloc(size); }
+#if defined(__x86_64__)
+#define LT_FORWARD(result, name, parameters, arguments, target) \
+    LT_EXPORT __attribute__((naked)) result name parameters { __asm__("jmp " #target); }
+#elif defined(__aarch64__)
+#define LT_FORWARD(result, name, parameters, arguments, target) \
+    LT_EXPORT __attribute__((naked)) result name parameters { __asm__("b " #target); }
+#else
+#define LT_FORWARD(result, name, parameters, arguments, target) \
+    LT_EXPORT result name parameters { return target arguments; }
+#endif
+
+LT_FORWARD(void *, malloc, (size_t size), (size), lt_malloc)
+LT_FORWARD(void, free, (void *pointer), (pointer), lt_free)
+LT_FORWARD(void *, calloc, (size_t count, size_t size), (count, size), lt_calloc)
+LT_FORWARD(void *, realloc, (void *pointer, size_t size), (pointer, size), lt_realloc)
+LT_FORWARD(void *, reallocarray, (void *pointer, size_t count, size_t size), (pointer, count, size), lt_reallocarray)
+LT_FORWARD(int, posix_memalign, (void **out, size_t alignment, size_t size), (out, alignment, size), lt_posix_memalign)
+LT_FORWARD(void *, aligned_alloc, (size_t alignment, size_t size), (alignment, size), lt_aligned_alloc)
+LT_FORWARD(void *, memalign, (size_t alignment, size_t size), (alignment, size), lt_memalign)
+LT_FORWARD(void *, valloc, (size_t size), (size), lt_valloc)
+LT_FORWARD(void *, pvalloc, (size_t size), (size), lt_pvalloc)
 
 __attribute__((constructor)) static void leakwatch_hooks_installed(void) {
     lt_install_exit_report();
