@@ -65,7 +65,7 @@ static LT_COLD void *allocation_slow(void *pointer, size_t requested, uintptr_t 
     if (self->flags & LT_THREAD_AGENT) return pointer;
     if (tag != NULL || reaches_sample(self, requested)) {
         if (tag == NULL) self->bytes_until_sample = lt_next_sample_gap(self);
-        lt_record_sample(self, pointer, requested, frame_pointer, tag);
+        lt_record_sample(self, pointer, requested, usable, frame_pointer, tag);
     } else {
         self->bytes_until_sample -= (int64_t)requested;
     }

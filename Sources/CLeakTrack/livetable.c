@@ -191,7 +191,8 @@ void lt_prefetch_sample(const void *pointer) {
     if (table) __builtin_prefetch(&table[mix((uintptr_t)pointer) & (LT_LOAD(owner->live_capacity) - 1)], 1);
 }
 
-void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t frame_pointer, const lt_tag *tag) {
+void lt_record_sample(lt_thread *self, void *pointer, size_t size, size_t usable, uintptr_t frame_pointer,
+                      const lt_tag *tag) {
     // The entry's slot is a likely cache miss: start loading it while the stack is walked.
     lt_prefetch_sample(pointer);
     shard *owner = shard_of(pointer);
@@ -210,7 +211,7 @@ void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t fra
         return;
     }
     lt_count_sampled_size(&owner->sizes, size, weight_objects_q16);
-    count_sampled_class(&owner->classes, lt_usable_size(pointer), weight_objects_q16);
+    count_sampled_class(&owner->classes, usable, weight_objects_q16);
     site->allocated_bytes += weight_bytes;
     site->allocated_objects_q16 += weight_objects_q16;
     site->live_bytes += weight_bytes;

@@ -251,7 +251,8 @@ static inline bool lt_filter_may_contain(const void *pointer) {
 }
 /// Makes every free of a pointer in [start, start + bytes) take the slow path, for good.
 LT_HIDDEN void lt_filter_pin(const void *start, size_t bytes);
-LT_HIDDEN void lt_record_sample(lt_thread *self, void *pointer, size_t size, uintptr_t frame_pointer,
+/// Records a sampled allocation of `size` bytes requested, `usable` bytes held.
+LT_HIDDEN void lt_record_sample(lt_thread *self, void *pointer, size_t size, size_t usable, uintptr_t frame_pointer,
                                 const lt_tag *tag);
 /// Starts loading the live-table slot where `pointer` would sit.
 LT_HIDDEN void lt_prefetch_sample(const void *pointer);
