@@ -37,8 +37,8 @@ static inline bool reaches_sample(const lt_thread *self, size_t requested) {
     return requested >= (uint64_t)self->bytes_until_sample;
 }
 
-static LT_COLD void *published(lt_thread *self, void *pointer) {
-    lt_publish(self);
+static LT_COLD void *published(void *pointer) {
+    lt_publish(lt_self);
     return pointer;
 }
 
@@ -78,7 +78,7 @@ static inline void *track_allocation(void *pointer, size_t requested, uintptr_t 
         return allocation_slow(pointer, requested, frame_pointer, NULL);
     }
     self->bytes_until_sample -= (int64_t)requested;
-    if (LT_UNLIKELY(count_allocation(self, lt_usable_size(pointer)))) return published(self, pointer);
+    if (LT_UNLIKELY(count_allocation(self, lt_usable_size(pointer)))) return published(pointer);
     return pointer;
 }
 
@@ -90,6 +90,15 @@ static LT_COLD void *malloc_slow(size_t size, uintptr_t frame_pointer) {
 static LT_COLD void *counted_with_foreign_size(void *pointer) {
     lt_thread *self = lt_self;
     if (count_allocation(self, lt_usable_size(pointer))) lt_publish(self);
+    return pointer;
+}
+
+// The counting half of malloc, entered by a tail call once the block exists: neither half keeps a
+// value across a call, so neither saves registers, and the rare cases leave by tail calls too.
+static LT_NOINLINE void *counted_allocation(void *pointer) {
+    if (LT_UNLIKELY(pointer == NULL)) return NULL;
+    if (LT_UNLIKELY(!lt_next_is_glibc)) LT_MUSTTAIL return counted_with_foreign_size(pointer);
+    if (LT_UNLIKELY(count_allocation(lt_self, lt_glibc_usable_size(pointer)))) LT_MUSTTAIL return published(pointer);
     return pointer;
 }
 
@@ -126,18 +135,12 @@ static inline void track_release(lt_thread *self, void *pointer, size_t usable) 
 
 #define FRAME() ((uintptr_t)__builtin_frame_address(0))
 
-// The sampling decision comes before the call, the counting after it from a fresh read of
-// lt_self, so nothing stays live across the call.
+// The sampling decision comes before the call, the counting after it.
 void *lt_malloc(size_t size) {
     lt_thread *self = lt_self;
     if (LT_UNLIKELY(reaches_sample(self, size))) return malloc_slow(size, FRAME());
     self->bytes_until_sample -= (int64_t)size;
-    void *pointer = lt_next.malloc(size);
-    if (LT_UNLIKELY(pointer == NULL)) return NULL;
-    if (LT_UNLIKELY(!lt_next_is_glibc)) return counted_with_foreign_size(pointer);
-    self = lt_self;
-    if (LT_UNLIKELY(count_allocation(self, lt_glibc_usable_size(pointer)))) return published(self, pointer);
-    return pointer;
+    return counted_allocation(lt_next.malloc(size));
 }
 
 // A thread whose allocator is not glibc's carries LT_THREAD_FOREIGN_SIZES, so the one test of
