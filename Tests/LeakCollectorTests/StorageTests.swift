@@ -129,6 +129,42 @@ import Testing
         try store.close()
     }
 
+    @Test func retentionForgetsInstancesAndHostsWhoseDataHasExpired() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = StoreConfiguration()
+        configuration.rawRetentionSeconds = 3600
+        configuration.minuteRetentionSeconds = 2 * 3600
+        configuration.hourRetentionSeconds = 4 * 3600
+        let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
+        let hourMs: Int64 = 3_600_000
+        func hour(host: String, instance: String, from startMs: Int64) -> [SnapshotIngest] {
+            (0..<360).map { snapshot(host: host, instance: instance, sequence: Int64($0 + 1), timestampMs: startMs + Int64($0) * 10_000) }
+        }
+        // A decommissioned host, a restarted process's first run, and its second run.
+        _ = try store.ingest(hour(host: "gone", instance: "old", from: 0))
+        _ = try store.ingest(hour(host: "web-1", instance: "aa", from: 0))
+        _ = try store.ingest(hour(host: "web-1", instance: "bb", from: 10 * hourMs))
+        let counts = { try store.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM processInstance")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM host")!)
+        } }
+        #expect(try counts() == (3, 2))
+        // Everything from the first hour has expired 4 h later plus the hour its bucket spans.
+        #expect(try store.applyRetention(nowMs: 5 * hourMs).instancesDeleted == 0, "hour buckets of the first hour are still kept")
+        let report = try store.applyRetention(nowMs: 11 * hourMs)
+        #expect(report.instancesDeleted == 2)
+        #expect(report.hostsDeleted == 1)
+        #expect(try counts() == (1, 1))
+        #expect(try store.hosts().map(\.name) == ["web-1"])
+        #expect(try store.lastCommittedSequence(hostName: "web-1", instanceKey: "bb") == 360, "the live instance is untouched")
+        #expect(try store.applyRetention(nowMs: 11 * hourMs) == RetentionReport(), "a second pass finds nothing")
+        // The departed host reports again: it gets new rows, not the deleted ones' cached ids.
+        #expect(try store.ingest([snapshot(host: "gone", instance: "old", sequence: 361, timestampMs: 11 * hourMs)]) == [.stored])
+        #expect(try counts() == (2, 2))
+        #expect(try store.integrityCheck() == "ok")
+        try store.close()
+    }
+
     @Test func lateSnapshotsMergeIntoExistingBuckets() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -9,6 +9,8 @@ public struct RetentionReport: Sendable, Equatable {
     public var eventsDeleted = 0
     public var verdictsDeleted = 0
     public var stacksDeleted = 0
+    public var instancesDeleted = 0
+    public var hostsDeleted = 0
 
     public init() {}
 }
@@ -24,8 +26,9 @@ extension CollectorStore {
     /// raw snapshots older than the raw retention fold into 1-minute buckets, minute buckets
     /// older than their retention fold into 1-hour buckets, and hour buckets, events and
     /// verdicts older than the hour retention are deleted; then the stacks nothing retained
-    /// refers to any more (see `collectStacks`). Works in short transactions so ingest is never
-    /// blocked for long.
+    /// refers to any more (see `collectStacks`), and the process instances and hosts whose data
+    /// has all expired (see `collectDepartedProcesses`). Works in short transactions so ingest
+    /// is never blocked for long.
     @discardableResult
     public func applyRetention(nowMs: Int64, chunkSize: Int = 2000) throws -> RetentionReport {
         var report = RetentionReport()
@@ -53,12 +56,19 @@ extension CollectorStore {
             report.verdictsDeleted = db.changesCount
         }
         report.stacksDeleted = try collectStacks(notReferencedSinceMs: hourCutoffMs, chunkSize: min(chunkSize, Self.stackChunkSize))
+        // An hour bucket outlives its last point by up to an hour: wait that long after the last sighting.
+        let departed = try collectDepartedProcesses(
+            lastSeenBeforeMs: hourCutoffMs - Self.hourSeconds * 1000, chunkSize: min(chunkSize, Self.stackChunkSize))
+        report.instancesDeleted = departed.instances
+        report.hostsDeleted = departed.hosts
         if report != RetentionReport() {
             logger.debug("retention pass", metadata: [
                 "leak.rawRolledUp": "\(report.rawSamplesRolledUp)",
                 "leak.minuteRolledUp": "\(report.minuteBucketsRolledUp)",
                 "leak.hourDeleted": "\(report.hourBucketsDeleted)",
                 "leak.stacksDeleted": "\(report.stacksDeleted)",
+                "leak.instancesDeleted": "\(report.instancesDeleted)",
+                "leak.hostsDeleted": "\(report.hostsDeleted)",
             ])
         }
         return report
