@@ -103,8 +103,11 @@ struct ErrorPathTests {
             }
             agent.close()
         }
-        // Retention far in the future removes every sample and rollup; the host record stays.
-        _ = try collector.collector.store.applyRetention(nowMs: FleetScenario.now / 1_000_000 + 500 * 86_400_000)
+        // Retention once the hour retention has passed the last snapshot removes every sample and
+        // rollup; the host record stays for another hour (then it goes too: StorageTests).
+        let store = collector.collector.store
+        let lastSnapshotMs = (FleetScenario.now + 3 * FleetScenario.minute) / 1_000_000
+        _ = try store.applyRetention(nowMs: lastSnapshotMs + (store.configuration.hourRetentionSeconds + 3600) * 1000)
         let result = try await collector.run(["report", "--host", "old-1"])
         #expect(result.exitCode == CLIExitCode.noData, "stderr: \(result.standardError)")
         #expect(result.standardError.contains("host 'old-1' is known but has sent no snapshot"))
