@@ -1,8 +1,11 @@
 // The tracker's allocation entry points. The common case of each is a handful of instructions on
 // the calling thread's own counters with one predictable branch; everything rare (a thread's
-// first allocation, a sample, a sampled pointer being freed, a thread past its exit, a publish)
+// first allocation, a sample, a sampled block being freed, a thread past its exit, a publish)
 // goes through a cold out-of-line slow path, reached by a tail call so that the fast paths keep
 // nothing in callee-saved registers.
+//
+// Whether an allocation is sampled is decided before the call into the next allocator: a sampled
+// block is asked for with room for its record in front (see lt_internal.h).
 #include <errno.h>
 #include <unistd.h>
 
@@ -31,8 +34,8 @@ static inline bool count_free(lt_thread *self, size_t usable) {
     return pending < -LT_PUBLISH_BYTES;
 }
 
-/// Whether an allocation of `requested` bytes takes the slow path: it is sampled, or the thread
-/// is in a placeholder state (whose bytes_until_sample is 0).
+/// Whether an allocation of `requested` bytes takes the slow path: it is due a sample, or the
+/// thread is in a placeholder state (whose bytes_until_sample is 0).
 static inline bool reaches_sample(const lt_thread *self, size_t requested) {
     return requested >= (uint64_t)self->bytes_until_sample;
 }
@@ -47,9 +50,10 @@ static LT_COLD void free_after_publishing(lt_thread *self, void *pointer) {
     lt_next.free(pointer);
 }
 
-// Everything an allocation does that is not the common case. `frame_pointer` is the entry
-// point's frame, so a captured stack starts at the application's call to malloc.
-static LT_COLD void *allocation_slow(void *pointer, size_t requested, uintptr_t frame_pointer, const lt_tag *tag) {
+// --- counting blocks that are not sampled ---
+
+// Everything the counting of an unsampled allocation does that is not the common case.
+static LT_COLD void *allocation_slow(void *pointer, size_t requested) {
     lt_thread *self = lt_self;
     // The tracker's own allocations (registration, dlsym's while the allocator is resolved) pass
     // through; no thread registers before the allocator is known.
@@ -62,28 +66,17 @@ static LT_COLD void *allocation_slow(void *pointer, size_t requested, uintptr_t 
         return pointer;
     }
     if (count_allocation(self, usable)) lt_publish(self);
-    if (self->flags & LT_THREAD_AGENT) return pointer;
-    if (tag != NULL || reaches_sample(self, requested)) {
-        if (tag == NULL) self->bytes_until_sample = lt_next_sample_gap(self);
-        lt_record_sample(self, pointer, requested, usable, frame_pointer, tag);
-    } else {
-        self->bytes_until_sample -= (int64_t)requested;
-    }
+    // A thread that declined a sample (inside the tracker) keeps its gap: the next allocation takes it.
+    if (!reaches_sample(self, requested)) self->bytes_until_sample -= (int64_t)requested;
     return pointer;
 }
 
-static inline void *track_allocation(void *pointer, size_t requested, uintptr_t frame_pointer) {
+static inline void *track_allocation(void *pointer, size_t requested) {
     lt_thread *self = lt_self;
-    if (LT_UNLIKELY(reaches_sample(self, requested) || pointer == NULL)) {
-        return allocation_slow(pointer, requested, frame_pointer, NULL);
-    }
+    if (LT_UNLIKELY(reaches_sample(self, requested) || pointer == NULL)) return allocation_slow(pointer, requested);
     self->bytes_until_sample -= (int64_t)requested;
     if (LT_UNLIKELY(count_allocation(self, lt_usable_size(pointer)))) return published(pointer);
     return pointer;
-}
-
-static LT_COLD void *malloc_slow(size_t size, uintptr_t frame_pointer) {
-    return allocation_slow(lt_next.malloc(size), size, frame_pointer, NULL);
 }
 
 // The counting half of malloc when the next allocator is not glibc's.
@@ -102,15 +95,96 @@ static LT_NOINLINE void *counted_allocation(void *pointer) {
     return pointer;
 }
 
+// --- sampled blocks ---
+
+/// The calling thread, registered, if its allocations may be sampled; NULL inside the tracker, on
+/// the thread resolving the next allocator, and for an orphan or the agent's own thread.
+static lt_thread *sampler_thread(void) {
+    if (lt_busy || !lt_resolve_next_allocator()) return NULL;
+    lt_thread *self = lt_self;
+    if (self->flags & LT_THREAD_UNREGISTERED) self = lt_thread_register();
+    if (self->flags & (LT_THREAD_UNREGISTERED | LT_THREAD_ORPHAN | LT_THREAD_AGENT)) return NULL;
+    return self;
+}
+
+/// For an allocation of `requested` bytes that reaches the sampler's test: the thread to record
+/// it on, its next gap drawn, or NULL when it is not sampled after all.
+static LT_COLD lt_thread *sampling_thread(size_t requested) {
+    lt_thread *self = sampler_thread();
+    if (self == NULL || !reaches_sample(self, requested)) return NULL; // a fresh thread's first gap
+    self->bytes_until_sample = lt_next_sample_gap(self);
+    return self;
+}
+
+/// The distance from a sampled glibc block's start to the application's pointer.
+static size_t prefix_offset(void *pointer) { return (size_t)1 << lt_prefix_of(pointer)->offset_shift; }
+
+/// The bytes the application may use in a sampled block that is `offset` bytes into the block
+/// the next allocator returned.
+static size_t sampled_usable_size(void *pointer, size_t offset) {
+    size_t held = lt_usable_size((char *)pointer - offset);
+    return held > offset ? held - offset : 0;
+}
+
+/// Whether a block the application holds is sampled.
+static bool is_sampled(void *pointer) {
+    if (LT_LIKELY(lt_next_is_glibc)) return lt_glibc_block_is_sampled(pointer);
+    return lt_filter_may_contain(pointer) && lt_sample_set_contains(pointer);
+}
+
+/// Like is_sampled, for a block being freed: also takes out its record (from the sample set, for
+/// other allocators than glibc) and the distance back to the allocator's block.
+static bool take_sample(void *pointer, lt_sample_record *record, size_t *offset) {
+    if (LT_LIKELY(lt_next_is_glibc)) {
+        if (!lt_glibc_block_is_sampled(pointer)) return false;
+        *record = *lt_prefix_of(pointer);
+        *offset = prefix_offset(pointer);
+        return true;
+    }
+    *offset = 0;
+    return lt_filter_may_contain(pointer) && lt_sample_set_remove(pointer, record);
+}
+
+static void *next_allocation(size_t size, size_t alignment, bool zeroed) {
+    if (alignment > 16) return lt_next.memalign(alignment, size);
+    return zeroed ? lt_next.calloc(1, size) : lt_next.malloc(size);
+}
+
+/// Allocates `size` bytes (aligned to `alignment` if above 16, zeroed if asked) as a sampled
+/// block, with room for its record in front when the next allocator is glibc, and counts them.
+static LT_COLD void *sampled_allocation(lt_thread *self, size_t size, size_t alignment, bool zeroed,
+                                        uintptr_t frame_pointer, const lt_tag *tag) {
+    size_t offset = 0;
+    if (lt_next_is_glibc) offset = alignment > LT_SAMPLE_PREFIX_BYTES ? alignment : LT_SAMPLE_PREFIX_BYTES;
+    size_t total;
+    if (__builtin_add_overflow(size, offset, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *block = next_allocation(total, alignment, zeroed);
+    if (block == NULL) return NULL;
+    void *pointer = (char *)block + offset;
+    size_t usable = sampled_usable_size(pointer, offset);
+    if (count_allocation(self, usable)) lt_publish(self);
+    // Without room in the sample set the block stays an ordinary one (only ever without a prefix).
+    (void)lt_record_sample(self, pointer, offset, size, usable, frame_pointer, tag);
+    return pointer;
+}
+
+// --- frees ---
+
 static LT_COLD void release_slow(void *pointer) {
     if (lt_is_bootstrap_pointer(pointer)) return;
     lt_thread *self = lt_self;
-    // The live-table slot and the block's header are both likely cache misses: start the first
-    // before taking the second, so that they overlap.
-    bool may_be_sampled = !lt_busy && lt_filter_may_contain(pointer);
-    if (may_be_sampled) lt_prefetch_sample(pointer);
-    size_t usable = lt_usable_size(pointer);
-    if (may_be_sampled) lt_retire_sample(pointer);
+    lt_sample_record record;
+    size_t offset, usable;
+    if (take_sample(pointer, &record, &offset)) {
+        usable = sampled_usable_size(pointer, offset);
+        lt_retire_sample(&record, offset);
+    } else {
+        offset = 0;
+        usable = lt_usable_size(pointer);
+    }
     if (lt_busy || (self->flags & LT_THREAD_UNREGISTERED)) {
         // Before a thread's first allocation, or inside registration: nothing of ours to count
         // against, so the free goes to the orphan totals and stays balanced.
@@ -120,20 +194,40 @@ static LT_COLD void release_slow(void *pointer) {
     } else if (count_free(self, usable)) {
         lt_publish(self);
     }
+    lt_next.free((char *)pointer - offset);
+}
+
+// A thread whose allocator is not glibc's carries LT_THREAD_FOREIGN_SIZES, so the test of its
+// flags comes first and the inline chunk-header read below only ever sees glibc's blocks; there,
+// a sampled block's marker sends it to the slow path.
+void lt_free(void *pointer) {
+    if (LT_UNLIKELY(pointer == NULL)) return;
+    lt_thread *self = lt_self;
+    if (LT_UNLIKELY(self->flags)) {
+        release_slow(pointer);
+        return;
+    }
+    size_t header = ((const size_t *)pointer)[-1];
+    if (LT_UNLIKELY(header & LT_GLIBC_SIZE_UNUSED_BIT)) {
+        release_slow(pointer);
+        return;
+    }
+    if (LT_UNLIKELY(count_free(self, lt_glibc_usable_size_from_header(header)))) {
+        free_after_publishing(self, pointer);
+        return;
+    }
     lt_next.free(pointer);
 }
 
-// Accounts for the release of a live block without freeing it (realloc hands it on).
-static inline void track_release(lt_thread *self, void *pointer, size_t usable) {
-    if (LT_UNLIKELY(lt_filter_may_contain(pointer))) lt_retire_sample(pointer);
-    if (LT_UNLIKELY(self->flags & (LT_THREAD_UNREGISTERED | LT_THREAD_ORPHAN))) {
-        lt_count_orphan_free(usable);
-    } else if (count_free(self, usable)) {
-        lt_publish(self);
-    }
-}
+// --- allocation entry points ---
 
 #define FRAME() ((uintptr_t)__builtin_frame_address(0))
+
+static LT_COLD void *malloc_slow(size_t size, uintptr_t frame_pointer) {
+    lt_thread *sampler = sampling_thread(size);
+    if (sampler) return sampled_allocation(sampler, size, 0, false, frame_pointer, NULL);
+    return track_allocation(lt_next.malloc(size), size);
+}
 
 // The sampling decision comes before the call, the counting after it.
 void *lt_malloc(size_t size) {
@@ -143,20 +237,12 @@ void *lt_malloc(size_t size) {
     return counted_allocation(lt_next.malloc(size));
 }
 
-// A thread whose allocator is not glibc's carries LT_THREAD_FOREIGN_SIZES, so the one test of
-// its flags also keeps the inline chunk-size read below from ever seeing a foreign block.
-void lt_free(void *pointer) {
-    if (LT_UNLIKELY(pointer == NULL)) return;
-    lt_thread *self = lt_self;
-    if (LT_UNLIKELY(self->flags | lt_filter_may_contain(pointer))) {
-        release_slow(pointer);
-        return;
-    }
-    if (LT_UNLIKELY(count_free(self, lt_glibc_usable_size(pointer)))) {
-        free_after_publishing(self, pointer);
-        return;
-    }
-    lt_next.free(pointer);
+/// The thread to record an allocation of `size` bytes aligned to `alignment` on, or NULL when it
+/// is not sampled (or the alignment is one the next allocator is to reject).
+static inline lt_thread *aligned_sampler(size_t alignment, size_t size) {
+    if (LT_LIKELY(!reaches_sample(lt_self, size))) return NULL;
+    if (alignment == 0 || (alignment & (alignment - 1)) != 0) return NULL;
+    return sampling_thread(size);
 }
 
 void *lt_calloc(size_t count, size_t size) {
@@ -165,28 +251,110 @@ void *lt_calloc(size_t count, size_t size) {
         errno = ENOMEM;
         return NULL;
     }
-    return track_allocation(lt_next.calloc(count, size), total, FRAME());
+    lt_thread *sampler = aligned_sampler(16, total);
+    if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, total, 0, true, FRAME(), NULL);
+    return track_allocation(lt_next.calloc(count, size), total);
+}
+
+int lt_posix_memalign(void **out, size_t alignment, size_t size) {
+    lt_thread *sampler = alignment % sizeof(void *) == 0 ? aligned_sampler(alignment, size) : NULL;
+    if (LT_UNLIKELY(sampler != NULL)) {
+        void *pointer = sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
+        if (pointer == NULL) return ENOMEM;
+        *out = pointer;
+        return 0;
+    }
+    int result = lt_next.posix_memalign(out, alignment, size);
+    if (result == 0) track_allocation(*out, size);
+    return result;
+}
+
+void *lt_aligned_alloc(size_t alignment, size_t size) {
+    lt_thread *sampler = aligned_sampler(alignment, size);
+    if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
+    return track_allocation(lt_next.aligned_alloc(alignment, size), size);
+}
+
+void *lt_memalign(size_t alignment, size_t size) {
+    lt_thread *sampler = aligned_sampler(alignment, size);
+    if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
+    return track_allocation(lt_next.memalign(alignment, size), size);
+}
+
+void *lt_valloc(size_t size) {
+    size_t page = (size_t)getpagesize();
+    lt_thread *sampler = aligned_sampler(page, size);
+    if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, size, page, false, FRAME(), NULL);
+    return track_allocation(lt_next.valloc(size), size);
+}
+
+void *lt_pvalloc(size_t size) {
+    size_t page = (size_t)getpagesize();
+    lt_thread *sampler = aligned_sampler(page, size);
+    if (LT_UNLIKELY(sampler != NULL)) {
+        size_t rounded = size == 0 ? page : (size + page - 1) & ~(page - 1);
+        if (rounded < size) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return sampled_allocation(sampler, rounded, page, false, FRAME(), NULL);
+    }
+    return track_allocation(lt_next.pvalloc(size), size);
+}
+
+// --- realloc ---
+
+// Accounts for the release of a live, unsampled block without freeing it (realloc hands it on).
+static inline void track_release(lt_thread *self, size_t usable) {
+    if (LT_UNLIKELY(self->flags & (LT_THREAD_UNREGISTERED | LT_THREAD_ORPHAN))) {
+        lt_count_orphan_free(usable);
+    } else if (count_free(self, usable)) {
+        lt_publish(self);
+    }
+}
+
+/// A realloc the next allocator cannot do in place of us: the old or the new block is sampled, so
+/// one of them has a record in front. Copies into a fresh block and frees the old one.
+static LT_COLD void *moved(void *pointer, size_t old_usable, size_t size, lt_thread *sampler, uintptr_t frame_pointer) {
+    void *fresh = sampler ? sampled_allocation(sampler, size, 0, false, frame_pointer, NULL)
+                          : track_allocation(lt_next.malloc(size), size);
+    if (fresh == NULL) return NULL; // the old block stays as it was
+    __builtin_memcpy(fresh, pointer, old_usable < size ? old_usable : size);
+    lt_free(pointer);
+    return fresh;
 }
 
 static void *reallocate(void *pointer, size_t size, uintptr_t frame_pointer) {
-    if (pointer == NULL) return track_allocation(lt_next.malloc(size), size, frame_pointer);
+    if (pointer == NULL) {
+        lt_thread *sampler = reaches_sample(lt_self, size) ? sampling_thread(size) : NULL;
+        if (sampler) return sampled_allocation(sampler, size, 0, false, frame_pointer, NULL);
+        return track_allocation(lt_next.malloc(size), size);
+    }
     if (LT_UNLIKELY(lt_is_bootstrap_pointer(pointer))) {
         // Bootstrap blocks never reach the next allocator: move the data out to a real block.
-        void *moved = track_allocation(lt_next.malloc(size), size, frame_pointer);
-        if (moved) __builtin_memcpy(moved, pointer, size); // the arena outlives every copy
-        return moved;
+        void *moved_out = track_allocation(lt_next.malloc(size), size);
+        if (moved_out) __builtin_memcpy(moved_out, pointer, size); // the arena outlives every copy
+        return moved_out;
+    }
+    if (LT_UNLIKELY(is_sampled(pointer))) {
+        size_t offset = lt_next_is_glibc ? prefix_offset(pointer) : 0;
+        return moved(pointer, sampled_usable_size(pointer, offset), size, NULL, frame_pointer);
     }
     lt_thread *self = lt_self;
     size_t old_usable = lt_usable_size(pointer);
+    if (LT_UNLIKELY(reaches_sample(self, size))) {
+        lt_thread *sampler = sampling_thread(size);
+        if (sampler) return moved(pointer, old_usable, size, sampler, frame_pointer);
+    }
     if (lt_busy) return lt_next.realloc(pointer, size);
-    void *moved = lt_next.realloc(pointer, size);
-    if (moved == NULL) {
+    void *resized = lt_next.realloc(pointer, size);
+    if (resized == NULL) {
         // realloc(p, 0) may free p and return NULL; any other NULL leaves p untouched.
-        if (size == 0) track_release(self, pointer, old_usable);
+        if (size == 0) track_release(self, old_usable);
         return NULL;
     }
-    track_release(self, pointer, old_usable);
-    return track_allocation(moved, size, frame_pointer);
+    track_release(self, old_usable);
+    return track_allocation(resized, size);
 }
 
 void *lt_realloc(void *pointer, size_t size) {
@@ -202,34 +370,20 @@ void *lt_reallocarray(void *pointer, size_t count, size_t size) {
     return reallocate(pointer, total, FRAME());
 }
 
-int lt_posix_memalign(void **out, size_t alignment, size_t size) {
-    int result = lt_next.posix_memalign(out, alignment, size);
-    if (result == 0) track_allocation(*out, size, FRAME());
-    return result;
+size_t lt_malloc_usable_size(void *pointer) {
+    if (pointer == NULL || lt_is_bootstrap_pointer(pointer)) return 0;
+    // Other allocators' sampled blocks are not moved: only glibc's have a prefix to leave out.
+    if (lt_next_is_glibc && lt_glibc_block_is_sampled(pointer)) return sampled_usable_size(pointer, prefix_offset(pointer));
+    return lt_next.usable_size(pointer);
 }
 
-void *lt_aligned_alloc(size_t alignment, size_t size) {
-    return track_allocation(lt_next.aligned_alloc(alignment, size), size, FRAME());
-}
-
-void *lt_memalign(size_t alignment, size_t size) {
-    return track_allocation(lt_next.memalign(alignment, size), size, FRAME());
-}
-
-void *lt_valloc(size_t size) {
-    return track_allocation(lt_next.valloc(size), size, FRAME());
-}
-
-void *lt_pvalloc(size_t size) {
-    return track_allocation(lt_next.pvalloc(size), size, FRAME());
-}
-
-// --- Tagged allocations -------------------------------------------------------------------
+// --- Tagged allocations: always recorded, under their tag ---
 
 void *lt_tagged_malloc(size_t size, const char *file, int line, const char *function) {
     lt_tag tag = {.file = file, .function = function, .line = line};
-    void *pointer = lt_next.malloc(size);
-    return allocation_slow(pointer, size, FRAME(), &tag);
+    lt_thread *self = sampler_thread();
+    if (self) return sampled_allocation(self, size, 0, false, FRAME(), &tag);
+    return track_allocation(lt_next.malloc(size), size);
 }
 
 void *lt_tagged_calloc(size_t count, size_t size, const char *file, int line, const char *function) {
@@ -239,7 +393,9 @@ void *lt_tagged_calloc(size_t count, size_t size, const char *file, int line, co
         return NULL;
     }
     lt_tag tag = {.file = file, .function = function, .line = line};
-    return allocation_slow(lt_next.calloc(count, size), total, FRAME(), &tag);
+    lt_thread *self = sampler_thread();
+    if (self) return sampled_allocation(self, total, 0, true, FRAME(), &tag);
+    return track_allocation(lt_next.calloc(count, size), total);
 }
 
 void lt_tagged_free(void *pointer) {

@@ -49,14 +49,16 @@ bool lt_is_bootstrap_pointer(const void *pointer) {
 
 static void *arena_allocate(size_t size, size_t alignment) {
     if (alignment < 16) alignment = 16;
-    size_t start = (arena_used + alignment - 1) & ~(alignment - 1);
+    size_t start = (arena_used + sizeof(size_t) + alignment - 1) & ~(alignment - 1);
     if (size > ARENA_BYTES || start > ARENA_BYTES - size) {
         errno = ENOMEM;
         return NULL;
     }
     arena_used = start + size;
-    // Make free() of arena pointers take the slow path, which recognises and ignores them.
-    lt_filter_pin(arena + start, size);
+    // Where glibc keeps a chunk's size, a sampled block's marker: free() of an arena pointer then
+    // takes the slow path, which recognises and ignores it.
+    size_t marker = LT_SAMPLE_MARKER;
+    __builtin_memcpy(arena + start - sizeof marker, &marker, sizeof marker);
     return arena + start;
 }
 
@@ -137,6 +139,12 @@ static void resolve_all(void) {
     resolving_here = false;
     lt_sampler_configure_from_environment();
     atomic_store(&resolution, RESOLVED);
+}
+
+bool lt_resolve_next_allocator(void) {
+    if (resolving_here) return false;
+    if (atomic_load(&resolution) != RESOLVED) resolve_all();
+    return true;
 }
 
 // Each bootstrap function runs at most once per thread before resolution completes: the first

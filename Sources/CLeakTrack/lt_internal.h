@@ -81,6 +81,7 @@ typedef struct lt_thread {
     uintptr_t stack_high; // exclusive top of this thread's stack; 0 when unknown
     struct lt_thread *next_in_registry;
     bool in_use;
+    uint8_t shard; // where this thread's samples are counted
     uint32_t sampling_pauses;
 } lt_thread;
 
@@ -127,15 +128,20 @@ typedef struct lt_next_allocator {
 LT_HIDDEN extern lt_next_allocator lt_next;
 LT_HIDDEN extern bool lt_next_is_glibc;
 LT_HIDDEN bool lt_is_bootstrap_pointer(const void *pointer);
+/// Resolves the next allocator if that has not happened yet; false on the thread doing it (whose
+/// allocations dlsym makes), which must not register or sample.
+LT_HIDDEN bool lt_resolve_next_allocator(void);
 
 // glibc keeps a chunk's size in the word before the block (the low bits are flags, 2 = mmapped).
 // Reading it inline saves a call and the read of the next chunk's header that
 // malloc_usable_size makes; forward.c enables it only after checking it agrees with glibc.
 // The usable size is the chunk less its header word, and less one more for a mmapped chunk:
 // (header & 2) * 4 is that word's 8 bytes exactly when the flag is set.
-static inline size_t lt_glibc_usable_size(const void *pointer) {
-    size_t header = ((const size_t *)pointer)[-1];
+static inline size_t lt_glibc_usable_size_from_header(size_t header) {
     return (header & ~(size_t)7) - sizeof(size_t) - (header & 2) * 4;
+}
+static inline size_t lt_glibc_usable_size(const void *pointer) {
+    return lt_glibc_usable_size_from_header(((const size_t *)pointer)[-1]);
 }
 _Static_assert(sizeof(size_t) == 8, "the inline chunk size assumes a 64-bit glibc");
 
@@ -230,39 +236,53 @@ LT_HIDDEN void lt_sites_lock(void);
 LT_HIDDEN void lt_sites_unlock(void);
 LT_HIDDEN void lt_sites_reinit_after_fork(void);
 
-// --- livetable.c: sampled live allocations keyed by address, in shards, and the free filter ---
+// --- samples.c: sampled allocations and the per-site counters they feed ---
 //
-// The filter has one bit per slot, set while some sampled live pointer falls there, so free() of
-// an unsampled pointer costs one load from an 8 KiB table that stays in cache. A slot is the
-// pointer's 16-byte granule modulo 1 MiB: the word and the bit come straight from address bits, a
-// handful of instructions on the free path. Racy reads are fine: a pointer is inserted before
-// malloc returns it, which happens-before any free of it.
+// Each sampled block has a record: its site, its weight, the shard that counts it. Where the
+// record lives depends on the next allocator:
+// * glibc: in front of the block. The application gets a pointer `offset` bytes into the block
+//   glibc returned (LT_SAMPLE_PREFIX_BYTES, or the alignment asked for if larger), and the record
+//   ends just before that pointer, its last word where glibc keeps a chunk's size. That word holds
+//   LT_SAMPLE_MARKER, whose bit 3 no glibc chunk size has (chunks are multiples of 16): so free()
+//   tells a sampled block from the header word it reads anyway, with no lookup.
+// * any other allocator: in the sample set (sampleset.c), keyed by the unmoved pointer. Other
+//   allocators have entry points of their own (jemalloc's sallocx, dallocx...) that must only
+//   ever see the pointers they returned.
 //
-// The live entries themselves sit in LT_SHARDS shards chosen by the pointer's 64 MiB region
-// (glibc gives each thread arena heaps of its own), each with its own lock: one thread's samples
-// mostly land in one shard, so threads rarely share a lock or its lines.
-#define LT_FILTER_SLOT_BITS 16
+// The counters sit in LT_SHARDS shards, each with its own spin lock; a thread counts its samples
+// in the shard it was given at registration, and the record names the shard, so a free from any
+// thread finds it.
 #define LT_SHARD_BITS 4
 #define LT_SHARDS (1u << LT_SHARD_BITS)
-#define LT_SHARD_REGION_SHIFT 26
-LT_HIDDEN extern uint64_t lt_filter_bits[(1u << LT_FILTER_SLOT_BITS) / 64];
-static inline size_t lt_filter_slot(const void *pointer) {
-    return ((uintptr_t)pointer >> 4) & ((1u << LT_FILTER_SLOT_BITS) - 1);
+#define LT_SAMPLE_PREFIX_BYTES 32
+#define LT_SAMPLE_MARKER ((size_t)0x4C570000000000A8ull) // bit 3 set; "LW" in the top bytes
+#define LT_GLIBC_SIZE_UNUSED_BIT ((size_t)8)
+typedef struct lt_sample_record {
+    uint64_t weight_bytes;
+    uint64_t weight_objects_q16;
+    uint32_t site; // UINT32_MAX: not counted (the tracker could not map memory)
+    uint8_t shard;
+    uint8_t offset_shift; // in a prefix: log2 of the distance back to the allocator's block
+    uint16_t reserved;
+    size_t marker; // in a prefix: LT_SAMPLE_MARKER
+} lt_sample_record;
+_Static_assert(sizeof(lt_sample_record) == LT_SAMPLE_PREFIX_BYTES, "a prefix is exactly one record");
+
+static inline lt_sample_record *lt_prefix_of(void *pointer) { return (lt_sample_record *)pointer - 1; }
+
+/// Whether `pointer`, a glibc block the application holds (or a bootstrap one), is sampled.
+static inline bool lt_glibc_block_is_sampled(const void *pointer) {
+    return ((const size_t *)pointer)[-1] & LT_GLIBC_SIZE_UNUSED_BIT;
 }
-static inline bool lt_filter_may_contain(const void *pointer) {
-    uintptr_t address = (uintptr_t)pointer;
-    uint64_t word = LT_LOAD(lt_filter_bits[(address >> 10) & ((1u << (LT_FILTER_SLOT_BITS - 6)) - 1)]);
-    return (word >> ((address >> 4) & 63)) & 1;
-}
-/// Makes every free of a pointer in [start, start + bytes) take the slow path, for good.
-LT_HIDDEN void lt_filter_pin(const void *start, size_t bytes);
-/// Records a sampled allocation of `size` bytes requested, `usable` bytes held.
-LT_HIDDEN void lt_record_sample(lt_thread *self, void *pointer, size_t size, size_t usable, uintptr_t frame_pointer,
-                                const lt_tag *tag);
-/// Starts loading the live-table slot where `pointer` would sit.
-LT_HIDDEN void lt_prefetch_sample(const void *pointer);
-/// Retires a sampled allocation if `pointer` is one; returns whether it was.
-LT_HIDDEN bool lt_retire_sample(void *pointer);
+
+/// Fills in the record of a sampled allocation of `size` bytes requested, `usable` bytes held,
+/// counts it, and stores it: in front of `pointer` when `offset` (the distance back to the
+/// allocator's block) is not 0, else in the sample set. Returns false when the set had no room:
+/// the block is then an ordinary one, not counted here.
+LT_HIDDEN bool lt_record_sample(lt_thread *self, void *pointer, size_t offset, size_t size, size_t usable,
+                                uintptr_t frame_pointer, const lt_tag *tag);
+/// Takes a sampled block's record out of the counters.
+LT_HIDDEN void lt_retire_sample(const lt_sample_record *record, size_t offset);
 /// A shard's sampled size classes: estimated allocations (1/65536 objects) and usable bytes.
 typedef struct lt_sampled_classes {
     uint64_t count_q16[LT_SIZE_CLASS_COUNT];
@@ -273,10 +293,35 @@ LT_HIDDEN void lt_sum_sampled_classes(lt_sampled_classes *sum);
 /// Calls `visit` with every sampled size and its estimated count in 1/65536 objects.
 LT_HIDDEN void lt_visit_sampled_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context),
                                             void *context);
-/// All sample-table locks (sites, then shards in order), for fork.
+/// All sample-table locks (sites, sample set, shards in order), for fork.
 LT_HIDDEN void lt_tables_lock(void);
 LT_HIDDEN void lt_tables_unlock(void);
 LT_HIDDEN void lt_tables_reinit_after_fork(void);
 LT_HIDDEN uint64_t lt_sampled_live_count(void);
+/// Heap bytes the records in front of live sampled blocks take: the tracker's, not the application's.
+LT_HIDDEN uint64_t lt_sampled_prefix_bytes(void);
+/// Set on the thread that holds every table lock across fork: its frees must not take them again.
+LT_HIDDEN extern __thread bool lt_holding_tables LT_TLS;
+
+// --- sampleset.c: the records of sampled blocks, for allocators other than glibc ---
+//
+// A filter with one bit per slot, set while some sampled live pointer falls there, so a free of
+// an unsampled pointer mostly costs one load; behind it, the exact set of records, in shards by
+// 64 MiB address region (a thread's arena heaps are its own), each with its own lock.
+#define LT_FILTER_SLOT_BITS 16
+LT_HIDDEN extern uint64_t lt_filter_bits[(1u << LT_FILTER_SLOT_BITS) / 64];
+static inline bool lt_filter_may_contain(const void *pointer) {
+    uintptr_t address = (uintptr_t)pointer;
+    uint64_t word = LT_LOAD(lt_filter_bits[(address >> 10) & ((1u << (LT_FILTER_SLOT_BITS - 6)) - 1)]);
+    return (word >> ((address >> 4) & 63)) & 1;
+}
+/// Adds `pointer`'s record; false when the set cannot grow.
+LT_HIDDEN bool lt_sample_set_add(const void *pointer, const lt_sample_record *record);
+/// Removes `pointer`'s record into `out`; false when it has none.
+LT_HIDDEN bool lt_sample_set_remove(const void *pointer, lt_sample_record *out);
+LT_HIDDEN bool lt_sample_set_contains(const void *pointer);
+LT_HIDDEN void lt_sample_set_lock(void);
+LT_HIDDEN void lt_sample_set_unlock(void);
+LT_HIDDEN void lt_sample_set_reinit_after_fork(void);
 
 #endif

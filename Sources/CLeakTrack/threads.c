@@ -28,6 +28,7 @@ static lt_thread *registry_head;
 static pthread_key_t exit_key;
 static bool exit_key_ready;
 static uint64_t live_threads, retired_threads;
+static unsigned registrations;
 
 lt_thread *lt_registry_first(void) { return registry_head; }
 
@@ -96,6 +97,7 @@ lt_thread *lt_thread_register(void) {
     lt_thread *block = take_block();
     if (block) {
         block->in_use = true;
+        block->shard = (uint8_t)(registrations++ % LT_SHARDS);
         live_threads++;
     }
     lt_registry_unlock();
@@ -230,7 +232,7 @@ void lt_read_stats(lt_stats *out) {
     out->peak_bytes = peak;
     out->peak_error_bound_bytes = application_threads > 1 ? application_threads * LT_PUBLISH_BYTES : 0;
 
-    out->tracker_mapped_bytes = atomic_load(&lt_mapped_bytes);
+    out->tracker_mapped_bytes = atomic_load(&lt_mapped_bytes) + lt_sampled_prefix_bytes();
     out->sample_mean_bytes = lt_current_sample_mean();
     out->sampled_live_allocations = lt_sampled_live_count();
     out->hooks_active = atomic_load_explicit(&lt_hooks_seen, memory_order_relaxed);

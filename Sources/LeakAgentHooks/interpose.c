@@ -1,4 +1,5 @@
-// The libc allocation entry points, defined here so that linking this target (or preloading the
+// The libc allocation entry points (and malloc_usable_size, since a sampled block starts past
+// the one the next allocator knows), defined here so that linking this target (or preloading the
 // library that contains it) routes every allocation in the process through the tracker. Each is
 // a bare jump to the tracker's entry point, which forwards in turn to the next definition in
 // lookup order.
@@ -32,6 +33,7 @@ LT_FORWARD(void *, aligned_alloc, (size_t alignment, size_t size), (alignment, s
 LT_FORWARD(void *, memalign, (size_t alignment, size_t size), (alignment, size), lt_memalign)
 LT_FORWARD(void *, valloc, (size_t size), (size), lt_valloc)
 LT_FORWARD(void *, pvalloc, (size_t size), (size), lt_pvalloc)
+LT_FORWARD(size_t, malloc_usable_size, (void *pointer), (pointer), lt_malloc_usable_size)
 
 __attribute__((constructor)) static void leakwatch_hooks_installed(void) {
     lt_install_exit_report();

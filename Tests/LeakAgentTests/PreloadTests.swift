@@ -51,6 +51,20 @@ struct PreloadTests {
         #expect((report.stats["allocationCount"] ?? 0) >= 1014)
     }
 
+    @Test("every entry point keeps its contract on sampled blocks: usable size, alignment, contents, balance",
+          arguments: ["1", "4096", "524288"])
+    func everyEntryPoint(sampleBytes: String) throws {
+        let directory = try ChildProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let program = try Self.compile("every_entry_point.c", into: directory)
+        let plain = try ChildProcess.run(program)
+        #expect(plain.status == 0 && plain.value("result") == "ok", "\(plain.summary)")
+        let result = try Self.runThroughScript(["--library", try Self.library().path, "--sample-bytes", sampleBytes, "--", program.path])
+        #expect(result.status == 0, "\(result.summary)")
+        #expect(result.value("result") == "ok", "\(result.summary)")
+        #expect(result.value("currentBefore") != "0", "the tracker was not there: \(result.summary)")
+    }
+
     @Test("the program's exit status and arguments pass through unchanged")
     func passesThrough() throws {
         let result = try Self.runThroughScript(["--library", try Self.library().path, "--", "/bin/sh", "-c", "echo \"$0 $1\"; exit 7", "a b", "c"])

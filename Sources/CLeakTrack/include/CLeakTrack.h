@@ -29,7 +29,8 @@ typedef struct lt_stats {
     /// The agent's own threads' heap use (shipper, symbolizer), kept out of the numbers above.
     uint64_t agent_current_bytes;
     uint64_t agent_allocation_count;
-    /// Memory the core maps for itself (thread states, sample tables), never seen by malloc.
+    /// Memory the core holds for itself: what it maps (thread states, sample tables), never seen by
+    /// malloc, and the records in front of live sampled blocks (32 bytes each; see docs/AGENT.md).
     uint64_t tracker_mapped_bytes;
     uint64_t sample_mean_bytes;
     uint64_t live_threads;

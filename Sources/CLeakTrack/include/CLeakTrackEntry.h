@@ -18,6 +18,7 @@ void *lt_aligned_alloc(size_t alignment, size_t size);
 void *lt_memalign(size_t alignment, size_t size);
 void *lt_valloc(size_t size);
 void *lt_pvalloc(size_t size);
+size_t lt_malloc_usable_size(void *pointer);
 
 /// Registers the exit report when LEAKWATCH_REPORT is set; called from the hooks' constructor.
 void lt_install_exit_report(void);
