@@ -237,9 +237,9 @@ void *lt_malloc(size_t size) {
     return counted_allocation(lt_next.malloc(size));
 }
 
-/// The thread to record an allocation of `size` bytes aligned to `alignment` on, or NULL when it
-/// is not sampled (or the alignment is one the next allocator is to reject).
-static inline lt_thread *aligned_sampler(size_t alignment, size_t size) {
+/// The thread to record an allocation of `size` bytes aligned to `alignment` (16 for the default)
+/// on, or NULL when it is not sampled; an alignment the next allocator is to reject never is.
+static inline lt_thread *sampler_for(size_t alignment, size_t size) {
     if (LT_LIKELY(!reaches_sample(lt_self, size))) return NULL;
     if (alignment == 0 || (alignment & (alignment - 1)) != 0) return NULL;
     return sampling_thread(size);
@@ -251,13 +251,13 @@ void *lt_calloc(size_t count, size_t size) {
         errno = ENOMEM;
         return NULL;
     }
-    lt_thread *sampler = aligned_sampler(16, total);
+    lt_thread *sampler = sampler_for(16, total);
     if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, total, 0, true, FRAME(), NULL);
     return track_allocation(lt_next.calloc(count, size), total);
 }
 
 int lt_posix_memalign(void **out, size_t alignment, size_t size) {
-    lt_thread *sampler = alignment % sizeof(void *) == 0 ? aligned_sampler(alignment, size) : NULL;
+    lt_thread *sampler = alignment % sizeof(void *) == 0 ? sampler_for(alignment, size) : NULL;
     if (LT_UNLIKELY(sampler != NULL)) {
         void *pointer = sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
         if (pointer == NULL) return ENOMEM;
@@ -270,27 +270,27 @@ int lt_posix_memalign(void **out, size_t alignment, size_t size) {
 }
 
 void *lt_aligned_alloc(size_t alignment, size_t size) {
-    lt_thread *sampler = aligned_sampler(alignment, size);
+    lt_thread *sampler = sampler_for(alignment, size);
     if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
     return track_allocation(lt_next.aligned_alloc(alignment, size), size);
 }
 
 void *lt_memalign(size_t alignment, size_t size) {
-    lt_thread *sampler = aligned_sampler(alignment, size);
+    lt_thread *sampler = sampler_for(alignment, size);
     if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
     return track_allocation(lt_next.memalign(alignment, size), size);
 }
 
 void *lt_valloc(size_t size) {
     size_t page = (size_t)getpagesize();
-    lt_thread *sampler = aligned_sampler(page, size);
+    lt_thread *sampler = sampler_for(page, size);
     if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, size, page, false, FRAME(), NULL);
     return track_allocation(lt_next.valloc(size), size);
 }
 
 void *lt_pvalloc(size_t size) {
     size_t page = (size_t)getpagesize();
-    lt_thread *sampler = aligned_sampler(page, size);
+    lt_thread *sampler = sampler_for(page, size);
     if (LT_UNLIKELY(sampler != NULL)) {
         size_t rounded = size == 0 ? page : (size + page - 1) & ~(page - 1);
         if (rounded < size) {
