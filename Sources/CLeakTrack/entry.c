@@ -370,11 +370,21 @@ void *lt_reallocarray(void *pointer, size_t count, size_t size) {
     return reallocate(pointer, total, FRAME());
 }
 
-size_t lt_malloc_usable_size(void *pointer) {
+static LT_COLD size_t usable_size_slow(void *pointer) {
     if (pointer == NULL || lt_is_bootstrap_pointer(pointer)) return 0;
     // Other allocators' sampled blocks are not moved: only glibc's have a prefix to leave out.
     if (lt_next_is_glibc && lt_glibc_block_is_sampled(pointer)) return sampled_usable_size(pointer, prefix_offset(pointer));
     return lt_next.usable_size(pointer);
+}
+
+// Programs ask this often (the Swift runtime on every array and string buffer it allocates), so
+// over glibc an ordinary block's answer comes from its chunk header, as free() takes it.
+size_t lt_malloc_usable_size(void *pointer) {
+    if (LT_LIKELY(lt_next_is_glibc && pointer != NULL)) {
+        size_t header = ((const size_t *)pointer)[-1];
+        if (LT_LIKELY(!(header & LT_GLIBC_SIZE_UNUSED_BIT))) return lt_glibc_usable_size_from_header(header);
+    }
+    return usable_size_slow(pointer);
 }
 
 // --- Tagged allocations: always recorded, under their tag ---
