@@ -34,6 +34,9 @@ LT_FORWARD(void *, memalign, (size_t alignment, size_t size), (alignment, size),
 LT_FORWARD(void *, valloc, (size_t size), (size), lt_valloc)
 LT_FORWARD(void *, pvalloc, (size_t size), (size), lt_pvalloc)
 LT_FORWARD(size_t, malloc_usable_size, (void *pointer), (pointer), lt_malloc_usable_size)
+// C23's sized frees (glibc 2.36 has none yet): a sampled block must never reach a later glibc's.
+LT_FORWARD(void, free_sized, (void *pointer, size_t size), (pointer), lt_free)
+LT_FORWARD(void, free_aligned_sized, (void *pointer, size_t alignment, size_t size), (pointer), lt_free)
 
 __attribute__((constructor)) static void leakwatch_hooks_installed(void) {
     lt_install_exit_report();

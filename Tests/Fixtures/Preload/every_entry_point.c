@@ -95,7 +95,13 @@ static void exercise(size_t size) {
     free(paged);
     free(paged_rounded);
     free(array);
-    free(fresh);
+    // C23's sized frees, where the process has them (the tracker defines both).
+    void (*free_sized)(void *, size_t) = (void (*)(void *, size_t))dlsym(RTLD_DEFAULT, "free_sized");
+    void (*free_aligned_sized)(void *, size_t, size_t) =
+        (void (*)(void *, size_t, size_t))dlsym(RTLD_DEFAULT, "free_aligned_sized");
+    if (free_sized) free_sized(fresh, size); else free(fresh);
+    void *aligned_again = used(aligned_alloc(64, (size + 63) & ~(size_t)63), size, 12);
+    if (free_aligned_sized) free_aligned_sized(aligned_again, 64, (size + 63) & ~(size_t)63); else free(aligned_again);
 }
 
 int main(void) {
