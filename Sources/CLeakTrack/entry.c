@@ -316,6 +316,10 @@ static inline void track_release(lt_thread *self, size_t usable) {
 /// A realloc the next allocator cannot do in place of us: the old or the new block is sampled, so
 /// one of them has a record in front. Copies into a fresh block and frees the old one.
 static LT_COLD void *moved(void *pointer, size_t old_usable, size_t size, lt_thread *sampler, uintptr_t frame_pointer) {
+    if (size == 0 && lt_next_is_glibc) {
+        lt_free(pointer); // as glibc's realloc(p, 0) does
+        return NULL;
+    }
     void *fresh = sampler ? sampled_allocation(sampler, size, 0, false, frame_pointer, NULL)
                           : track_allocation(lt_next.malloc(size), size);
     if (fresh == NULL) return NULL; // the old block stays as it was

@@ -83,6 +83,10 @@ static void exercise(size_t size) {
     char *array = reallocarray(shrunk, 4, size);
     CHECK("reallocarray keeps the contents", array && holds(array, size / 2 + 1, 9));
     used(array, 4 * size, 10);
+    // realloc(p, 0) frees p; glibc returns NULL, as it must for a sampled block too.
+    void *emptied = realloc(used(malloc(size), size, 13), 0);
+    CHECK("realloc(p, 0) returns NULL, as glibc's does", emptied == NULL);
+    if (emptied != NULL) free(emptied);
     char *fresh = realloc(NULL, size);
     used(fresh, size, 11);
 
