@@ -128,14 +128,14 @@ static size_t sampled_usable_size(void *pointer, size_t offset) {
 
 /// Whether a block the application holds is sampled.
 static bool is_sampled(void *pointer) {
-    if (LT_LIKELY(lt_next_is_glibc)) return lt_glibc_block_is_sampled(pointer);
+    if (LT_LIKELY(lt_records_in_prefix)) return lt_glibc_block_is_sampled(pointer);
     return lt_filter_may_contain(pointer) && lt_sample_set_contains(pointer);
 }
 
-/// Like is_sampled, for a block being freed: also takes out its record (from the sample set, for
-/// other allocators than glibc) and the distance back to the allocator's block.
+/// Like is_sampled, for a block being freed: also takes out its record (from the sample set, when
+/// records are not in prefixes) and the distance back to the allocator's block.
 static bool take_sample(void *pointer, lt_sample_record *record, size_t *offset) {
-    if (LT_LIKELY(lt_next_is_glibc)) {
+    if (LT_LIKELY(lt_records_in_prefix)) {
         if (!lt_glibc_block_is_sampled(pointer)) return false;
         *record = *lt_prefix_of(pointer);
         *offset = prefix_offset(pointer);
@@ -145,31 +145,41 @@ static bool take_sample(void *pointer, lt_sample_record *record, size_t *offset)
     return lt_filter_may_contain(pointer) && lt_sample_set_remove(pointer, record);
 }
 
-static void *next_allocation(size_t size, size_t alignment, bool zeroed) {
-    if (alignment > 16) return lt_next.memalign(alignment, size);
-    return zeroed ? lt_next.calloc(1, size) : lt_next.malloc(size);
-}
-
-/// Allocates `size` bytes (aligned to `alignment` if above 16, zeroed if asked) as a sampled
-/// block, with room for its record in front when the next allocator is glibc, and counts them.
+/// Allocates `size` bytes (aligned to `alignment` if above 16, zeroed if asked) as a sampled block
+/// with its record in front, and counts them. Only when lt_records_in_prefix.
 static LT_COLD void *sampled_allocation(lt_thread *self, size_t size, size_t alignment, bool zeroed,
                                         uintptr_t frame_pointer, const lt_tag *tag) {
-    size_t offset = 0;
-    if (lt_next_is_glibc) offset = alignment > LT_SAMPLE_PREFIX_BYTES ? alignment : LT_SAMPLE_PREFIX_BYTES;
+    size_t offset = alignment > LT_SAMPLE_PREFIX_BYTES ? alignment : LT_SAMPLE_PREFIX_BYTES;
     size_t total;
     if (__builtin_add_overflow(size, offset, &total)) {
         errno = ENOMEM;
         return NULL;
     }
-    void *block = next_allocation(total, alignment, zeroed);
+    void *block = alignment > 16 ? lt_next.memalign(alignment, total) : zeroed ? lt_next.calloc(1, total) : lt_next.malloc(total);
     if (block == NULL) return NULL;
     void *pointer = (char *)block + offset;
     size_t usable = sampled_usable_size(pointer, offset);
     if (count_allocation(self, usable)) lt_publish(self);
-    // Without room in the sample set the block stays an ordinary one (only ever without a prefix).
-    (void)lt_record_sample(self, pointer, offset, size, usable, frame_pointer, tag);
+    lt_record_sample(self, pointer, offset, size, usable, frame_pointer, tag);
     return pointer;
 }
+
+/// Counts a block the entry point's own call returned and records it in the sample set. Only when
+/// records are not in prefixes: the allocation itself is then the one the application asked for.
+static LT_COLD void *recorded(lt_thread *self, void *pointer, size_t size, uintptr_t frame_pointer, const lt_tag *tag) {
+    if (pointer == NULL) return NULL;
+    size_t usable = lt_usable_size(pointer);
+    if (count_allocation(self, usable)) lt_publish(self);
+    // Without room in the set the block stays an ordinary one.
+    (void)lt_record_sample(self, pointer, 0, size, usable, frame_pointer, tag);
+    return pointer;
+}
+
+// A sampled allocation of `size` bytes: a block asked for with room for the record in front, or
+// the entry point's own call (`plain_call`, evaluated only then), recorded after it.
+#define SAMPLED(sampler, size, alignment, zeroed, plain_call, frame_pointer, tag)                    \
+    (lt_records_in_prefix ? sampled_allocation((sampler), (size), (alignment), (zeroed), (frame_pointer), (tag)) \
+                          : recorded((sampler), (plain_call), (size), (frame_pointer), (tag)))
 
 // --- frees ---
 
@@ -197,9 +207,9 @@ static LT_COLD void release_slow(void *pointer) {
     lt_next.free((char *)pointer - offset);
 }
 
-// A thread whose allocator is not glibc's carries LT_THREAD_FOREIGN_SIZES, so the test of its
-// flags comes first and the inline chunk-header read below only ever sees glibc's blocks; there,
-// a sampled block's marker sends it to the slow path.
+// A thread whose blocks need more than their glibc chunk header carries LT_THREAD_SLOW_FREE, so
+// the test of its flags comes first and the inline header read below only ever sees glibc's
+// blocks; there, a sampled block's marker sends it to the slow path.
 void lt_free(void *pointer) {
     if (LT_UNLIKELY(pointer == NULL)) return;
     lt_thread *self = lt_self;
@@ -225,7 +235,7 @@ void lt_free(void *pointer) {
 
 static LT_COLD void *malloc_slow(size_t size, uintptr_t frame_pointer) {
     lt_thread *sampler = sampling_thread(size);
-    if (sampler) return sampled_allocation(sampler, size, 0, false, frame_pointer, NULL);
+    if (sampler) return SAMPLED(sampler, size, 0, false, lt_next.malloc(size), frame_pointer, NULL);
     return track_allocation(lt_next.malloc(size), size);
 }
 
@@ -252,39 +262,48 @@ void *lt_calloc(size_t count, size_t size) {
         return NULL;
     }
     lt_thread *sampler = sampler_for(16, total);
-    if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, total, 0, true, FRAME(), NULL);
+    if (LT_UNLIKELY(sampler != NULL)) return SAMPLED(sampler, total, 0, true, lt_next.calloc(count, size), FRAME(), NULL);
     return track_allocation(lt_next.calloc(count, size), total);
 }
 
 int lt_posix_memalign(void **out, size_t alignment, size_t size) {
     lt_thread *sampler = alignment % sizeof(void *) == 0 ? sampler_for(alignment, size) : NULL;
-    if (LT_UNLIKELY(sampler != NULL)) {
+    if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) {
         void *pointer = sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
         if (pointer == NULL) return ENOMEM;
         *out = pointer;
         return 0;
     }
     int result = lt_next.posix_memalign(out, alignment, size);
-    if (result == 0) track_allocation(*out, size);
-    return result;
+    if (result != 0) return result;
+    if (LT_UNLIKELY(sampler != NULL)) {
+        recorded(sampler, *out, size, FRAME(), NULL);
+    } else {
+        track_allocation(*out, size);
+    }
+    return 0;
 }
 
 void *lt_aligned_alloc(size_t alignment, size_t size) {
     lt_thread *sampler = sampler_for(alignment, size);
-    if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
+    if (LT_UNLIKELY(sampler != NULL)) {
+        return SAMPLED(sampler, size, alignment, false, lt_next.aligned_alloc(alignment, size), FRAME(), NULL);
+    }
     return track_allocation(lt_next.aligned_alloc(alignment, size), size);
 }
 
 void *lt_memalign(size_t alignment, size_t size) {
     lt_thread *sampler = sampler_for(alignment, size);
-    if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
+    if (LT_UNLIKELY(sampler != NULL)) {
+        return SAMPLED(sampler, size, alignment, false, lt_next.memalign(alignment, size), FRAME(), NULL);
+    }
     return track_allocation(lt_next.memalign(alignment, size), size);
 }
 
 void *lt_valloc(size_t size) {
     size_t page = (size_t)getpagesize();
     lt_thread *sampler = sampler_for(page, size);
-    if (LT_UNLIKELY(sampler != NULL)) return sampled_allocation(sampler, size, page, false, FRAME(), NULL);
+    if (LT_UNLIKELY(sampler != NULL)) return SAMPLED(sampler, size, page, false, lt_next.valloc(size), FRAME(), NULL);
     return track_allocation(lt_next.valloc(size), size);
 }
 
@@ -297,14 +316,14 @@ void *lt_pvalloc(size_t size) {
             errno = ENOMEM;
             return NULL;
         }
-        return sampled_allocation(sampler, rounded, page, false, FRAME(), NULL);
+        return SAMPLED(sampler, rounded, page, false, lt_next.pvalloc(size), FRAME(), NULL);
     }
     return track_allocation(lt_next.pvalloc(size), size);
 }
 
 // --- realloc ---
 
-// Accounts for the release of a live, unsampled block without freeing it (realloc hands it on).
+// Accounts for the release of a live block without freeing it (realloc hands it on).
 static inline void track_release(lt_thread *self, size_t usable) {
     if (LT_UNLIKELY(self->flags & (LT_THREAD_UNREGISTERED | LT_THREAD_ORPHAN))) {
         lt_count_orphan_free(usable);
@@ -313,13 +332,35 @@ static inline void track_release(lt_thread *self, size_t usable) {
     }
 }
 
-/// A realloc the next allocator cannot do in place of us: the old or the new block is sampled, so
-/// one of them has a record in front. Copies into a fresh block and frees the old one.
-static LT_COLD void *moved(void *pointer, size_t old_usable, size_t size, lt_thread *sampler, uintptr_t frame_pointer) {
-    if (size == 0 && lt_next_is_glibc) {
+/// realloc when records are in prefixes and the old block or the new one is sampled.
+static LT_COLD void *resized_with_prefix(void *pointer, size_t size, bool was_sampled, lt_thread *sampler,
+                                         uintptr_t frame_pointer) {
+    if (size == 0) {
         lt_free(pointer); // as glibc's realloc(p, 0) does
         return NULL;
     }
+    if (was_sampled && sampler && prefix_offset(pointer) == LT_SAMPLE_PREFIX_BYTES) {
+        // Sampled before and after: glibc resizes the whole block, record and all, in place when
+        // it can (a growing buffer stays O(1) per step), and the record is written afresh.
+        lt_sample_record record = *lt_prefix_of(pointer);
+        size_t old_usable = sampled_usable_size(pointer, LT_SAMPLE_PREFIX_BYTES);
+        size_t total;
+        if (__builtin_add_overflow(size, LT_SAMPLE_PREFIX_BYTES, &total)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        char *block = lt_next.realloc((char *)pointer - LT_SAMPLE_PREFIX_BYTES, total);
+        if (block == NULL) return NULL; // the old block stays as it was
+        lt_retire_sample(&record, LT_SAMPLE_PREFIX_BYTES);
+        track_release(sampler, old_usable);
+        void *resized = block + LT_SAMPLE_PREFIX_BYTES;
+        size_t usable = sampled_usable_size(resized, LT_SAMPLE_PREFIX_BYTES);
+        if (count_allocation(sampler, usable)) lt_publish(sampler);
+        lt_record_sample(sampler, resized, LT_SAMPLE_PREFIX_BYTES, size, usable, frame_pointer, NULL);
+        return resized;
+    }
+    // A record appears, goes, or has an aligned block's offset: copy into a fresh block.
+    size_t old_usable = was_sampled ? sampled_usable_size(pointer, prefix_offset(pointer)) : lt_usable_size(pointer);
     void *fresh = sampler ? sampled_allocation(sampler, size, 0, false, frame_pointer, NULL)
                           : track_allocation(lt_next.malloc(size), size);
     if (fresh == NULL) return NULL; // the old block stays as it was
@@ -328,37 +369,48 @@ static LT_COLD void *moved(void *pointer, size_t old_usable, size_t size, lt_thr
     return fresh;
 }
 
+/// realloc by the next allocator's own realloc: no prefix involved. A sampled block's record in
+/// the sample set is taken out first (the address may be reused the moment realloc returns) and
+/// put back if realloc fails.
+static void *resized_in_place(void *pointer, size_t size, lt_thread *sampler, uintptr_t frame_pointer) {
+    lt_thread *self = lt_self; // after sampling_thread, which may have registered the thread
+    size_t old_usable = lt_usable_size(pointer);
+    if (lt_busy) return lt_next.realloc(pointer, size);
+    lt_sample_record record;
+    size_t offset;
+    bool had_record = !lt_records_in_prefix && take_sample(pointer, &record, &offset);
+    void *resized = lt_next.realloc(pointer, size);
+    if (resized == NULL && size != 0) {
+        // Nothing changed: the block keeps its record (or, without room to put it back, is
+        // retired from the counters and freed later as an ordinary block).
+        if (had_record && !lt_sample_set_add(pointer, &record)) lt_retire_sample(&record, 0);
+        return NULL;
+    }
+    if (had_record) lt_retire_sample(&record, 0);
+    track_release(self, old_usable);
+    if (resized == NULL) return NULL; // realloc(p, 0) freed p
+    if (sampler) return recorded(sampler, resized, size, frame_pointer, NULL);
+    return track_allocation(resized, size);
+}
+
 static void *reallocate(void *pointer, size_t size, uintptr_t frame_pointer) {
+    lt_thread *sampler = reaches_sample(lt_self, size) ? sampling_thread(size) : NULL;
     if (pointer == NULL) {
-        lt_thread *sampler = reaches_sample(lt_self, size) ? sampling_thread(size) : NULL;
-        if (sampler) return sampled_allocation(sampler, size, 0, false, frame_pointer, NULL);
+        if (sampler) return SAMPLED(sampler, size, 0, false, lt_next.malloc(size), frame_pointer, NULL);
         return track_allocation(lt_next.malloc(size), size);
     }
     if (LT_UNLIKELY(lt_is_bootstrap_pointer(pointer))) {
         // Bootstrap blocks never reach the next allocator: move the data out to a real block.
         void *moved_out = track_allocation(lt_next.malloc(size), size);
-        if (moved_out) __builtin_memcpy(moved_out, pointer, size); // the arena outlives every copy
+        size_t available = lt_bootstrap_bytes_after(pointer);
+        if (moved_out) __builtin_memcpy(moved_out, pointer, size < available ? size : available);
         return moved_out;
     }
-    if (LT_UNLIKELY(is_sampled(pointer))) {
-        size_t offset = lt_next_is_glibc ? prefix_offset(pointer) : 0;
-        return moved(pointer, sampled_usable_size(pointer, offset), size, NULL, frame_pointer);
+    if (lt_records_in_prefix) {
+        bool was_sampled = lt_glibc_block_is_sampled(pointer);
+        if (LT_UNLIKELY(was_sampled || sampler)) return resized_with_prefix(pointer, size, was_sampled, sampler, frame_pointer);
     }
-    lt_thread *self = lt_self;
-    size_t old_usable = lt_usable_size(pointer);
-    if (LT_UNLIKELY(reaches_sample(self, size))) {
-        lt_thread *sampler = sampling_thread(size);
-        if (sampler) return moved(pointer, old_usable, size, sampler, frame_pointer);
-    }
-    if (lt_busy) return lt_next.realloc(pointer, size);
-    void *resized = lt_next.realloc(pointer, size);
-    if (resized == NULL) {
-        // realloc(p, 0) may free p and return NULL; any other NULL leaves p untouched.
-        if (size == 0) track_release(self, old_usable);
-        return NULL;
-    }
-    track_release(self, old_usable);
-    return track_allocation(resized, size);
+    return resized_in_place(pointer, size, sampler, frame_pointer);
 }
 
 void *lt_realloc(void *pointer, size_t size) {
@@ -376,8 +428,8 @@ void *lt_reallocarray(void *pointer, size_t count, size_t size) {
 
 static LT_COLD size_t usable_size_slow(void *pointer) {
     if (pointer == NULL || lt_is_bootstrap_pointer(pointer)) return 0;
-    // Other allocators' sampled blocks are not moved: only glibc's have a prefix to leave out.
-    if (lt_next_is_glibc && lt_glibc_block_is_sampled(pointer)) return sampled_usable_size(pointer, prefix_offset(pointer));
+    // Blocks whose records are in the sample set are not moved: only prefixes are left out.
+    if (lt_records_in_prefix && lt_glibc_block_is_sampled(pointer)) return sampled_usable_size(pointer, prefix_offset(pointer));
     return lt_next.usable_size(pointer);
 }
 
@@ -396,7 +448,7 @@ size_t lt_malloc_usable_size(void *pointer) {
 void *lt_tagged_malloc(size_t size, const char *file, int line, const char *function) {
     lt_tag tag = {.file = file, .function = function, .line = line};
     lt_thread *self = sampler_thread();
-    if (self) return sampled_allocation(self, size, 0, false, FRAME(), &tag);
+    if (self) return SAMPLED(self, size, 0, false, lt_next.malloc(size), FRAME(), &tag);
     return track_allocation(lt_next.malloc(size), size);
 }
 
@@ -408,7 +460,7 @@ void *lt_tagged_calloc(size_t count, size_t size, const char *file, int line, co
     }
     lt_tag tag = {.file = file, .function = function, .line = line};
     lt_thread *self = sampler_thread();
-    if (self) return sampled_allocation(self, total, 0, true, FRAME(), &tag);
+    if (self) return SAMPLED(self, total, 0, true, lt_next.calloc(count, size), FRAME(), &tag);
     return track_allocation(lt_next.calloc(count, size), total);
 }
 

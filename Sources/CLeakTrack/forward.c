@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include "include/CLeakTrackEntry.h"
 #include "lt_internal.h"
 
 static void *bootstrap_malloc(size_t size);
@@ -41,10 +42,15 @@ static size_t arena_used;
 enum { UNRESOLVED, RESOLVING, RESOLVED };
 static _Atomic int resolution = UNRESOLVED;
 bool lt_next_is_glibc;
+bool lt_records_in_prefix;
 static __thread bool resolving_here LT_TLS;
 
 bool lt_is_bootstrap_pointer(const void *pointer) {
     return (const unsigned char *)pointer >= arena && (const unsigned char *)pointer < arena + ARENA_BYTES;
+}
+
+size_t lt_bootstrap_bytes_after(const void *pointer) {
+    return (size_t)(arena + ARENA_BYTES - (const unsigned char *)pointer);
 }
 
 static void *arena_allocate(size_t size, size_t alignment) {
@@ -136,6 +142,9 @@ static void resolve_all(void) {
     if (!found.memalign) found.memalign = found.aligned_alloc;
     lt_next = found;
     lt_next_is_glibc = glibc_layout_confirmed();
+    // A sampled block may start past the block glibc returned only if every free in the process
+    // comes here: this library's free must be the one the process calls (the hooks are linked).
+    lt_records_in_prefix = lt_next_is_glibc && same_object(dlsym(RTLD_DEFAULT, "free"), (void *)lt_free);
     resolving_here = false;
     lt_sampler_configure_from_environment();
     atomic_store(&resolution, RESOLVED);

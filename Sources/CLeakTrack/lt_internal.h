@@ -45,7 +45,7 @@ enum lt_thread_flags {
     LT_THREAD_UNREGISTERED = 1u << 0, // the static placeholder every thread starts on
     LT_THREAD_ORPHAN = 1u << 1,       // thread past its TLS destructor, or no slot available
     LT_THREAD_AGENT = 1u << 2,        // the agent's own thread: counted apart, never sampled
-    LT_THREAD_FOREIGN_SIZES = 1u << 3, // the next allocator is not glibc: block sizes come from a call
+    LT_THREAD_SLOW_FREE = 1u << 3,    // free() needs a call for the size or the sample set (see samples.c)
 };
 
 /// The site of the thread's previous sample and its stack: a loop allocating at one site finds it
@@ -128,6 +128,11 @@ typedef struct lt_next_allocator {
 LT_HIDDEN extern lt_next_allocator lt_next;
 LT_HIDDEN extern bool lt_next_is_glibc;
 LT_HIDDEN bool lt_is_bootstrap_pointer(const void *pointer);
+/// Bytes from `pointer`, a bootstrap block, to the end of the arena.
+LT_HIDDEN size_t lt_bootstrap_bytes_after(const void *pointer);
+/// Whether sampled blocks carry their record in front (see samples.c): the next allocator is
+/// glibc's and this library's free() is the process's.
+LT_HIDDEN extern bool lt_records_in_prefix;
 /// Resolves the next allocator if that has not happened yet; false on the thread doing it (whose
 /// allocations dlsym makes), which must not register or sample.
 LT_HIDDEN bool lt_resolve_next_allocator(void);
@@ -239,15 +244,16 @@ LT_HIDDEN void lt_sites_reinit_after_fork(void);
 // --- samples.c: sampled allocations and the per-site counters they feed ---
 //
 // Each sampled block has a record: its site, its weight, the shard that counts it. Where the
-// record lives depends on the next allocator:
-// * glibc: in front of the block. The application gets a pointer `offset` bytes into the block
+// record lives (lt_records_in_prefix):
+// * glibc, with this library's free() the process's: in front of the block. The application gets a pointer `offset` bytes into the block
 //   glibc returned (LT_SAMPLE_PREFIX_BYTES, or the alignment asked for if larger), and the record
 //   ends just before that pointer, its last word where glibc keeps a chunk's size. That word holds
 //   LT_SAMPLE_MARKER, whose bit 3 no glibc chunk size has (chunks are multiples of 16): so free()
 //   tells a sampled block from the header word it reads anyway, with no lookup.
-// * any other allocator: in the sample set (sampleset.c), keyed by the unmoved pointer. Other
-//   allocators have entry points of their own (jemalloc's sallocx, dallocx...) that must only
-//   ever see the pointers they returned.
+// * otherwise: in the sample set (sampleset.c), keyed by the unmoved pointer. Other allocators
+//   have entry points of their own (jemalloc's sallocx, dallocx...) that must only ever see the
+//   pointers they returned, and without the hooks linked (tagged allocations only) glibc's own
+//   free() may be handed the block. Threads then carry LT_THREAD_SLOW_FREE.
 //
 // The counters sit in LT_SHARDS shards, each with its own spin lock; a thread counts its samples
 // in the shard it was given at registration, and the record names the shard, so a free from any

@@ -108,7 +108,7 @@ lt_thread *lt_thread_register(void) {
         return &orphan;
     }
     block->stack_high = stack_high;
-    if (!lt_next_is_glibc) block->flags = LT_THREAD_FOREIGN_SIZES;
+    if (!lt_records_in_prefix) block->flags = LT_THREAD_SLOW_FREE;
     block->random_state = seed_for_thread(block);
     block->bytes_until_sample = lt_next_sample_gap(block);
     lt_self = block;

@@ -65,6 +65,16 @@ struct PreloadTests {
         #expect(result.value("currentBefore") != "0", "the tracker was not there: \(result.summary)")
     }
 
+    @Test("without the hooks, tagged blocks are ordinary ones that glibc's own realloc and free take")
+    func taggedWithoutHooks() throws {
+        let directory = try ChildProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let program = try Self.compile("tagged_without_hooks.c", into: directory, libraries: ["-ldl"])
+        let result = try ChildProcess.run(program, [try Self.library().path])
+        #expect(result.status == 0, "\(result.summary)")
+        #expect(result.value("result") == "ok", "\(result.summary)")
+    }
+
     @Test("the program's exit status and arguments pass through unchanged")
     func passesThrough() throws {
         let result = try Self.runThroughScript(["--library", try Self.library().path, "--", "/bin/sh", "-c", "echo \"$0 $1\"; exit 7", "a b", "c"])

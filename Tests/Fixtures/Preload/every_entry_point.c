@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int failures;
@@ -53,6 +54,48 @@ static uint64_t current_bytes(void) {
     return stats[1];
 }
 
+static uint64_t stat_at(int index) {
+    void (*read_stats)(uint64_t *) = (void (*)(uint64_t *))dlsym(RTLD_DEFAULT, "lt_read_stats");
+    if (read_stats == NULL) return 0;
+    uint64_t stats[15];
+    read_stats(stats);
+    return stats[index];
+}
+
+enum { SAMPLE_MEAN_BYTES = 9, SAMPLED_LIVE_ALLOCATIONS = 12 };
+
+/// At T = 1 a block stays sampled through every realloc, and its record goes with its free.
+static void realloc_keeps_samples(void) {
+    if (stat_at(SAMPLE_MEAN_BYTES) != 1) return;
+    uint64_t before = stat_at(SAMPLED_LIVE_ALLOCATIONS);
+    char *block = used(malloc(10), 10, 14);
+    block = realloc(block, 100);
+    block = realloc(block, 5000);
+    block = realloc(block, 40);
+    CHECK("a realloc'd block stays sampled at T = 1", stat_at(SAMPLED_LIVE_ALLOCATIONS) == before + 1);
+    free(block);
+    CHECK("a freed block's sample goes", stat_at(SAMPLED_LIVE_ALLOCATIONS) == before);
+}
+
+/// A buffer grown step by step to 32 MiB: glibc extends it in place (or remaps it), and so must
+/// the tracker when the buffer is sampled, or 8,192 steps copy about 137 GB.
+static void growing_buffer_stays_cheap(void) {
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    size_t length = 0;
+    char *buffer = NULL;
+    for (int step = 0; step < 8192; step++) {
+        length += 4096;
+        buffer = realloc(buffer, length);
+        buffer[length - 1] = (char)step;
+    }
+    CHECK("a grown buffer keeps its bytes", buffer[4095] == 0 && buffer[length - 1] == (char)8191);
+    free(buffer);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    CHECK("growing a buffer does not copy it at every step", seconds < 10);
+}
+
 static void exercise(size_t size) {
     long page = sysconf(_SC_PAGESIZE);
     void *plain = used(malloc(size), size, 1);
@@ -90,6 +133,11 @@ static void exercise(size_t size) {
     char *fresh = realloc(NULL, size);
     used(fresh, size, 11);
 
+    // An aligned block keeps its alignment's worth of contents through realloc.
+    fill(old_style, size, 5);
+    old_style = realloc(old_style, size * 2);
+    CHECK("realloc of an aligned block keeps the contents", old_style && holds(old_style, size, 5));
+    used(old_style, size * 2, 5);
     CHECK("contents survive other allocations", holds(zeroed, size, 2) && holds(aligned, size, 3) &&
                                                     holds(old_style, size, 5) && holds(array, 4 * size, 10));
     free(zeroed);
@@ -115,6 +163,8 @@ int main(void) {
     for (int round = 0; round < 20; round++) {
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) exercise(sizes[i]);
     }
+    realloc_keeps_samples();
+    growing_buffer_stays_cheap();
     uint64_t after = current_bytes();
     printf("currentBefore=%llu currentAfter=%llu\n", (unsigned long long)before, (unsigned long long)after);
     CHECK("every byte allocated is freed again", before == after);
