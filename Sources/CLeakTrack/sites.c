@@ -2,7 +2,7 @@
 // carries it and then never moved or changed. Records live in chunks mapped on demand and are
 // published through a fixed-size open-addressing index with release stores, so looking up a
 // known stack takes no lock; only creating a site does. The counters of a site live with the
-// samples, in the shards of livetable.c.
+// samples, in the shards of samples.c.
 #include <string.h>
 
 #include "lt_internal.h"

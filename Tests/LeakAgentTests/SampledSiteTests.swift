@@ -31,7 +31,7 @@ struct SampledSiteTests {
         #expect(beta.frames.first?.function == "leak_beta")
         #expect(alpha.frames.first?.file?.hasSuffix("LeakFixtureC/main.c") == true)
         #expect(alpha.frames.first?.line != nil)
-        // The 1000 malloc(64)/free pairs were retired from the live table: no live site for them.
+        // The 1000 malloc(64)/free pairs were retired: no live site for them.
         #expect(!report.sites.contains { $0.liveObjects >= 1000 })
         #expect(report.stats["sampleMeanBytes"] == 1)
     }

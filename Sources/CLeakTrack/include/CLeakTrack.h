@@ -30,7 +30,7 @@ typedef struct lt_stats {
     uint64_t agent_current_bytes;
     uint64_t agent_allocation_count;
     /// Memory the core holds for itself: what it maps (thread states, sample tables), never seen by
-    /// malloc, and the records in front of live sampled blocks (32 bytes each; see docs/AGENT.md).
+    /// malloc, and the records in front of live sampled blocks (32 bytes, or the alignment asked for).
     uint64_t tracker_mapped_bytes;
     uint64_t sample_mean_bytes;
     uint64_t live_threads;
