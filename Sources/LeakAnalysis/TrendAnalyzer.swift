@@ -200,7 +200,7 @@ struct TrendAnalyzer {
             return verdict
         }
         if let dayOverDay {
-            let expected = slope * min(24 * 3600, windowSeconds)
+            let expected = slope * min(configuration.dayOverDayLagSeconds, windowSeconds)
             if dayOverDay < configuration.dayOverDayRatio * expected {
                 verdict.reason = .noDayOverDayGrowth
                 return verdict
@@ -290,7 +290,7 @@ struct TrendAnalyzer {
     /// earlier. Nil when the instance has not been observed that long ago.
     private func dayOverDayGrowth(times: [Double], floors: [Double], rows: [Int], nowSeconds: Double) -> Double? {
         let span = configuration.dayOverDaySpanSeconds
-        let day = 24.0 * 3600
+        let day = configuration.dayOverDayLagSeconds
         let recent = rows.filter { times[$0] >= nowSeconds - span }.map { floors[$0] }
         let earlier = rows.filter { times[$0] >= nowSeconds - day - span && times[$0] < nowSeconds - day }.map { floors[$0] }
         let needed = Int(0.5 * span / configuration.bucketSeconds)
@@ -304,7 +304,7 @@ struct TrendAnalyzer {
     /// began there); the window start when nothing came before.
     private func refinedStart(_ verdict: TrendVerdict, times: [Double], floors: [Double], rows: [Int], windowStart: Double) -> Double {
         let windowRows = rows.filter { times[$0] >= windowStart }
-        let before = rows.filter { times[$0] < windowStart && times[$0] >= windowStart - 3 * 3600 }.map { floors[$0] }
+        let before = rows.filter { times[$0] < windowStart && times[$0] >= windowStart - configuration.priorLevelSeconds }.map { floors[$0] }
         let slope = verdict.rateBytesPerHour / 3600
         guard let firstRow = rows.first, let priorLevel = Quantile.median(before), slope > 0,
             let intercept = TheilSen.intercept(x: windowRows.map { times[$0] }, y: windowRows.map { floors[$0] }, slope: slope)

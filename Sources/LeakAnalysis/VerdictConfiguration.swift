@@ -87,11 +87,17 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// Traffic explains the floor when adding it to a trend-only fit removes at least this fraction
     /// of the residual variance. Default 0.5.
     public var trafficExplainedFraction: Double = 0.5
-    /// Span compared day over day (last span vs the same span 24 h earlier). Default 3 h.
+    /// Span compared day over day (last span vs the same span `dayOverDayLagSeconds` earlier).
+    /// Default 3 h.
     public var dayOverDaySpanSeconds: Double = 3 * 3600
+    /// How far back the day-over-day comparison looks: the period of the traffic cycle. Default 24 h.
+    public var dayOverDayLagSeconds: Double = 24 * 3600
     /// Day over day, the floor must have grown by at least this fraction of what the window's rate
     /// predicts. Default 0.5.
     public var dayOverDayRatio: Double = 0.5
+    /// A suspected leak's start is where its trend line meets the median floor over this span before
+    /// the window (the level held before the growth). Default 3 h.
+    public var priorLevelSeconds: Double = 3 * 3600
     /// A suspected leak must also have been one on the data available this long before (0
     /// disables). Default 1 h.
     public var confirmationSeconds: Double = 3600

@@ -16,6 +16,8 @@ struct TimeScaleTests {
         #expect(scaled.maximumTrafficLagSeconds == base.maximumTrafficLagSeconds / 60)
         #expect(scaled.trafficLagStepSeconds == base.trafficLagStepSeconds / 60)
         #expect(scaled.dayOverDaySpanSeconds == base.dayOverDaySpanSeconds / 60)
+        #expect(scaled.dayOverDayLagSeconds == base.dayOverDayLagSeconds / 60)
+        #expect(scaled.priorLevelSeconds == base.priorLevelSeconds / 60)
         #expect(scaled.minimumInstanceTrendSeconds == base.minimumInstanceTrendSeconds / 60)
         #expect(scaled.minimumWindowWithVaryingTrafficSeconds == base.minimumWindowWithVaryingTrafficSeconds / 60)
         #expect(scaled.minimumWindowWhenTrafficExplainsSeconds == base.minimumWindowWhenTrafficExplainsSeconds / 60)
