@@ -15,6 +15,7 @@ extension VerdictConfiguration {
         scaled.dayOverDaySpanSeconds /= factor
         scaled.dayOverDayLagSeconds /= factor
         scaled.priorLevelSeconds /= factor
+        scaled.minimumTrafficObservationSeconds /= factor
         scaled.minimumInstanceTrendSeconds /= factor
         scaled.minimumWindowWithVaryingTrafficSeconds /= factor
         scaled.minimumWindowWhenTrafficExplainsSeconds /= factor

@@ -80,6 +80,20 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// The allocation rate counts as a traffic signal when its 10–90 % spread is at least this
     /// fraction of its median. Default 0.05.
     public var trafficVariationFraction: Double = 0.05
+    /// A process first seen while already running (its start before the data, past its grace
+    /// period) is treated as having varying traffic until it has been observed this long: steady
+    /// traffic over a few hours does not rule out a daily cycle, which is flat near its peak and
+    /// trough while memory lagging it still rises (tuning seeds 1–64: a lagged daily cycle flagged
+    /// 3.8 h after it was first seen). Default 6 h (a daily cycle of ±30 % moves by more than the
+    /// 5 % variation gate in any 6 h).
+    public var minimumTrafficObservationSeconds: Double = 6 * 3600
+    public var trafficObservationInYoungInstances: Bool = false
+    /// Restarts: the pooled growth within the longest instance must be at least this many times the
+    /// scatter (1.4826·MAD) of the bucket floors around each instance's line at the pooled rate
+    /// (0 disables). Guards against sites whose sampling noise passes the pooled trend score
+    /// (tuning seeds 65–192: 3 of 128 restart series flagged without it, none with it; no
+    /// restart-reset leak found later). Default 3.
+    public var minimumSignalToNoiseAcrossRestarts: Double = 3
     /// Largest lag of memory behind traffic searched for. Default 8 h.
     public var maximumTrafficLagSeconds: Double = 8 * 3600
     /// Step of the lag search. Default 30 min.

@@ -18,6 +18,7 @@ struct TimeScaleTests {
         #expect(scaled.dayOverDaySpanSeconds == base.dayOverDaySpanSeconds / 60)
         #expect(scaled.dayOverDayLagSeconds == base.dayOverDayLagSeconds / 60)
         #expect(scaled.priorLevelSeconds == base.priorLevelSeconds / 60)
+        #expect(scaled.minimumTrafficObservationSeconds == base.minimumTrafficObservationSeconds / 60)
         #expect(scaled.minimumInstanceTrendSeconds == base.minimumInstanceTrendSeconds / 60)
         #expect(scaled.minimumWindowWithVaryingTrafficSeconds == base.minimumWindowWithVaryingTrafficSeconds / 60)
         #expect(scaled.minimumWindowWhenTrafficExplainsSeconds == base.minimumWindowWhenTrafficExplainsSeconds / 60)
