@@ -45,7 +45,7 @@ struct TrendAnalyzer {
             // trough traffic is flat for hours while memory that lags it is still rising).
             let instanceRows = buckets.indices.filter { buckets[$0].instance == currentInstance }
             let observedBriefly =
-                (configuration.trafficObservationInYoungInstances || times[instanceRows.first!] - bucketSeconds / 2 > graceEnd)
+                times[instanceRows.first!] - bucketSeconds / 2 > graceEnd
                 && nowSeconds - (times[instanceRows.first!] - bucketSeconds / 2) < configuration.minimumTrafficObservationSeconds
             current = analyzeCurrentInstance(
                 times: times, floors: floors, testFloors: testFloors, rows: rows,
