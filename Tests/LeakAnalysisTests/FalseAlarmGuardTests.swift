@@ -51,7 +51,7 @@ struct FalseAlarmGuardTests {
 
     /// Restarts every 8 h, a flat host, and a site whose bucket floors scatter by ±5 MB (sampling
     /// noise) around a drift of 2 MB/h: the pooled trend score across restarts is high enough,
-    /// but 14 MB of growth per instance is within three times the scatter. Not a leak.
+    /// but 14 MB of growth per instance is within a few times the scatter. Not a leak.
     @Test func aSiteWhoseGrowthAcrossRestartsIsWithinItsScatterIsNotALeak() {
         let points = Self.hostPoints(hours: 40, uptimeAtOrigin: 0, restartEveryHours: 8) { _ in 400e6 }
         var noise = SplitMix64(seed: 11)
