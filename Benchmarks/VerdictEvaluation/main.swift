@@ -64,6 +64,8 @@ struct Options: Sendable {
                 case "lagStepMinutes": options.configuration.trafficLagStepSeconds = value * 60
                 case "varyingWindowHours": options.configuration.minimumWindowWithVaryingTrafficSeconds = value * 3600
                 case "extraWindowHours": options.configuration.trendWindowsSeconds.insert(value * 3600, at: 0)
+                case "trafficObservationHours": options.configuration.minimumTrafficObservationSeconds = value * 3600
+                case "restartSNR": options.configuration.minimumSignalToNoiseAcrossRestarts = value
                 case "shortestWindowHours": options.configuration.trendWindowsSeconds[0] = value * 3600
                 default: print("unknown setting \(pair[0])")
                 }

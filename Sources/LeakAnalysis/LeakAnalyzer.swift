@@ -12,7 +12,9 @@
 /// 3. When the allocation rate (traffic) varies, the floor is fitted against traffic lagged up to
 ///    8 h plus a trend, and the traffic part is removed (daily cycles, memory lagging traffic); a
 ///    trend is then only judged over a whole day until the day-over-day comparison of the floor is
-///    possible, and after that the floor must also have grown day over day.
+///    possible, and after that the floor must also have grown day over day. A process first seen
+///    while already running counts as having varying traffic for its first 6 h of data: a few
+///    hours of steady traffic do not rule out a daily cycle near its peak or trough.
 /// 4. Trailing windows (3, 6, 12, 24 h and the whole instance; a young instance's from an hour
 ///    after its grace period, where a warm-up tail no longer sits) are tested: Mann–Kendall on the
 ///    bucket floors with the Hamed–Rao autocorrelation correction (noisy wander), Theil–Sen slope of
@@ -25,7 +27,8 @@
 ///    trend score one higher (its start was picked at a minimum): a leak that began recently is
 ///    judged on the evidence since it began rather than once a fixed window lies inside it.
 /// 5. A trend that held in the previous instances too, just before each restart, pooled with the
-///    current one (leaks that reset at every restart): Seasonal-Kendall sums of S and Var(S).
+///    current one (leaks that reset at every restart): Seasonal-Kendall sums of S and Var(S), and
+///    growth within an instance well clear of the bucket floors' scatter (sampling noise).
 /// 6. Every site is judged the same way, with materiality relative to the host's heap, so a leaking
 ///    site is named even when another site's shrinking keeps the host total flat.
 /// 7. A suspected leak must also have been one on the data available `confirmationSeconds` (1 h)

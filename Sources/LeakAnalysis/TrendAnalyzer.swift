@@ -40,12 +40,21 @@ struct TrendAnalyzer {
             let dayOverDay =
                 traffic.trafficVaries
                 ? dayOverDayGrowth(times: times, floors: rawFloors, rows: rows, nowSeconds: nowSeconds) : nil
+            // A process first seen while already running, for less than `minimumTrafficObservationSeconds`:
+            // steady traffic over a few hours does not rule out a daily cycle (near its peak or
+            // trough traffic is flat for hours while memory that lags it is still rising).
+            let instanceRows = buckets.indices.filter { buckets[$0].instance == currentInstance }
+            let observedBriefly =
+                times[instanceRows.first!] - bucketSeconds / 2 > graceEnd
+                && nowSeconds - (times[instanceRows.first!] - bucketSeconds / 2) < configuration.minimumTrafficObservationSeconds
             current = analyzeCurrentInstance(
                 times: times, floors: floors, testFloors: testFloors, rows: rows,
                 previousInstanceRows: previousInstanceRows(buckets, times: times, current: currentInstance),
                 heapScale: heapScale, nowSeconds: nowSeconds,
                 dayOverDay: dayOverDay,
-                varyingTrafficWindowSeconds: !traffic.trafficVaries || dayOverDay != nil
+                varyingTrafficWindowSeconds: observedBriefly && !traffic.trafficVaries
+                    ? configuration.minimumWindowWithVaryingTrafficSeconds
+                    : !traffic.trafficVaries || dayOverDay != nil
                     ? nil
                     : traffic.adjusted
                         ? configuration.minimumWindowWhenTrafficExplainsSeconds
@@ -200,7 +209,7 @@ struct TrendAnalyzer {
             return verdict
         }
         if let dayOverDay {
-            let expected = slope * min(24 * 3600, windowSeconds)
+            let expected = slope * min(configuration.dayOverDayLagSeconds, windowSeconds)
             if dayOverDay < configuration.dayOverDayRatio * expected {
                 verdict.reason = .noDayOverDayGrowth
                 return verdict
@@ -290,7 +299,7 @@ struct TrendAnalyzer {
     /// earlier. Nil when the instance has not been observed that long ago.
     private func dayOverDayGrowth(times: [Double], floors: [Double], rows: [Int], nowSeconds: Double) -> Double? {
         let span = configuration.dayOverDaySpanSeconds
-        let day = 24.0 * 3600
+        let day = configuration.dayOverDayLagSeconds
         let recent = rows.filter { times[$0] >= nowSeconds - span }.map { floors[$0] }
         let earlier = rows.filter { times[$0] >= nowSeconds - day - span && times[$0] < nowSeconds - day }.map { floors[$0] }
         let needed = Int(0.5 * span / configuration.bucketSeconds)
@@ -304,7 +313,7 @@ struct TrendAnalyzer {
     /// began there); the window start when nothing came before.
     private func refinedStart(_ verdict: TrendVerdict, times: [Double], floors: [Double], rows: [Int], windowStart: Double) -> Double {
         let windowRows = rows.filter { times[$0] >= windowStart }
-        let before = rows.filter { times[$0] < windowStart && times[$0] >= windowStart - 3 * 3600 }.map { floors[$0] }
+        let before = rows.filter { times[$0] < windowStart && times[$0] >= windowStart - configuration.priorLevelSeconds }.map { floors[$0] }
         let slope = verdict.rateBytesPerHour / 3600
         guard let firstRow = rows.first, let priorLevel = Quantile.median(before), slope > 0,
             let intercept = TheilSen.intercept(x: windowRows.map { times[$0] }, y: windowRows.map { floors[$0] }, slope: slope)
@@ -392,6 +401,20 @@ struct TrendAnalyzer {
         if saturating {
             verdict.reason = .saturating
             return verdict
+        }
+        // Signal to noise: the growth within an instance must stand clear of the scatter of the bucket
+        // floors around each instance's line at the pooled rate. The bucket floors, not the smoothed
+        // ones: a site's sampled bytes carry sampling noise that the opening smooths into slow
+        // wander, and over two to four short instances that wander passes the pooled trend score.
+        if configuration.minimumSignalToNoiseAcrossRestarts > 0 {
+            var residuals: [Double] = []
+            for series in instances {
+                let values = series.testFloors
+                guard let intercept = TheilSen.intercept(x: series.times, y: values, slope: slope) else { continue }
+                for (t, y) in zip(series.times, values) { residuals.append(abs(y - intercept - slope * t)) }
+            }
+            let scatter = 1.4826 * (Quantile.median(residuals) ?? 0)
+            if slope * longestSpan < configuration.minimumSignalToNoiseAcrossRestarts * scatter { return verdict }
         }
         guard z >= configuration.leakZ else { return verdict }
         verdict.status = .suspectedLeak

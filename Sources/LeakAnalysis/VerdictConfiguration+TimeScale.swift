@@ -13,6 +13,9 @@ extension VerdictConfiguration {
         scaled.maximumTrafficLagSeconds /= factor
         scaled.trafficLagStepSeconds /= factor
         scaled.dayOverDaySpanSeconds /= factor
+        scaled.dayOverDayLagSeconds /= factor
+        scaled.priorLevelSeconds /= factor
+        scaled.minimumTrafficObservationSeconds /= factor
         scaled.minimumInstanceTrendSeconds /= factor
         scaled.minimumWindowWithVaryingTrafficSeconds /= factor
         scaled.minimumWindowWhenTrafficExplainsSeconds /= factor

@@ -80,6 +80,22 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// The allocation rate counts as a traffic signal when its 10–90 % spread is at least this
     /// fraction of its median. Default 0.05.
     public var trafficVariationFraction: Double = 0.05
+    /// A process first seen while already running (its start before the data, past its grace
+    /// period) is treated as having varying traffic until it has been observed this long: steady
+    /// traffic over a few hours does not rule out a daily cycle, which is flat near its peak and
+    /// trough while memory lagging it still rises (tuning seeds 1–64: a lagged daily cycle flagged
+    /// 3.8 h after it was first seen). Default 6 h (a daily cycle of ±30 % moves by more than the
+    /// 5 % variation gate in any 6 h). Not applied to an instance whose start is in view: its
+    /// grace period and margin already hold it back, and applying it there cost restart-reset leaks
+    /// 1.7 h of median delay on tuning seeds 1–64 for no false alarm fewer.
+    public var minimumTrafficObservationSeconds: Double = 6 * 3600
+    /// Restarts: the pooled growth within the longest instance must be at least this many times the
+    /// scatter (1.4826·MAD) of the bucket floors around each instance's line at the pooled rate
+    /// (0 disables). Guards against sites whose sampling noise passes the pooled trend score
+    /// (tuning seeds 1–320: 4 of 320 restart series flagged without it, 1 with 3, none with 5; the
+    /// median delay on restart-reset leaks unchanged at 5.3 h). Default 5, as for one window
+    /// (`minimumSignalToNoise`).
+    public var minimumSignalToNoiseAcrossRestarts: Double = 5
     /// Largest lag of memory behind traffic searched for. Default 8 h.
     public var maximumTrafficLagSeconds: Double = 8 * 3600
     /// Step of the lag search. Default 30 min.
@@ -87,11 +103,17 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// Traffic explains the floor when adding it to a trend-only fit removes at least this fraction
     /// of the residual variance. Default 0.5.
     public var trafficExplainedFraction: Double = 0.5
-    /// Span compared day over day (last span vs the same span 24 h earlier). Default 3 h.
+    /// Span compared day over day (last span vs the same span `dayOverDayLagSeconds` earlier).
+    /// Default 3 h.
     public var dayOverDaySpanSeconds: Double = 3 * 3600
+    /// How far back the day-over-day comparison looks: the period of the traffic cycle. Default 24 h.
+    public var dayOverDayLagSeconds: Double = 24 * 3600
     /// Day over day, the floor must have grown by at least this fraction of what the window's rate
     /// predicts. Default 0.5.
     public var dayOverDayRatio: Double = 0.5
+    /// A suspected leak's start is where its trend line meets the median floor over this span before
+    /// the window (the level held before the growth). Default 3 h.
+    public var priorLevelSeconds: Double = 3 * 3600
     /// A suspected leak must also have been one on the data available this long before (0
     /// disables). Default 1 h.
     public var confirmationSeconds: Double = 3600
