@@ -126,14 +126,8 @@ static size_t sampled_usable_size(void *pointer, size_t offset) {
     return held > offset ? held - offset : 0;
 }
 
-/// Whether a block the application holds is sampled.
-static bool is_sampled(void *pointer) {
-    if (LT_LIKELY(lt_records_in_prefix)) return lt_glibc_block_is_sampled(pointer);
-    return lt_filter_may_contain(pointer) && lt_sample_set_contains(pointer);
-}
-
-/// Like is_sampled, for a block being freed: also takes out its record (from the sample set, when
-/// records are not in prefixes) and the distance back to the allocator's block.
+/// Whether a block being freed (or realloc'd) is sampled; if so, takes out its record (from the
+/// sample set, when records are not in prefixes) and the distance back to the allocator's block.
 static bool take_sample(void *pointer, lt_sample_record *record, size_t *offset) {
     if (LT_LIKELY(lt_records_in_prefix)) {
         if (!lt_glibc_block_is_sampled(pointer)) return false;

@@ -325,7 +325,6 @@ static inline bool lt_filter_may_contain(const void *pointer) {
 LT_HIDDEN bool lt_sample_set_add(const void *pointer, const lt_sample_record *record);
 /// Removes `pointer`'s record into `out`; false when it has none.
 LT_HIDDEN bool lt_sample_set_remove(const void *pointer, lt_sample_record *out);
-LT_HIDDEN bool lt_sample_set_contains(const void *pointer);
 LT_HIDDEN void lt_sample_set_lock(void);
 LT_HIDDEN void lt_sample_set_unlock(void);
 LT_HIDDEN void lt_sample_set_reinit_after_fork(void);

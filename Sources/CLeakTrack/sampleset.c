@@ -170,14 +170,6 @@ bool lt_sample_set_remove(const void *pointer, lt_sample_record *out) {
     return removed;
 }
 
-bool lt_sample_set_contains(const void *pointer) {
-    set_shard *owner = shard_of(pointer);
-    acquire(owner);
-    bool found = owner->capacity != 0 && owner->slots[find(owner, (uintptr_t)pointer)].pointer != 0;
-    release(owner);
-    return found;
-}
-
 void lt_sample_set_lock(void) {
     for (unsigned i = 0; i < LT_SHARDS; i++) lt_spin_acquire(&shards[i].lock);
 }
