@@ -13,7 +13,8 @@ public struct HeapStats: Sendable, Equatable {
     public var blocksOutstanding: UInt64
     /// Heap bytes held by the agent's own threads (shipper, symbolizer): never part of the above.
     public var agentHeapBytes: UInt64
-    /// Memory the C core maps for its own tables, outside malloc.
+    /// Memory the C core holds for itself: its own tables (mapped outside malloc) and the records in
+    /// front of live sampled blocks.
     public var trackerMappedBytes: UInt64
     public var sampleMeanBytes: UInt64
     public var liveThreads: UInt64
