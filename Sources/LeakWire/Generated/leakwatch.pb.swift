@@ -525,7 +525,7 @@ public nonisolated struct Leakwatch_V1_AgentOverhead: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// the C core's own mmap'd tables
+  /// the C core's own mmap'd tables and sampled blocks' records
   public var trackerBytes: UInt64 = 0
 
   /// heap allocations made by the agent's own threads
