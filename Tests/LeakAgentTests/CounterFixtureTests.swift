@@ -30,10 +30,11 @@ struct CounterFixtureTests {
         #expect(UInt64(result.value("allocationCount") ?? "") == 1004)
     }
 
-    @Test("exact totals after 4 threads x 200k allocations with cross-thread frees")
-    func crossThreadStress() throws {
-        let result = try ChildProcess.fixture("LeakFixtureC", ["stress"])
-        expectClean(result, ["blocksOutstandingDelta", "currentBytesDelta", "allocationsEqualFrees"])
+    @Test("exact totals after 4 threads x 200k allocations with cross-thread frees (default T, and T=1)",
+          arguments: [[], ["1"]])
+    func crossThreadStress(sampleMean: [String]) throws {
+        let result = try ChildProcess.fixture("LeakFixtureC", ["stress"] + sampleMean)
+        expectClean(result, ["blocksOutstandingDelta", "currentBytesDelta", "allocationsEqualFrees", "sampledLiveDelta"])
         #expect(UInt64(result.value("allocationsEqualFrees") ?? "") ?? 0 >= 800_000)
     }
 

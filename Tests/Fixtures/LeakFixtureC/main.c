@@ -147,8 +147,10 @@ static void warm_thread_cache(int count) {
     for (int i = 0; i < count; i++) pthread_join(threads[i], NULL);
 }
 
-static int mode_stress(void) {
+// `sample_mean`: T for the run (0 keeps the default); at T = 1 every block crossing threads is sampled.
+static int mode_stress(uint64_t sample_mean) {
     warm_thread_cache(STRESS_THREADS);
+    if (sample_mean) lt_set_sample_mean_bytes(sample_mean);
     lt_stats before = read_stats();
     pthread_t threads[STRESS_THREADS];
     for (int i = 0; i < STRESS_THREADS; i++) pthread_mutex_init(&rings[i].lock, NULL);
@@ -163,6 +165,8 @@ static int mode_stress(void) {
     uint64_t allocations = after.allocation_count - before.allocation_count;
     CHECK_EQ("allocationsAtLeast", allocations >= (uint64_t)STRESS_THREADS * STRESS_ROUNDS, 1);
     CHECK_EQ("allocationsEqualFrees", allocations, after.free_count - before.free_count);
+    // Blocks sampled on one thread and freed on another leave no sample behind.
+    CHECK_EQ("sampledLiveDelta", after.sampled_live_allocations - before.sampled_live_allocations, 0);
     printf("liveThreads=%llu retiredThreads=%llu\n", (unsigned long long)after.live_threads,
            (unsigned long long)after.retired_threads);
     return failures;
@@ -464,7 +468,7 @@ int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     int result;
     if (strcmp(mode, "exact") == 0) result = mode_exact();
-    else if (strcmp(mode, "stress") == 0) result = mode_stress();
+    else if (strcmp(mode, "stress") == 0) result = mode_stress(argc > 2 ? strtoull(argv[2], NULL, 10) : 0);
     else if (strcmp(mode, "churn") == 0) result = mode_churn();
     else if (strcmp(mode, "fork") == 0) result = mode_fork();
     else if (strcmp(mode, "overflow") == 0) result = mode_overflow();
@@ -474,7 +478,7 @@ int main(int argc, char **argv) {
     else if (strcmp(mode, "peak") == 0) result = mode_peak();
     else if (strcmp(mode, "lifecycle") == 0) result = mode_lifecycle();
     else {
-        fprintf(stderr, "usage: LeakFixtureC exact|stress|churn|fork|overflow|patterns|peak|lifecycle|leak [scale]|bigleak\n");
+        fprintf(stderr, "usage: LeakFixtureC exact|stress [T]|churn|fork|overflow|patterns|peak|lifecycle|leak [scale]|bigleak\n");
         return 2;
     }
     printf("result=%s\n", result == 0 ? "ok" : "failed");
