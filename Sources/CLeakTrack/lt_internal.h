@@ -245,9 +245,10 @@ LT_HIDDEN void lt_sites_reinit_after_fork(void);
 //
 // Each sampled block has a record: its site, its weight, the shard that counts it. Where the
 // record lives (lt_records_in_prefix):
-// * glibc, with this library's free() the process's: in front of the block. The application gets a pointer `offset` bytes into the block
-//   glibc returned (LT_SAMPLE_PREFIX_BYTES, or the alignment asked for if larger), and the record
-//   ends just before that pointer, its last word where glibc keeps a chunk's size. That word holds
+// * glibc, with this library's free() the process's: in front of the block. The application gets
+//   a pointer `offset` bytes into the block glibc returned (LT_SAMPLE_PREFIX_BYTES, or the
+//   alignment asked for if larger), and the record ends just before that pointer, its last word
+//   where glibc keeps a chunk's size. That word holds
 //   LT_SAMPLE_MARKER, whose bit 3 no glibc chunk size has (chunks are multiples of 16): so free()
 //   tells a sampled block from the header word it reads anyway, with no lookup.
 // * otherwise: in the sample set (sampleset.c), keyed by the unmoved pointer. Other allocators
@@ -309,7 +310,7 @@ LT_HIDDEN uint64_t lt_sampled_prefix_bytes(void);
 /// Set on the thread that holds every table lock across fork: its frees must not take them again.
 LT_HIDDEN extern __thread bool lt_holding_tables LT_TLS;
 
-// --- sampleset.c: the records of sampled blocks, for allocators other than glibc ---
+// --- sampleset.c: the records of sampled blocks when they are not in front of them ---
 //
 // A filter with one bit per slot, set while some sampled live pointer falls there, so a free of
 // an unsampled pointer mostly costs one load; behind it, the exact set of records, in shards by
