@@ -1,6 +1,7 @@
 // The records of sampled live blocks, keyed by pointer, used only when records cannot sit in front
-// of the blocks (another allocator than glibc, or the hooks not linked: see lt_internal.h). A free filter in front answers most frees with one load; the set
-// behind it is exact, so a filter false positive costs a lookup, never a wrong answer.
+// of the blocks (another allocator than glibc, or the hooks not linked: see lt_internal.h). A free
+// filter in front answers most frees with one load; the set behind it is exact, so a filter false
+// positive costs a lookup, never a wrong answer.
 //
 // All memory here is mmap'd: we cannot malloc inside malloc.
 // Hazard: fork. fork.c takes every lock across fork so a child never inherits one held.
