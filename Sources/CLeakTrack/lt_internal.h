@@ -223,6 +223,17 @@ static inline void lt_spin_acquire(lt_spin_lock *lock) {
 }
 static inline void lt_spin_release(lt_spin_lock *lock) { atomic_store_explicit(lock, 0, memory_order_release); }
 
+/// Set on the thread that holds every table lock across fork: its frees must not take them again.
+LT_HIDDEN extern __thread bool lt_holding_tables LT_TLS;
+/// A sample-table lock (a counter shard's, a sample-set shard's), skipped by the forking thread
+/// that already holds them all.
+static inline void lt_table_acquire(lt_spin_lock *lock) {
+    if (!lt_holding_tables) lt_spin_acquire(lock);
+}
+static inline void lt_table_release(lt_spin_lock *lock) {
+    if (!lt_holding_tables) lt_spin_release(lock);
+}
+
 typedef struct lt_tag {
     const char *file;
     const char *function;
@@ -307,8 +318,6 @@ LT_HIDDEN void lt_tables_reinit_after_fork(void);
 LT_HIDDEN uint64_t lt_sampled_live_count(void);
 /// Heap bytes the records in front of live sampled blocks take: the tracker's, not the application's.
 LT_HIDDEN uint64_t lt_sampled_prefix_bytes(void);
-/// Set on the thread that holds every table lock across fork: its frees must not take them again.
-LT_HIDDEN extern __thread bool lt_holding_tables LT_TLS;
 
 // --- sampleset.c: the records of sampled blocks when they are not in front of them ---
 //

@@ -33,14 +33,6 @@ typedef struct shard {
 
 static shard shards[LT_SHARDS];
 
-static void acquire(shard *owner) {
-    if (!lt_holding_tables) lt_spin_acquire(&owner->lock);
-}
-
-static void release(shard *owner) {
-    if (!lt_holding_tables) lt_spin_release(&owner->lock);
-}
-
 // A chunk, once mapped, stays for good: its pointer is written once, under the shard's lock.
 static site_counters *counters_of(shard *owner, uint32_t site) {
     site_counters *chunk = __atomic_load_n(&owner->counters[site >> COUNTER_CHUNK_BITS], __ATOMIC_ACQUIRE);
@@ -50,10 +42,10 @@ static site_counters *counters_of(shard *owner, uint32_t site) {
 /// Maps the chunk holding `site`'s counters if it is not there yet; false when it cannot.
 static bool make_counters(shard *owner, uint32_t site) {
     if (counters_of(owner, site)) return true;
-    acquire(owner);
+    lt_table_acquire(&owner->lock);
     site_counters **chunk = &owner->counters[site >> COUNTER_CHUNK_BITS];
     if (*chunk == NULL) __atomic_store_n(chunk, lt_map(COUNTER_CHUNK * sizeof(site_counters)), __ATOMIC_RELEASE);
-    release(owner);
+    lt_table_release(&owner->lock);
     return counters_of(owner, site) != NULL;
 }
 
@@ -103,7 +95,7 @@ bool lt_record_sample(lt_thread *self, void *pointer, size_t offset, size_t size
         if (!lt_sample_set_add(pointer, &record)) return false;
     }
 
-    acquire(owner);
+    lt_table_acquire(&owner->lock);
     site_counters *site = record.site == UINT32_MAX ? NULL : counters_of(owner, record.site);
     if (site) {
         lt_count_sampled_size(&owner->sizes, size, record.weight_objects_q16);
@@ -115,13 +107,13 @@ bool lt_record_sample(lt_thread *self, void *pointer, size_t offset, size_t size
     }
     LT_STORE(owner->live_count, owner->live_count + 1);
     LT_STORE(owner->prefix_bytes, owner->prefix_bytes + offset);
-    release(owner);
+    lt_table_release(&owner->lock);
     return true;
 }
 
 void lt_retire_sample(const lt_sample_record *record, size_t offset) {
     shard *owner = &shards[record->shard & (LT_SHARDS - 1)];
-    acquire(owner);
+    lt_table_acquire(&owner->lock);
     site_counters *site = record->site == UINT32_MAX ? NULL : counters_of(owner, record->site);
     if (site) {
         site->live_bytes -= record->weight_bytes;
@@ -129,7 +121,7 @@ void lt_retire_sample(const lt_sample_record *record, size_t offset) {
     }
     LT_STORE(owner->live_count, owner->live_count - 1);
     LT_STORE(owner->prefix_bytes, owner->prefix_bytes - offset);
-    release(owner);
+    lt_table_release(&owner->lock);
 }
 
 // --- readers and fork ---
@@ -170,24 +162,24 @@ uint64_t lt_sampled_prefix_bytes(void) {
 void lt_sum_sampled_classes(lt_sampled_classes *sum) {
     for (unsigned i = 0; i < LT_SHARDS; i++) {
         shard *owner = &shards[i];
-        acquire(owner);
+        lt_table_acquire(&owner->lock);
         for (int size_class = 0; size_class < LT_SIZE_CLASS_COUNT; size_class++) {
             sum->count_q16[size_class] += owner->classes.count_q16[size_class];
             sum->bytes[size_class] += owner->classes.bytes[size_class];
         }
-        release(owner);
+        lt_table_release(&owner->lock);
     }
 }
 
 void lt_visit_sampled_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context), void *context) {
     for (unsigned i = 0; i < LT_SHARDS; i++) {
         shard *owner = &shards[i];
-        acquire(owner);
+        lt_table_acquire(&owner->lock);
         for (int slot = 0; slot < LT_SAMPLED_SIZE_SLOTS; slot++) {
             const lt_size_count *entry = &owner->sizes.slots[slot];
             if (entry->count) visit(entry->size, entry->count, context);
         }
-        release(owner);
+        lt_table_release(&owner->lock);
     }
 }
 
@@ -203,7 +195,7 @@ int lt_read_sites(lt_site *out, int capacity) {
     }
     for (unsigned i = 0; i < LT_SHARDS; i++) {
         shard *owner = &shards[i];
-        acquire(owner);
+        lt_table_acquire(&owner->lock);
         for (uint32_t number = 0; number < existing; number++) {
             const site_counters *site = counters_of(owner, number);
             if (site == NULL) {
@@ -215,7 +207,7 @@ int lt_read_sites(lt_site *out, int capacity) {
             out[number].allocated_bytes += site->allocated_bytes;
             out[number].allocated_objects += site->allocated_objects_q16;
         }
-        release(owner);
+        lt_table_release(&owner->lock);
     }
     int written = 0;
     for (uint32_t number = 0; number < existing; number++) {

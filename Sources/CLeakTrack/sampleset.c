@@ -130,17 +130,9 @@ static void remove_slot(set_shard *owner, size_t hole) {
     owner->count--;
 }
 
-static void acquire(set_shard *owner) {
-    if (!lt_holding_tables) lt_spin_acquire(&owner->lock);
-}
-
-static void release(set_shard *owner) {
-    if (!lt_holding_tables) lt_spin_release(&owner->lock);
-}
-
 bool lt_sample_set_add(const void *pointer, const lt_sample_record *record) {
     set_shard *owner = shard_of(pointer);
-    acquire(owner);
+    lt_table_acquire(&owner->lock);
     bool added = (owner->count + 1) * 2 <= owner->capacity || grow(owner);
     if (added) {
         set_entry *entry = &owner->slots[find(owner, (uintptr_t)pointer)];
@@ -150,14 +142,14 @@ bool lt_sample_set_add(const void *pointer, const lt_sample_record *record) {
         }
         *entry = (set_entry){.pointer = (uintptr_t)pointer, .record = *record};
     }
-    release(owner);
+    lt_table_release(&owner->lock);
     return added;
 }
 
 bool lt_sample_set_remove(const void *pointer, lt_sample_record *out) {
     set_shard *owner = shard_of(pointer);
     bool removed = false;
-    acquire(owner);
+    lt_table_acquire(&owner->lock);
     if (owner->capacity != 0) {
         size_t slot = find(owner, (uintptr_t)pointer);
         if (owner->slots[slot].pointer != 0) {
@@ -167,7 +159,7 @@ bool lt_sample_set_remove(const void *pointer, lt_sample_record *out) {
             removed = true;
         }
     }
-    release(owner);
+    lt_table_release(&owner->lock);
     return removed;
 }
 
