@@ -367,9 +367,9 @@ static LT_COLD void *resized_with_prefix(void *pointer, size_t size, bool was_sa
 /// the sample set is taken out first (the address may be reused the moment realloc returns) and
 /// put back if realloc fails.
 static void *resized_in_place(void *pointer, size_t size, lt_thread *sampler, uintptr_t frame_pointer) {
+    if (lt_busy) return lt_next.realloc(pointer, size);
     lt_thread *self = lt_self; // after sampling_thread, which may have registered the thread
     size_t old_usable = lt_usable_size(pointer);
-    if (lt_busy) return lt_next.realloc(pointer, size);
     lt_sample_record record;
     size_t offset;
     bool had_record = !lt_records_in_prefix && take_sample(pointer, &record, &offset);
@@ -388,17 +388,17 @@ static void *resized_in_place(void *pointer, size_t size, lt_thread *sampler, ui
 }
 
 static void *reallocate(void *pointer, size_t size, uintptr_t frame_pointer) {
-    lt_thread *sampler = reaches_sample(lt_self, size) ? sampling_thread(size) : NULL;
-    if (pointer == NULL) {
-        if (sampler) return SAMPLED(sampler, size, 0, false, lt_next.malloc(size), frame_pointer, NULL);
-        return track_allocation(lt_next.malloc(size), size);
-    }
     if (LT_UNLIKELY(lt_is_bootstrap_pointer(pointer))) {
         // Bootstrap blocks never reach the next allocator: move the data out to a real block.
         void *moved_out = track_allocation(lt_next.malloc(size), size);
         size_t available = lt_bootstrap_bytes_after(pointer);
         if (moved_out) __builtin_memcpy(moved_out, pointer, size < available ? size : available);
         return moved_out;
+    }
+    lt_thread *sampler = reaches_sample(lt_self, size) ? sampling_thread(size) : NULL;
+    if (pointer == NULL) {
+        if (sampler) return SAMPLED(sampler, size, 0, false, lt_next.malloc(size), frame_pointer, NULL);
+        return track_allocation(lt_next.malloc(size), size);
     }
     if (lt_records_in_prefix) {
         bool was_sampled = lt_glibc_block_is_sampled(pointer);
