@@ -14,37 +14,25 @@ extension CollectorStore {
     public func collectDepartedProcesses(lastSeenBeforeMs cutoffMs: Int64, chunkSize: Int = 500)
         throws -> (instances: Int, hosts: Int)
     {
-        let instances = try collectInChunks(chunkSize: chunkSize) { db, caches, limit in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, hostId, instanceKey FROM processInstance
-                WHERE lastSeenMs < ?
-                  AND NOT EXISTS (SELECT 1 FROM sample WHERE instanceId = processInstance.id)
-                  AND NOT EXISTS (SELECT 1 FROM sampleRollup WHERE instanceId = processInstance.id)
-                  AND id NOT IN (SELECT instanceId FROM event)
-                LIMIT ?
-                """, arguments: [cutoffMs, limit])
-            let delete = try db.cachedStatement(sql: "DELETE FROM processInstance WHERE id = ?")
-            for row in rows {
-                caches.instanceIDs[WriteCaches.InstanceKey(hostID: row["hostId"], instanceKey: row["instanceKey"])] = nil
-                try delete.execute(arguments: [row["id"] as Int64])
-            }
-            return rows.count
+        let instances = try deleteInChunks(from: "processInstance", chunkSize: chunkSize, cutoffMs: cutoffMs, select: """
+            SELECT id, hostId, instanceKey FROM processInstance
+            WHERE lastSeenMs < ?
+              AND NOT EXISTS (SELECT 1 FROM sample WHERE instanceId = processInstance.id)
+              AND NOT EXISTS (SELECT 1 FROM sampleRollup WHERE instanceId = processInstance.id)
+              AND id NOT IN (SELECT instanceId FROM event)
+            LIMIT ?
+            """) { row, caches in
+            caches.instanceIDs[WriteCaches.InstanceKey(hostID: row["hostId"], instanceKey: row["instanceKey"])] = nil
         }
-        let hosts = try collectInChunks(chunkSize: chunkSize) { db, caches, limit in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT id, name FROM host
-                WHERE lastSeenMs < ?
-                  AND NOT EXISTS (SELECT 1 FROM processInstance WHERE hostId = host.id)
-                  AND NOT EXISTS (SELECT 1 FROM verdict WHERE hostId = host.id)
-                  AND id NOT IN (SELECT hostId FROM event)
-                LIMIT ?
-                """, arguments: [cutoffMs, limit])
-            let delete = try db.cachedStatement(sql: "DELETE FROM host WHERE id = ?")
-            for row in rows {
-                caches.hostIDs[row["name"] as String] = nil
-                try delete.execute(arguments: [row["id"] as Int64])
-            }
-            return rows.count
+        let hosts = try deleteInChunks(from: "host", chunkSize: chunkSize, cutoffMs: cutoffMs, select: """
+            SELECT id, name FROM host
+            WHERE lastSeenMs < ?
+              AND NOT EXISTS (SELECT 1 FROM processInstance WHERE hostId = host.id)
+              AND NOT EXISTS (SELECT 1 FROM verdict WHERE hostId = host.id)
+              AND id NOT IN (SELECT hostId FROM event)
+            LIMIT ?
+            """) { row, caches in
+            caches.hostIDs[row["name"] as String] = nil
         }
         if instances > 0 || hosts > 0 {
             logger.debug("departed processes collected", metadata: ["leak.instancesDeleted": "\(instances)", "leak.hostsDeleted": "\(hosts)"])
@@ -52,15 +40,24 @@ extension CollectorStore {
         return (instances, hosts)
     }
 
-    /// Runs `deleteChunk` (which returns how many rows it deleted, at most its limit) in its own
-    /// write transaction under the cache lock until a chunk comes back short.
-    private func collectInChunks(
-        chunkSize: Int, _ deleteChunk: (Database, inout WriteCaches, Int) throws -> Int
+    /// Deletes from `table` the rows `select` finds (its arguments: the cutoff, then the chunk
+    /// size; it returns `id` and whatever `evict` reads), one chunk per write transaction under the
+    /// cache lock, evicting each row from the writer's caches, until a chunk comes back short.
+    private func deleteInChunks(
+        from table: String, chunkSize: Int, cutoffMs: Int64, select: String, evict: (Row, inout WriteCaches) -> Void
     ) throws -> Int {
         var total = 0
         while true {
             let deleted = try writeCaches.withLock { caches in
-                try pool.write { db in try deleteChunk(db, &caches, chunkSize) }
+                try pool.write { db -> Int in
+                    let rows = try Row.fetchAll(db, sql: select, arguments: [cutoffMs, chunkSize])
+                    let delete = try db.cachedStatement(sql: "DELETE FROM \(table) WHERE id = ?")
+                    for row in rows {
+                        evict(row, &caches)
+                        try delete.execute(arguments: [row["id"] as Int64])
+                    }
+                    return rows.count
+                }
             }
             total += deleted
             if deleted < chunkSize { return total }
