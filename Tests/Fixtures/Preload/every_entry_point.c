@@ -46,14 +46,7 @@ static void *used(void *block, size_t requested, unsigned char value) {
     return block;
 }
 
-static uint64_t current_bytes(void) {
-    void (*read_stats)(uint64_t *) = (void (*)(uint64_t *))dlsym(RTLD_DEFAULT, "lt_read_stats");
-    if (read_stats == NULL) return 0;
-    uint64_t stats[15];
-    read_stats(stats);
-    return stats[1];
-}
-
+/// Field `index` of the tracker's lt_stats (0 when the tracker is not in the process).
 static uint64_t stat_at(int index) {
     void (*read_stats)(uint64_t *) = (void (*)(uint64_t *))dlsym(RTLD_DEFAULT, "lt_read_stats");
     if (read_stats == NULL) return 0;
@@ -62,7 +55,7 @@ static uint64_t stat_at(int index) {
     return stats[index];
 }
 
-enum { SAMPLE_MEAN_BYTES = 9, SAMPLED_LIVE_ALLOCATIONS = 12 };
+enum { CURRENT_BYTES = 1, SAMPLE_MEAN_BYTES = 9, SAMPLED_LIVE_ALLOCATIONS = 12 };
 
 /// At T = 1 a block stays sampled through every realloc, and its record goes with its free.
 static void realloc_keeps_samples(void) {
@@ -163,13 +156,13 @@ static void exercise(size_t size) {
 int main(void) {
     static const size_t sizes[] = {1, 24, 100, 1000, 5000, 70000, 300000};
     exercise(64); // warm up: the tracker's own first-use state
-    uint64_t before = current_bytes();
+    uint64_t before = stat_at(CURRENT_BYTES);
     for (int round = 0; round < 20; round++) {
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) exercise(sizes[i]);
     }
     realloc_keeps_samples();
     growing_buffer_stays_cheap();
-    uint64_t after = current_bytes();
+    uint64_t after = stat_at(CURRENT_BYTES);
     printf("currentBefore=%llu currentAfter=%llu\n", (unsigned long long)before, (unsigned long long)after);
     CHECK("every byte allocated is freed again", before == after);
     printf("result=%s\n", failures == 0 ? "ok" : "failed");
