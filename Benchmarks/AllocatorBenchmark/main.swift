@@ -2,23 +2,36 @@
 // plain and with libLeakAgentPreload.so preloaded (the same binary: the untracked build against the
 // tracked one), alternating so that machine noise hits both alike; the median of each is compared.
 // A reference row preloads libInterpositionFloor.so instead, a forward-only interposer: the cost
-// of interposition itself, which no LD_PRELOAD or linked-in tracker can go below.
+// of interposition itself, which no LD_PRELOAD or linked-in tracker can go below. Further reference
+// rows run the C program under other leak tools found on the machine (LeakSanitizer's runtime
+// preloaded, heaptrack, valgrind memcheck), on fewer steps: what the same program costs with them.
 //
 //   swift build -c release --product LeakAgentPreload
 //   swift build -c release --product InterpositionFloor
 //   swift build -c release --product AllocatorWorkload
 //   swift build -c release --product SwiftAllocationWorkload
-//   swift run -c release AllocatorBenchmark [--repetitions N]
+//   swift run -c release AllocatorBenchmark [--repetitions N] [--without-other-tools]
 //
 // Times are measured inside the child around the work (process start-up, which loads the Swift
 // runtime with the agent, is reported separately).
 import Foundation
 
-struct Scenario {
-    var name: String
+/// One way of running a workload: the program, its arguments, and environment added to ours.
+struct Command {
     var executable: String
     var arguments: [String]
-    var tracked: [String: String] // extra environment of the tracked run
+    var environment: [String: String] = [:]
+
+    /// The same workload run by `tool` (its path and options before the workload's command line).
+    func under(_ tool: String, _ options: [String]) -> Command {
+        Command(executable: tool, arguments: options + [executable] + arguments, environment: environment)
+    }
+}
+
+struct Scenario {
+    var name: String
+    var plain: Command
+    var tracked: Command
     var target: Double? // nil: a reference row
     var perUnit: Double // divide nanoseconds by this for the per-unit column
     var unit: String
@@ -37,17 +50,25 @@ enum Benchmark {
         return path
     }
 
+    /// The first executable file called `name` on PATH, if any.
+    static func onPath(_ name: String) -> String? {
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return directories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     /// Runs once; returns the child's own `nanoseconds=` and the whole process's wall time.
-    static func run(_ executable: String, _ arguments: [String], environment extra: [String: String]) -> (work: Double, wall: Double) {
+    static func run(_ command: Command) -> (work: Double, wall: Double) {
+        let (executable, arguments) = (command.executable, command.arguments)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         for key in environment.keys where key.hasPrefix("LEAKWATCH_") || key == "LD_PRELOAD" { environment[key] = nil }
-        environment.merge(extra) { $1 }
+        environment.merge(command.environment) { $1 }
         process.environment = environment
-        let pipe = Pipe()
+        let pipe = Pipe() // both streams: the tools' chatter is shown only if the run fails
         process.standardOutput = pipe
+        process.standardError = pipe
         let start = DispatchTime.now().uptimeNanoseconds
         do { try process.run() } catch {
             print("AllocatorBenchmark: cannot run \(executable): \(error)")
@@ -72,12 +93,15 @@ enum Benchmark {
 }
 
 var repetitions = 5
+var withOtherTools = true
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     if argument == "--repetitions", let value = arguments.popFirst().flatMap({ Int($0) }), value > 0 {
         repetitions = value
+    } else if argument == "--without-other-tools" {
+        withOtherTools = false
     } else {
-        print("usage: AllocatorBenchmark [--repetitions N]")
+        print("usage: AllocatorBenchmark [--repetitions N] [--without-other-tools]")
         exit(2)
     }
 }
@@ -88,21 +112,54 @@ let cWorkload = Benchmark.require("AllocatorWorkload")
 let swiftWorkload = Benchmark.require("SwiftAllocationWorkload")
 let preload = ["LD_PRELOAD": library]
 let pairs = 20_000_000.0
-let scenarios = [
-    Scenario(name: "malloc+free pair, 1 thread", executable: cWorkload, arguments: ["pairs", "1", "20000000"],
-             tracked: preload, target: 1.25, perUnit: pairs, unit: "ns/pair"),
-    Scenario(name: "malloc+free pair, 2 threads", executable: cWorkload, arguments: ["pairs", "2", "20000000"],
-             tracked: preload, target: 1.25, perUnit: pairs, unit: "ns/pair"),
+let heaptrackOutput = FileManager.default.temporaryDirectory.appendingPathComponent("AllocatorBenchmark-\(getpid())").path
+
+let pairs1 = Command(executable: cWorkload, arguments: ["pairs", "1", "20000000"])
+let pairs2 = Command(executable: cWorkload, arguments: ["pairs", "2", "20000000"])
+let swiftRounds = Command(executable: swiftWorkload, arguments: ["300000"])
+let program = Command(executable: cWorkload, arguments: ["program", "10000000"])
+func preloading(_ command: Command, _ environment: [String: String]) -> Command {
+    var command = command
+    command.environment.merge(environment) { $1 }
+    return command
+}
+
+var scenarios = [
+    Scenario(name: "malloc+free pair, 1 thread", plain: pairs1, tracked: preloading(pairs1, preload),
+             target: 1.25, perUnit: pairs, unit: "ns/pair"),
+    Scenario(name: "malloc+free pair, 2 threads", plain: pairs2, tracked: preloading(pairs2, preload),
+             target: 1.25, perUnit: pairs, unit: "ns/pair"),
     // Not a target: what a forward-only interposer costs, the floor under the two rows above.
-    Scenario(name: "pair, 1 thread, forward-only interposer", executable: cWorkload, arguments: ["pairs", "1", "20000000"],
-             tracked: ["LD_PRELOAD": floorLibrary], target: nil, perUnit: pairs, unit: "ns/pair"),
-    Scenario(name: "Swift objects/arrays/dicts/strings", executable: swiftWorkload, arguments: ["300000"],
-             tracked: preload, target: 1.05, perUnit: 300_000, unit: "ns/round"),
-    Scenario(name: "C program, 2 threads, default T", executable: cWorkload, arguments: ["program", "10000000"],
-             tracked: preload, target: 1.05, perUnit: 20_000_000, unit: "ns/step"),
-    Scenario(name: "C program, 2 threads, T=1", executable: cWorkload, arguments: ["program", "10000000"],
-             tracked: preload.merging(["LEAKWATCH_SAMPLE_BYTES": "1"]) { $1 }, target: 2.0, perUnit: 20_000_000, unit: "ns/step"),
+    Scenario(name: "pair, 1 thread, forward-only interposer", plain: pairs1,
+             tracked: preloading(pairs1, ["LD_PRELOAD": floorLibrary]), target: nil, perUnit: pairs, unit: "ns/pair"),
+    Scenario(name: "Swift objects/arrays/dicts/strings", plain: swiftRounds, tracked: preloading(swiftRounds, preload),
+             target: 1.05, perUnit: 300_000, unit: "ns/round"),
+    Scenario(name: "C program, 2 threads, default T", plain: program, tracked: preloading(program, preload),
+             target: 1.05, perUnit: 20_000_000, unit: "ns/step"),
+    Scenario(name: "C program, 2 threads, T=1", plain: program,
+             tracked: preloading(program, preload.merging(["LEAKWATCH_SAMPLE_BYTES": "1"]) { $1 }),
+             target: 2.0, perUnit: 20_000_000, unit: "ns/step"),
 ]
+
+// The same C program under other leak tools, on a tenth of the steps (memcheck runs it ~45x slower).
+if withOtherTools {
+    let shortProgram = Command(executable: cWorkload, arguments: ["program", "1000000"])
+    let lsanRuntime = "/usr/lib/x86_64-linux-gnu/liblsan.so.0" // Debian's liblsan0 (GCC)
+    let tools: [(String, Command?)] = [
+        ("C program, LeakSanitizer", FileManager.default.fileExists(atPath: lsanRuntime) ? preloading(shortProgram, ["LD_PRELOAD": lsanRuntime]) : nil),
+        ("C program, heaptrack", Benchmark.onPath("heaptrack").map {
+            shortProgram.under($0, ["-o", heaptrackOutput])
+        }),
+        ("C program, valgrind memcheck", Benchmark.onPath("valgrind").map { shortProgram.under($0, ["-q", "--tool=memcheck"]) }),
+    ]
+    for (name, command) in tools {
+        if let command {
+            scenarios.append(Scenario(name: name, plain: shortProgram, tracked: command, target: nil, perUnit: 2_000_000, unit: "ns/step"))
+        } else {
+            print("AllocatorBenchmark: \(name) skipped: the tool is not installed")
+        }
+    }
+}
 
 print("AllocatorBenchmark: median of \(repetitions) alternating runs; library \(library)")
 func column(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
@@ -113,8 +170,8 @@ var missed = 0
 for scenario in scenarios {
     var plain: [Double] = [], tracked: [Double] = [], plainWall: [Double] = [], trackedWall: [Double] = []
     for _ in 0..<repetitions {
-        let p = Benchmark.run(scenario.executable, scenario.arguments, environment: [:])
-        let t = Benchmark.run(scenario.executable, scenario.arguments, environment: scenario.tracked)
+        let p = Benchmark.run(scenario.plain)
+        let t = Benchmark.run(scenario.tracked)
         plain.append(p.work)
         tracked.append(t.work)
         plainWall.append(p.wall - p.work)
@@ -129,4 +186,5 @@ for scenario in scenarios {
           + column(met.map { $0 ? "yes" : "NO" } ?? "-", 5)
           + format(Benchmark.median(plainWall) / 1e6, 1) + " / " + format(Benchmark.median(trackedWall) / 1e6, 1))
 }
+try? FileManager.default.removeItem(atPath: heaptrackOutput + ".zst") // heaptrack's trace, if it ran
 print(missed == 0 ? "all targets met" : "\(missed) target(s) missed")
