@@ -2,7 +2,8 @@
 // the calling thread's own counters with one predictable branch; everything rare (a thread's
 // first allocation, a sample, a sampled block being freed, a thread past its exit, a publish)
 // goes through a cold out-of-line slow path, reached by a tail call so that the fast paths keep
-// nothing in callee-saved registers.
+// nothing in callee-saved registers. The fast paths of malloc, free and malloc_usable_size are in
+// fast_paths.h, which LeakAgentHooks inlines into the libc names; their slow halves are here.
 //
 // Whether an allocation is sampled is decided before the call into the next allocator: a sampled
 // block is asked for with room for its record in front (see lt_internal.h).
@@ -10,42 +11,14 @@
 #include <unistd.h>
 
 #include "include/CLeakTrackEntry.h"
-#include "lt_internal.h"
-
-/// Counts an allocation; returns whether the thread's pending bytes are due to be published.
-static inline bool count_allocation(lt_thread *self, size_t usable) {
-    LT_BUMP(self->allocation_count, 1);
-    int64_t allocated = self->pending_allocated_bytes + (int64_t)usable;
-    LT_STORE(self->pending_allocated_bytes, allocated);
-    int64_t pending = allocated - self->pending_freed_bytes;
-    if (pending > self->pending_peak_bytes) {
-        LT_STORE(self->pending_peak_bytes, pending);
-        return pending > LT_PUBLISH_BYTES;
-    }
-    return false;
-}
-
-/// Counts a free; returns whether the thread's pending bytes are due to be published.
-static inline bool count_free(lt_thread *self, size_t usable) {
-    LT_BUMP(self->free_count, 1);
-    int64_t freed = self->pending_freed_bytes + (int64_t)usable;
-    LT_STORE(self->pending_freed_bytes, freed);
-    int64_t pending = self->pending_allocated_bytes - freed;
-    return pending < -LT_PUBLISH_BYTES;
-}
-
-/// Whether an allocation of `requested` bytes takes the slow path: it is due a sample, or the
-/// thread is in a placeholder state (whose bytes_until_sample is 0).
-static inline bool reaches_sample(const lt_thread *self, size_t requested) {
-    return requested >= (uint64_t)self->bytes_until_sample;
-}
+#include "fast_paths.h"
 
 static LT_COLD void *published(void *pointer) {
     lt_publish(lt_self);
     return pointer;
 }
 
-static LT_COLD void free_after_publishing(lt_thread *self, void *pointer) {
+void lt_free_after_publishing(lt_thread *self, void *pointer) {
     lt_publish(self);
     lt_next.free(pointer);
 }
@@ -65,33 +38,33 @@ static LT_COLD void *allocation_slow(void *pointer, size_t requested) {
         lt_count_orphan_allocation(usable, false);
         return pointer;
     }
-    if (count_allocation(self, usable)) lt_publish(self);
+    if (lt_count_allocation(self, usable)) lt_publish(self);
     // A thread that declined a sample (inside the tracker) keeps its gap: the next allocation takes it.
-    if (!reaches_sample(self, requested)) self->bytes_until_sample -= (int64_t)requested;
+    if (!lt_reaches_sample(self, requested)) self->bytes_until_sample -= (int64_t)requested;
     return pointer;
 }
 
 static inline void *track_allocation(void *pointer, size_t requested) {
     lt_thread *self = lt_self;
-    if (LT_UNLIKELY(reaches_sample(self, requested) || pointer == NULL)) return allocation_slow(pointer, requested);
+    if (LT_UNLIKELY(lt_reaches_sample(self, requested) || pointer == NULL)) return allocation_slow(pointer, requested);
     self->bytes_until_sample -= (int64_t)requested;
-    if (LT_UNLIKELY(count_allocation(self, lt_usable_size(pointer)))) return published(pointer);
+    if (LT_UNLIKELY(lt_count_allocation(self, lt_usable_size(pointer)))) return published(pointer);
     return pointer;
 }
 
 // The counting half of malloc when the next allocator is not glibc's.
 static LT_COLD void *counted_with_foreign_size(void *pointer) {
     lt_thread *self = lt_self;
-    if (count_allocation(self, lt_usable_size(pointer))) lt_publish(self);
+    if (lt_count_allocation(self, lt_usable_size(pointer))) lt_publish(self);
     return pointer;
 }
 
 // The counting half of malloc, entered by a tail call once the block exists: neither half keeps a
 // value across a call, so neither saves registers, and the rare cases leave by tail calls too.
-static LT_NOINLINE void *counted_allocation(void *pointer) {
+void *lt_counted_allocation(void *pointer) {
     if (LT_UNLIKELY(pointer == NULL)) return NULL;
     if (LT_UNLIKELY(!lt_next_is_glibc)) LT_MUSTTAIL return counted_with_foreign_size(pointer);
-    if (LT_UNLIKELY(count_allocation(lt_self, lt_glibc_usable_size(pointer)))) LT_MUSTTAIL return published(pointer);
+    if (LT_UNLIKELY(lt_count_allocation(lt_self, lt_glibc_usable_size(pointer)))) LT_MUSTTAIL return published(pointer);
     return pointer;
 }
 
@@ -111,7 +84,7 @@ static lt_thread *sampler_thread(void) {
 /// it on, its next gap drawn, or NULL when it is not sampled after all.
 static LT_COLD lt_thread *sampling_thread(size_t requested) {
     lt_thread *self = sampler_thread();
-    if (self == NULL || !reaches_sample(self, requested)) return NULL; // a fresh thread's first gap
+    if (self == NULL || !lt_reaches_sample(self, requested)) return NULL; // a fresh thread's first gap
     self->bytes_until_sample = lt_next_sample_gap(self);
     return self;
 }
@@ -153,7 +126,7 @@ static LT_COLD void *sampled_allocation(lt_thread *self, size_t size, size_t ali
     if (block == NULL) return NULL;
     void *pointer = (char *)block + offset;
     size_t usable = sampled_usable_size(pointer, offset);
-    if (count_allocation(self, usable)) lt_publish(self);
+    if (lt_count_allocation(self, usable)) lt_publish(self);
     lt_record_sample(self, pointer, offset, size, usable, frame_pointer, tag);
     return pointer;
 }
@@ -163,7 +136,7 @@ static LT_COLD void *sampled_allocation(lt_thread *self, size_t size, size_t ali
 static LT_COLD void *recorded(lt_thread *self, void *pointer, size_t size, uintptr_t frame_pointer, const lt_tag *tag) {
     if (pointer == NULL) return NULL;
     size_t usable = lt_usable_size(pointer);
-    if (count_allocation(self, usable)) lt_publish(self);
+    if (lt_count_allocation(self, usable)) lt_publish(self);
     // Without room in the set the block stays an ordinary one.
     (void)lt_record_sample(self, pointer, 0, size, usable, frame_pointer, tag);
     return pointer;
@@ -177,7 +150,7 @@ static LT_COLD void *recorded(lt_thread *self, void *pointer, size_t size, uintp
 
 // --- frees ---
 
-static LT_COLD void release_slow(void *pointer) {
+void lt_release_slow(void *pointer) {
     if (lt_is_bootstrap_pointer(pointer)) return;
     lt_thread *self = lt_self;
     lt_sample_record record;
@@ -195,56 +168,40 @@ static LT_COLD void release_slow(void *pointer) {
         if (!lt_busy) lt_count_orphan_free(usable);
     } else if (self->flags & LT_THREAD_ORPHAN) {
         lt_count_orphan_free(usable);
-    } else if (count_free(self, usable)) {
+    } else if (lt_count_free(self, usable)) {
         lt_publish(self);
     }
     lt_next.free((char *)pointer - offset);
-}
-
-// A thread whose blocks need more than their glibc chunk header carries LT_THREAD_SLOW_FREE, so
-// the test of its flags comes first and the inline header read below only ever sees glibc's
-// blocks; there, a sampled block's marker sends it to the slow path.
-void lt_free(void *pointer) {
-    if (LT_UNLIKELY(pointer == NULL)) return;
-    lt_thread *self = lt_self;
-    if (LT_UNLIKELY(self->flags)) {
-        release_slow(pointer);
-        return;
-    }
-    size_t header = ((const size_t *)pointer)[-1];
-    if (LT_UNLIKELY(header & LT_GLIBC_SIZE_UNUSED_BIT)) {
-        release_slow(pointer);
-        return;
-    }
-    if (LT_UNLIKELY(count_free(self, lt_glibc_usable_size_from_header(header)))) {
-        free_after_publishing(self, pointer);
-        return;
-    }
-    lt_next.free(pointer);
 }
 
 // --- allocation entry points ---
 
 #define FRAME() ((uintptr_t)__builtin_frame_address(0))
 
-static LT_COLD void *malloc_slow(size_t size, uintptr_t frame_pointer) {
+// Out-of-line copies of the inline fast paths, for the tracker's own frees (realloc, tagged
+// blocks), the sized frees' forwards and callers without the hooks; LeakAgentHooks inlines them.
+void *lt_malloc(size_t size) {
+    return lt_malloc_fast(size, FRAME());
+}
+
+void lt_free(void *pointer) {
+    lt_free_fast(pointer);
+}
+
+size_t lt_malloc_usable_size(void *pointer) {
+    return lt_malloc_usable_size_fast(pointer);
+}
+
+void *lt_malloc_slow(size_t size, uintptr_t frame_pointer) {
     lt_thread *sampler = sampling_thread(size);
     if (sampler) return SAMPLED(sampler, size, 0, false, lt_next.malloc(size), frame_pointer, NULL);
     return track_allocation(lt_next.malloc(size), size);
 }
 
-// The sampling decision comes before the call, the counting after it.
-void *lt_malloc(size_t size) {
-    lt_thread *self = lt_self;
-    if (LT_UNLIKELY(reaches_sample(self, size))) return malloc_slow(size, FRAME());
-    self->bytes_until_sample -= (int64_t)size;
-    return counted_allocation(lt_next.malloc(size));
-}
-
 /// The thread to record an allocation of `size` bytes aligned to `alignment` (16 for the default)
 /// on, or NULL when it is not sampled; an alignment the next allocator is to reject never is.
 static inline lt_thread *sampler_for(size_t alignment, size_t size) {
-    if (LT_LIKELY(!reaches_sample(lt_self, size))) return NULL;
+    if (LT_LIKELY(!lt_reaches_sample(lt_self, size))) return NULL;
     if (alignment == 0 || (alignment & (alignment - 1)) != 0) return NULL;
     return sampling_thread(size);
 }
@@ -321,7 +278,7 @@ void *lt_pvalloc(size_t size) {
 static inline void track_release(lt_thread *self, size_t usable) {
     if (LT_UNLIKELY(self->flags & (LT_THREAD_UNREGISTERED | LT_THREAD_ORPHAN))) {
         lt_count_orphan_free(usable);
-    } else if (count_free(self, usable)) {
+    } else if (lt_count_free(self, usable)) {
         lt_publish(self);
     }
 }
@@ -349,7 +306,7 @@ static LT_COLD void *resized_with_prefix(void *pointer, size_t size, bool was_sa
         track_release(sampler, old_usable);
         void *resized = block + LT_SAMPLE_PREFIX_BYTES;
         size_t usable = sampled_usable_size(resized, LT_SAMPLE_PREFIX_BYTES);
-        if (count_allocation(sampler, usable)) lt_publish(sampler);
+        if (lt_count_allocation(sampler, usable)) lt_publish(sampler);
         lt_record_sample(sampler, resized, LT_SAMPLE_PREFIX_BYTES, size, usable, frame_pointer, NULL);
         return resized;
     }
@@ -395,7 +352,7 @@ static void *reallocate(void *pointer, size_t size, uintptr_t frame_pointer) {
         if (moved_out) __builtin_memcpy(moved_out, pointer, size < available ? size : available);
         return moved_out;
     }
-    lt_thread *sampler = reaches_sample(lt_self, size) ? sampling_thread(size) : NULL;
+    lt_thread *sampler = lt_reaches_sample(lt_self, size) ? sampling_thread(size) : NULL;
     if (pointer == NULL) {
         if (sampler) return SAMPLED(sampler, size, 0, false, lt_next.malloc(size), frame_pointer, NULL);
         return track_allocation(lt_next.malloc(size), size);
@@ -420,21 +377,11 @@ void *lt_reallocarray(void *pointer, size_t count, size_t size) {
     return reallocate(pointer, total, FRAME());
 }
 
-static LT_COLD size_t usable_size_slow(void *pointer) {
+size_t lt_usable_size_slow(void *pointer) {
     if (pointer == NULL || lt_is_bootstrap_pointer(pointer)) return 0;
     // Blocks whose records are in the sample set are not moved: only prefixes are left out.
     if (lt_records_in_prefix && lt_glibc_block_is_sampled(pointer)) return sampled_usable_size(pointer, prefix_offset(pointer));
     return lt_next.usable_size(pointer);
-}
-
-// Programs ask this often (the Swift runtime on every array and string buffer it allocates), so
-// over glibc an ordinary block's answer comes from its chunk header, as free() takes it.
-size_t lt_malloc_usable_size(void *pointer) {
-    if (LT_LIKELY(lt_next_is_glibc && pointer != NULL)) {
-        size_t header = ((const size_t *)pointer)[-1];
-        if (LT_LIKELY(!(header & LT_GLIBC_SIZE_UNUSED_BIT))) return lt_glibc_usable_size_from_header(header);
-    }
-    return usable_size_slow(pointer);
 }
 
 // --- Tagged allocations: always recorded, under their tag ---

@@ -1,13 +1,16 @@
 // The libc allocation entry points (and malloc_usable_size, since a sampled block starts past
 // the one the next allocator knows), defined here so that linking this target (or preloading the
-// library that contains it) routes every allocation in the process through the tracker. Each is
-// a bare jump to the tracker's entry point, which forwards in turn to the next definition in
-// lookup order.
+// library that contains it) routes every allocation in the process through the tracker, which
+// forwards in turn to the next definition in lookup order.
 //
-// On x86-64 and arm64 the jump is a naked function: a C wrapper, compiled with frame pointers as
-// SwiftPM compiles C, would push and pop a frame around its tail call on every malloc and free.
+// malloc, free and malloc_usable_size are the tracker's inline fast paths themselves: a jump to an
+// entry point elsewhere costs measurably on calls this frequent (see fast_paths.h). Each of the
+// others is a bare jump to the tracker's entry point; on x86-64 and arm64 a naked function, since a
+// C wrapper, compiled with frame pointers as SwiftPM compiles C, would push and pop a frame around
+// its tail call.
 #include <stdlib.h>
 
+#include "../CLeakTrack/fast_paths.h"
 #include "CLeakTrackEntry.h"
 
 #define LT_EXPORT __attribute__((visibility("default")))
@@ -23,8 +26,18 @@
     LT_EXPORT result name parameters { return target arguments; }
 #endif
 
-LT_FORWARD(void *, malloc, (size_t size), (size), lt_malloc)
-LT_FORWARD(void, free, (void *pointer), (pointer), lt_free)
+LT_EXPORT void *malloc(size_t size) {
+    return lt_malloc_fast(size, (uintptr_t)__builtin_frame_address(0));
+}
+
+LT_EXPORT void free(void *pointer) {
+    lt_free_fast(pointer);
+}
+
+LT_EXPORT size_t malloc_usable_size(void *pointer) {
+    return lt_malloc_usable_size_fast(pointer);
+}
+
 LT_FORWARD(void *, calloc, (size_t count, size_t size), (count, size), lt_calloc)
 LT_FORWARD(void *, realloc, (void *pointer, size_t size), (pointer, size), lt_realloc)
 LT_FORWARD(void *, reallocarray, (void *pointer, size_t count, size_t size), (pointer, count, size), lt_reallocarray)
@@ -33,7 +46,6 @@ LT_FORWARD(void *, aligned_alloc, (size_t alignment, size_t size), (alignment, s
 LT_FORWARD(void *, memalign, (size_t alignment, size_t size), (alignment, size), lt_memalign)
 LT_FORWARD(void *, valloc, (size_t size), (size), lt_valloc)
 LT_FORWARD(void *, pvalloc, (size_t size), (size), lt_pvalloc)
-LT_FORWARD(size_t, malloc_usable_size, (void *pointer), (pointer), lt_malloc_usable_size)
 // C23's sized frees (glibc 2.36 has none yet): a sampled block must never reach a later glibc's.
 LT_FORWARD(void, free_sized, (void *pointer, size_t size), (pointer), lt_free)
 LT_FORWARD(void, free_aligned_sized, (void *pointer, size_t alignment, size_t size), (pointer), lt_free)

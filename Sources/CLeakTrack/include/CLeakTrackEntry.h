@@ -1,5 +1,6 @@
 // The tracker's allocation entry points, one per libc function. LeakAgentHooks defines the libc
-// names as one-line forwards to these; nothing else should call them.
+// names as one-line forwards to these, except malloc, free and malloc_usable_size, whose fast
+// paths it inlines (fast_paths.h); nothing else should call them.
 #ifndef CLEAKTRACK_ENTRY_H
 #define CLEAKTRACK_ENTRY_H
 
