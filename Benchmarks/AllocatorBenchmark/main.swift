@@ -1,6 +1,8 @@
 // Side-by-side cost of the agent: each workload runs as a child process twice per repetition,
 // plain and with libLeakAgentPreload.so preloaded (the same binary: the untracked build against the
-// tracked one), alternating so that machine noise hits both alike; the median of each is compared.
+// tracked one), alternating so that machine noise hits both alike. The ratio is the median of the
+// ratios of each tracked run to the plain run just before it: a slow drift in the machine's speed
+// (other virtual machines on the host) then cancels, where a ratio of two medians would carry it.
 // A reference row preloads libInterpositionFloor.so instead, a forward-only interposer: the cost
 // of interposition itself, which no LD_PRELOAD or linked-in tracker can go below. Further reference
 // rows run the C program under other leak tools found on the machine (LeakSanitizer's runtime
@@ -161,7 +163,8 @@ if withOtherTools {
     }
 }
 
-print("AllocatorBenchmark: median of \(repetitions) alternating runs; library \(library)")
+print("AllocatorBenchmark: \(repetitions) alternating runs; times are medians, ratios the median of each run's ratio to the plain run before it")
+print("library \(library)")
 func column(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
 func format(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
 print(column("workload", 42) + column("plain", 12) + column("tracked", 12) + column("unit", 10) + column("ratio", 8)
@@ -177,7 +180,7 @@ for scenario in scenarios {
         plainWall.append(p.wall - p.work)
         trackedWall.append(t.wall - t.work)
     }
-    let ratio = Benchmark.median(tracked) / Benchmark.median(plain)
+    let ratio = Benchmark.median(zip(tracked, plain).map { $0 / $1 })
     let met = scenario.target.map { ratio <= $0 }
     if met == false { missed += 1 }
     print(column(scenario.name, 42) + column(format(Benchmark.median(plain) / scenario.perUnit), 12)
