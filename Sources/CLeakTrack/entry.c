@@ -1,9 +1,9 @@
 // The tracker's allocation entry points. The common case of each is a handful of instructions on
 // the calling thread's own counters with one predictable branch; everything rare (a thread's
 // first allocation, a sample, a sampled block being freed, a thread past its exit, a publish)
-// goes through a cold out-of-line slow path, reached by a tail call so that the fast paths keep
-// nothing in callee-saved registers. The fast paths of malloc, free and malloc_usable_size are in
-// fast_paths.h, which LeakAgentHooks inlines into the libc names; their slow halves are here.
+// goes through a cold out-of-line slow path, reached by a tail call. The fast paths of malloc, free
+// and malloc_usable_size are in fast_paths.h, which LeakAgentHooks inlines into the libc names;
+// their slow halves are here.
 //
 // Whether an allocation is sampled is decided before the call into the next allocator: a sampled
 // block is asked for with room for its record in front (see lt_internal.h).
@@ -13,7 +13,7 @@
 #include "include/CLeakTrackEntry.h"
 #include "fast_paths.h"
 
-static LT_COLD void *published(void *pointer) {
+void *lt_published(void *pointer) {
     lt_publish(lt_self);
     return pointer;
 }
@@ -48,23 +48,14 @@ static inline void *track_allocation(void *pointer, size_t requested) {
     lt_thread *self = lt_self;
     if (LT_UNLIKELY(lt_reaches_sample(self, requested) || pointer == NULL)) return allocation_slow(pointer, requested);
     self->bytes_until_sample -= (int64_t)requested;
-    if (LT_UNLIKELY(lt_count_allocation(self, lt_usable_size(pointer)))) return published(pointer);
+    if (LT_UNLIKELY(lt_count_allocation(self, lt_usable_size(pointer)))) return lt_published(pointer);
     return pointer;
 }
 
-// The counting half of malloc when the next allocator is not glibc's.
-static LT_COLD void *counted_with_foreign_size(void *pointer) {
+void *lt_counted_allocation(void *pointer) {
+    if (pointer == NULL) return NULL;
     lt_thread *self = lt_self;
     if (lt_count_allocation(self, lt_usable_size(pointer))) lt_publish(self);
-    return pointer;
-}
-
-// The counting half of malloc, entered by a tail call once the block exists: neither half keeps a
-// value across a call, so neither saves registers, and the rare cases leave by tail calls too.
-void *lt_counted_allocation(void *pointer) {
-    if (LT_UNLIKELY(pointer == NULL)) return NULL;
-    if (LT_UNLIKELY(!lt_next_is_glibc)) LT_MUSTTAIL return counted_with_foreign_size(pointer);
-    if (LT_UNLIKELY(lt_count_allocation(lt_self, lt_glibc_usable_size(pointer)))) LT_MUSTTAIL return published(pointer);
     return pointer;
 }
 

@@ -18,11 +18,6 @@
 #define LT_COLD __attribute__((cold, noinline))
 #define LT_CACHE_LINE 64
 #define LT_TLS __attribute__((tls_model("initial-exec")))
-#if defined(__has_attribute) && __has_attribute(musttail)
-#define LT_MUSTTAIL __attribute__((musttail))
-#else
-#define LT_MUSTTAIL
-#endif
 #if defined(__has_attribute) && __has_attribute(preserve_most) && defined(__clang__)
 #define LT_PRESERVE_MOST __attribute__((preserve_most))
 #else
