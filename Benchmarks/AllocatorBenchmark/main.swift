@@ -138,6 +138,10 @@ var scenarios = [
              target: 1.05, perUnit: 300_000, unit: "ns/round"),
     Scenario(name: "C program, 2 threads, default T", plain: program, tracked: preloading(program, preload),
              target: 1.05, perUnit: 20_000_000, unit: "ns/step"),
+    // Not a target: the same with sampling off, the counting alone.
+    Scenario(name: "C program, 2 threads, T=0 (no stacks)", plain: program,
+             tracked: preloading(program, preload.merging(["LEAKWATCH_SAMPLE_BYTES": "0"]) { $1 }),
+             target: nil, perUnit: 20_000_000, unit: "ns/step"),
     Scenario(name: "C program, 2 threads, T=1", plain: program,
              tracked: preloading(program, preload.merging(["LEAKWATCH_SAMPLE_BYTES": "1"]) { $1 }),
              target: 2.0, perUnit: 20_000_000, unit: "ns/step"),
