@@ -5,15 +5,14 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import Synchronization
 
 /// A blocking TCP listener on 127.0.0.1, for tests and local tools that need a real peer
 /// without SwiftNIO (the collector itself listens with NIO). `close()` may be called from
 /// any thread; an `accept` in progress then fails with `connectionClosed`.
-public final class BlockingListener: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _descriptor: Int32
-    private var descriptor: Int32 { lock.withLock { _descriptor } }
+public final class BlockingListener: Sendable {
+    private let openDescriptor: Mutex<Int32> // -1 once closed
+    private var descriptor: Int32 { openDescriptor.withLock { $0 } }
     /// The bound port (the kernel's choice when created with port 0).
     public let port: Int
 
@@ -42,17 +41,17 @@ public final class BlockingListener: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         POSIX.setNonBlocking(fd)
-        self._descriptor = fd
+        self.openDescriptor = Mutex(fd)
         self.port = Int(UInt16(bigEndian: address.sin_port))
     }
 
     deinit { close() }
 
     public func close() {
-        lock.withLock {
-            if _descriptor >= 0 {
-                _ = POSIX.close(_descriptor)
-                _descriptor = -1
+        openDescriptor.withLock { descriptor in
+            if descriptor >= 0 {
+                _ = POSIX.close(descriptor)
+                descriptor = -1
             }
         }
     }
