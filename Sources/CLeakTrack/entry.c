@@ -1,9 +1,9 @@
 // The tracker's allocation entry points. The common case of each is a handful of instructions on
 // the calling thread's own counters with one predictable branch; everything rare (a thread's
 // first allocation, a sample, a sampled block being freed, a thread past its exit, a publish)
-// goes through a cold out-of-line slow path, reached by a tail call. The fast paths of malloc, free
-// and malloc_usable_size are in fast_paths.h, which LeakAgentHooks inlines into the libc names;
-// their slow halves are here.
+// goes through a cold out-of-line slow path, called last so that it compiles to a jump. The fast
+// paths of malloc, free and malloc_usable_size are in fast_paths.h, which LeakAgentHooks inlines
+// into the libc names; their slow halves are here.
 //
 // Whether an allocation is sampled is decided before the call into the next allocator: a sampled
 // block is asked for with room for its record in front (see lt_internal.h).
@@ -170,17 +170,13 @@ void lt_release_slow(void *pointer) {
 #define FRAME() ((uintptr_t)__builtin_frame_address(0))
 
 // Out-of-line copies of the inline fast paths, for the tracker's own frees (realloc, tagged
-// blocks), the sized frees' forwards and callers without the hooks; LeakAgentHooks inlines them.
+// blocks), the sized frees' forwards and the core driver; LeakAgentHooks inlines them.
 void *lt_malloc(size_t size) {
     return lt_malloc_fast(size, FRAME());
 }
 
 void lt_free(void *pointer) {
     lt_free_fast(pointer);
-}
-
-size_t lt_malloc_usable_size(void *pointer) {
-    return lt_malloc_usable_size_fast(pointer);
 }
 
 void *lt_malloc_slow(size_t size, uintptr_t frame_pointer) {

@@ -146,7 +146,8 @@ static inline size_t lt_glibc_usable_size(const void *pointer) {
 _Static_assert(sizeof(size_t) == 8, "the inline chunk size assumes a 64-bit glibc");
 
 /// Asks the next allocator. Preserves every register in its callers (where the compiler can), so
-/// the fast paths that may reach it keep nothing in callee-saved registers.
+/// the counting of calloc, realloc and the aligned allocations (track_allocation) keeps nothing in
+/// callee-saved registers for it.
 LT_HIDDEN LT_PRESERVE_MOST size_t lt_usable_size_elsewhere(void *pointer);
 
 static inline size_t lt_usable_size(void *pointer) {

@@ -1,6 +1,7 @@
 // The tracker's allocation entry points, one per libc function. LeakAgentHooks defines the libc
-// names as one-line forwards to these, except malloc, free and malloc_usable_size, whose fast
-// paths it inlines (fast_paths.h); nothing else should call them.
+// names as one-line forwards to these, except malloc and free, whose fast paths it inlines
+// (fast_paths.h, as for malloc_usable_size). Besides the hooks, only the core's own test driver
+// calls them (Tests/Fixtures/CoreDriver, built without the hooks under AddressSanitizer).
 #ifndef CLEAKTRACK_ENTRY_H
 #define CLEAKTRACK_ENTRY_H
 
@@ -19,7 +20,6 @@ void *lt_aligned_alloc(size_t alignment, size_t size);
 void *lt_memalign(size_t alignment, size_t size);
 void *lt_valloc(size_t size);
 void *lt_pvalloc(size_t size);
-size_t lt_malloc_usable_size(void *pointer);
 
 /// Registers the exit report when LEAKWATCH_REPORT is set; called from the hooks' constructor.
 void lt_install_exit_report(void);
