@@ -1,8 +1,10 @@
 // Side-by-side cost of the agent: each workload runs as a child process twice per repetition,
 // plain and with libLeakAgentPreload.so preloaded (the same binary: the untracked build against the
 // tracked one), alternating so that machine noise hits both alike. The ratio is the median of the
-// ratios of each tracked run to the plain run just before it: a slow drift in the machine's speed
-// (other virtual machines on the host) then cancels, where a ratio of two medians would carry it.
+// ratios of each tracked run to the plain run next to it (before it in even repetitions, after it
+// in odd ones): a slow drift in the machine's speed (other virtual machines on the host) then
+// cancels, where a ratio of two medians would carry it. So it is not the quotient of the two
+// median times printed beside it.
 // A reference row preloads libInterpositionFloor.so instead, a forward-only interposer: the cost
 // of interposition itself, which no LD_PRELOAD or linked-in tracker can go below. Further reference
 // rows run the C program under other leak tools found on the machine (LeakSanitizer's runtime
@@ -41,6 +43,8 @@ struct Scenario {
 
 enum Benchmark {
     static let products = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    /// Where heaptrack writes its trace (trace.zst, or trace.gz without zstd); removed at exit.
+    static let traceDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("AllocatorBenchmark-\(getpid())").path
 
     static func require(_ name: String) -> String {
         let path = products.appendingPathComponent(name).path
@@ -79,7 +83,8 @@ enum Benchmark {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start)
-        guard process.terminationStatus == 0,
+        // A library the loader cannot preload is skipped with a message, and the program runs plain.
+        guard process.terminationStatus == 0, !output.contains("cannot be preloaded"),
               let field = output.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("nanoseconds=") }),
               let work = Double(field.dropFirst("nanoseconds=".count)) else {
             print("AllocatorBenchmark: \(executable) \(arguments) failed (status \(process.terminationStatus)): \(output)")
@@ -114,7 +119,6 @@ let cWorkload = Benchmark.require("AllocatorWorkload")
 let swiftWorkload = Benchmark.require("SwiftAllocationWorkload")
 let preload = ["LD_PRELOAD": library]
 let pairs = 20_000_000.0
-let heaptrackOutput = FileManager.default.temporaryDirectory.appendingPathComponent("AllocatorBenchmark-\(getpid())").path
 
 let pairs1 = Command(executable: cWorkload, arguments: ["pairs", "1", "20000000"])
 let pairs2 = Command(executable: cWorkload, arguments: ["pairs", "2", "20000000"])
@@ -149,12 +153,14 @@ var scenarios = [
 
 // The same C program under other leak tools, on a tenth of the steps (memcheck runs it ~45x slower).
 if withOtherTools {
+    try? FileManager.default.createDirectory(atPath: Benchmark.traceDirectory, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: Benchmark.traceDirectory) }
     let shortProgram = Command(executable: cWorkload, arguments: ["program", "1000000"])
     let lsanRuntime = "/usr/lib/x86_64-linux-gnu/liblsan.so.0" // Debian's liblsan0 (GCC)
     let tools: [(String, Command?)] = [
         ("C program, LeakSanitizer", FileManager.default.fileExists(atPath: lsanRuntime) ? preloading(shortProgram, ["LD_PRELOAD": lsanRuntime]) : nil),
         ("C program, heaptrack", Benchmark.onPath("heaptrack").map {
-            shortProgram.under($0, ["-o", heaptrackOutput])
+            shortProgram.under($0, ["-o", Benchmark.traceDirectory + "/trace"])
         }),
         ("C program, valgrind memcheck", Benchmark.onPath("valgrind").map { shortProgram.under($0, ["-q", "--tool=memcheck"]) }),
     ]
@@ -167,18 +173,24 @@ if withOtherTools {
     }
 }
 
-print("AllocatorBenchmark: \(repetitions) alternating runs; times are medians, ratios the median of each run's ratio to the plain run before it")
+print("AllocatorBenchmark: \(repetitions) alternating runs; times are medians, ratios the median of each run's ratio to the plain run next to it")
 print("library \(library)")
 func column(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
 func format(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
 print(column("workload", 42) + column("plain", 12) + column("tracked", 12) + column("unit", 10) + column("ratio", 8)
-      + column("target", 8) + column("met", 5) + "start-up plain/tracked ms")
+      + column("target", 8) + column("met", 5) + "outside the work (start-up, exit) plain/tracked ms")
 var missed = 0
 for scenario in scenarios {
     var plain: [Double] = [], tracked: [Double] = [], plainWall: [Double] = [], trackedWall: [Double] = []
-    for _ in 0..<repetitions {
-        let p = Benchmark.run(scenario.plain)
-        let t = Benchmark.run(scenario.tracked)
+    for repetition in 0..<repetitions {
+        let p: (work: Double, wall: Double), t: (work: Double, wall: Double)
+        if repetition % 2 == 0 {
+            p = Benchmark.run(scenario.plain)
+            t = Benchmark.run(scenario.tracked)
+        } else {
+            t = Benchmark.run(scenario.tracked)
+            p = Benchmark.run(scenario.plain)
+        }
         plain.append(p.work)
         tracked.append(t.work)
         plainWall.append(p.wall - p.work)
@@ -193,5 +205,4 @@ for scenario in scenarios {
           + column(met.map { $0 ? "yes" : "NO" } ?? "-", 5)
           + format(Benchmark.median(plainWall) / 1e6, 1) + " / " + format(Benchmark.median(trackedWall) / 1e6, 1))
 }
-try? FileManager.default.removeItem(atPath: heaptrackOutput + ".zst") // heaptrack's trace, if it ran
 print(missed == 0 ? "all targets met" : "\(missed) target(s) missed")
