@@ -50,10 +50,7 @@ import Testing
     @Test func retentionDeletesOrphanedStacksKeepsReferencedOnesAndAGCdStackCanComeBack() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var configuration = StoreConfiguration()
-        configuration.rawRetentionSeconds = 3600
-        configuration.minuteRetentionSeconds = 4 * 3600
-        configuration.hourRetentionSeconds = 24 * 3600
+        let configuration = StoreConfiguration(rawRetentionSeconds: 3600, minuteRetentionSeconds: 4 * 3600, hourRetentionSeconds: 24 * 3600)
         let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         let hourMs = Self.hourMs
         // A process that ran in hour 0 and was replaced; its stacks are referenced by nothing once
@@ -146,10 +143,7 @@ import Testing
     @Test func collectionRunningDuringIngestNeverLeavesADanglingStackID() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var configuration = StoreConfiguration()
-        configuration.rawRetentionSeconds = 60
-        configuration.minuteRetentionSeconds = 60
-        configuration.hourRetentionSeconds = 3600
+        let configuration = StoreConfiguration(rawRetentionSeconds: 60, minuteRetentionSeconds: 60, hourRetentionSeconds: 3600)
         let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         let writer = BatchWriter(store: store, maximumBatchSize: 16, logger: logger)
         // Snapshots a day old: expired as soon as they are written, so every retention pass

@@ -75,10 +75,8 @@ import Testing
     @Test func retentionRollsRawIntoMinutesThenHoursAndKeepsFloors() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var configuration = StoreConfiguration()
-        configuration.rawRetentionSeconds = 3600        // 1 h raw
-        configuration.minuteRetentionSeconds = 4 * 3600 // 4 h of minutes
-        configuration.hourRetentionSeconds = 24 * 3600  // 1 day of hours
+        // 1 h raw, 4 h of minutes, 1 day of hours.
+        let configuration = StoreConfiguration(rawRetentionSeconds: 3600, minuteRetentionSeconds: 4 * 3600, hourRetentionSeconds: 24 * 3600)
         let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         // 10 h of 10-second snapshots, with a sawtooth: floor 1000 + 100 per hour.
         let hourMs: Int64 = 3_600_000
@@ -132,10 +130,7 @@ import Testing
     @Test func retentionForgetsInstancesAndHostsWhoseDataHasExpired() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var configuration = StoreConfiguration()
-        configuration.rawRetentionSeconds = 3600
-        configuration.minuteRetentionSeconds = 2 * 3600
-        configuration.hourRetentionSeconds = 4 * 3600
+        let configuration = StoreConfiguration(rawRetentionSeconds: 3600, minuteRetentionSeconds: 2 * 3600, hourRetentionSeconds: 4 * 3600)
         let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         let hourMs: Int64 = 3_600_000
         func hour(host: String, instance: String, from startMs: Int64) -> [SnapshotIngest] {
@@ -168,8 +163,7 @@ import Testing
     @Test func lateSnapshotsMergeIntoExistingBuckets() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var configuration = StoreConfiguration()
-        configuration.rawRetentionSeconds = 60
+        let configuration = StoreConfiguration(rawRetentionSeconds: 60)
         let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         _ = try store.ingest([snapshot(sequence: 1, timestampMs: 0, bytesInUse: 500)])
         try store.applyRetention(nowMs: 3_600_000)
