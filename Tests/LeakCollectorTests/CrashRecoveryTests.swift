@@ -55,24 +55,34 @@ final class CollectorProcess: @unchecked Sendable {
         throw TestFailure("collector did not start listening")
     }
 
+    /// The end of the collector's log, for a failure message.
+    func logTail(lines: Int = 40) -> String {
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return log.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
-    func terminate() {
+    /// SIGTERM, then SIGKILL if the collector has not exited within `graceSeconds`.
+    func terminate(graceSeconds: Double = 10) {
         kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(graceSeconds)
+        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }
 
 @Suite(.serialized) struct CrashRecoveryTests {
-    @Test func killDashNineDuringIngestLosesNoAcknowledgedSnapshot() async throws {
+    @Test(.timeLimit(.minutes(3))) func killDashNineDuringIngestLosesNoAcknowledgedSnapshot() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let tokenFile = directory.path + "/token"
         try Data(testToken).write(to: URL(fileURLWithPath: tokenFile))
-        let child = try CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
+        let child = try await blocking { try CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile) }
         let port = child.port
 
         // Four agents stream snapshots as fast as acks allow and record every acked sequence.
@@ -80,9 +90,14 @@ final class CollectorProcess: @unchecked Sendable {
         let instances = (0..<agentCount).map { _ in randomInstanceID() }
         let stop = Locked(false)
         let acked = Locked([Int: [UInt64]]())
-        let agents = (0..<agentCount).map { index in
-            Task.detached { () -> Void in
-                _ = try? await blocking {
+        let failures = Locked([String]())
+        let finished = Locked(0)
+        // Threads, not tasks: a task could wait for the concurrency pool, which other tests'
+        // blocking work can hold for longer than this test's deadline.
+        for index in 0..<agentCount {
+            Thread.detachNewThread {
+                defer { finished.withLock { $0 += 1 } }
+                do {
                     let agent = try TestAgent(port: port, hostName: "crash-\(index)", instanceID: instances[index])
                     var sequence: UInt64 = 0
                     while !stop.withLock({ $0 }) {
@@ -99,13 +114,22 @@ final class CollectorProcess: @unchecked Sendable {
                             acked.withLock { $0[index, default: []].append(ack) }
                         }
                     }
-                }
+                } catch where !stop.withLock({ $0 }) {
+                    failures.withLock { $0.append("agent \(index): \(error)") }
+                } catch {}
             }
         }
-        try await waitUntil(timeoutSeconds: 60) { acked.withLock { $0.values.map(\.count).reduce(0, +) } >= 400 }
-        child.kill9()
+        do {
+            try await waitUntil(timeoutSeconds: 60) {
+                acked.withLock { $0.values.map(\.count).reduce(0, +) } >= 400 || !failures.withLock(\.isEmpty)
+            }
+        } catch {
+            Issue.record("\(error); collector log:\n\(child.logTail())")
+        }
+        #expect(failures.withLock { $0 }.isEmpty, "collector log:\n\(child.logTail())")
+        try await blocking { child.kill9() }
         stop.withLock { $0 = true }
-        for agent in agents { await agent.value }
+        try await waitUntil(timeoutSeconds: 30) { finished.withLock { $0 } == agentCount }
         let ackedSnapshots = acked.withLock { $0 }
         #expect(ackedSnapshots.values.map(\.count).reduce(0, +) >= 400)
 
@@ -126,11 +150,11 @@ final class CollectorProcess: @unchecked Sendable {
         try store.close()
 
         // A restarted collector serves the same data: Welcome tells each agent where to resume.
-        let restarted = try CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
+        let restarted = try await blocking { try CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile) }
         let newPort = restarted.port
         let welcome = try await blocking { try TestAgent(port: newPort, hostName: "crash-0", instanceID: instances[0]).welcome }
         #expect(welcome.lastAcknowledgedSequence >= ackedSnapshots[0]?.max() ?? 0)
-        restarted.terminate()
+        try await blocking { restarted.terminate() }
         #expect(restarted.process.terminationStatus == 0)
         let log = try String(contentsOfFile: restarted.logPath, encoding: .utf8)
         #expect(log.contains("collector stopped"))
