@@ -51,39 +51,26 @@ func temporaryDirectory(_ name: String) throws -> URL {
     return url
 }
 
-/// Waits until a TCP port on 127.0.0.1 accepts connections.
-func waitForPort(_ port: Int, timeoutSeconds: Double = 20) -> Bool {
-    let deadline = Date().addingTimeInterval(timeoutSeconds)
-    while Date() < deadline {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
+/// The port a collector started with `"listen": "127.0.0.1:0"` and `LOG_LEVEL=info` bound,
+/// read from its "collector listening" log line.
+func listeningPort(_ log: URL, timeoutSeconds: Int = 30) async throws -> Int {
+    let deadline = ContinuousClock.now + .seconds(timeoutSeconds)
+    while ContinuousClock.now < deadline {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        if let line = text.split(separator: "\n").first(where: { $0.contains("collector listening") }),
+           let range = line.range(of: #":(\d+) "#, options: .regularExpression),
+           let port = Int(line[range].dropFirst().dropLast()) {
+            return port
         }
-        close(socket)
-        if connected { return true }
-        usleep(100_000)
+        try await Task.sleep(for: .milliseconds(50))
     }
-    return false
+    throw E2EError(description: "the collector did not start listening within \(timeoutSeconds) s: \(log.path)")
 }
 
-/// A port nobody listens on right now (bind to 0, read it back, release it).
-func freePort() -> Int {
-    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(socket) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(socket, pointer, length) == 0 ? getsockname(socket, pointer, &length) : -1
-        }
+/// Runs blocking work (socket I/O) on its own thread, so the concurrency pool that every test
+/// shares stays free while it waits.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -8,22 +8,22 @@ import Testing
 @Suite(.serialized)
 struct DemoPipelineTests {
     @Test(.timeLimit(.minutes(3)))
-    func leakingHostIsFlaggedWithItsFunctionAndOthersAreNot() throws {
+    func leakingHostIsFlaggedWithItsFunctionAndOthersAreNot() async throws {
         let work = try temporaryDirectory("leakwatch-e2e")
         defer { try? FileManager.default.removeItem(at: work) }
         let token = "end-to-end-token"
         try token.write(to: work.appendingPathComponent("token"), atomically: true, encoding: .utf8)
-        let port = freePort()
         try """
-        {"listen": "127.0.0.1:\(port)", "dataDirectory": "data", "tokenFile": "token",
+        {"listen": "127.0.0.1:0", "dataDirectory": "data", "tokenFile": "token",
          "analysisTimeScale": 360, "verdictIntervalSeconds": 1, "staleAfterSeconds": 10}
         """.write(to: work.appendingPathComponent("collector.json"), atomically: true, encoding: .utf8)
 
         let children = ChildProcesses()
         defer { children.stopAll() }
+        let collectorLog = work.appendingPathComponent("collector.log")
         try children.start("collector", ["--config", work.appendingPathComponent("collector.json").path],
-                           environment: ["LOG_LEVEL": "warning"], log: work.appendingPathComponent("collector.log"))
-        #expect(waitForPort(port), "the collector did not start listening")
+                           environment: ["LOG_LEVEL": "info"], log: collectorLog)
+        let port = try await listeningPort(collectorLog)
 
         let agentEnvironment = [
             "LEAKWATCH_COLLECTOR": "127.0.0.1:\(port)", "LEAKWATCH_TOKEN": token,
@@ -43,8 +43,10 @@ struct DemoPipelineTests {
         var reports: [String: Leakwatch_V1_HostReportResponse] = [:]
         let deadline = Date().addingTimeInterval(90)
         repeat {
-            Thread.sleep(forTimeInterval: 5)
-            for (host, _) in hosts { reports[host] = try hostReport(host, port: port, token: token) }
+            try await Task.sleep(for: .seconds(5))
+            for (host, _) in hosts {
+                reports[host] = try await blocking { try Self.hostReport(host, port: port, token: token) }
+            }
             let line = hosts.map { "\($0.0)=\(reports[$0.0]?.verdict.status ?? .unknown)" }.joined(separator: " ")
             try? (line + "\n").appendOrCreate(work.appendingPathComponent("progress.log"))
         } while Date() < deadline && reports["web-3"]?.verdict.status != .suspectedLeak
@@ -65,7 +67,7 @@ struct DemoPipelineTests {
         }
     }
 
-    private func hostReport(_ host: String, port: Int, token: String) throws -> Leakwatch_V1_HostReportResponse {
+    private static func hostReport(_ host: String, port: Int, token: String) throws -> Leakwatch_V1_HostReportResponse {
         let connection = try BlockingConnection.connect(host: "127.0.0.1", port: port)
         defer { connection.close() }
         _ = try connection.handshake(hello: .with {
