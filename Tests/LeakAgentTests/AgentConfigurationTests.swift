@@ -59,8 +59,8 @@ struct AgentConfigurationTests {
     }
 
     /// A real process: one line on stderr, and the program does all its work and exits 0.
-    @Test func aProcessWithABadSettingRunsWithTheAgentOff() throws {
-        let result = try ChildProcess.run(
+    @Test func aProcessWithABadSettingRunsWithTheAgentOff() async throws {
+        let result = try await ChildProcess.run(
             try ChildProcess.product("leakwatch-demo-server"), ["--seconds", "1"],
             environment: ["LEAKWATCH_COLLECTOR": "127.0.0.1:7070", "LEAKWATCH_INTERVAL": "often"])
         #expect(result.status == 0, "\(result.summary)")

@@ -47,8 +47,10 @@ enum ChildProcess {
 
     /// Runs `executable` with `arguments`, the parent's environment plus `environment`, killed after
     /// `timeoutSeconds` (status 124 then, as coreutils' timeout reports it).
+    /// Awaits the exit without holding a thread: the concurrency pool every test shares has only
+    /// as many threads as cores.
     static func run(_ executable: URL, _ arguments: [String] = [], environment: [String: String] = [:],
-                    timeoutSeconds: Int = 300) throws -> ChildResult {
+                    timeoutSeconds: Int = 300) async throws -> ChildResult {
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outputURL = scratch.appendingPathComponent("stdout")
@@ -69,8 +71,15 @@ enum ChildProcess {
         process.environment = merged
         process.standardOutput = output
         process.standardError = error
-        try process.run()
-        process.waitUntilExit()
+        try await withCheckedThrowingContinuation { (exited: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in exited.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                exited.resume(throwing: error)
+            }
+        }
         try output.close()
         try error.close()
         return ChildResult(
@@ -80,7 +89,7 @@ enum ChildProcess {
     }
 
     /// Runs one of this package's fixtures.
-    static func fixture(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildResult {
-        try run(product(name), arguments, environment: environment)
+    static func fixture(_ name: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ChildResult {
+        try await run(product(name), arguments, environment: environment)
     }
 }

@@ -39,14 +39,14 @@ struct ExitReportFormatTests {
     }
 
     @Test("a real report (C and Swift fixtures) has exactly the documented keys")
-    func realReportMatchesDocument() throws {
+    func realReportMatchesDocument() async throws {
         let shape = try Self.documentedShape()
         let directory = try ChildProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var seenSiteKeys = Set<String>(), seenFrameKeys = Set<String>()
         for fixture in [("LeakFixtureC", "leak"), ("LeakFixtureSwift", "classleak")] {
             let reportURL = directory.appendingPathComponent("\(fixture.0).json")
-            let result = try ChildProcess.fixture(fixture.0, [fixture.1],
+            let result = try await ChildProcess.fixture(fixture.0, [fixture.1],
                                                   environment: ["LEAKWATCH_REPORT": reportURL.path, "LEAKWATCH_SAMPLE_BYTES": "1"])
             #expect(result.status == 0, "\(result.summary)")
             let report = try ExitReportJSON(contentsOf: reportURL)
@@ -74,8 +74,8 @@ struct ExitReportFormatTests {
     }
 
     @Test("an unwritable LEAKWATCH_REPORT path: the program still exits 0 and stderr says why")
-    func unwritablePath() throws {
-        let result = try ChildProcess.fixture("LeakFixtureC", ["leak"],
+    func unwritablePath() async throws {
+        let result = try await ChildProcess.fixture("LeakFixtureC", ["leak"],
                                               environment: ["LEAKWATCH_REPORT": "/nonexistent-directory/report.json"])
         #expect(result.status == 0)
         #expect(result.standardError.contains("cannot write the exit report to /nonexistent-directory/report.json"),

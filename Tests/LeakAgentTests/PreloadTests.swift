@@ -15,26 +15,26 @@ struct PreloadTests {
     }
 
     /// Compiles Tests/Fixtures/Preload/`source` with the flags that keep frames and line numbers.
-    static func compile(_ source: String, into directory: URL, libraries: [String] = []) throws -> URL {
+    static func compile(_ source: String, into directory: URL, libraries: [String] = []) async throws -> URL {
         let sourceURL = ChildProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/Preload/\(source)")
         let output = directory.appendingPathComponent((source as NSString).deletingPathExtension)
-        let result = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/cc"),
+        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/cc"),
                                           ["-g", "-fno-omit-frame-pointer", "-O0", sourceURL.path, "-o", output.path] + libraries)
         try #require(result.status == 0, "cc failed: \(result.summary)")
         return output
     }
 
-    static func runThroughScript(_ arguments: [String], script: URL = PreloadTests.script) throws -> ChildResult {
-        try ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [script.path] + arguments)
+    static func runThroughScript(_ arguments: [String], script: URL = PreloadTests.script) async throws -> ChildResult {
+        try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [script.path] + arguments)
     }
 
     @Test("a plain C program: both leaking functions named with exact bytes (T=1)")
-    func twoLeaksThroughScript() throws {
+    func twoLeaksThroughScript() async throws {
         let directory = try ChildProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let program = try Self.compile("two_leaks.c", into: directory)
+        let program = try await Self.compile("two_leaks.c", into: directory)
         let reportURL = directory.appendingPathComponent("report.json")
-        let result = try Self.runThroughScript(["--library", try Self.library().path, "--report", reportURL.path,
+        let result = try await Self.runThroughScript(["--library", try Self.library().path, "--report", reportURL.path,
                                                 "--sample-bytes", "1", "--", program.path])
         #expect(result.status == 0, "\(result.summary)")
         #expect(result.standardOutput == "two_leaks done\n")
@@ -53,48 +53,48 @@ struct PreloadTests {
 
     @Test("every entry point keeps its contract on sampled blocks: usable size, alignment, contents, balance",
           arguments: ["1", "4096", "524288"])
-    func everyEntryPoint(sampleBytes: String) throws {
+    func everyEntryPoint(sampleBytes: String) async throws {
         let directory = try ChildProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let program = try Self.compile("every_entry_point.c", into: directory)
-        let plain = try ChildProcess.run(program)
+        let program = try await Self.compile("every_entry_point.c", into: directory)
+        let plain = try await ChildProcess.run(program)
         #expect(plain.status == 0 && plain.value("result") == "ok", "\(plain.summary)")
-        let result = try Self.runThroughScript(["--library", try Self.library().path, "--sample-bytes", sampleBytes, "--", program.path])
+        let result = try await Self.runThroughScript(["--library", try Self.library().path, "--sample-bytes", sampleBytes, "--", program.path])
         #expect(result.status == 0, "\(result.summary)")
         #expect(result.value("result") == "ok", "\(result.summary)")
         #expect(result.value("currentBefore") != "0", "the tracker was not there: \(result.summary)")
     }
 
     @Test("without the hooks, tagged blocks are ordinary ones that glibc's own realloc and free take")
-    func taggedWithoutHooks() throws {
+    func taggedWithoutHooks() async throws {
         let directory = try ChildProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let program = try Self.compile("tagged_without_hooks.c", into: directory, libraries: ["-ldl"])
-        let result = try ChildProcess.run(program, [try Self.library().path])
+        let program = try await Self.compile("tagged_without_hooks.c", into: directory, libraries: ["-ldl"])
+        let result = try await ChildProcess.run(program, [try Self.library().path])
         #expect(result.status == 0, "\(result.summary)")
         #expect(result.value("result") == "ok", "\(result.summary)")
     }
 
     @Test("the program's exit status and arguments pass through unchanged")
-    func passesThrough() throws {
-        let result = try Self.runThroughScript(["--library", try Self.library().path, "--", "/bin/sh", "-c", "echo \"$0 $1\"; exit 7", "a b", "c"])
+    func passesThrough() async throws {
+        let result = try await Self.runThroughScript(["--library", try Self.library().path, "--", "/bin/sh", "-c", "echo \"$0 $1\"; exit 7", "a b", "c"])
         #expect(result.status == 7)
         #expect(result.standardOutput == "a b c\n")
     }
 
     @Test("a missing library fails with a message naming where it looked and how to build it")
-    func missingLibrary() throws {
+    func missingLibrary() async throws {
         let directory = try ChildProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // A copy of the script with no library next to it and no build folder above it.
         let lonely = directory.appendingPathComponent("bin/leakwatch-run")
         try FileManager.default.createDirectory(at: lonely.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Self.script, to: lonely)
-        let result = try Self.runThroughScript(["--", "/bin/true"], script: lonely)
+        let result = try await Self.runThroughScript(["--", "/bin/true"], script: lonely)
         #expect(result.status == 2)
         #expect(result.standardError.contains("libLeakAgentPreload.so not found"), "\(result.summary)")
         #expect(result.standardError.contains("swift build -c release --product LeakAgentPreload"))
-        let explicit = try Self.runThroughScript(["--library", "/nonexistent/libLeakAgentPreload.so", "--", "/bin/true"])
+        let explicit = try await Self.runThroughScript(["--library", "/nonexistent/libLeakAgentPreload.so", "--", "/bin/true"])
         #expect(explicit.status == 2)
         #expect(explicit.standardError.contains("--library '/nonexistent/libLeakAgentPreload.so' does not exist"))
     }
@@ -106,34 +106,28 @@ struct PreloadTests {
         (["--report"], "option --report needs a value"),
         (["--report", "/tmp/x.json"], "no program to run"),
     ])
-    func badOptions(arguments: [String], message: String) throws {
-        let result = try Self.runThroughScript(arguments)
+    func badOptions(arguments: [String], message: String) async throws {
+        let result = try await Self.runThroughScript(arguments)
         #expect(result.status == 2)
         #expect(result.standardError.contains(message), "\(result.summary)")
     }
 
-    static let jemallocAvailable: Bool = {
-        let header = "/usr/include/jemalloc/jemalloc.h"
-        if FileManager.default.fileExists(atPath: header) { return true }
-        // CI machines may not have it yet: try once, quietly.
-        _ = try? ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["apt-get", "install", "-y", "-q", "libjemalloc-dev"],
-                                  timeoutSeconds: 600)
-        return FileManager.default.fileExists(atPath: header)
-    }()
+    /// `.ci/run` installs libjemalloc-dev; a developer's machine may not have it.
+    static let jemallocAvailable = FileManager.default.fileExists(atPath: "/usr/include/jemalloc/jemalloc.h")
 
     @Test("a program linked with jemalloc keeps jemalloc, runs correctly, and is counted",
-          .enabled(if: PreloadTests.jemallocAvailable, "libjemalloc-dev is not installed and `apt-get install -y libjemalloc-dev` failed"))
-    func jemallocProgram() throws {
+          .enabled(if: PreloadTests.jemallocAvailable, "libjemalloc-dev is not installed (`apt-get install libjemalloc-dev`; .ci/run installs it)"))
+    func jemallocProgram() async throws {
         let directory = try ChildProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let program = try Self.compile("jemalloc_program.c", into: directory, libraries: ["-ljemalloc", "-ldl"])
+        let program = try await Self.compile("jemalloc_program.c", into: directory, libraries: ["-ljemalloc", "-ldl"])
         // Plain: jemalloc works and the tracker is absent.
-        let plain = try ChildProcess.run(program)
+        let plain = try await ChildProcess.run(program)
         #expect(plain.value("trackerPresent") == "0")
         #expect(plain.value("jemallocVersion")?.hasPrefix("5.") == true, "\(plain.summary)")
         // Preloaded: jemalloc still serves the memory (its own statistics grow), and we count it.
         let reportURL = directory.appendingPathComponent("report.json")
-        let result = try Self.runThroughScript(["--library", try Self.library().path, "--report", reportURL.path,
+        let result = try await Self.runThroughScript(["--library", try Self.library().path, "--report", reportURL.path,
                                                 "--sample-bytes", "1", "--", program.path])
         #expect(result.status == 0, "\(result.summary)")
         #expect(result.value("result") == "ok")

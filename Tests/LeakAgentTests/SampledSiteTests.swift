@@ -4,7 +4,7 @@ import Testing
 /// Sampled sites as the exit report (LEAKWATCH_REPORT) writes them, from real leaking processes.
 @Suite("Sampled sites in the exit report")
 struct SampledSiteTests {
-    private func runWithReport(_ fixture: String, _ arguments: [String], sampleBytes: String?) throws
+    private func runWithReport(_ fixture: String, _ arguments: [String], sampleBytes: String?) async throws
         -> (ChildResult, ExitReportJSON)
     {
         let directory = try ChildProcess.temporaryDirectory()
@@ -12,15 +12,15 @@ struct SampledSiteTests {
         let reportURL = directory.appendingPathComponent("report.json")
         var environment = ["LEAKWATCH_REPORT": reportURL.path]
         if let sampleBytes { environment["LEAKWATCH_SAMPLE_BYTES"] = sampleBytes }
-        let result = try ChildProcess.fixture(fixture, arguments, environment: environment)
+        let result = try await ChildProcess.fixture(fixture, arguments, environment: environment)
         #expect(result.status == 0, "\(result.summary)")
         try #require(FileManager.default.fileExists(atPath: reportURL.path), "no report written: \(result.summary)")
         return (result, try ExitReportJSON(contentsOf: reportURL))
     }
 
     @Test("T=1: leaks at two C functions are reported with their exact requested bytes and counts")
-    func exactSitesWithEveryAllocationSampled() throws {
-        let (_, report) = try runWithReport("LeakFixtureC", ["leak"], sampleBytes: "1")
+    func exactSitesWithEveryAllocationSampled() async throws {
+        let (_, report) = try await runWithReport("LeakFixtureC", ["leak"], sampleBytes: "1")
         let alpha = try #require(report.site(withFrame: "leak_alpha"), "no site names leak_alpha")
         let beta = try #require(report.site(withFrame: "leak_beta"), "no site names leak_beta")
         #expect(alpha.liveBytes == 3 * 100_000 && alpha.liveObjects == 3)
@@ -37,8 +37,8 @@ struct SampledSiteTests {
     }
 
     @Test("default T: 128 MiB leaked at each of two functions is estimated within +-20%")
-    func estimatesWithDefaultInterval() throws {
-        let (_, report) = try runWithReport("LeakFixtureC", ["bigleak"], sampleBytes: nil)
+    func estimatesWithDefaultInterval() async throws {
+        let (_, report) = try await runWithReport("LeakFixtureC", ["bigleak"], sampleBytes: nil)
         #expect(report.stats["sampleMeanBytes"] == 512 * 1024)
         let leaked = 128.0 * 1024 * 1024
         for (function, objects) in [("leak_alpha", 1024.0), ("leak_beta", 32768.0)] {
@@ -52,8 +52,8 @@ struct SampledSiteTests {
     }
 
     @Test("a tagged allocation (LT_MALLOC) is its own site named by file, line and function")
-    func taggedAllocation() throws {
-        let (_, report) = try runWithReport("LeakFixtureC", ["leak"], sampleBytes: "0")
+    func taggedAllocation() async throws {
+        let (_, report) = try await runWithReport("LeakFixtureC", ["leak"], sampleBytes: "0")
         let source = try String(contentsOf: ChildProcess.repositoryRoot
             .appendingPathComponent("Tests/Fixtures/LeakFixtureC/main.c"), encoding: .utf8)
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
@@ -68,8 +68,8 @@ struct SampledSiteTests {
     }
 
     @Test("Swift class instances: the type name, the demangled Swift function and its file:line")
-    func swiftClassInstances() throws {
-        let (result, report) = try runWithReport("LeakFixtureSwift", ["classleak"], sampleBytes: "1")
+    func swiftClassInstances() async throws {
+        let (result, report) = try await runWithReport("LeakFixtureSwift", ["classleak"], sampleBytes: "1")
         for (function, typeName, count) in [("leakNodes(count:)", "LeakyNode", 300), ("openSessions(count:)", "Session", 200)] {
             let site = try #require(report.site(withFrame: function), "no site names \(function)")
             #expect(site.typeName == typeName)
@@ -86,8 +86,8 @@ struct SampledSiteTests {
     }
 
     @Test("LEAKWATCH_REPORT=- writes the text report on stderr")
-    func textReportOnStandardError() throws {
-        let result = try ChildProcess.fixture("LeakFixtureC", ["leak"],
+    func textReportOnStandardError() async throws {
+        let result = try await ChildProcess.fixture("LeakFixtureC", ["leak"],
                                               environment: ["LEAKWATCH_REPORT": "-", "LEAKWATCH_SAMPLE_BYTES": "1"])
         #expect(result.status == 0)
         #expect(result.standardError.hasPrefix("== Leakwatch heap report =="), "\(result.summary)")
