@@ -79,17 +79,6 @@ final class ShipperTestCollector: @unchecked Sendable {
         _ = done.wait(timeout: .now() + 5)
     }
 
-    /// Polls `condition` until it holds or `seconds` pass.
-    @discardableResult
-    func wait(seconds: Double, until condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        return condition()
-    }
-
     private var isRunning: Bool { lock.withLock { running } }
 
     private func serve() {

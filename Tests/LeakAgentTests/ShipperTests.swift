@@ -9,16 +9,19 @@ import LeakWire
 struct ShipperTests {
     static let token = Array("shipper-test-token".utf8)
 
+    /// `ioTimeoutSeconds` is long enough by default that a loaded machine does not make the
+    /// shipper reconnect; the test of stalls and closes shortens it.
     static func configuration(port: Int, host: String = "127.0.0.1", intervalSeconds: Double = 0.05,
-                              spoolLimitBytes: Int = 8 << 20, token: [UInt8] = token) -> ShipperConfiguration {
+                              spoolLimitBytes: Int = 8 << 20, token: [UInt8] = token,
+                              ioTimeoutSeconds: Double = 5) -> ShipperConfiguration {
         ShipperConfiguration(
             collectorHost: host, collectorPort: port, token: token, hostName: "test-host", serviceName: "shipper-tests",
             intervalSeconds: intervalSeconds, spoolLimitBytes: spoolLimitBytes,
             backoffMinimumSeconds: 0.02, backoffMaximumSeconds: 0.2,
-            connectTimeoutSeconds: 1, ioTimeoutSeconds: 0.5, stopTimeoutSeconds: 2)
+            connectTimeoutSeconds: 1, ioTimeoutSeconds: ioTimeoutSeconds, stopTimeoutSeconds: 2)
     }
 
-    @Test func snapshotsArriveOnceInOrderWithStacksCarriedOncePerConnection() throws {
+    @Test func snapshotsArriveOnceInOrderWithStacksCarriedOncePerConnection() async throws {
         let collector = try ShipperTestCollector(token: Self.token)
         defer { collector.shutDown() }
         let source = ShipperTestSource(maximumSites: 12)
@@ -26,9 +29,11 @@ struct ShipperTests {
         let shipper = Shipper(configuration: Self.configuration(port: collector.port), source: source.closure,
                               threadStarted: { threadStarted.set() })
         shipper.start()
-        #expect(collector.wait(seconds: 20) { collector.committed >= 20 })
+        let reached = await waitUntil(seconds: 20) { collector.committed >= 20 }
+        #expect(reached, "collector: \(collector.connections) connections, violations \(collector.violations); shipper: \(shipper.statistics)")
         #expect(shipper.stop())
         #expect(threadStarted.isSet)
+        try #require(reached)
 
         let sequences = collector.received.map(\.snapshot.sequence)
         #expect(sequences == Array(1...UInt64(sequences.count)))
@@ -56,14 +61,15 @@ struct ShipperTests {
     /// a Challenge; no answer at all; closed again; an unknown frame kind after some acks; an
     /// Error (shutting down); reads stopped after Welcome so sends time out; then refused
     /// connections for 0.6 s; then a healthy collector.
-    @Test func everySnapshotArrivesThroughClosesGarbageRefusalsAndStalls() throws {
+    @Test func everySnapshotArrivesThroughClosesGarbageRefusalsAndStalls() async throws {
         let collector = try ShipperTestCollector(token: Self.token, script: [
             .closeAfter(snapshots: 3), .garbage, .stall(seconds: 0.8), .closeAfter(snapshots: 2),
             .garbageAfter(snapshots: 2), .shutDownAfter(snapshots: 2), .stallAfterWelcome(seconds: 1.5),
         ])
         defer { collector.shutDown() }
         let source = ShipperTestSource()
-        let shipper = Shipper(configuration: Self.configuration(port: collector.port), source: source.closure)
+        let shipper = Shipper(configuration: Self.configuration(port: collector.port, ioTimeoutSeconds: 0.5),
+                              source: source.closure)
         let lastRing = Flag()
         let application = AllocationLoop {
             _ = shipper.statistics
@@ -72,14 +78,14 @@ struct ShipperTests {
         shipper.start()
 
         // Through the scripted closes, garbage and stall to a normal connection...
-        let reached = collector.wait(seconds: 30) { collector.connections >= 8 && collector.committed >= 15 }
+        let reached = await waitUntil(seconds: 30) { collector.connections >= 8 && collector.committed >= 15 }
         #expect(reached, "collector: \(collector.connections) connections, committed \(collector.committed); shipper: \(shipper.statistics)")
         // ...then refused connections for a while, then back.
         collector.stopListening()
-        Thread.sleep(forTimeInterval: 0.6)
+        try await Task.sleep(for: .milliseconds(600))
         try collector.resumeListening()
         let target = UInt64(source.callCount) + 5
-        #expect(collector.wait(seconds: 30) { collector.committed >= target })
+        #expect(await waitUntil(seconds: 30) { collector.committed >= target })
         #expect(shipper.stop())
         let (longestGap, iterations) = application.stop()
         print("application thread: longest gap \(String(format: "%.1f", longestGap * 1000)) ms over \(iterations) allocation iterations")
@@ -105,7 +111,7 @@ struct ShipperTests {
         #expect(longestGap < Self.applicationStallBoundSeconds)
     }
 
-    @Test func aFullSpoolDropsTheOldestAndTheNextSnapshotSaysHowMany() throws {
+    @Test func aFullSpoolDropsTheOldestAndTheNextSnapshotSaysHowMany() async throws {
         let collector = try ShipperTestCollector(token: Self.token, listening: false)
         defer { collector.shutDown() }
         let source = ShipperTestSource(maximumSites: 4)
@@ -121,7 +127,7 @@ struct ShipperTests {
                                                                 spoolLimitBytes: entryBytes * 8 + entryBytes / 2),
                               source: source.closure)
         shipper.start()
-        #expect(collector.wait(seconds: 20) { shipper.statistics.snapshotsTaken >= 40 })
+        #expect(await waitUntil(seconds: 20) { shipper.statistics.snapshotsTaken >= 40 })
         try collector.resumeListening()
 
         func delivered() -> [Leakwatch_V1_Snapshot] {
@@ -136,7 +142,7 @@ struct ShipperTests {
             return (sequences.max() ?? 0) - UInt64(sequences.count)
         }
         // Eventually every snapshot lost is reported by a delivered snapshot.
-        #expect(collector.wait(seconds: 20) { collector.committed > 45 && reportedDrops() == missingNow() })
+        #expect(await waitUntil(seconds: 20) { collector.committed > 45 && reportedDrops() == missingNow() })
         #expect(shipper.stop())
 
         let received = delivered()
@@ -154,7 +160,7 @@ struct ShipperTests {
         #expect(shipper.statistics.snapshotsDropped >= reported)
     }
 
-    @Test func anUnresolvableCollectorNeverBlocksTheCaller() throws {
+    @Test func anUnresolvableCollectorNeverBlocksTheCaller() async throws {
         let shipper = Shipper(configuration: Self.configuration(port: 7070, host: "leakwatch-collector.invalid",
                                                                 intervalSeconds: 3600),
                               source: ShipperTestSource().closure)
@@ -166,8 +172,8 @@ struct ShipperTests {
             longestCall = max(longestCall, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         // A resolver that answers slowly still answers: wait for the first failure.
-        #expect(waitUntil(seconds: 20) { shipper.statistics.lastError != nil })
-        Thread.sleep(forTimeInterval: 0.3)
+        #expect(await waitUntil(seconds: 20) { shipper.statistics.lastError != nil })
+        try await Task.sleep(for: .milliseconds(300))
         let stopStart = Date()
         // getaddrinfo cannot be interrupted: if the thread is inside a slow lookup, stop()
         // still returns within its bound (2 s) and the thread exits after the lookup.
@@ -175,8 +181,10 @@ struct ShipperTests {
         let stopSeconds = Date().timeIntervalSince(stopStart)
         print("requestImmediateSnapshot: longest of 2000 calls \(String(format: "%.3f", longestCall * 1000)) ms; "
               + "stop \(String(format: "%.3f", stopSeconds)) s, joined: \(joined)")
-        #expect(longestCall < 0.05)
-        #expect(stopSeconds < 2.5)
+        // A caller that waited for the lookup or a connect would take seconds; the bounds leave
+        // room for a loaded machine's scheduling, not for I/O.
+        #expect(longestCall < 0.5)
+        #expect(stopSeconds < 3.5)
         let statistics = shipper.statistics
         #expect(statistics.lastError?.contains("cannot resolve 'leakwatch-collector.invalid'") == true,
                 "\(statistics.lastError ?? "nil")")
@@ -186,13 +194,13 @@ struct ShipperTests {
         #expect(statistics.connectionsEstablished == 0)
     }
 
-    @Test func aWrongTokenIsReportedClearlyAndNothingIsAccepted() throws {
+    @Test func aWrongTokenIsReportedClearlyAndNothingIsAccepted() async throws {
         let collector = try ShipperTestCollector(token: Array("the-collector-token".utf8))
         defer { collector.shutDown() }
         let shipper = Shipper(configuration: Self.configuration(port: collector.port, token: Array("wrong".utf8)),
                               source: ShipperTestSource().closure)
         shipper.start()
-        #expect(collector.wait(seconds: 10) { shipper.statistics.connectionFailures >= 2 })
+        #expect(await waitUntil(seconds: 10) { shipper.statistics.connectionFailures >= 2 })
         #expect(shipper.stop())
         #expect(collector.received.isEmpty)
         #expect(collector.errorsSent.first?.code == .authenticationFailed)
@@ -200,16 +208,16 @@ struct ShipperTests {
         #expect(lastError.contains("authenticationFailed") && lastError.contains("same token"), "\(lastError)")
     }
 
-    @Test func anImmediateSnapshotDoesNotWaitForTheInterval() throws {
+    @Test func anImmediateSnapshotDoesNotWaitForTheInterval() async throws {
         let collector = try ShipperTestCollector(token: Self.token)
         defer { collector.shutDown() }
         let shipper = Shipper(configuration: Self.configuration(port: collector.port, intervalSeconds: 3600),
                               source: ShipperTestSource().closure)
         shipper.start()
-        #expect(collector.wait(seconds: 10) { collector.committed == 1 })  // the first one, at start
+        #expect(await waitUntil(seconds: 10) { collector.committed == 1 })  // the first one, at start
         let asked = Date()
         shipper.requestImmediateSnapshot()
-        #expect(collector.wait(seconds: 5) { collector.committed == 2 })
+        #expect(await waitUntil(seconds: 5) { collector.committed == 2 })
         print("immediate snapshot committed \(String(format: "%.1f", Date().timeIntervalSince(asked) * 1000)) ms after the request")
         // Immediate, but at least minimumImmediateSpacingSeconds (0.2 s) after the previous one
         // (the bound allows for a loaded machine).
@@ -217,15 +225,15 @@ struct ShipperTests {
         #expect(shipper.stop())
     }
 
-    @Test func stopReturnsPromptlyWhileTheCollectorStalls() throws {
+    @Test func stopReturnsPromptlyWhileTheCollectorStalls() async throws {
         let collector = try ShipperTestCollector(token: Self.token, script: [.stall(seconds: 5)])
         defer { collector.shutDown() }
         var configuration = Self.configuration(port: collector.port)
         configuration.ioTimeoutSeconds = 30
         let shipper = Shipper(configuration: configuration, source: ShipperTestSource().closure)
         shipper.start()
-        #expect(collector.wait(seconds: 5) { collector.connections == 1 })
-        Thread.sleep(forTimeInterval: 0.2)  // the shipper now waits for a Challenge that never comes
+        #expect(await waitUntil(seconds: 5) { collector.connections == 1 })
+        try await Task.sleep(for: .milliseconds(200))  // the shipper now waits for a Challenge that never comes
         let start = Date()
         #expect(shipper.stop())
         #expect(Date().timeIntervalSince(start) < 2)
