@@ -32,35 +32,35 @@ struct BinaryTests {
     @Test("exit codes and streams of the spawned binary against a real collector")
     func exitCodes() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build collector-cli first: \(Self.binary.path)")
-        let collector = try await FleetScenario.startSeededCollector()
-        defer { Task { try? await collector.stop() } }
-        let environment = ["LEAKWATCH_COLLECTOR": collector.address, "LEAKWATCH_TOKEN": fleetToken, "PATH": "/usr/bin:/bin"]
-        let port = try closedPort()
+        try await FleetScenario.startSeededCollector().use { collector in
+            let environment = ["LEAKWATCH_COLLECTOR": collector.address, "LEAKWATCH_TOKEN": fleetToken, "PATH": "/usr/bin:/bin"]
+            let port = try closedPort()
 
-        let hosts = try await blocking { try Self.spawn(["hosts", "--format", "json"], environment: environment) }
-        #expect(hosts.code == 0, "\(hosts.err)")
-        #expect(hosts.out.hasPrefix("[\n  {\n    \"host\": \"web-3\""))
+            let hosts = try await blocking { try Self.spawn(["hosts", "--format", "json"], environment: environment) }
+            #expect(hosts.code == 0, "\(hosts.err)")
+            #expect(hosts.out.hasPrefix("[\n  {\n    \"host\": \"web-3\""))
 
-        let unknown = try await blocking { try Self.spawn(["report", "--host", "web3"], environment: environment) }
-        #expect(unknown.code == 3)
-        #expect(unknown.err.hasPrefix("error: the collector knows no host named 'web3'; did you mean 'web-3'"))
-        #expect(unknown.out.isEmpty)
+            let unknown = try await blocking { try Self.spawn(["report", "--host", "web3"], environment: environment) }
+            #expect(unknown.code == 3)
+            #expect(unknown.err.hasPrefix("error: the collector knows no host named 'web3'; did you mean 'web-3'"))
+            #expect(unknown.out.isEmpty)
 
-        let wrongToken = environment.merging(["LEAKWATCH_TOKEN": "wrong"]) { $1 }
-        let refused = try await blocking { try Self.spawn(["hosts"], environment: wrongToken) }
-        #expect(refused.code == 6, "\(refused.err)")
+            let wrongToken = environment.merging(["LEAKWATCH_TOKEN": "wrong"]) { $1 }
+            let refused = try await blocking { try Self.spawn(["hosts"], environment: wrongToken) }
+            #expect(refused.code == 6, "\(refused.err)")
 
-        let unreachable = try await blocking {
-            try Self.spawn(["hosts", "--collector", "127.0.0.1:\(port)"], environment: environment)
+            let unreachable = try await blocking {
+                try Self.spawn(["hosts", "--collector", "127.0.0.1:\(port)"], environment: environment)
+            }
+            #expect(unreachable.code == 5, "\(unreachable.err)")
+
+            let bad = try await blocking { try Self.spawn(["report", "--host", "web-3", "--since", "soon"], environment: environment) }
+            #expect(bad.code == 2)
+            #expect(bad.err.contains("--since 'soon' is not a duration"))
+
+            let help = try await blocking { try Self.spawn(["export", "--help"], environment: environment) }
+            #expect(help.code == 0)
+            #expect(help.out.contains("collector-cli export --host web-3 --format pprof"))
         }
-        #expect(unreachable.code == 5, "\(unreachable.err)")
-
-        let bad = try await blocking { try Self.spawn(["report", "--host", "web-3", "--since", "soon"], environment: environment) }
-        #expect(bad.code == 2)
-        #expect(bad.err.contains("--since 'soon' is not a duration"))
-
-        let help = try await blocking { try Self.spawn(["export", "--help"], environment: environment) }
-        #expect(help.code == 0)
-        #expect(help.out.contains("collector-cli export --host web-3 --format pprof"))
     }
 }

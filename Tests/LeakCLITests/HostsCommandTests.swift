@@ -6,69 +6,69 @@ import Testing
 struct HostsCommandTests {
     @Test("text: ranked by suspicion, stale hosts marked, fits 100 columns")
     func goldenText() async throws {
-        let collector = try await FleetScenario.startSeededCollector()
-        defer { Task { try? await collector.stop() } }
-        let result = try await collector.run(["hosts"])
-        #expect(result.exitCode == 0, "stderr: \(result.standardError)")
-        let lines = result.text.split(separator: "\n").map(String.init)
-        #expect(lines.count == 6)
-        #expect(lines[1].hasPrefix("web-3 "))
-        #expect(lines[2].hasPrefix("web-2 "))
-        #expect(lines[3].hasPrefix("web-1 "))
-        #expect(lines[4].hasPrefix("db-1 "))
-        #expect(lines[4].hasSuffix("(stale)"))
-        #expect(!lines[1].contains("stale"))
-        for line in lines { #expect(line.count <= 100, "line too wide: \(line)") }
-        Golden.check(result.text, matches: Golden.hostsFleet, name: "hostsFleet")
+        try await FleetScenario.startSeededCollector().use { collector in
+            let result = try await collector.run(["hosts"])
+            #expect(result.exitCode == 0, "stderr: \(result.standardError)")
+            let lines = result.text.split(separator: "\n").map(String.init)
+            #expect(lines.count == 6)
+            #expect(lines[1].hasPrefix("web-3 "))
+            #expect(lines[2].hasPrefix("web-2 "))
+            #expect(lines[3].hasPrefix("web-1 "))
+            #expect(lines[4].hasPrefix("db-1 "))
+            #expect(lines[4].hasSuffix("(stale)"))
+            #expect(!lines[1].contains("stale"))
+            for line in lines { #expect(line.count <= 100, "line too wide: \(line)") }
+            Golden.check(result.text, matches: Golden.hostsFleet, name: "hostsFleet")
+        }
     }
 
     @Test("JSON: an array of objects with the documented fields and status values")
     func jsonShape() async throws {
-        let collector = try await FleetScenario.startSeededCollector()
-        defer { Task { try? await collector.stop() } }
-        let result = try await collector.run(["hosts", "--format", "json"])
-        #expect(result.exitCode == 0, "stderr: \(result.standardError)")
-        let array = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [[String: Any]])
-        #expect(array.map { $0["host"] as? String } == ["web-3", "web-2", "web-1", "db-1"])
-        for object in array {
-            #expect(Set(object.keys) == ["host", "service", "status", "rateBytesPerHour", "since", "confidence", "lastSeen",
-                                         "stale", "currentBytes", "rssBytes"])
-            #expect(["ok", "growing", "suspected-leak", "unknown"].contains(object["status"] as? String ?? ""))
-            #expect(object["rateBytesPerHour"] is Int)
-            #expect(object["currentBytes"] is Int)
-            #expect(object["lastSeen"] is String)
+        try await FleetScenario.startSeededCollector().use { collector in
+            let result = try await collector.run(["hosts", "--format", "json"])
+            #expect(result.exitCode == 0, "stderr: \(result.standardError)")
+            let array = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [[String: Any]])
+            #expect(array.map { $0["host"] as? String } == ["web-3", "web-2", "web-1", "db-1"])
+            for object in array {
+                #expect(Set(object.keys) == ["host", "service", "status", "rateBytesPerHour", "since", "confidence", "lastSeen",
+                                             "stale", "currentBytes", "rssBytes"])
+                #expect(["ok", "growing", "suspected-leak", "unknown"].contains(object["status"] as? String ?? ""))
+                #expect(object["rateBytesPerHour"] is Int)
+                #expect(object["currentBytes"] is Int)
+                #expect(object["lastSeen"] is String)
+            }
+            #expect(array[0]["status"] as? String == "suspected-leak")
+            #expect(array[0]["rateBytesPerHour"] as? Int == 20_971_520)
+            #expect(array[0]["since"] as? String == "2026-03-02T06:00:00Z")
+            #expect(array[0]["lastSeen"] as? String == "2026-03-02T11:55:00Z")
+            #expect(array[0]["currentBytes"] as? Int == 252_007_765)
+            #expect(array[1]["status"] as? String == "growing")
+            #expect(array[2]["status"] as? String == "ok")
+            #expect(array[2]["since"] is NSNull)
+            #expect(array[3]["status"] as? String == "unknown")
+            #expect(array[3]["stale"] as? Bool == true)
+            #expect(array[0]["stale"] as? Bool == false)
+            Golden.check(result.text, matches: Golden.hostsFleetJSON, name: "hostsFleetJSON")
         }
-        #expect(array[0]["status"] as? String == "suspected-leak")
-        #expect(array[0]["rateBytesPerHour"] as? Int == 20_971_520)
-        #expect(array[0]["since"] as? String == "2026-03-02T06:00:00Z")
-        #expect(array[0]["lastSeen"] as? String == "2026-03-02T11:55:00Z")
-        #expect(array[0]["currentBytes"] as? Int == 252_007_765)
-        #expect(array[1]["status"] as? String == "growing")
-        #expect(array[2]["status"] as? String == "ok")
-        #expect(array[2]["since"] is NSNull)
-        #expect(array[3]["status"] as? String == "unknown")
-        #expect(array[3]["stale"] as? Bool == true)
-        #expect(array[0]["stale"] as? Bool == false)
-        Golden.check(result.text, matches: Golden.hostsFleetJSON, name: "hostsFleetJSON")
     }
 
     @Test("--service filters the fleet")
     func serviceFilter() async throws {
-        let collector = try await FleetScenario.startSeededCollector()
-        defer { Task { try? await collector.stop() } }
-        let result = try await collector.run(["hosts", "--service", "ledger", "--format", "json"])
-        #expect(result.exitCode == 0)
-        let array = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [[String: Any]])
-        #expect(array.map { $0["host"] as? String } == ["db-1"])
+        try await FleetScenario.startSeededCollector().use { collector in
+            let result = try await collector.run(["hosts", "--service", "ledger", "--format", "json"])
+            #expect(result.exitCode == 0)
+            let array = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [[String: Any]])
+            #expect(array.map { $0["host"] as? String } == ["db-1"])
+        }
     }
 
     @Test("an empty fleet is 'no data yet' (exit 4), with nothing on standard output")
     func emptyFleet() async throws {
-        let collector = try await CLITestCollector.start()
-        defer { Task { try? await collector.stop() } }
-        let result = try await collector.run(["hosts", "--format", "json"])
-        #expect(result.exitCode == CLIExitCode.noData)
-        #expect(result.standardOutput.isEmpty)
-        #expect(result.standardError.contains("no host has reported"))
+        try await CLITestCollector.start().use { collector in
+            let result = try await collector.run(["hosts", "--format", "json"])
+            #expect(result.exitCode == CLIExitCode.noData)
+            #expect(result.standardOutput.isEmpty)
+            #expect(result.standardError.contains("no host has reported"))
+        }
     }
 }

@@ -11,47 +11,47 @@ struct RealAgentTests {
     func realAgent() async throws {
         let server = BinaryTests.binary.deletingLastPathComponent().appendingPathComponent("leakwatch-demo-server")
         try #require(FileManager.default.isExecutableFile(atPath: server.path), "build it first: \(server.path)")
-        let collector = try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }
-        defer { Task { try? await collector.stop() } }
+        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
 
-        let process = Process()
-        process.executableURL = server
-        // --seconds: the server ends by itself even if this test is interrupted.
-        process.arguments = ["--leak", "--leak-bytes-per-second", "262144", "--seconds", "60"]
-        process.environment = [
-            "LEAKWATCH_COLLECTOR": collector.address, "LEAKWATCH_TOKEN": fleetToken, "LEAKWATCH_HOST": "web-3",
-            "LEAKWATCH_SERVICE": "demo", "LEAKWATCH_INTERVAL": "0.25", "LEAKWATCH_SAMPLE_BYTES": "65536",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer {
-            // SIGTERM, a grace period, then SIGKILL: never wait on a child that ignores SIGTERM.
-            process.terminate()
-            let grace = Date().addingTimeInterval(3)
-            while process.isRunning && Date() < grace { usleep(50_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            let process = Process()
+            process.executableURL = server
+            // --seconds: the server ends by itself even if this test is interrupted.
+            process.arguments = ["--leak", "--leak-bytes-per-second", "262144", "--seconds", "60"]
+            process.environment = [
+                "LEAKWATCH_COLLECTOR": collector.address, "LEAKWATCH_TOKEN": fleetToken, "LEAKWATCH_HOST": "web-3",
+                "LEAKWATCH_SERVICE": "demo", "LEAKWATCH_INTERVAL": "0.25", "LEAKWATCH_SAMPLE_BYTES": "65536",
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer {
+                // SIGTERM, a grace period, then SIGKILL: never wait on a child that ignores SIGTERM.
+                process.terminate()
+                let grace = Date().addingTimeInterval(3)
+                while process.isRunning && Date() < grace { usleep(50_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+            }
+
+            // Wait until the leaking site has shipped its stack (a few intervals).
+            let deadline = Date().addingTimeInterval(60)
+            var sites: CollectorCLI.Invocation
+            repeat {
+                try await Task.sleep(for: .milliseconds(500))
+                let context = collector.context(now: Int64(Date().timeIntervalSince1970 * 1e9))
+                sites = try await collector.run(["sites", "--host", "web-3", "--frames", "8"], context: context)
+            } while Date() < deadline && !sites.text.contains("SessionRegistry.openSession")
+            #expect(sites.exitCode == 0, "stderr: \(sites.standardError)")
+            #expect(sites.text.contains("SessionRegistry.openSession(id:payloadBytes:) (main.swift:"), "\(sites.text)")
+            #expect(sites.text.contains("type Session"), "\(sites.text)")
+            #expect(sites.text.contains("allocator and runtime frame"), "swift_allocObject and friends are folded: \(sites.text)")
+            for line in sites.text.split(separator: "\n") { #expect(line.count <= 100, "too wide: \(line)") }
+
+            let export = try await collector.run(["export", "--host", "web-3", "-o", "-"])
+            #expect(export.exitCode == 0, "stderr: \(export.standardError)")
+            let profile = try Perftools_Profiles_Profile(serializedBytes: try Gzip.decompress(export.standardOutput))
+            #expect(profile.stringTable.contains { $0.contains("SessionRegistry.openSession") })
+            #expect(profile.stringTable.contains("Session"), "the type label")
         }
-
-        // Wait until the leaking site has shipped its stack (a few intervals).
-        let deadline = Date().addingTimeInterval(60)
-        var sites: CollectorCLI.Invocation
-        repeat {
-            try await Task.sleep(for: .milliseconds(500))
-            let context = collector.context(now: Int64(Date().timeIntervalSince1970 * 1e9))
-            sites = try await collector.run(["sites", "--host", "web-3", "--frames", "8"], context: context)
-        } while Date() < deadline && !sites.text.contains("SessionRegistry.openSession")
-        #expect(sites.exitCode == 0, "stderr: \(sites.standardError)")
-        #expect(sites.text.contains("SessionRegistry.openSession(id:payloadBytes:) (main.swift:"), "\(sites.text)")
-        #expect(sites.text.contains("type Session"), "\(sites.text)")
-        #expect(sites.text.contains("allocator and runtime frame"), "swift_allocObject and friends are folded: \(sites.text)")
-        for line in sites.text.split(separator: "\n") { #expect(line.count <= 100, "too wide: \(line)") }
-
-        let export = try await collector.run(["export", "--host", "web-3", "-o", "-"])
-        #expect(export.exitCode == 0, "stderr: \(export.standardError)")
-        let profile = try Perftools_Profiles_Profile(serializedBytes: try Gzip.decompress(export.standardOutput))
-        #expect(profile.stringTable.contains { $0.contains("SessionRegistry.openSession") })
-        #expect(profile.stringTable.contains("Session"), "the type label")
     }
 }

@@ -60,6 +60,18 @@ final class CLITestCollector: Sendable {
         directory.remove()
     }
 
+    /// Runs `body` against this collector, then stops it, also when `body` throws. An error
+    /// from stopping fails the test unless `body` already failed it.
+    func use(_ body: (CLITestCollector) async throws -> Void) async throws {
+        do {
+            try await body(self)
+        } catch {
+            try? await stop()
+            throw error
+        }
+        try await stop()
+    }
+
     /// A context pointing at this collector with the right token, a fixed clock and no terminal.
     func context(now: Int64 = FleetScenario.now, terminal: Bool = false, environment extra: [String: String] = [:]) -> CLIContext {
         var environment = ["LEAKWATCH_COLLECTOR": address, "LEAKWATCH_TOKEN": fleetToken]
