@@ -156,12 +156,17 @@ import Testing
         lease.pin(pinned.map(\.digest))
         let dayAgoMs = Int64(Date().timeIntervalSince1970 * 1000) - 86_400_000
         let collecting = Locked(true)
-        let collector = Task.detached {
-            var deleted = 0
-            while collecting.withLock({ $0 }) {
-                deleted += try store.applyRetention(nowMs: Int64(Date().timeIntervalSince1970 * 1000), chunkSize: 2).stacksDeleted
+        let collected = Locked<Result<Int, any Error>?>(nil)
+        // A thread, not a task: it starts now even while other tests hold the concurrency pool.
+        Thread.detachNewThread {
+            let result = Result { () throws -> Int in
+                var deleted = 0
+                while collecting.withLock({ $0 }) {
+                    deleted += try store.applyRetention(nowMs: Int64(Date().timeIntervalSince1970 * 1000), chunkSize: 2).stacksDeleted
+                }
+                return deleted
             }
-            return deleted
+            collected.withLock { $0 = result }
         }
         try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
             for index in 0..<1500 {
@@ -180,7 +185,8 @@ import Testing
         }
         await writer.close()
         collecting.withLock { $0 = false }
-        let deleted = try await collector.value
+        try await waitUntil(timeoutSeconds: 30) { collected.withLock { $0 } != nil }
+        let deleted = try collected.withLock { $0! }.get()
         #expect(deleted > 0, "collection ran while snapshots were written")
         // A fresh snapshot (kept by retention) after the last collection, which deleted the
         // churn stacks: it must intern them again, not reuse ids the writer had cached.
