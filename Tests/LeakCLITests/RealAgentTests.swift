@@ -7,12 +7,11 @@ import Testing
 @Suite("collector-cli with a real agent process")
 struct RealAgentTests {
     @Test("sites and export name the leaking function and the Swift type the agent symbolized",
-          .timeLimit(.minutes(2)))
+          .timeLimit(.minutes(3)))
     func realAgent() async throws {
         let server = BinaryTests.binary.deletingLastPathComponent().appendingPathComponent("leakwatch-demo-server")
         try #require(FileManager.default.isExecutableFile(atPath: server.path), "build it first: \(server.path)")
         try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
-
             let process = Process()
             process.executableURL = server
             // --seconds: the server ends by itself even if this test is interrupted.
