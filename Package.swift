@@ -110,12 +110,15 @@ let package = Package(
         .executableTarget(
             name: "LeakFixtureSwift", dependencies: ["LeakAgentHooks", "LeakAgent"], path: "Tests/Fixtures/LeakFixtureSwift"
         ),
-        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent"]),
+        // What the test targets share: waiting without holding a thread, scratch directories, the
+        // built products and the child processes started from them.
+        .target(name: "LeakTestSupport", path: "Tests/Support"),
+        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "LeakTestSupport"]),
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
-        .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent"]),
-        .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["LeakWire"]),
+        .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent", "LeakTestSupport"]),
+        .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire", "LeakTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["LeakWire", "LeakTestSupport"]),
     ],
     cLanguageStandard: .gnu11
 )

@@ -1,4 +1,5 @@
 import Foundation
+import LeakTestSupport
 import LeakWire
 import Testing
 
@@ -9,8 +10,9 @@ import Testing
 struct DemoPipelineTests {
     @Test(.timeLimit(.minutes(3)))
     func leakingHostIsFlaggedWithItsFunctionAndOthersAreNot() async throws {
-        let work = try temporaryDirectory("leakwatch-e2e")
-        defer { try? FileManager.default.removeItem(at: work) }
+        let scratch = try TemporaryDirectory()
+        defer { scratch.remove() }
+        let work = scratch.url
         let token = "end-to-end-token"
         try token.write(to: work.appendingPathComponent("token"), atomically: true, encoding: .utf8)
         try """
@@ -21,9 +23,9 @@ struct DemoPipelineTests {
         let children = ChildProcesses()
         defer { children.stopAll() }
         let collectorLog = work.appendingPathComponent("collector.log")
-        try children.start("collector", ["--config", work.appendingPathComponent("collector.json").path],
-                           environment: ["LOG_LEVEL": "info"], log: collectorLog)
-        let port = try await listeningPort(collectorLog)
+        let collector = try children.start("collector", ["--config", work.appendingPathComponent("collector.json").path],
+                                           environment: ["LOG_LEVEL": "info"], log: collectorLog)
+        let port = try await collectorPort(log: collectorLog, process: collector)
 
         let agentEnvironment = [
             "LEAKWATCH_COLLECTOR": "127.0.0.1:\(port)", "LEAKWATCH_TOKEN": token,
@@ -81,7 +83,7 @@ struct DemoPipelineTests {
             $0.host = host
         }))
         guard case .hostReportResponse(let response) = try connection.receive() else {
-            throw E2EError(description: "expected a host report for \(host)")
+            throw TestFailure("expected a host report for \(host)")
         }
         return response
     }
@@ -97,8 +99,4 @@ extension String {
             try write(to: url, atomically: true, encoding: .utf8)
         }
     }
-}
-
-struct E2EError: Error, CustomStringConvertible {
-    let description: String
 }

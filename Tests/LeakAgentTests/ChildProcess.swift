@@ -1,4 +1,5 @@
 import Foundation
+import LeakTestSupport
 import Testing
 
 /// A program run as a real child process: its exit status and everything it printed.
@@ -21,21 +22,15 @@ struct ChildResult {
 }
 
 enum ChildProcess {
-    /// Where `swift build` / `swift test` put this package's products: next to the test bundle.
-    static var productsDirectory: URL {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return executable.deletingLastPathComponent()
-    }
-
     /// The repository checkout these tests belong to.
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
     static func product(_ name: String) throws -> URL {
-        let url = productsDirectory.appendingPathComponent(name)
+        let url = BuiltProducts.url(name)
         try #require(FileManager.default.isExecutableFile(atPath: url.path),
-                     "\(name) is not built next to the tests in \(productsDirectory.path): run `swift build --product \(name)`")
+                     "\(name) is not built next to the tests in \(BuiltProducts.directory.path): run `swift build --product \(name)`")
         return url
     }
 

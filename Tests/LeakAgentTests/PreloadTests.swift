@@ -1,4 +1,5 @@
 import Foundation
+import LeakTestSupport
 import Testing
 
 /// Plain C programs, compiled with `cc` here and run through agent/leakwatch-run with the preload
@@ -8,7 +9,7 @@ struct PreloadTests {
     static var script: URL { ChildProcess.repositoryRoot.appendingPathComponent("agent/leakwatch-run") }
 
     static func library() throws -> URL {
-        let url = ChildProcess.productsDirectory.appendingPathComponent("libLeakAgentPreload.so")
+        let url = BuiltProducts.url("libLeakAgentPreload.so")
         try #require(FileManager.default.fileExists(atPath: url.path),
                      "libLeakAgentPreload.so is not built in \(url.deletingLastPathComponent().path): run `swift build --product LeakAgentPreload`")
         return url

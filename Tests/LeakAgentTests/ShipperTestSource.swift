@@ -79,13 +79,3 @@ final class AllocationLoop: @unchecked Sendable {
         return lock.withLock { (longestGapSeconds, iterations) }
     }
 }
-
-/// Polls `condition` until it holds or `seconds` pass, sleeping without holding a thread.
-func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
-}

@@ -1,4 +1,5 @@
 import Foundation
+import LeakTestSupport
 import Testing
 @testable import LeakAgent
 import LeakWire

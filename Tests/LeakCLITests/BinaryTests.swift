@@ -1,18 +1,13 @@
 import Foundation
 import LeakCLI
+import LeakTestSupport
 import Testing
 
 /// The real executable: the thin @main passes exit codes and streams through unchanged.
 @Suite("collector-cli binary")
 struct BinaryTests {
     /// .build/<config>/collector-cli, next to the test bundle (built by `swift build --build-tests`).
-    static var binary: URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("collector-cli").path) {
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory.appendingPathComponent("collector-cli")
-    }
+    static let binary = BuiltProducts.url("collector-cli")
 
     static func spawn(_ arguments: [String], environment: [String: String]) throws -> (code: Int32, out: String, err: String) {
         let process = Process()

@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakTestSupport
 import LeakWire
 import Testing
 

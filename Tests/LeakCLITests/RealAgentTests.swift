@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakTestSupport
 import Testing
 
 /// A real process linked with the agent (leakwatch-demo-server, with its leak on) ships to the
@@ -9,28 +10,9 @@ struct RealAgentTests {
     @Test("sites and export name the leaking function and the Swift type the agent symbolized",
           .timeLimit(.minutes(3)))
     func realAgent() async throws {
-        let server = BinaryTests.binary.deletingLastPathComponent().appendingPathComponent("leakwatch-demo-server")
-        try #require(FileManager.default.isExecutableFile(atPath: server.path), "build it first: \(server.path)")
         try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
-            let process = Process()
-            process.executableURL = server
-            // --seconds: the server ends by itself even if this test is interrupted.
-            process.arguments = ["--leak", "--leak-bytes-per-second", "262144", "--seconds", "60"]
-            process.environment = [
-                "LEAKWATCH_COLLECTOR": collector.address, "LEAKWATCH_TOKEN": fleetToken, "LEAKWATCH_HOST": "web-3",
-                "LEAKWATCH_SERVICE": "demo", "LEAKWATCH_INTERVAL": "0.25", "LEAKWATCH_SAMPLE_BYTES": "65536",
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            defer {
-                // SIGTERM, a grace period, then SIGKILL: never wait on a child that ignores SIGTERM.
-                process.terminate()
-                let grace = Date().addingTimeInterval(3)
-                while process.isRunning && Date() < grace { usleep(50_000) }
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                process.waitUntilExit()
-            }
+            let server = try startLeakingDemoServer(collector: collector.address, token: fleetToken, host: "web-3")
+            defer { server.stop() }
 
             // Wait until the leaking site has shipped its stack (a few intervals).
             let deadline = Date().addingTimeInterval(60)

@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakTestSupport
 import Testing
 
 /// The golden tests seed verdicts through the storage layer; this one lets the collector's own

@@ -1,5 +1,6 @@
 import Foundation
 import LeakCollector
+import LeakTestSupport
 import LeakWire
 import Testing
 
@@ -131,11 +132,8 @@ import Testing
         let samples = try running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") }
         #expect(samples == 2)
         // The collector logged why it closed the connection.
-        if input == .truncatedThenClosed {
-            try await waitUntil { running.logs.contains("truncated") }
-        } else {
-            try await waitUntil { running.logs.contains("closing connection after a protocol error") }
-        }
+        let reason = input == .truncatedThenClosed ? "truncated" : "closing connection after a protocol error"
+        #expect(await waitUntil(seconds: 5) { running.logs.contains(reason) }, "the collector did not log '\(reason)'")
         try await running.stop()
     }
 
@@ -194,13 +192,5 @@ import Testing
         }
         #expect(ack == 1)
         try await running.stop()
-    }
-}
-
-func waitUntil(timeoutSeconds: Double = 5, _ condition: @escaping () -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeoutSeconds)
-    while !condition() {
-        if Date() > deadline { throw TestFailure("condition not met within \(timeoutSeconds) s") }
-        try await Task.sleep(for: .milliseconds(20))
     }
 }

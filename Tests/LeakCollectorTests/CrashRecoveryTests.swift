@@ -1,5 +1,6 @@
 import Foundation
 import LeakCollector
+import LeakTestSupport
 import LeakWire
 import Testing
 
@@ -11,21 +12,10 @@ import Glibc
 final class CollectorProcess: @unchecked Sendable {
     let process = Process()
     let logPath: String
-    private(set) var port = 0
+    let port: Int
 
-    /// The `collector` next to the test bundle in the build products directory.
-    static var executableURL: URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        // swift-testing on Linux may run from .../debug/leakwatchPackageTests.xctest
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("collector").path),
-              directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("collector")
-    }
-
-    init(dataDirectory: String, tokenFile: String) throws {
-        let executable = Self.executableURL
+    init(dataDirectory: String, tokenFile: String) async throws {
+        let executable = BuiltProducts.url("collector")
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw TestFailure("collector executable not found at \(executable.path): run `swift build --build-tests` (it builds every product)")
         }
@@ -37,22 +27,7 @@ final class CollectorProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        port = try waitForPort()
-    }
-
-    /// Reads the port from the "collector listening" log line.
-    private func waitForPort() throws -> Int {
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if let line = log.split(separator: "\n").first(where: { $0.contains("collector listening") }),
-               let range = line.range(of: #":(\d+) "#, options: .regularExpression) {
-                return Int(line[range].dropFirst().dropLast())!
-            }
-            if !process.isRunning { throw TestFailure("collector exited: \(log)") }
-            usleep(20_000)
-        }
-        throw TestFailure("collector did not start listening")
+        port = try await collectorPort(log: URL(fileURLWithPath: logPath), process: process)
     }
 
     /// The end of the collector's log, for a failure message.
@@ -65,15 +40,6 @@ final class CollectorProcess: @unchecked Sendable {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
-
-    /// SIGTERM, then SIGKILL if the collector has not exited within `graceSeconds`.
-    func terminate(graceSeconds: Double = 10) {
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + .seconds(graceSeconds)
-        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
 }
 
 @Suite(.serialized) struct CrashRecoveryTests {
@@ -82,7 +48,7 @@ final class CollectorProcess: @unchecked Sendable {
         defer { directory.remove() }
         let tokenFile = directory.path + "/token"
         try Data(testToken).write(to: URL(fileURLWithPath: tokenFile))
-        let child = try await blocking { try CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile) }
+        let child = try await CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
         let port = child.port
 
         // Four agents stream snapshots as fast as acks allow and record every acked sequence.
@@ -119,17 +85,14 @@ final class CollectorProcess: @unchecked Sendable {
                 } catch {}
             }
         }
-        do {
-            try await waitUntil(timeoutSeconds: 60) {
-                acked.withLock { $0.values.map(\.count).reduce(0, +) } >= 400 || !failures.withLock(\.isEmpty)
-            }
-        } catch {
-            Issue.record("\(error); collector log:\n\(child.logTail())")
+        let streamed = await waitUntil(seconds: 60) {
+            acked.withLock { $0.values.map(\.count).reduce(0, +) } >= 400 || !failures.withLock(\.isEmpty)
         }
+        #expect(streamed, "400 acks not reached within 60 s; collector log:\n\(child.logTail())")
         #expect(failures.withLock { $0 }.isEmpty, "collector log:\n\(child.logTail())")
         try await blocking { child.kill9() }
         stop.withLock { $0 = true }
-        try await waitUntil(timeoutSeconds: 30) { finished.withLock { $0 } == agentCount }
+        try #require(await waitUntil(seconds: 30) { finished.withLock { $0 } == agentCount })
         let ackedSnapshots = acked.withLock { $0 }
         #expect(ackedSnapshots.values.map(\.count).reduce(0, +) >= 400)
 
@@ -150,11 +113,11 @@ final class CollectorProcess: @unchecked Sendable {
         try store.close()
 
         // A restarted collector serves the same data: Welcome tells each agent where to resume.
-        let restarted = try await blocking { try CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile) }
+        let restarted = try await CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
         let newPort = restarted.port
         let welcome = try await blocking { try TestAgent(port: newPort, hostName: "crash-0", instanceID: instances[0]).welcome }
         #expect(welcome.lastAcknowledgedSequence >= ackedSnapshots[0]?.max() ?? 0)
-        try await blocking { restarted.terminate() }
+        try await blocking { restarted.process.stop(graceSeconds: 10) }
         #expect(restarted.process.terminationStatus == 0)
         let log = try String(contentsOfFile: restarted.logPath, encoding: .utf8)
         #expect(log.contains("collector stopped"))

@@ -1,5 +1,6 @@
 import Foundation
 import LeakCollector
+import LeakTestSupport
 import LeakWire
 import Testing
 

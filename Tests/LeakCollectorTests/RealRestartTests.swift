@@ -1,18 +1,11 @@
 import Foundation
 import LeakCollector
+import LeakTestSupport
 import Testing
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Two real starts of the same leaking program (the agent linked in, ASLR on): its leaking site is
 /// one stack row whose series runs through both process instances.
 @Suite struct RealRestartTests {
-    static var demoServer: URL {
-        CollectorProcess.executableURL.deletingLastPathComponent().appendingPathComponent("leakwatch-demo-server")
-    }
-
     /// Ids of the stacks whose frames include the demo's leaking function.
     static func leakingStacks(_ store: CollectorStore) throws -> Set<Int64> {
         let ids = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM stack") }
@@ -24,24 +17,9 @@ import Glibc
     /// Runs the demo server until its leaking site, in its own process instance, holds 256 KiB.
     /// Returns that site's stack id.
     static func runUntilLeakIsSeen(_ store: CollectorStore, port: Int, start: Int) async throws -> Int64 {
-        let process = Process()
-        process.executableURL = demoServer
-        process.arguments = ["--leak", "--leak-bytes-per-second", "262144", "--seconds", "60"]
-        process.environment = [
-            "LEAKWATCH_COLLECTOR": "127.0.0.1:\(port)", "LEAKWATCH_TOKEN": String(decoding: testToken, as: UTF8.self),
-            "LEAKWATCH_HOST": "web-9", "LEAKWATCH_SERVICE": "demo", "LEAKWATCH_INTERVAL": "0.25",
-            "LEAKWATCH_SAMPLE_BYTES": "65536",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer {
-            process.terminate()
-            let grace = Date().addingTimeInterval(3)
-            while process.isRunning && Date() < grace { usleep(50_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+        let server = try startLeakingDemoServer(collector: "127.0.0.1:\(port)",
+                                                token: String(decoding: testToken, as: UTF8.self), host: "web-9")
+        defer { server.stop() }
         let deadline = Date().addingTimeInterval(45)
         while Date() < deadline {
             try await Task.sleep(for: .milliseconds(250))
@@ -60,8 +38,6 @@ import Glibc
 
     @Test(.timeLimit(.minutes(3)))
     func aRealProgramStartedTwiceKeepsItsLeakingSite() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.demoServer.path),
-                     "build it first (swift build --build-tests builds every product): \(Self.demoServer.path)")
         let aslr = try String(contentsOfFile: "/proc/sys/kernel/randomize_va_space", encoding: .utf8)
         try #require(aslr.trimmingCharacters(in: .whitespacesAndNewlines) != "0", "ASLR is off: this test would prove nothing")
         let directory = try TemporaryDirectory()

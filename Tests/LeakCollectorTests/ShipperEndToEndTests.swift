@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LeakAgent
 import LeakCollector
+import LeakTestSupport
 import LeakWire
 import Testing
 
@@ -21,14 +22,14 @@ import Testing
             return snapshot
         }
         shipper.start()
-        try await waitUntil(timeoutSeconds: 20) { shipper.statistics.snapshotsAcknowledged >= 20 }
+        try #require(await waitUntil(seconds: 20) { shipper.statistics.snapshotsAcknowledged >= 20 })
         try await first.stop()
 
         // Same port, same data: the shipper reconnects, learns the last committed sequence from
         // Welcome and resends what was spooled meanwhile.
         let second = try await RunningCollector.start(dataDirectory: directory.path) { $0.listenPort = port }
         let acknowledgedBefore = shipper.statistics.snapshotsAcknowledged
-        try await waitUntil(timeoutSeconds: 20) { shipper.statistics.snapshotsAcknowledged >= acknowledgedBefore + 20 }
+        try #require(await waitUntil(seconds: 20) { shipper.statistics.snapshotsAcknowledged >= acknowledgedBefore + 20 })
         #expect(shipper.stop())
         let statistics = shipper.statistics
         #expect(statistics.connectionsEstablished >= 2)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import LeakCollector
+import LeakTestSupport
 import LeakWire
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import LeakCollector
+import LeakTestSupport
 import LeakWire
 import Logging
 import Testing
@@ -133,7 +134,7 @@ import Testing
 
         // Closed, and its data expired: the stacks go.
         agent.connection.close()
-        try await waitUntil(timeoutSeconds: 10) { store.stackPins.count == 0 }
+        try #require(await waitUntil(seconds: 10) { store.stackPins.count == 0 })
         let later = try store.applyRetention(nowMs: nowMs + 3 * Self.hourMs)
         #expect(later.stacksDeleted == 3)
         #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack") } == 0)
@@ -185,7 +186,7 @@ import Testing
         }
         await writer.close()
         collecting.withLock { $0 = false }
-        try await waitUntil(timeoutSeconds: 30) { collected.withLock { $0 } != nil }
+        try #require(await waitUntil(seconds: 30) { collected.withLock { $0 } != nil })
         let deleted = try collected.withLock { $0! }.get()
         #expect(deleted > 0, "collection ran while snapshots were written")
         // A fresh snapshot (kept by retention) after the last collection, which deleted the

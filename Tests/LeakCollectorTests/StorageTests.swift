@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LeakCollector
+import LeakTestSupport
 import Logging
 import Testing
 

@@ -1,22 +1,11 @@
 import Foundation
 import LeakCLI
 import LeakCollector
+import LeakTestSupport
 import LeakWire
 import Logging
 
 let fleetToken = "cli-test-fleet-token-0123456789"
-
-/// A fresh temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "leakwatch-cli-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// A real collector built from the LeakCollector library, in this process, on 127.0.0.1 port 0,
 /// with a SQLite database in a temporary directory.
@@ -85,20 +74,6 @@ final class CLITestCollector: Sendable {
         let context = context ?? self.context()
         return try await blocking { CollectorCLI.run(arguments: arguments, context: context) }
     }
-}
-
-/// Runs blocking socket work off the Swift concurrency pool.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread {
-            continuation.resume(with: Result { try body() })
-        }
-    }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// A port on 127.0.0.1 that refuses connections for the rest of the test run. Its socket is

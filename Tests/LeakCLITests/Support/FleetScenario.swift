@@ -1,6 +1,7 @@
 import Foundation
 import LeakCLI
 import LeakCollector
+import LeakTestSupport
 import LeakWire
 
 /// A blocking agent for the tests: real TCP, real handshake, real Snapshot frames, waits for Acks.

@@ -1,4 +1,5 @@
 import Foundation
+import LeakTestSupport
 import LeakWire
 
 /// A blocking agent written for the tests: real TCP, real frames, real handshake.
@@ -51,11 +52,6 @@ final class TestAgent: @unchecked Sendable {
         try connection.send(request)
         return try connection.receive()
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 func randomInstanceID() -> [UInt8] { (0..<16).map { _ in UInt8.random(in: 0...255) } }

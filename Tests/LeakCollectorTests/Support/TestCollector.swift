@@ -5,18 +5,6 @@ import Logging
 
 let testToken: [UInt8] = Array("test-fleet-token-0123456789".utf8)
 
-/// A fresh temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "leakwatch-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
 /// Log lines kept in memory so tests can check what the collector said.
 final class LogCapture: @unchecked Sendable {
     private let lock = NSLock()
@@ -94,14 +82,5 @@ final class RunningCollector: Sendable {
     func stop() async throws {
         await collector.triggerGracefulShutdown()
         try await task.value
-    }
-}
-
-/// Runs blocking socket work off the Swift concurrency pool.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread {
-            continuation.resume(with: Result { try body() })
-        }
     }
 }

@@ -1,0 +1,52 @@
+import Foundation
+
+extension Process {
+    /// SIGTERM, then SIGKILL if the process has not exited within `graceSeconds`: a child may
+    /// ignore SIGTERM (it can inherit the signal blocked from the test runner's thread). Blocks:
+    /// call it through `blocking` from a task.
+    public func stop(graceSeconds: Double = 3) {
+        guard isRunning else { return waitUntilExit() }
+        terminate()
+        let deadline = ContinuousClock.now + .seconds(graceSeconds)
+        while isRunning, ContinuousClock.now < deadline { usleep(20_000) }
+        if isRunning { kill(processIdentifier, SIGKILL) }
+        waitUntilExit()
+    }
+}
+
+/// leakwatch-demo-server with its leak on (256 KiB a second, for at most 60 s, so it ends by
+/// itself if the test is interrupted), shipping a snapshot every 0.25 s to `collector`.
+public func startLeakingDemoServer(collector: String, token: String, host: String) throws -> Process {
+    let executable = BuiltProducts.url("leakwatch-demo-server")
+    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+        throw TestFailure("\(executable.path) is not built: run `swift build --build-tests`")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = ["--leak", "--leak-bytes-per-second", "262144", "--seconds", "60"]
+    process.environment = [
+        "LEAKWATCH_COLLECTOR": collector, "LEAKWATCH_TOKEN": token, "LEAKWATCH_HOST": host,
+        "LEAKWATCH_SERVICE": "demo", "LEAKWATCH_INTERVAL": "0.25", "LEAKWATCH_SAMPLE_BYTES": "65536",
+    ]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// The port a collector started with a listen address of port 0 and `LOG_LEVEL=info` bound, read
+/// from its "collector listening" log line as soon as that appears.
+public func collectorPort(log: URL, process: Process, seconds: Double = 30) async throws -> Int {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        if let line = text.split(separator: "\n").first(where: { $0.contains("collector listening") }),
+           let range = line.range(of: #":(\d+) "#, options: .regularExpression),
+           let port = Int(line[range].dropFirst().dropLast()) {
+            return port
+        }
+        if !process.isRunning { throw TestFailure("the collector exited: \(text)") }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw TestFailure("the collector did not start listening within \(seconds) s (log: \(log.path))")
+}
