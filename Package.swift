@@ -114,7 +114,7 @@ let package = Package(
         // built products and the child processes started from them.
         .target(name: "LeakTestSupport", path: "Tests/Support"),
         .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "LeakTestSupport"]),
-        .testTarget(name: "LeakWireTests", dependencies: ["LeakWire"]),
+        .testTarget(name: "LeakWireTests", dependencies: ["LeakWire", "LeakTestSupport"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
         .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent", "LeakTestSupport"]),
         .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire", "LeakTestSupport"]),

@@ -22,8 +22,11 @@ final class ChildProcesses {
         return process
     }
 
+    /// SIGTERM to every child at once, then SIGKILL to whichever is still running 3 s later.
     func stopAll() {
-        for process in running { process.stop() }
+        let deadline = ContinuousClock.now + .seconds(3)
+        for process in running where process.isRunning { process.terminate() }
+        for process in running { process.stop(by: deadline) }
         running.removeAll()
     }
 

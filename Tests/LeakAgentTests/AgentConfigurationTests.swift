@@ -1,5 +1,6 @@
 import Foundation
 import LeakAgent
+import LeakTestSupport
 import Testing
 
 /// LEAKWATCH_* settings: every good value is read, every bad one is refused with a line that says
@@ -8,8 +9,8 @@ import Testing
 @Suite("Agent configuration from the environment")
 struct AgentConfigurationTests {
     @Test func everySettingIsRead() throws {
-        let directory = try ChildProcess.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let tokenFile = directory.appendingPathComponent("token")
         try "fleet-secret\n".write(to: tokenFile, atomically: true, encoding: .utf8)
         let configuration = try AgentConfiguration.fromEnvironment([
@@ -61,7 +62,7 @@ struct AgentConfigurationTests {
     /// A real process: one line on stderr, and the program does all its work and exits 0.
     @Test func aProcessWithABadSettingRunsWithTheAgentOff() async throws {
         let result = try await ChildProcess.run(
-            try ChildProcess.product("leakwatch-demo-server"), ["--seconds", "1"],
+            try BuiltProducts.executable("leakwatch-demo-server"), ["--seconds", "1"],
             environment: ["LEAKWATCH_COLLECTOR": "127.0.0.1:7070", "LEAKWATCH_INTERVAL": "often"])
         #expect(result.status == 0, "\(result.summary)")
         #expect(result.standardOutput.contains("checksum"), "\(result.summary)")

@@ -1,3 +1,4 @@
+import LeakTestSupport
 import Testing
 
 /// The counters, checked inside real processes linked with LeakAgentHooks: each fixture mode runs a

@@ -1,4 +1,5 @@
 import Foundation
+import LeakTestSupport
 import Testing
 
 /// The exit report's JSON must be exactly what docs/AGENT.md documents: the keys of the example in
@@ -41,13 +42,13 @@ struct ExitReportFormatTests {
     @Test("a real report (C and Swift fixtures) has exactly the documented keys")
     func realReportMatchesDocument() async throws {
         let shape = try Self.documentedShape()
-        let directory = try ChildProcess.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         var seenSiteKeys = Set<String>(), seenFrameKeys = Set<String>()
         for fixture in [("LeakFixtureC", "leak"), ("LeakFixtureSwift", "classleak")] {
             let reportURL = directory.appendingPathComponent("\(fixture.0).json")
             let result = try await ChildProcess.fixture(fixture.0, [fixture.1],
-                                                  environment: ["LEAKWATCH_REPORT": reportURL.path, "LEAKWATCH_SAMPLE_BYTES": "1"])
+                                                        environment: ["LEAKWATCH_REPORT": reportURL.path, "LEAKWATCH_SAMPLE_BYTES": "1"])
             #expect(result.status == 0, "\(result.summary)")
             let report = try ExitReportJSON(contentsOf: reportURL)
             #expect(report.statsKeys == shape.statsKeys, "stats keys differ from docs/AGENT.md")
@@ -76,7 +77,7 @@ struct ExitReportFormatTests {
     @Test("an unwritable LEAKWATCH_REPORT path: the program still exits 0 and stderr says why")
     func unwritablePath() async throws {
         let result = try await ChildProcess.fixture("LeakFixtureC", ["leak"],
-                                              environment: ["LEAKWATCH_REPORT": "/nonexistent-directory/report.json"])
+                                                    environment: ["LEAKWATCH_REPORT": "/nonexistent-directory/report.json"])
         #expect(result.status == 0)
         #expect(result.standardError.contains("cannot write the exit report to /nonexistent-directory/report.json"),
                 "\(result.summary)")

@@ -16,11 +16,11 @@ struct PreloadTests {
     }
 
     /// Compiles Tests/Fixtures/Preload/`source` with the flags that keep frames and line numbers.
-    static func compile(_ source: String, into directory: URL, libraries: [String] = []) async throws -> URL {
+    static func compile(_ source: String, into directory: TemporaryDirectory, libraries: [String] = []) async throws -> URL {
         let sourceURL = ChildProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/Preload/\(source)")
         let output = directory.appendingPathComponent((source as NSString).deletingPathExtension)
         let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/cc"),
-                                          ["-g", "-fno-omit-frame-pointer", "-O0", sourceURL.path, "-o", output.path] + libraries)
+                                                ["-g", "-fno-omit-frame-pointer", "-O0", sourceURL.path, "-o", output.path] + libraries)
         try #require(result.status == 0, "cc failed: \(result.summary)")
         return output
     }
@@ -31,12 +31,12 @@ struct PreloadTests {
 
     @Test("a plain C program: both leaking functions named with exact bytes (T=1)")
     func twoLeaksThroughScript() async throws {
-        let directory = try ChildProcess.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let program = try await Self.compile("two_leaks.c", into: directory)
         let reportURL = directory.appendingPathComponent("report.json")
         let result = try await Self.runThroughScript(["--library", try Self.library().path, "--report", reportURL.path,
-                                                "--sample-bytes", "1", "--", program.path])
+                                                      "--sample-bytes", "1", "--", program.path])
         #expect(result.status == 0, "\(result.summary)")
         #expect(result.standardOutput == "two_leaks done\n")
         let report = try ExitReportJSON(contentsOf: reportURL)
@@ -55,8 +55,8 @@ struct PreloadTests {
     @Test("every entry point keeps its contract on sampled blocks: usable size, alignment, contents, balance",
           arguments: ["1", "4096", "524288"])
     func everyEntryPoint(sampleBytes: String) async throws {
-        let directory = try ChildProcess.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let program = try await Self.compile("every_entry_point.c", into: directory)
         let plain = try await ChildProcess.run(program)
         #expect(plain.status == 0 && plain.value("result") == "ok", "\(plain.summary)")
@@ -68,8 +68,8 @@ struct PreloadTests {
 
     @Test("without the hooks, tagged blocks are ordinary ones that glibc's own realloc and free take")
     func taggedWithoutHooks() async throws {
-        let directory = try ChildProcess.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let program = try await Self.compile("tagged_without_hooks.c", into: directory, libraries: ["-ldl"])
         let result = try await ChildProcess.run(program, [try Self.library().path])
         #expect(result.status == 0, "\(result.summary)")
@@ -85,8 +85,8 @@ struct PreloadTests {
 
     @Test("a missing library fails with a message naming where it looked and how to build it")
     func missingLibrary() async throws {
-        let directory = try ChildProcess.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         // A copy of the script with no library next to it and no build folder above it.
         let lonely = directory.appendingPathComponent("bin/leakwatch-run")
         try FileManager.default.createDirectory(at: lonely.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -119,8 +119,8 @@ struct PreloadTests {
     @Test("a program linked with jemalloc keeps jemalloc, runs correctly, and is counted",
           .enabled(if: PreloadTests.jemallocAvailable, "libjemalloc-dev is not installed (`apt-get install libjemalloc-dev`; .ci/run installs it)"))
     func jemallocProgram() async throws {
-        let directory = try ChildProcess.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let program = try await Self.compile("jemalloc_program.c", into: directory, libraries: ["-ljemalloc", "-ldl"])
         // Plain: jemalloc works and the tracker is absent.
         let plain = try await ChildProcess.run(program)
@@ -129,7 +129,7 @@ struct PreloadTests {
         // Preloaded: jemalloc still serves the memory (its own statistics grow), and we count it.
         let reportURL = directory.appendingPathComponent("report.json")
         let result = try await Self.runThroughScript(["--library", try Self.library().path, "--report", reportURL.path,
-                                                "--sample-bytes", "1", "--", program.path])
+                                                      "--sample-bytes", "1", "--", program.path])
         #expect(result.status == 0, "\(result.summary)")
         #expect(result.value("result") == "ok")
         #expect(result.value("trackerPresent") == "1")

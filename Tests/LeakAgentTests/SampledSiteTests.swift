@@ -1,4 +1,5 @@
 import Foundation
+import LeakTestSupport
 import Testing
 
 /// Sampled sites as the exit report (LEAKWATCH_REPORT) writes them, from real leaking processes.
@@ -7,8 +8,8 @@ struct SampledSiteTests {
     private func runWithReport(_ fixture: String, _ arguments: [String], sampleBytes: String?) async throws
         -> (ChildResult, ExitReportJSON)
     {
-        let directory = try ChildProcess.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let reportURL = directory.appendingPathComponent("report.json")
         var environment = ["LEAKWATCH_REPORT": reportURL.path]
         if let sampleBytes { environment["LEAKWATCH_SAMPLE_BYTES"] = sampleBytes }
@@ -88,7 +89,7 @@ struct SampledSiteTests {
     @Test("LEAKWATCH_REPORT=- writes the text report on stderr")
     func textReportOnStandardError() async throws {
         let result = try await ChildProcess.fixture("LeakFixtureC", ["leak"],
-                                              environment: ["LEAKWATCH_REPORT": "-", "LEAKWATCH_SAMPLE_BYTES": "1"])
+                                                    environment: ["LEAKWATCH_REPORT": "-", "LEAKWATCH_SAMPLE_BYTES": "1"])
         #expect(result.status == 0)
         #expect(result.standardError.hasPrefix("== Leakwatch heap report =="), "\(result.summary)")
         #expect(result.standardError.contains("leak_alpha at "))

@@ -26,6 +26,7 @@ final class ShipperTestCollector: @unchecked Sendable {
     struct Received {
         var connection: Int
         var snapshot: Leakwatch_V1_Snapshot
+        var arrived = ContinuousClock.now
     }
 
     let token: [UInt8]

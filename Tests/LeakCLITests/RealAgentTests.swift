@@ -12,7 +12,7 @@ struct RealAgentTests {
     func realAgent() async throws {
         try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
             let server = try startLeakingDemoServer(collector: collector.address, token: fleetToken, host: "web-3")
-            defer { server.stop() }
+            defer { server.stop(graceSeconds: 0) }
 
             // Wait until the leaking site has shipped its stack (a few intervals).
             let deadline = Date().addingTimeInterval(60)

@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakTestSupport
 import Testing
 
 @Suite("collector-cli simulate: CSV series replayed through the real protocol")

@@ -15,10 +15,7 @@ final class CollectorProcess: @unchecked Sendable {
     let port: Int
 
     init(dataDirectory: String, tokenFile: String) async throws {
-        let executable = BuiltProducts.url("collector")
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw TestFailure("collector executable not found at \(executable.path): run `swift build --build-tests` (it builds every product)")
-        }
+        let executable = try BuiltProducts.executable("collector")
         logPath = dataDirectory + "/collector-\(UUID().uuidString.prefix(6)).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = executable
@@ -27,7 +24,12 @@ final class CollectorProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        port = try await collectorPort(log: URL(fileURLWithPath: logPath), process: process)
+        do {
+            port = try await collectorPort(log: URL(fileURLWithPath: logPath), process: process)
+        } catch {
+            process.stop(graceSeconds: 0)
+            throw error
+        }
     }
 
     /// The end of the collector's log, for a failure message.
@@ -114,6 +116,7 @@ final class CollectorProcess: @unchecked Sendable {
 
         // A restarted collector serves the same data: Welcome tells each agent where to resume.
         let restarted = try await CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
+        defer { restarted.process.stop(graceSeconds: 0) } // when a step below throws
         let newPort = restarted.port
         let welcome = try await blocking { try TestAgent(port: newPort, hostName: "crash-0", instanceID: instances[0]).welcome }
         #expect(welcome.lastAcknowledgedSequence >= ackedSnapshots[0]?.max() ?? 0)

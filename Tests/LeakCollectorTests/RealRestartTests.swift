@@ -19,7 +19,7 @@ import Testing
     static func runUntilLeakIsSeen(_ store: CollectorStore, port: Int, start: Int) async throws -> Int64 {
         let server = try startLeakingDemoServer(collector: "127.0.0.1:\(port)",
                                                 token: String(decoding: testToken, as: UTF8.self), host: "web-9")
-        defer { server.stop() }
+        defer { server.stop(graceSeconds: 0) }
         let deadline = Date().addingTimeInterval(45)
         while Date() < deadline {
             try await Task.sleep(for: .milliseconds(250))

@@ -169,6 +169,7 @@ import Testing
             }
             collected.withLock { $0 = result }
         }
+        defer { collecting.withLock { $0 = false } } // also when ingest throws
         try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
             for index in 0..<1500 {
                 group.addTask {

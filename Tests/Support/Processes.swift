@@ -1,13 +1,16 @@
 import Foundation
 
 extension Process {
-    /// SIGTERM, then SIGKILL if the process has not exited within `graceSeconds`: a child may
-    /// ignore SIGTERM (it can inherit the signal blocked from the test runner's thread). Blocks:
-    /// call it through `blocking` from a task.
+    /// SIGTERM, then SIGKILL if the process has not exited within `graceSeconds`. A child started
+    /// from a thread of the concurrency pool inherits its blocked signals and never sees the
+    /// SIGTERM: give such a child no grace unless it must exit cleanly.
     public func stop(graceSeconds: Double = 3) {
-        guard isRunning else { return waitUntilExit() }
-        terminate()
-        let deadline = ContinuousClock.now + .seconds(graceSeconds)
+        stop(by: .now + .seconds(graceSeconds))
+    }
+
+    /// SIGTERM, then SIGKILL if the process is still running at `deadline`.
+    public func stop(by deadline: ContinuousClock.Instant) {
+        if isRunning { terminate() }
         while isRunning, ContinuousClock.now < deadline { usleep(20_000) }
         if isRunning { kill(processIdentifier, SIGKILL) }
         waitUntilExit()
@@ -15,14 +18,11 @@ extension Process {
 }
 
 /// leakwatch-demo-server with its leak on (256 KiB a second, for at most 60 s, so it ends by
-/// itself if the test is interrupted), shipping a snapshot every 0.25 s to `collector`.
+/// itself if the test is interrupted), shipping a snapshot every 0.25 s to `collector`. It keeps
+/// nothing worth a clean exit: stop it with `stop(graceSeconds: 0)`.
 public func startLeakingDemoServer(collector: String, token: String, host: String) throws -> Process {
-    let executable = BuiltProducts.url("leakwatch-demo-server")
-    guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-        throw TestFailure("\(executable.path) is not built: run `swift build --build-tests`")
-    }
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = try BuiltProducts.executable("leakwatch-demo-server")
     process.arguments = ["--leak", "--leak-bytes-per-second", "262144", "--seconds", "60"]
     process.environment = [
         "LEAKWATCH_COLLECTOR": collector, "LEAKWATCH_TOKEN": token, "LEAKWATCH_HOST": host,

@@ -10,11 +10,8 @@ public struct TemporaryDirectory: Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
-    public func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
+    /// A file or directory inside this one.
+    public func appendingPathComponent(_ name: String) -> URL { url.appendingPathComponent(name) }
 
-/// A failure a test's helper reports in its own words.
-public struct TestFailure: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -10,12 +10,17 @@ public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) as
 }
 
 /// Polls `condition` every 10 ms until it holds or `seconds` pass on the monotonic clock,
-/// sleeping without holding a thread. Whether it held.
+/// sleeping without holding a thread. Whether it held; a cancelled task (a time limit ran out)
+/// gets the answer at once instead of spinning until the deadline.
 public func waitUntil(seconds: Double, _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
         if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
+        do {
+            try await Task.sleep(for: .milliseconds(10))
+        } catch {
+            break
+        }
     }
     return condition()
 }

@@ -1,15 +1,13 @@
 import Foundation
-import LeakTestSupport
-import Testing
 
 /// A program run as a real child process: its exit status and everything it printed.
-struct ChildResult {
-    var status: Int32
-    var standardOutput: String
-    var standardError: String
+public struct ChildResult: Sendable {
+    public var status: Int32
+    public var standardOutput: String
+    public var standardError: String
 
     /// `key=value` lines of the fixtures' output.
-    func value(_ key: String) -> String? {
+    public func value(_ key: String) -> String? {
         for line in standardOutput.split(separator: "\n") {
             let parts = line.split(separator: " ")
             guard let first = parts.first, first.hasPrefix(key + "=") else { continue }
@@ -18,36 +16,22 @@ struct ChildResult {
         return nil
     }
 
-    var summary: String { "exit status \(status)\n--- stdout\n\(standardOutput)\n--- stderr\n\(standardError)" }
+    public var summary: String { "exit status \(status)\n--- stdout\n\(standardOutput)\n--- stderr\n\(standardError)" }
 }
 
-enum ChildProcess {
+public enum ChildProcess {
     /// The repository checkout these tests belong to.
-    static var repositoryRoot: URL {
+    public static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static func product(_ name: String) throws -> URL {
-        let url = BuiltProducts.url(name)
-        try #require(FileManager.default.isExecutableFile(atPath: url.path),
-                     "\(name) is not built next to the tests in \(BuiltProducts.directory.path): run `swift build --product \(name)`")
-        return url
-    }
-
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("leakwatch-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Runs `executable` with `arguments`, the parent's environment plus `environment`, killed after
-    /// `timeoutSeconds` (status 124 then, as coreutils' timeout reports it).
-    /// Awaits the exit without holding a thread: the concurrency pool every test shares has only
-    /// as many threads as cores.
-    static func run(_ executable: URL, _ arguments: [String] = [], environment: [String: String] = [:],
+    /// `timeoutSeconds` (status 124 then, as coreutils' timeout reports it). Awaits the exit without
+    /// holding a thread: the concurrency pool every test shares has only as many threads as cores.
+    public static func run(_ executable: URL, _ arguments: [String] = [], environment: [String: String] = [:],
                     timeoutSeconds: Int = 300) async throws -> ChildResult {
-        let scratch = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let scratch = try TemporaryDirectory()
+        defer { scratch.remove() }
         let outputURL = scratch.appendingPathComponent("stdout")
         let errorURL = scratch.appendingPathComponent("stderr")
         guard FileManager.default.createFile(atPath: outputURL.path, contents: nil),
@@ -84,7 +68,7 @@ enum ChildProcess {
     }
 
     /// Runs one of this package's fixtures.
-    static func fixture(_ name: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ChildResult {
-        try await run(product(name), arguments, environment: environment)
+    public static func fixture(_ name: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ChildResult {
+        try await run(BuiltProducts.executable(name), arguments, environment: environment)
     }
 }
