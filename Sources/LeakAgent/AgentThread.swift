@@ -22,7 +22,7 @@ enum AgentThread {
     static func spawn(name: String, _ run: @escaping @Sendable () -> Void) -> pthread_t? {
         let body = Unmanaged.passRetained(Body(name: name, run)).toOpaque()
         var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { context in
+        let status = create(&thread, { context in
             let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
             lt_thread_mark_agent()
             lt_thread_set_name(body.name)
@@ -34,5 +34,21 @@ enum AgentThread {
             return nil
         }
         return thread
+    }
+
+    /// `pthread_create` for a thread that starts with every signal blocked, as jemalloc's
+    /// background threads do. A signal sent to the process then goes to one of the application's
+    /// threads, never to the agent's: an application that blocks SIGTERM everywhere and waits
+    /// for it with `sigwait` in one thread still receives it, wherever the agent was started.
+    /// The calling thread's mask is restored before this returns.
+    static func create(_ thread: inout pthread_t,
+                       _ start: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?,
+                       _ argument: UnsafeMutableRawPointer) -> Int32 {
+        var all = sigset_t()
+        var previous = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_SETMASK, &all, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        return pthread_create(&thread, nil, start, argument)
     }
 }

@@ -58,7 +58,7 @@ public final class Shipper: Sendable {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return true }
         let context = Unmanaged.passRetained(self).toOpaque()
         var handle = pthread_t()
-        let status = pthread_create(&handle, nil, { argument in
+        let status = AgentThread.create(&handle, { argument in
             let shipper = Unmanaged<Shipper>.fromOpaque(argument!).takeRetainedValue()
             shipper.threadMain()
             return nil
