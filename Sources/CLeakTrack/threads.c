@@ -118,6 +118,9 @@ lt_thread *lt_thread_register(void) {
 
 void lt_thread_mark_agent(void) {
     lt_thread *self = lt_self;
+    // Without the hooks nothing is counted, so there is nothing to keep apart; registering here
+    // would also make the process read as hooked.
+    if (!atomic_load_explicit(&lt_hooks_seen, memory_order_relaxed)) return;
     if (self->flags & LT_THREAD_UNREGISTERED) self = lt_thread_register();
     if (self->flags & (LT_THREAD_ORPHAN | LT_THREAD_AGENT)) return;
     lt_publish(self);

@@ -1,6 +1,6 @@
 import Foundation
-import LeakAgent
 import Testing
+@testable import LeakAgent
 
 /// This test process links LeakAgent but not LeakAgentHooks: the API must say so and still work.
 @Suite("Without the hooks")
@@ -16,6 +16,15 @@ struct HooksNotInstalledTests {
         #expect(stats.totalAllocatedBytes == 0)
         #expect(stats.currentBytes == 0)
         #expect(stats.peakBytes == 0)
+    }
+
+    @Test("an agent thread started without the hooks leaves hooksInstalled false")
+    func agentThreadWithoutHooks() {
+        let ran = DispatchSemaphore(value: 0)
+        AgentThread.spawn(name: "lw-no-hooks") { ran.signal() }
+        #expect(ran.wait(timeout: .now() + 10) == .success)
+        #expect(LeakAgent.hooksInstalled == false)
+        #expect(LeakAgent.stats().agentHeapBytes == 0)
     }
 
     @Test("every read returns empty results without crashing")
