@@ -10,7 +10,7 @@ final class ChildProcesses {
     func start(_ product: String, _ arguments: [String], environment: [String: String] = [:],
                log: URL) throws -> Process {
         let process = Process()
-        process.executableURL = BuiltProducts.url(product)
+        process.executableURL = try BuiltProducts.executable(product)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: log.path, contents: nil) // if it fails, the next line throws
