@@ -182,10 +182,10 @@ struct ShipperTests {
         let stopSeconds = Date().timeIntervalSince(stopStart)
         print("requestImmediateSnapshot: longest of 2000 calls \(String(format: "%.3f", longestCall * 1000)) ms; "
               + "stop \(String(format: "%.3f", stopSeconds)) s, joined: \(joined)")
-        // A caller that waited for the lookup or a connect would take seconds; the bounds leave
-        // room for a loaded machine's scheduling, not for I/O.
+        // A caller that waited for the lookup or a connect would take seconds. The bound leaves
+        // room for the preemption of a loaded machine, and is half the documented 1 s stall bound.
         #expect(longestCall < 0.5)
-        #expect(stopSeconds < 3.5)
+        #expect(stopSeconds < 2.5)
         let statistics = shipper.statistics
         #expect(statistics.lastError?.contains("cannot resolve 'leakwatch-collector.invalid'") == true,
                 "\(statistics.lastError ?? "nil")")

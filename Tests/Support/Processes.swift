@@ -35,10 +35,11 @@ public func startLeakingDemoServer(collector: String, token: String, host: Strin
 }
 
 /// The port a collector started with a listen address of port 0 and `LOG_LEVEL=info` bound, read
-/// from its "collector listening" log line as soon as that appears.
-public func collectorPort(log: URL, process: Process, seconds: Double = 30) async throws -> Int {
+/// from its "collector listening" log line as soon as that appears. The log is read once more
+/// after the deadline: a task that waited long for a thread must not miss a line written meanwhile.
+public func collectorPort(log: URL, process: Process, seconds: Double = 60) async throws -> Int {
     let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
+    while true {
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         if let line = text.split(separator: "\n").first(where: { $0.contains("collector listening") }),
            let range = line.range(of: #":(\d+) "#, options: .regularExpression),
@@ -46,7 +47,9 @@ public func collectorPort(log: URL, process: Process, seconds: Double = 30) asyn
             return port
         }
         if !process.isRunning { throw TestFailure("the collector exited: \(text)") }
+        if ContinuousClock.now >= deadline {
+            throw TestFailure("the collector did not start listening within \(seconds) s (log: \(log.path))")
+        }
         try await Task.sleep(for: .milliseconds(20))
     }
-    throw TestFailure("the collector did not start listening within \(seconds) s (log: \(log.path))")
 }
