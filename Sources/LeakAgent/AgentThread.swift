@@ -36,19 +36,25 @@ enum AgentThread {
         return thread
     }
 
-    /// `pthread_create` for a thread that starts with every signal blocked, as jemalloc's
-    /// background threads do. A signal sent to the process then goes to one of the application's
-    /// threads, never to the agent's: an application that blocks SIGTERM everywhere and waits
-    /// for it with `sigwait` in one thread still receives it, wherever the agent was started.
-    /// The calling thread's mask is restored before this returns.
+    /// `pthread_create` for a thread that starts with every signal blocked except the faults, as
+    /// jemalloc's background threads do. A signal sent to the process then goes to one of the
+    /// application's threads, never to the agent's: an application that blocks SIGTERM everywhere
+    /// and waits for it with `sigwait` in one thread still receives it, wherever the agent was
+    /// started. Faults stay unblocked because the kernel kills a thread that faults with them
+    /// blocked without running any handler: a crash reporter or Swift's backtracer must still see
+    /// a crash on an agent thread. The calling thread's mask is restored before this returns.
     static func create(_ thread: inout pthread_t,
                        _ start: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?,
                        _ argument: UnsafeMutableRawPointer) -> Int32 {
         var all = sigset_t()
         var previous = sigset_t()
         sigfillset(&all)
+        for fault in faultSignals { sigdelset(&all, fault) }
         pthread_sigmask(SIG_SETMASK, &all, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         return pthread_create(&thread, nil, start, argument)
     }
+
+    /// The signals a thread raises on itself by faulting.
+    static let faultSignals = [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS]
 }
