@@ -46,6 +46,9 @@ import Testing
         let store = running.collector.store
 
         let first = try await Self.runUntilLeakIsSeen(store, port: running.port, start: 0)
+        // With the hooks linked, the shipper thread's own allocations are counted apart.
+        let agentHeap = try store.read { db in try Int64.fetchOne(db, sql: "SELECT max(agentHeapBytes) FROM sample") }
+        #expect((agentHeap ?? 0) > 0, "the agent's own heap was not counted apart from the program's")
         let stacksAfterFirst = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM stack") }
         let second = try await Self.runUntilLeakIsSeen(store, port: running.port, start: 1)
         #expect(second == first, "the second start's leaking site is the first start's stack row")
