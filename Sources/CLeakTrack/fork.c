@@ -2,6 +2,7 @@
 // with a lock nobody can release. The prepare handler takes both locks (registry before tables,
 // the order used everywhere) so fork happens between critical sections.
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "include/CLeakTrackEntry.h"
 #include "lt_internal.h"
@@ -26,7 +27,13 @@ static void after_fork_in_child(void) {
     lt_busy = 0;
 }
 
+// The process that installed the report. A forked child inherits the atexit handler; its report
+// would replace the started process's at the same path, and would run the Swift runtime in a child
+// whose locks another thread may have held at the fork.
+static pid_t report_owner;
+
 static void write_exit_report(void) {
+    if (getpid() != report_owner) return;
     if (leakwatch_write_exit_report) leakwatch_write_exit_report();
 }
 
@@ -37,5 +44,8 @@ __attribute__((constructor)) static void install_fork_handlers(void) {
 
 void lt_install_exit_report(void) {
     const char *destination = getenv("LEAKWATCH_REPORT");
-    if (destination != NULL && *destination != '\0') atexit(write_exit_report);
+    if (destination != NULL && *destination != '\0') {
+        report_owner = getpid();
+        atexit(write_exit_report);
+    }
 }

@@ -52,6 +52,23 @@ struct PreloadTests {
         #expect((report.stats["allocationCount"] ?? 0) >= 1014)
     }
 
+    @Test("a forked child that exits after its parent leaves the parent's report in place")
+    func forkedChildWritesNoReport() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let program = try await Self.compile("forking_program.c", into: directory)
+        let reportURL = directory.appendingPathComponent("report.json")
+        let result = try await Self.runThroughScript(["--library", try Self.library().path, "--report", reportURL.path,
+                                                      "--sample-bytes", "1", "--", program.path])
+        #expect(result.status == 0, "\(result.summary)")
+        let child = try #require(result.value("child").flatMap { Int32($0) }, "\(result.summary)")
+        // The child sleeps past its parent's exit, then exits through its inherited atexit handlers.
+        #expect(await waitUntil(seconds: 10) { kill(child, 0) != 0 }, "the forked child did not exit")
+        let report = try ExitReportJSON(contentsOf: reportURL)
+        #expect(report.site(withFrame: "leak_in_parent") != nil, "the parent's report is gone")
+        #expect(report.site(withFrame: "leak_in_child") == nil, "the child wrote its report over the parent's")
+    }
+
     @Test("every entry point keeps its contract on sampled blocks: usable size, alignment, contents, balance",
           arguments: ["1", "4096", "524288"])
     func everyEntryPoint(sampleBytes: String) async throws {
