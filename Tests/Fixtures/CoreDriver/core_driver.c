@@ -140,7 +140,8 @@ static void *stress_worker(void *argument) {
         void *received = inbox->head != inbox->tail ? inbox->slots[inbox->tail++ % RING] : NULL;
         pthread_mutex_unlock(&inbox->lock);
         FREE(received);
-        if ((round & 1023) == 0) escape(REALLOC(escape(MALLOC(10)), 100)), FREE(escape_slot);
+        // The resized block itself, not escape_slot: another worker may have overwritten that.
+        if ((round & 1023) == 0) FREE(escape(REALLOC(escape(MALLOC(10)), 100)));
     }
     return NULL;
 }
