@@ -35,21 +35,22 @@ public func startLeakingDemoServer(collector: String, token: String, host: Strin
 }
 
 /// The port a collector started with a listen address of port 0 and `LOG_LEVEL=info` bound, read
-/// from its "collector listening" log line as soon as that appears. The log is read once more
-/// after the deadline: a task that waited long for a thread must not miss a line written meanwhile.
+/// from its "collector listening" log line as soon as that appears.
 public func collectorPort(log: URL, process: Process, seconds: Double = 60) async throws -> Int {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while true {
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        if let line = text.split(separator: "\n").first(where: { $0.contains("collector listening") }),
-           let range = line.range(of: #":(\d+) "#, options: .regularExpression),
-           let port = Int(line[range].dropFirst().dropLast()) {
-            return port
-        }
-        if !process.isRunning { throw TestFailure("the collector exited: \(text)") }
-        if ContinuousClock.now >= deadline {
-            throw TestFailure("the collector did not start listening within \(seconds) s (log: \(log.path))")
-        }
-        try await Task.sleep(for: .milliseconds(20))
+    var text = ""
+    var port: Int?
+    _ = await waitUntil(seconds: seconds) {
+        text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        port = listeningPort(in: text)
+        return port != nil || !process.isRunning
     }
+    if let port { return port }
+    if !process.isRunning { throw TestFailure("the collector exited: \(text)") }
+    throw TestFailure("the collector did not start listening within \(seconds) s (log: \(log.path))")
+}
+
+private func listeningPort(in log: String) -> Int? {
+    guard let line = log.split(separator: "\n").first(where: { $0.contains("collector listening") }),
+          let range = line.range(of: #":(\d+) "#, options: .regularExpression) else { return nil }
+    return Int(line[range].dropFirst().dropLast())
 }
