@@ -197,22 +197,30 @@ func trace(kind: SeriesKind, seed: UInt64) {
     let series = SyntheticSeriesGenerator.make(kind: kind, seed: seed)
     let evaluator = ReplayEvaluator(configuration: options.configuration, cadenceSeconds: cadence)
     let analyzer = LeakAnalyzer(configuration: evaluator.configuration)
-    let bucketed = BucketedHostSeries(points: series.points, sites: series.sites, configuration: evaluator.configuration)
+    let hostSeries = HostSeries(points: series.points, sites: series.sites, configuration: evaluator.configuration)
     print("\(kind.rawValue) seed \(seed): \(format1((series.endSeconds - series.startSeconds) / 3600)) h, leak start "
         + "\(series.leakStartSeconds.map { format1(($0 - series.startSeconds) / 3600) } ?? "-") h, leaking sites \(series.leakingSites.sorted())")
     for t in evaluator.evaluationTimes(series) {
-        let verdict = analyzer.evaluate(bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: evaluator.configuration.windowSeconds))
+        let prefix = hostSeries.prefix(endingBeforeSeconds: t, configuration: evaluator.configuration)
+        let verdict = analyzer.evaluate(prefix)
         guard verdict.status != .ok else { continue }
-        let prefix = bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: evaluator.configuration.windowSeconds)
-        let age = prefix.host.last.map { t - $0.instanceStartSeconds } ?? 0
+        let age = prefix.base.host.last.map { t - $0.instanceStartSeconds } ?? 0
         var line = "  t=\(format1((t - series.startSeconds) / 3600))h age=\(format1(age / 3600))h \(verdict.status) total=\(verdict.total.status)/\(verdict.total.reason.rawValue)"
-        line += " rate=\(format1(verdict.total.rateBytesPerHour / 1e6))MB/h win=\(format1(verdict.total.windowSeconds / 3600))h"
+        line += " rate=\(format1(verdict.total.rateBytesPerHour / 1e6))MB/h win=\(format1(verdict.total.windowSeconds / 3600))h scale=\(verdict.total.timeScale)"
+        for (scale, bucketed) in zip(evaluator.configuration.fastTimeScales, prefix.fast) {
+            let fast = LeakAnalyzer(configuration: evaluator.configuration.atFastScale(scale)).evaluate(bucketed)
+            line += " [x\(Int(scale.factor)) \(fast.total.status)/\(fast.total.reason.rawValue) \(format1(fast.total.rateBytesPerHour / 1e6))MB/h]"
+        }
         for site in verdict.sites where site.status != .ok {
             line += " | site \(site.siteID % 1000) \(site.status)/\(site.verdict.reason.rawValue) \(format1(site.rateBytesPerHour / 1e6))MB/h win=\(format1(site.verdict.windowSeconds / 3600))h"
         }
         print(line)
     }
     let heap = series.points.map { Double($0.heapBytes) }
+    for hour in stride(from: 0.0, through: 3.0, by: 0.25) {
+        let index = min(heap.count - 1, Int(hour * 360))
+        print("  heap at \(format1(hour)) h: \(format1(heap[index] / 1e6)) MB")
+    }
     print("  heap first \(format1(heap.first! / 1e6)) MB last \(format1(heap.last! / 1e6)) MB")
 }
 

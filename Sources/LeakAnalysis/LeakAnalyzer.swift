@@ -47,22 +47,39 @@ public struct LeakAnalyzer: Sendable {
 
     /// Verdict on a host from its points (any order, typically the last 48 h) and its sites' points.
     public func evaluateHost(_ points: [HostPoint], sites: [SiteID: [SitePoint]] = [:]) -> HostVerdict {
-        evaluate(BucketedHostSeries(points: points, sites: sites, configuration: configuration))
+        evaluate(HostSeries(points: points, sites: sites, configuration: configuration))
+    }
+
+    /// Verdict at every time scale, the most severe decisive one kept: the base scale's, unless a
+    /// fast scale found a leak fast enough to be certain sooner (a suspected leak, or one awaiting
+    /// only its confirmation). A fast scale's lesser verdicts are not used: over minutes, sawtooth
+    /// and bursts are growth too.
+    public func evaluate(_ series: HostSeries) -> HostVerdict {
+        var verdict = evaluate(series.base)
+        for (scale, bucketed) in zip(configuration.fastTimeScales, series.fast) {
+            var fast = LeakAnalyzer(configuration: configuration.atFastScale(scale)).evaluate(bucketed)
+            guard fast.isDecisive, fast.status > verdict.status else { continue }
+            fast.total.timeScale = scale.factor
+            for index in fast.sites.indices { fast.sites[index].verdict.timeScale = scale.factor }
+            for index in fast.responsibleSites.indices { fast.responsibleSites[index].verdict.timeScale = scale.factor }
+            verdict = fast
+        }
+        return verdict
     }
 
     /// Verdict on one site alone; `host` gives the restarts, the traffic and the heap the growth is
     /// measured against.
     public func evaluateSite(_ siteID: SiteID, points: [SitePoint], host: [HostPoint]) -> SiteVerdict {
-        let verdict = evaluate(BucketedHostSeries(points: host, sites: [siteID: points], configuration: configuration))
+        let verdict = evaluate(HostSeries(points: host, sites: [siteID: points], configuration: configuration))
         return verdict.sites.first { $0.siteID == siteID }
             ?? SiteVerdict(siteID: siteID, verdict: .ok(.insufficientData))
     }
 
-    /// Verdict on an already bucketed series (what `evaluateHost` does after bucketing). Buckets
-    /// older than `windowSeconds` before the newest bucket's end are ignored.
+    /// Verdict at the configuration's own time scale on an already bucketed series. Buckets older
+    /// than `windowSeconds` before the newest bucket's end are ignored.
     public func evaluate(_ series: BucketedHostSeries) -> HostVerdict {
         guard let nowSeconds = series.endSeconds else {
-            let total = TrendVerdict.ok(.insufficientData)
+            let total = TrendVerdict.insufficientData(moreNeededSeconds: nil)
             return HostVerdict(
                 status: .ok, total: total, rateBytesPerHour: 0, sinceSeconds: nil, confidence: 0,
                 responsibleSites: [], sites: [], evaluatedAtSeconds: nil)

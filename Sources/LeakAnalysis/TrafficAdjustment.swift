@@ -23,10 +23,7 @@ struct TrafficAdjustment {
         // Judged over the whole instance, grace period included: memory that lags traffic by hours
         // rises while traffic is already flat.
         let current = instanceRows.compactMap { trafficAt($0, 0) }
-        guard current.count >= 12, let low = Quantile.of(current, 0.1), let high = Quantile.of(current, 0.9),
-            let middle = Quantile.median(current), middle > 0
-        else { return none }
-        guard (high - low) / middle >= configuration.trafficVariationFraction else { return none }
+        guard varies(current, configuration: configuration) else { return none }
         none.trafficVaries = true
 
         var best: (reduction: Double, lag: Double, b: Double, mean: Double, rows: [Int], x: [Double])? = nil
@@ -57,6 +54,29 @@ struct TrafficAdjustment {
         }
         rows = chosen.rows
         return TrafficAdjustment(trafficVaries: true, adjusted: true, lagSeconds: chosen.lag, explainedFraction: chosen.reduction)
+    }
+
+    /// Whether the allocation rates of consecutive buckets follow a traffic cycle rather than only
+    /// request noise: the spread of their centred moving median must be material against the
+    /// median rate and well clear of what the bucket-to-bucket noise alone spreads that median by.
+    static func varies(_ rates: [Double], configuration: VerdictConfiguration) -> Bool {
+        guard rates.count >= 12, let middle = Quantile.median(rates), middle > 0 else { return false }
+        let half = max(1, Int((configuration.trafficSmoothingSeconds / configuration.bucketSeconds / 2).rounded()))
+        var smoothed: [Double] = []
+        var residuals: [Double] = []
+        smoothed.reserveCapacity(rates.count)
+        residuals.reserveCapacity(rates.count)
+        for index in rates.indices {
+            let neighbourhood = rates[max(0, index - half)...min(rates.count - 1, index + half)]
+            let level = Quantile.median(Array(neighbourhood)) ?? rates[index]
+            smoothed.append(level)
+            residuals.append(abs(rates[index] - level))
+        }
+        guard let low = Quantile.of(smoothed, 0.1), let high = Quantile.of(smoothed, 0.9) else { return false }
+        let noise = Quantile.robustScatter(residuals)
+        let smoothingCount = Double(2 * half + 1)
+        return (high - low) / middle >= configuration.trafficVariationFraction
+            && high - low >= configuration.trafficNoiseMultiple * noise / smoothingCount.squareRoot()
     }
 
     /// Least squares y = a + b·x + c·t; returns b and the fraction of the trend-only residual sum of

@@ -27,11 +27,15 @@ struct TrendAnalyzer {
             buckets[$0].instance == currentInstance && times[$0] - bucketSeconds / 2 >= graceEnd
         }
         let rawFloors = floors
-        var current = TrendVerdict.ok(.insufficientData)
+        let instanceRows = buckets.indices.filter { buckets[$0].instance == currentInstance }
+        // The first trend test needs the shortest window's worth of buckets after the grace period.
+        let firstTestableStart = max(graceEnd, times[instanceRows.first!] - bucketSeconds / 2)
+        let shortestWindow = configuration.trendWindowsSeconds.min() ?? 0
+        var current = TrendVerdict.insufficientData(
+            moreNeededSeconds: firstTestableStart + shortestWindow + bucketSeconds - nowSeconds)
         if rows.count >= 8 {
             let traffic = TrafficAdjustment.apply(
-                times: times, floors: &floors, alsoAdjusting: &testFloors, rows: &rows,
-                instanceRows: buckets.indices.filter { buckets[$0].instance == currentInstance },
+                times: times, floors: &floors, alsoAdjusting: &testFloors, rows: &rows, instanceRows: instanceRows,
                 trafficAt: { row, lag in
                     let lagBuckets = Int64((lag / bucketSeconds).rounded())
                     return trafficAt(buckets[row].index - lagBuckets, buckets[row].instance)
@@ -40,52 +44,70 @@ struct TrendAnalyzer {
             let dayOverDay =
                 traffic.trafficVaries
                 ? dayOverDayGrowth(times: times, floors: rawFloors, rows: rows, nowSeconds: nowSeconds) : nil
-            // A process first seen while already running, for less than `minimumTrafficObservationSeconds`:
-            // steady traffic over a few hours does not rule out a daily cycle (near its peak or
-            // trough traffic is flat for hours while memory that lags it is still rising).
-            let instanceRows = buckets.indices.filter { buckets[$0].instance == currentInstance }
-            let observedBriefly =
-                times[instanceRows.first!] - bucketSeconds / 2 > graceEnd
-                && nowSeconds - (times[instanceRows.first!] - bucketSeconds / 2) < configuration.minimumTrafficObservationSeconds
+            let daySpanRequired = daySpanRequired(
+                traffic: traffic, dayOverDay: dayOverDay, firstSeenSeconds: times[instanceRows.first!] - bucketSeconds / 2,
+                graceEnd: graceEnd, nowSeconds: nowSeconds)
             current = analyzeCurrentInstance(
-                times: times, floors: floors, testFloors: testFloors, rows: rows,
+                times: times, floors: floors, testFloors: testFloors, rows: rows, instanceStart: last.instanceStartSeconds,
                 previousInstanceRows: previousInstanceRows(buckets, times: times, current: currentInstance),
-                heapScale: heapScale, nowSeconds: nowSeconds,
-                dayOverDay: dayOverDay,
-                varyingTrafficWindowSeconds: observedBriefly && !traffic.trafficVaries
-                    ? configuration.minimumWindowWithVaryingTrafficSeconds
-                    : !traffic.trafficVaries || dayOverDay != nil
-                    ? nil
-                    : traffic.adjusted
-                        ? configuration.minimumWindowWhenTrafficExplainsSeconds
-                        : configuration.minimumWindowWithVaryingTrafficSeconds)
+                heapScale: heapScale, nowSeconds: nowSeconds, dayOverDay: dayOverDay, daySpanRequired: daySpanRequired)
         }
         if current.status == .suspectedLeak,
             instanceSaturates(buckets, times: times, floors: rawFloors, instance: currentInstance, start: last.instanceStartSeconds)
         {
-            current.status = .growing
-            current.reason = .saturating
+            current.holdBack(.saturating)
         }
         if current.status < .suspectedLeak {
             let pooled = analyzeAcrossRestarts(
                 buckets, times: times, floors: rawFloors, testFloors: rawTestFloors, heapScale: heapScale)
-            if pooled.status > current.status || (pooled.status == current.status && pooled.confidence > current.confidence) {
+            let judgedOnlyAcrossRestarts = current.isInsufficientData && !pooled.isInsufficientData
+            if judgedOnlyAcrossRestarts || pooled.status > current.status
+                || (pooled.status == current.status && pooled.confidence > current.confidence)
+            {
                 return pooled
             }
         }
         return current
     }
 
+    /// The window length a trend must span to be judged without the daily-cycle bound, or nil when
+    /// no daily cycle has to be ruled out. While traffic varies and the day-over-day comparison is
+    /// not possible yet, only a whole day tells a trend from a daily cycle. A process first seen
+    /// while already running, for less than `minimumTrafficObservationSeconds`, is treated the same
+    /// even with steady traffic: near its peak or trough traffic is flat for hours while memory
+    /// that lags it is still rising.
+    private func daySpanRequired(
+        traffic: TrafficAdjustment, dayOverDay: Double?, firstSeenSeconds: Double, graceEnd: Double, nowSeconds: Double
+    ) -> Double? {
+        if traffic.trafficVaries {
+            guard dayOverDay == nil else { return nil }
+            return traffic.adjusted
+                ? configuration.minimumWindowWhenTrafficExplainsSeconds : configuration.minimumWindowWithVaryingTrafficSeconds
+        }
+        let firstSeenRunning = firstSeenSeconds > graceEnd
+        let observedBriefly = nowSeconds - firstSeenSeconds < configuration.minimumTrafficObservationSeconds
+        return firstSeenRunning && observedBriefly ? configuration.minimumWindowWithVaryingTrafficSeconds : nil
+    }
+
+    /// Largest rise a daily cycle of `dailyCycleAmplitudeFraction` of the heap can make within a
+    /// window of `lengthSeconds`: 2·A·sin(π·W / day), A for W of half a day or more.
+    func dailyCycleRise(lengthSeconds: Double, heapScale: Double) -> Double {
+        let day = configuration.dayOverDayLagSeconds
+        let phase = Double.pi * min(lengthSeconds, day / 2) / day
+        return 2 * configuration.dailyCycleAmplitudeFraction * heapScale * Math.sin(phase)
+    }
+
     // MARK: Current instance
 
     private func analyzeCurrentInstance(
-        times: [Double], floors: [Double], testFloors: [Double], rows: [Int], previousInstanceRows: [[Int]],
-        heapScale: Double, nowSeconds: Double, dayOverDay: Double?, varyingTrafficWindowSeconds: Double?
+        times: [Double], floors: [Double], testFloors: [Double], rows: [Int], instanceStart: Double, previousInstanceRows: [[Int]],
+        heapScale: Double, nowSeconds: Double, dayOverDay: Double?, daySpanRequired: Double?
     ) -> TrendVerdict {
-        let minimumWindowSeconds = varyingTrafficWindowSeconds ?? (configuration.trendWindowsSeconds.min() ?? 0)
+        let minimumWindowSeconds = configuration.trendWindowsSeconds.min() ?? 0
         guard let firstRow = rows.first else { return .ok(.insufficientData) }
-        let available = nowSeconds - (times[firstRow] - configuration.bucketSeconds / 2)
-        var lengths = configuration.trendWindowsSeconds.filter { $0 < available && $0 >= minimumWindowSeconds }
+        let firstRowStart = times[firstRow] - configuration.bucketSeconds / 2
+        let available = nowSeconds - firstRowStart
+        var lengths = configuration.trendWindowsSeconds.filter { $0 < available }
         // The whole instance, less a margin after the grace period while the instance is young
         // enough for its start to be in the window (a warm-up tail sits there).
         let instanceLength =
@@ -101,8 +123,7 @@ struct TrendAnalyzer {
                 rows: rows.filter { times[$0] >= earliest }, heapScale: heapScale, nowSeconds: nowSeconds)
             {
                 let length = nowSeconds - onset.startSeconds
-                let shortest = max(configuration.minimumOnsetWindowSeconds, varyingTrafficWindowSeconds ?? 0)
-                if length >= shortest, !lengths.contains(length) {
+                if length >= configuration.minimumOnsetWindowSeconds, !lengths.contains(length) {
                     lengths.append(length)
                     onsetLength = length
                 }
@@ -122,6 +143,9 @@ struct TrendAnalyzer {
                 // The onset was chosen where the floor was lowest: its window's trend score is
                 // inflated by that choice, so it must clear a higher bar.
                 leakZ: configuration.leakZ + (length == onsetLength ? configuration.onsetExtraZ : 0),
+                materialRateFractionPerHour: windowStart < instanceStart + configuration.warmUpSeconds
+                    ? configuration.warmUpMaterialRateFractionPerHour : configuration.materialRateFractionPerHour,
+                dailyCycleRise: daySpanRequired.flatMap { length < $0 ? dailyCycleRise(lengthSeconds: length, heapScale: heapScale) : nil },
                 priorFall: priorFall(
                     times: times, floors: floors, rows: rows.filter { times[$0] < windowStart },
                     previousInstances: previousInstanceRows, spanSeconds: length))
@@ -137,13 +161,17 @@ struct TrendAnalyzer {
             }
         }
         if best.status == .suspectedLeak { best.sinceSeconds = earliestLeakStart }
+        if best.isInsufficientData {
+            best.moreDataNeededSeconds = max(0, firstRowStart + minimumWindowSeconds + configuration.bucketSeconds - nowSeconds)
+        }
         return best
     }
 
     /// The battery of tests on one window of the floor.
     func testWindow(
         times allTimes: [Double], floors allFloors: [Double], testFloors allTestFloors: [Double], heapScale: Double,
-        windowSeconds: Double, dayOverDay: Double?, leakZ: Double? = nil, priorFall: Double? = nil
+        windowSeconds: Double, dayOverDay: Double?, leakZ: Double? = nil, materialRateFractionPerHour: Double? = nil,
+        dailyCycleRise: Double? = nil, priorFall: Double? = nil
     ) -> TrendVerdict {
         let (testTimes, testFloors) = subsample(allTimes, allTestFloors, maximum: configuration.maximumPointsPerTest)
         // The smoothed floor of the newest buckets may not be settled yet (`settledFloorEnd`).
@@ -163,8 +191,8 @@ struct TrendAnalyzer {
         let span = last - first
         var verdict = TrendVerdict(
             status: .growing, reason: .weakTrend, rateBytesPerHour: ratePerHour, sinceSeconds: first,
-            confidence: evidence * 0.5, windowSeconds: windowSeconds)
-        guard ratePerHour >= configuration.materialRateFractionPerHour * heapScale,
+            confidence: evidence * 0.5, windowSeconds: windowSeconds, trendScore: mannKendall.z)
+        guard ratePerHour >= (materialRateFractionPerHour ?? configuration.materialRateFractionPerHour) * heapScale,
             slope * span >= configuration.materialGrowthFraction * heapScale
         else {
             verdict.status = .ok
@@ -173,13 +201,18 @@ struct TrendAnalyzer {
             verdict.confidence = evidence * 0.25
             return verdict
         }
+        // A daily cycle's rising phase, as far as this window can tell.
+        if let dailyCycleRise, slope * span <= dailyCycleRise {
+            verdict.holdBack(.possibleDailyCycle)
+            return verdict
+        }
         // Signal to noise: the growth must stand well clear of the scatter around the trend line
         // (what is left of wander and sampling noise that the floor did not remove).
         if let intercept = TheilSen.intercept(x: times, y: floors, slope: slope) {
             let residuals = zip(times, floors).map { abs($0.1 - intercept - slope * $0.0) }
-            let scatter = 1.4826 * (Quantile.median(residuals) ?? 0)
+            let scatter = Quantile.robustScatter(residuals)
             if slope * span < configuration.minimumSignalToNoise * scatter {
-                verdict.reason = .weakTrend
+                verdict.holdBack(.withinNoise)
                 return verdict
             }
         }
@@ -196,25 +229,26 @@ struct TrendAnalyzer {
         }
         let smallestRatio = thirdSlopes.min()! / slope
         if smallestRatio < configuration.minimumThirdSlopeRatio {
-            verdict.reason = .stepLike
+            verdict.holdBack(.stepLike)
             return verdict
         }
         if thirdSlopes[2] < configuration.saturationRatio * thirdSlopes[1] {
-            verdict.reason = .saturating
+            verdict.holdBack(.saturating)
             return verdict
         }
-        if mannKendall.z < leakZ ?? configuration.leakZ { return verdict }
         if let priorFall, slope * span < configuration.priorSwingRatio * priorFall {
-            verdict.reason = .withinPastSwings
+            verdict.holdBack(.withinPastSwings)
             return verdict
         }
         if let dayOverDay {
             let expected = slope * min(configuration.dayOverDayLagSeconds, windowSeconds)
             if dayOverDay < configuration.dayOverDayRatio * expected {
-                verdict.reason = .noDayOverDayGrowth
+                verdict.holdBack(.noDayOverDayGrowth)
                 return verdict
             }
         }
+        // Every guard passed: a steady rise, only not yet conclusive below `leakZ`.
+        if mannKendall.z < leakZ ?? configuration.leakZ { return verdict }
         verdict.status = .suspectedLeak
         verdict.reason = .sustainedGrowth
         verdict.confidence = evidence * (0.5 + 0.5 * min(1, smallestRatio))
@@ -395,11 +429,11 @@ struct TrendAnalyzer {
             confidence: evidence * 0.5, windowSeconds: instances.first!.times.last! - since)
         let smallestRatio = instanceSlopes.min()! / slope
         if smallestRatio < configuration.minimumThirdSlopeRatio {
-            verdict.reason = .stepLike
+            verdict.holdBack(.stepLike)
             return verdict
         }
         if saturating {
-            verdict.reason = .saturating
+            verdict.holdBack(.saturating)
             return verdict
         }
         // Signal to noise: the growth within an instance must stand clear of the scatter of the bucket
@@ -413,8 +447,11 @@ struct TrendAnalyzer {
                 guard let intercept = TheilSen.intercept(x: series.times, y: values, slope: slope) else { continue }
                 for (t, y) in zip(series.times, values) { residuals.append(abs(y - intercept - slope * t)) }
             }
-            let scatter = 1.4826 * (Quantile.median(residuals) ?? 0)
-            if slope * longestSpan < configuration.minimumSignalToNoiseAcrossRestarts * scatter { return verdict }
+            let scatter = Quantile.robustScatter(residuals)
+            if slope * longestSpan < configuration.minimumSignalToNoiseAcrossRestarts * scatter {
+                verdict.holdBack(.withinNoise)
+                return verdict
+            }
         }
         guard z >= configuration.leakZ else { return verdict }
         verdict.status = .suspectedLeak

@@ -2,8 +2,9 @@
 public enum LeakStatus: Int, Sendable, Hashable, Comparable, CustomStringConvertible {
     /// No material, sustained growth.
     case ok = 0
-    /// Growth that is significant and material but does not (yet) have the shape of a leak: it
-    /// saturates, comes from a single step, follows traffic, or is too short.
+    /// Material, steady growth that passed every guard (steps, saturation, noise, past swings,
+    /// daily cycles) but whose trend score is not yet conclusive, or that awaits its confirmation.
+    /// Growth a guard explains is `ok`, with that guard as its reason.
     case growing = 1
     /// Sustained, material growth that passed every test.
     case suspectedLeak = 2
@@ -24,13 +25,19 @@ public enum VerdictReason: String, Sendable, Hashable {
     case insufficientData
     case noTrend
     case notMaterial
+    /// The trend is real but below `leakZ` (status growing).
     case weakTrend
+    /// The growth does not stand clear of the scatter around its trend line.
+    case withinNoise
     case stepLike
     case saturating
     case explainedByTraffic
     case noDayOverDayGrowth
     /// The growth is no larger than falls the same series made before the window (wander).
     case withinPastSwings
+    /// Traffic varies and a whole day has not been seen, and the growth is no larger than a daily
+    /// cycle of `dailyCycleAmplitudeFraction` could make over the window.
+    case possibleDailyCycle
     /// Passed every test now but not `confirmationSeconds` earlier.
     case awaitingConfirmation
     case sustainedGrowth
@@ -50,10 +57,35 @@ public struct TrendVerdict: Sendable, Hashable {
     public var confidence: Double
     /// Length of the window that decided, seconds.
     public var windowSeconds: Double
+    /// Mann–Kendall score (Hamed–Rao corrected) of the deciding window; 0 when no test ran.
+    public var trendScore: Double = 0
+    /// With `insufficientData`: how much more data the first trend test needs, seconds (nil when
+    /// the series is too short for any estimate, e.g. no bucket yet).
+    public var moreDataNeededSeconds: Double? = nil
+    /// Time-scale factor of the analysis that decided (1: the configuration's own durations; a
+    /// fast scale divides them, for leaks fast enough to be certain sooner).
+    public var timeScale: Double = 1
 
     static func ok(_ reason: VerdictReason) -> TrendVerdict {
         TrendVerdict(status: .ok, reason: reason, rateBytesPerHour: 0, sinceSeconds: nil, confidence: 0, windowSeconds: 0)
     }
+
+    /// Growth that a guard explains: ok, with that guard as the reason.
+    mutating func holdBack(_ guardReason: VerdictReason) {
+        status = .ok
+        reason = guardReason
+        sinceSeconds = nil
+        confidence *= 0.5
+    }
+
+    static func insufficientData(moreNeededSeconds: Double?) -> TrendVerdict {
+        var verdict = TrendVerdict.ok(.insufficientData)
+        verdict.moreDataNeededSeconds = moreNeededSeconds.map { max(0, $0) }
+        return verdict
+    }
+
+    /// No test could run yet: neither ok nor growing.
+    public var isInsufficientData: Bool { status == .ok && reason == .insufficientData }
 }
 
 /// Verdict on one allocation site.
@@ -82,4 +114,16 @@ public struct HostVerdict: Sendable, Hashable {
     public var sites: [SiteVerdict]
     /// Timestamp of the newest point evaluated.
     public var evaluatedAtSeconds: Double?
+
+    /// No trend test could run on the host yet: "not enough data", never an all-clear.
+    public var isInsufficientData: Bool { status == .ok && total.isInsufficientData }
+
+    /// A verdict that stands on its own at any time scale: a suspected leak, or growth that passed
+    /// every test but its confirmation (the total's or a site's).
+    var isDecisive: Bool {
+        func decisive(_ verdict: TrendVerdict) -> Bool {
+            verdict.status == .suspectedLeak || verdict.reason == .awaitingConfirmation
+        }
+        return decisive(total) || sites.contains { decisive($0.verdict) }
+    }
 }

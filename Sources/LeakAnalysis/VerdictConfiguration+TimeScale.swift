@@ -23,6 +23,32 @@ extension VerdictConfiguration {
         scaled.instanceWindowMarginSeconds /= factor
         scaled.minimumOnsetWindowSeconds /= factor
         scaled.maximumOnsetWindowSeconds /= factor
+        scaled.trafficSmoothingSeconds /= factor
         return scaled
+    }
+
+    /// The configuration a fast time scale judges with: durations divided by `scale.factor`, but a
+    /// day still a day (traffic lags, the day-long window, day-over-day, traffic observation), so
+    /// that at a fast scale only growth larger than a daily cycle can make is judged while traffic
+    /// varies.
+    public func atFastScale(_ scale: FastTimeScale) -> VerdictConfiguration {
+        var fast = compressingTime(by: scale.factor)
+        fast.maximumTrafficLagSeconds = maximumTrafficLagSeconds
+        fast.trafficLagStepSeconds = trafficLagStepSeconds
+        fast.dayOverDaySpanSeconds = dayOverDaySpanSeconds
+        fast.dayOverDayLagSeconds = dayOverDayLagSeconds
+        fast.minimumTrafficObservationSeconds = minimumTrafficObservationSeconds
+        fast.minimumWindowWithVaryingTrafficSeconds = minimumWindowWithVaryingTrafficSeconds
+        fast.minimumWindowWhenTrafficExplainsSeconds = minimumWindowWhenTrafficExplainsSeconds
+        fast.trafficSmoothingSeconds = trafficSmoothingSeconds
+        fast.materialRateFractionPerHour = max(materialRateFractionPerHour, scale.minimumRateFractionPerHour)
+        fast.saturationRatio = scale.saturationRatio
+        // Young processes: until the base scale could judge on its own, only growth of
+        // `warmUpRateFractionPerHour` is judged sooner (warm-ups, caches filling and restarts'
+        // warm-ups are straight for an hour or more at up to 50 %/h of the heap).
+        fast.warmUpSeconds = gracePeriodSeconds + instanceWindowMarginSeconds + (trendWindowsSeconds.min() ?? 0)
+        fast.warmUpMaterialRateFractionPerHour = max(fast.materialRateFractionPerHour, scale.warmUpRateFractionPerHour)
+        fast.fastTimeScales = []
+        return fast
     }
 }

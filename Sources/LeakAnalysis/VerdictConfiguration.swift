@@ -77,9 +77,43 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// Saturation (warm-up, caches filling to a cap): growth in the last third must be at least this
     /// fraction of the growth in the middle third. Default 0.6.
     public var saturationRatio: Double = 0.6
-    /// The allocation rate counts as a traffic signal when its 10–90 % spread is at least this
-    /// fraction of its median. Default 0.05.
+    /// The allocation rate counts as a traffic signal when the 10–90 % spread of its smoothed
+    /// course (`trafficSmoothingSeconds`) is at least this fraction of its median. Default 0.05.
     public var trafficVariationFraction: Double = 0.05
+    /// Span of the centred moving median that separates a traffic cycle from request noise.
+    /// Default 2 h: a real server's allocation rate jitters by ±10 % from one 10-minute bucket to
+    /// the next (docs/examples/simulate/web-3.csv), which read as "traffic varies" on the raw
+    /// buckets and held every such host's verdict back for a day.
+    public var trafficSmoothingSeconds: Double = 2 * 3600
+    /// …and that spread must be at least this many times the bucket-to-bucket noise divided by the
+    /// square root of the buckets per smoothing span (pure noise, median-smoothed, spreads about
+    /// 3.2 such units from its 10th to its 90th percentile). Default 6.
+    public var trafficNoiseMultiple: Double = 6
+    /// Largest daily cycle of the heap floor, as a fraction of the heap, that the analysis allows
+    /// for while traffic varies and a whole day has not been seen: a window whose growth is larger
+    /// than such a cycle could make over the window's length (2·A·sin(π·W / 24 h)) is judged now
+    /// instead of after a day. Default 0.3 (±30 %: the largest rising phase then gains 7.9 %/h at
+    /// most, so a leak of 10 %/h and more does not wait for a day).
+    public var dailyCycleAmplitudeFraction: Double = 0.3
+    /// A window that starts within this long of its process's start must grow at least
+    /// `warmUpMaterialRateFractionPerHour` of the heap per hour. 0 (the default) disables: the
+    /// base scale's grace period already covers it; a fast scale sets it to the base grace period,
+    /// since a warm-up is as long however fast the leak.
+    public var warmUpSeconds: Double = 0
+    /// See `warmUpSeconds`.
+    public var warmUpMaterialRateFractionPerHour: Double = 0
+    /// Fast time scales: the same analysis with its durations divided by a factor, for leaks fast
+    /// enough to be certain in minutes (a leak that doubles the heap in an hour must not wait out a
+    /// grace hour and a 3 h window). Each judges only growth at least its `minimumRateFractionPerHour`
+    /// of the heap, and its verdict counts only when it is decisive (a suspected leak, or one that
+    /// passed every test but its confirmation). Daily-cycle durations are not divided: a day is
+    /// still a day. ×60 has 10 s buckets: it needs snapshots every 3 s or less (three a bucket) and
+    /// is idle at the agent's default 10 s.
+    public var fastTimeScales: [FastTimeScale] = [
+        FastTimeScale(factor: 4, minimumRateFractionPerHour: 0.08),
+        FastTimeScale(factor: 12, minimumRateFractionPerHour: 0.3),
+        FastTimeScale(factor: 60, minimumRateFractionPerHour: 2),
+    ]
     /// A process first seen while already running (its start before the data, past its grace
     /// period) is treated as having varying traffic until it has been observed this long: steady
     /// traffic over a few hours does not rule out a daily cycle, which is flat near its peak and
@@ -128,4 +162,33 @@ public struct VerdictConfiguration: Sendable, Hashable {
     public var minimumInstanceTrendSeconds: Double = 3600
 
     public init() {}
+}
+
+/// One fast time scale of the analysis (`VerdictConfiguration.fastTimeScales`).
+public struct FastTimeScale: Sendable, Hashable {
+    /// Every duration of the analysis (grace period, buckets, windows, confirmation) is divided by
+    /// this, except the daily-cycle ones.
+    public var factor: Double
+    /// Growth slower than this fraction of the heap per hour is left to slower scales.
+    public var minimumRateFractionPerHour: Double
+    /// Saturation test at this scale: growth in the last third at least this fraction of the middle
+    /// third's. Stricter than the base scale's 0.6: over a few minutes a warm-up's exponential
+    /// approach is nearly straight, and a leak fast enough for this scale is straight well beyond
+    /// its noise. Default 0.85.
+    public var saturationRatio: Double
+    /// Until the base scale can judge a process on its own (its grace period, margin and shortest
+    /// window after the start), growth must be at least this fraction of the heap per hour to be
+    /// judged at this scale: warm-ups and caches filling grow at 12–50 %/h and look straight for an
+    /// hour or more (tuning seeds 1–16: half the cache fills were flagged at ×4 without it).
+    /// Default 2 (the heap tripling in an hour).
+    public var warmUpRateFractionPerHour: Double
+
+    public init(
+        factor: Double, minimumRateFractionPerHour: Double, saturationRatio: Double = 0.85, warmUpRateFractionPerHour: Double = 2
+    ) {
+        self.factor = factor
+        self.minimumRateFractionPerHour = minimumRateFractionPerHour
+        self.saturationRatio = saturationRatio
+        self.warmUpRateFractionPerHour = warmUpRateFractionPerHour
+    }
 }

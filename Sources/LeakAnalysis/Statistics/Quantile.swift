@@ -1,5 +1,14 @@
 /// Order statistics on small arrays.
 enum Quantile {
+    /// 1.4826 · MAD estimates the standard deviation of normal data (1 / Φ⁻¹(3/4)).
+    static let madToStandardDeviation = 1.4826
+
+    /// Robust scatter of `deviations` (absolute deviations from a centre or a line): 1.4826 times
+    /// their median.
+    static func robustScatter(_ deviations: [Double]) -> Double {
+        madToStandardDeviation * (median(deviations) ?? 0)
+    }
+
     /// The `q`-quantile (0...1) of `values` with linear interpolation between order statistics
     /// (type 7, the default of R and NumPy). Returns nil for an empty array.
     static func of(_ values: [Double], _ q: Double) -> Double? {

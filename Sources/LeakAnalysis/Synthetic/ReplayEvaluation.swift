@@ -11,6 +11,8 @@ public struct ReplayOutcome: Sendable {
     public var detected: Bool
     /// First detection time minus leak start, seconds.
     public var detectionDelaySeconds: Double?
+    /// First time at or after the leak began that the host was growing (or worse), minus leak start.
+    public var growingDelaySeconds: Double?
     /// At the first detection, the sites with status suspectedLeak were exactly the leaking sites.
     public var namedExactly: Bool?
     /// The naive baseline's figures on the same replay.
@@ -44,16 +46,19 @@ public struct ReplayEvaluator: Sendable {
 
     public func replay(_ series: LabelledSeries) -> ReplayOutcome {
         let analyzer = LeakAnalyzer(configuration: configuration)
-        let bucketed = BucketedHostSeries(points: series.points, sites: series.sites, configuration: configuration)
+        let hostSeries = HostSeries(points: series.points, sites: series.sites, configuration: configuration)
         let baseline = NaiveRegressionBaseline(points: series.points, configuration: configuration)
         let leakStart = series.leakStartSeconds ?? .infinity
         var outcome = ReplayOutcome(
             kind: series.kind, seed: series.seed, isLeak: series.kind.isLeak, falseAlarm: false, detected: false,
-            detectionDelaySeconds: nil, namedExactly: nil, baselineFalseAlarm: false, baselineDetected: false,
+            detectionDelaySeconds: nil, growingDelaySeconds: nil, namedExactly: nil, baselineFalseAlarm: false, baselineDetected: false,
             baselineDelaySeconds: nil, evaluations: 0, rawPoints: series.points.count)
         for t in evaluationTimes(series) {
             if !outcome.detected {
-                let verdict = analyzer.evaluate(bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: configuration.windowSeconds))
+                let verdict = analyzer.evaluate(hostSeries.prefix(endingBeforeSeconds: t, configuration: configuration))
+                if verdict.status >= .growing, t >= leakStart, outcome.growingDelaySeconds == nil {
+                    outcome.growingDelaySeconds = t - leakStart
+                }
                 outcome.evaluations += 1
                 if verdict.status == .suspectedLeak {
                     if t < leakStart {
