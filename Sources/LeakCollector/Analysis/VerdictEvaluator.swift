@@ -32,12 +32,14 @@ public struct VerdictEvaluator: Sendable {
             VerdictSite(stackId: Int64($0.siteID), status: $0.status.description, rateBytesPerHour: $0.rateBytesPerHour, liveBytes: latestLive[Int64($0.siteID)] ?? 0)
         }
         let sitesJSON = (try? JSONEncoder().encode(responsible)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        let status: String = verdict.evaluatedAtSeconds == nil ? "unknown" : verdict.status.description
+        let status = verdict.evaluatedAtSeconds == nil || verdict.isInsufficientData
+            ? VerdictRecord.notEnoughData : verdict.status.description
         return VerdictRecord(
             id: nil, hostId: window.host.id, evaluatedAtMs: evaluatedAtMs, status: status,
             rateBytesPerHour: verdict.rateBytesPerHour,
             sinceMs: verdict.sinceSeconds.map { Int64($0 * 1000) }, confidence: verdict.confidence,
-            summary: "\(verdict.total.reason.rawValue); \(responsible.count) growing site(s)", sites: sitesJSON)
+            summary: VerdictExplanation.text(verdict, configuration: analyzer.configuration, growingSites: responsible.count),
+            sites: sitesJSON)
     }
 }
 

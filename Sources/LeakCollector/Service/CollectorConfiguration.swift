@@ -38,8 +38,11 @@ public struct CollectorConfiguration: Sendable, Equatable {
     public var store: StoreConfiguration = .init()
     /// How often every host's verdict is recomputed. Default 60 s; 0 disables.
     public var verdictIntervalSeconds: Double = 60
-    /// How much history a verdict looks at. Default 24 h.
-    public var verdictWindowSeconds: Double = 24 * 3600
+    /// How much history a verdict looks at. Default 48 h, the analysis' own window: the day-over-day
+    /// comparison needs a day plus its span, and with 24 h a leak riding a daily cycle never got
+    /// past `growing` (end to end on scoring seeds 1001–1008: 0 of 8 flagged; raw snapshots are kept
+    /// 48 h, so the window reads raw data only).
+    public var verdictWindowSeconds: Double = 48 * 3600
     /// How often retention and rollups run. Default 300 s; 0 disables.
     public var retentionIntervalSeconds: Double = 300
     /// Event loop threads. Default: one per core.

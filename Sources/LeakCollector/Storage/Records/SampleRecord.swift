@@ -121,7 +121,8 @@ public struct VerdictRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var id: Int64?
     public var hostId: Int64
     public var evaluatedAtMs: Int64
-    /// "ok", "growing", "suspectedLeak" (or "unknown" when there is too little data).
+    /// "ok", "growing", "suspectedLeak", or `notEnoughData` when no trend test could run yet
+    /// (stores written before it say "unknown", read the same way).
     public var status: String
     public var rateBytesPerHour: Double
     public var sinceMs: Int64?
@@ -134,6 +135,9 @@ public struct VerdictRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
         public static let hostId = Column(CodingKeys.hostId)
         public static let evaluatedAtMs = Column(CodingKeys.evaluatedAtMs)
     }
+
+    /// The status of a host with too little data for any trend test: never an all-clear.
+    public static let notEnoughData = "notEnoughData"
 }
 
 /// A site named by a verdict as growing.
