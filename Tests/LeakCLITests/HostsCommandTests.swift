@@ -32,7 +32,7 @@ struct HostsCommandTests {
             for object in array {
                 #expect(Set(object.keys) == ["host", "service", "status", "rateBytesPerHour", "since", "confidence", "lastSeen",
                                              "stale", "currentBytes", "rssBytes"])
-                #expect(["ok", "growing", "suspected-leak", "unknown"].contains(object["status"] as? String ?? ""))
+                #expect(["ok", "growing", "suspected-leak", "not-enough-data"].contains(object["status"] as? String ?? ""))
                 #expect(object["rateBytesPerHour"] is Int)
                 #expect(object["currentBytes"] is Int)
                 #expect(object["lastSeen"] is String)
@@ -45,7 +45,7 @@ struct HostsCommandTests {
             #expect(array[1]["status"] as? String == "growing")
             #expect(array[2]["status"] as? String == "ok")
             #expect(array[2]["since"] is NSNull)
-            #expect(array[3]["status"] as? String == "unknown")
+            #expect(array[3]["status"] as? String == "not-enough-data")
             #expect(array[3]["stale"] as? Bool == true)
             #expect(array[0]["stale"] as? Bool == false)
             Golden.check(result.text, matches: Golden.hostsFleetJSON, name: "hostsFleetJSON")

@@ -104,7 +104,7 @@ struct ReportCommandTests {
             let result = try await collector.run(["report", "--host", "db-1", "--format", "json"])
             #expect(result.exitCode == 0, "stderr: \(result.standardError)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [String: Any])
-            #expect((object["verdict"] as? [String: Any])?["status"] as? String == "unknown")
+            #expect((object["verdict"] as? [String: Any])?["status"] as? String == "not-enough-data")
             #expect((object["verdict"] as? [String: Any])?["since"] is NSNull)
         }
     }

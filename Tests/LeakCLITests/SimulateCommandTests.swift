@@ -53,6 +53,64 @@ struct SimulateCommandTests {
         }
     }
 
+    @Test("web-3 cut before its restart (one process, 8 h, leaking 6 MiB/h) is a suspected leak naming its site")
+    func singleProcessLeak() async throws {
+        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
+            // A single-process leak is the common case; it once stayed "not enough data" for a day
+            // because request noise in the allocation rate read as a traffic cycle.
+            func cut(_ name: String) throws -> String {
+                let text = try String(contentsOfFile: Self.examples + "/" + name, encoding: .utf8)
+                let lines = text.split(separator: "\n").enumerated().filter { index, line in
+                    index == 0 || (Double(line.split(separator: ",")[0]) ?? .infinity) < 8 * 3600
+                }
+                let path = collector.directory.path + "/" + name
+                try (lines.map { String($0.1) }.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+                return path
+            }
+            let host = try cut("web-3.csv")
+            let sites = try cut("web-3.sites.csv")
+            let result = try await collector.run(["simulate", host, "--sites", "web-3=" + sites])
+            #expect(result.exitCode == 0, "stderr: \(result.standardError)")
+            #expect(result.text.contains("1 process instance,"), "\(result.text)")
+            #expect(try collector.collector.maintenance.evaluateVerdicts() == 1)
+
+            let report = try await collector.run(["report", "--host", "web-3", "--format", "json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(report.standardOutput)) as? [String: Any])
+            let verdict = try #require(object["verdict"] as? [String: Any])
+            #expect(verdict["status"] as? String == "suspected-leak", "\(verdict)")
+            let rate = try #require(verdict["rateBytesPerHour"] as? Int)
+            #expect((3 << 20)...(9 << 20) ~= rate, "rate \(rate) B/h; the file leaks about 6 MiB/h")
+            let growing = try #require(object["growingSites"] as? [Int])
+            let named = try #require(object["sites"] as? [[String: Any]]).filter { growing.contains($0["stackId"] as! Int) }
+                .compactMap { (($0["frames"] as? [[String: Any]])?.first?["function"]) as? String }
+            #expect(named == ["SessionCache.insert(_:)"])
+        }
+    }
+
+    @Test("a host with too little data says how much more it needs, in report and hosts, never ok")
+    func notEnoughData() async throws {
+        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
+            let path = collector.directory.path + "/young-1.csv"
+            var rows = ["t_seconds,heap_bytes,rss_bytes,alloc_count,free_count,pid"]
+            for step in 0..<60 { rows.append("\(step * 60),\(100_000_000 + step % 3),200000000,\(step * 1000),\(step * 900),7") }
+            try (rows.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try await collector.run(["simulate", path])
+            #expect(result.exitCode == 0, "stderr: \(result.standardError)")
+            #expect(try collector.collector.maintenance.evaluateVerdicts() == 1)
+
+            let report = try await collector.run(["report", "--host", "young-1"])
+            let firstLine = report.text.split(separator: "\n").first.map(String.init) ?? ""
+            // One hour of data: the grace hour is over, the shortest window (3 h) is still to come.
+            #expect(firstLine.hasPrefix("young-1  NOT ENOUGH DATA  needs about 3h "), "\(report.text)")
+            #expect(firstLine.hasSuffix("m more"), "\(report.text)")
+            let hosts = try await collector.run(["hosts", "--format", "json"])
+            let array = try #require(try JSONSerialization.jsonObject(with: Data(hosts.standardOutput)) as? [[String: Any]])
+            #expect(array.first?["status"] as? String == "not-enough-data", "\(array)")
+            let text = try await collector.run(["hosts"])
+            #expect(text.text.contains("1 host, 1 not enough data"), "\(text.text)")
+        }
+    }
+
     @Test("--speed paces the replay on the series' own clock; --start and --host are honoured")
     func speedAndStart() async throws {
         try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in

@@ -57,7 +57,7 @@ struct SitesCommandTests {
             // The same host's report works: the host is known and has data.
             let report = try await collector.run(["report", "--host", "quiet-1"])
             #expect(report.exitCode == 0, "stderr: \(report.standardError)")
-            #expect(report.text.hasPrefix("quiet-1  NO VERDICT YET"))
+            #expect(report.text.hasPrefix("quiet-1  NOT ENOUGH DATA"))
         }
     }
 }

@@ -62,8 +62,8 @@ public struct HostsRenderer: Sendable {
         self.style = style
     }
 
-    // HOST 18, SERVICE 14, STATUS 15, RATE 13, HEAP 11, RSS 11, LAST SEEN rest: 99 columns.
-    private static let columns = [18, 14, 15, 13, 11, 11]
+    // HOST 18, SERVICE 14, STATUS 16, RATE 13, HEAP 11, RSS 11, LAST SEEN rest: 100 columns.
+    private static let columns = [18, 14, 16, 13, 11, 11]
 
     public func text(_ hosts: [Leakwatch_V1_HostOverview]) -> String {
         var lines = [row(["HOST", "SERVICE", "STATUS", "RATE", "HEAP", "RSS", "LAST SEEN"], styled: nil)]
@@ -81,7 +81,7 @@ public struct HostsRenderer: Sendable {
         }
         let counts = Dictionary(grouping: hosts, by: { HostStatus($0.status) }).mapValues(\.count)
         var summary = "\(hosts.count) host" + (hosts.count == 1 ? "" : "s")
-        for status in [HostStatus.suspectedLeak, .growing, .ok, .unknown] where counts[status, default: 0] > 0 {
+        for status in [HostStatus.suspectedLeak, .growing, .ok, .notEnoughData] where counts[status, default: 0] > 0 {
             summary += ", \(counts[status]!) " + status.headline.lowercased()
         }
         let stale = hosts.filter(\.stale).count

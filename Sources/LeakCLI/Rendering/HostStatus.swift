@@ -2,8 +2,8 @@ import LeakWire
 
 /// A verdict status as collector-cli names it, in text and in JSON.
 public enum HostStatus: String, Sendable, CaseIterable, Comparable {
-    /// Not enough data for a verdict yet.
-    case unknown = "unknown"
+    /// Not enough data for a verdict yet (the protocol's `VERDICT_STATUS_UNKNOWN`): never an all-clear.
+    case notEnoughData = "not-enough-data"
     case ok = "ok"
     case growing = "growing"
     case suspectedLeak = "suspected-leak"
@@ -13,7 +13,7 @@ public enum HostStatus: String, Sendable, CaseIterable, Comparable {
         case .ok: self = .ok
         case .growing: self = .growing
         case .suspectedLeak: self = .suspectedLeak
-        default: self = .unknown
+        default: self = .notEnoughData
         }
     }
 
@@ -23,19 +23,19 @@ public enum HostStatus: String, Sendable, CaseIterable, Comparable {
         case .suspectedLeak: 3
         case .growing: 2
         case .ok: 1
-        case .unknown: 0
+        case .notEnoughData: 0
         }
     }
 
     public static func < (lhs: HostStatus, rhs: HostStatus) -> Bool { lhs.suspicionRank < rhs.suspicionRank }
 
-    /// `SUSPECTED LEAK`, `GROWING`, `OK`, `NO VERDICT YET`.
+    /// `SUSPECTED LEAK`, `GROWING`, `OK`, `NOT ENOUGH DATA`.
     public var headline: String {
         switch self {
         case .suspectedLeak: "SUSPECTED LEAK"
         case .growing: "GROWING"
         case .ok: "OK"
-        case .unknown: "NO VERDICT YET"
+        case .notEnoughData: "NOT ENOUGH DATA"
         }
     }
 }

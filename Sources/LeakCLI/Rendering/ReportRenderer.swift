@@ -34,8 +34,10 @@ public struct ReportRenderer: Sendable {
             line += ", confidence " + percent(verdict.confidence)
         case .ok:
             line += "  no sustained growth, confidence " + percent(verdict.confidence)
-        case .unknown:
-            line += "  not enough data for a verdict yet"
+        case .notEnoughData:
+            // The explanation says how much more data the first trend test needs.
+            let needs = verdict.explanation.split(separator: ";").first.map(String.init) ?? ""
+            line += "  " + (needs.hasPrefix("needs") ? needs : "needs more snapshots")
         }
         return line
     }

@@ -22,7 +22,7 @@ public struct TextStyle: Sendable {
         case .suspectedLeak: red(text)
         case .growing: yellow(text)
         case .ok: green(text)
-        case .unknown: dim(text)
+        case .notEnoughData: dim(text)
         }
     }
 }

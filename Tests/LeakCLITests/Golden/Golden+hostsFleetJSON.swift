@@ -41,7 +41,7 @@ extension Golden {
   {
     "host": "db-1",
     "service": "ledger",
-    "status": "unknown",
+    "status": "not-enough-data",
     "rateBytesPerHour": 0,
     "since": null,
     "confidence": 0,
