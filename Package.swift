@@ -93,7 +93,9 @@ let package = Package(
         .executableTarget(name: "leakwatch-demo-server", dependencies: ["LeakAgentHooks", "LeakAgent"]),
 
         // MARK: Benchmarks
-        .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation"),
+        .executableTarget(
+            name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation",
+            exclude: ["recorded"]),
         .executableTarget(name: "IngestBenchmark", dependencies: ["LeakCollector", "LeakWire"], path: "Benchmarks/IngestBenchmark"),
         // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
         .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
