@@ -1,4 +1,5 @@
 import Foundation
+import LeakAnalysis
 import LeakCLI
 import LeakCollector
 import Logging
@@ -44,6 +45,15 @@ public struct CollectorReplay: Sendable {
         configuration.verdictIntervalSeconds = 0
         configuration.retentionIntervalSeconds = 0
         return configuration
+    }
+
+    /// The analyzer configuration this replay's collector judges with, built as
+    /// `MaintenanceService` builds it: what the analyzer must run to be compared with it.
+    public var verdictConfiguration: VerdictConfiguration {
+        let collector = configuration(dataDirectory: "")
+        var verdict = VerdictConfiguration()
+        verdict.windowSeconds = collector.verdictWindowSeconds
+        return verdict.compressingTime(by: collector.analysisTimeScale)
     }
 
     /// Evaluation moments (`t_seconds`): every cadence boundary after the first row, through the

@@ -25,6 +25,8 @@ public struct VerdictTimeline: Sendable {
     /// The `site_id`s named `suspectedLeak` at the last evaluation.
     public var finalSuspectedSites: Set<String> = []
     public var evaluations = 0
+    /// Every evaluation: its moment (`t_seconds`) and the status read.
+    public var statuses: [(tSeconds: Double, status: String)] = []
     /// Raw snapshots retention folded into 1-minute buckets during the replay.
     public var rolledUpSnapshots = 0
 
@@ -37,6 +39,7 @@ public struct VerdictTimeline: Sendable {
     /// named with status `suspectedLeak`.
     public mutating func record(tSeconds: Double, status: String, suspectedSites: Set<String>, evaluatedAtMs: Int64) {
         evaluations += 1
+        statuses.append((tSeconds, status))
         finalStatus = status
         finalEvaluatedAtMs = evaluatedAtMs
         finalSuspectedSites = suspectedSites
