@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(name: "leakwatch-demo-server", dependencies: ["LeakAgentHooks", "LeakAgent"]),
 
         // MARK: Benchmarks
-        .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation"),
+        .executableTarget(name: "VerdictEvaluation", dependencies: ["LeakAnalysis", "VerdictReplay"], path: "Benchmarks/VerdictEvaluation"),
         // Labelled series replayed end to end through a collector: VerdictEvaluation's figures and their test.
         .target(
             name: "VerdictReplay",
