@@ -11,42 +11,54 @@ struct EndToEndEvaluation {
     func run(generated kinds: [SeriesKind], seeds: [UInt64], label: String) async throws {
         let cases = kinds.flatMap { kind in seeds.map { (kind, $0) } }
         let started = monotonicSeconds()
-        let timelines = try await replay(count: cases.count) { index in
+        let scored = try await replay(count: cases.count) { index in
             LabelledReplay(SyntheticSeriesGenerator.make(kind: cases[index].0, seed: cases[index].1))
         }
-        printTables(timelines, label: label, kinds: kinds.map(\.rawValue), elapsed: monotonicSeconds() - started)
+        printTables(scored, label: label, kinds: kinds.map(\.rawValue), elapsed: monotonicSeconds() - started)
     }
 
     func run(recorded directory: String) async throws {
         let started = monotonicSeconds()
         let replays = try RecordedSeriesSet.load(directory: directory)
-        let timelines = try await replay(count: replays.count) { replays[$0] }
+        let scored = try await replay(count: replays.count) { replays[$0] }
         var kinds: [String] = []
         for replay in replays where !kinds.contains(replay.kind) { kinds.append(replay.kind) }
-        printTables(timelines, label: "RECORDED \(directory)", kinds: kinds, elapsed: monotonicSeconds() - started)
+        printTables(scored, label: "RECORDED \(directory)", kinds: kinds, elapsed: monotonicSeconds() - started)
     }
 
-    /// Replays `count` series, `jobs` at a time, in order of `make`'s index.
-    private func replay(count: Int, _ make: @escaping @Sendable (Int) -> LabelledReplay) async throws -> [VerdictTimeline] {
+    /// A replayed series, and the analyzer's statuses at the same moments on the same rows.
+    struct Scored: Sendable {
+        var timeline: VerdictTimeline
+        var analyzerStatuses: [String]
+    }
+
+    /// Replays `count` series, `jobs` at a time, in order of `make`'s index; keeps no series data.
+    private func replay(count: Int, _ make: @escaping @Sendable (Int) -> LabelledReplay) async throws -> [Scored] {
         let replay = CollectorReplay(cadenceSeconds: cadenceSeconds)
-        var timelines = [VerdictTimeline?](repeating: nil, count: count)
-        try await withThrowingTaskGroup(of: (Int, VerdictTimeline).self) { group in
+        let analyzer = AnalyzerReplay(configuration: replay.verdictConfiguration)
+        var results = [Scored?](repeating: nil, count: count)
+        try await withThrowingTaskGroup(of: (Int, Scored).self) { group in
             var next = 0
             func start() {
                 let index = next
                 next += 1
-                group.addTask { (index, try await replay.replay(make(index))) }
+                group.addTask {
+                    let timeline = try await replay.replay(make(index))
+                    let direct = analyzer.statuses(timeline.replay, at: timeline.statuses.map(\.tSeconds))
+                    return (index, Scored(timeline: timeline.withoutSeries, analyzerStatuses: direct))
+                }
             }
             while next < min(jobs, count) { start() }
             while let (index, timeline) = try await group.next() {
-                timelines[index] = timeline
+                results[index] = timeline
                 if next < count { start() }
             }
         }
-        return timelines.compactMap { $0 }
+        return results.compactMap { $0 }
     }
 
-    private func printTables(_ timelines: [VerdictTimeline], label: String, kinds: [String], elapsed: Double) {
+    private func printTables(_ scored: [Scored], label: String, kinds: [String], elapsed: Double) {
+        let timelines = scored.map(\.timeline)
         print("")
         print("== \(label), END TO END (agent protocol -> collector -> SQLite -> verdict pass): \(timelines.count) series, "
             + "evaluated every \(Int(cadenceSeconds)) s of series time ==")
@@ -88,8 +100,8 @@ struct EndToEndEvaluation {
             let exactly = masked.filter { $0.namedExactly == true }.count
             print("  masked site named exactly: \(exactly)/\(masked.count) = " + percent(Double(exactly) / Double(masked.count)))
         }
-        printAgreement(timelines)
-        let snapshots = timelines.reduce(0) { $0 + $1.replay.series.rows.count }
+        printAgreement(scored)
+        let snapshots = timelines.reduce(0) { $0 + $1.snapshots }
         let evaluations = timelines.reduce(0) { $0 + $1.evaluations }
         let rolledUp = timelines.reduce(0) { $0 + $1.rolledUpSnapshots }
         print("  retention folded \(rolledUp) raw snapshots into 1-minute rollups during the replays")
@@ -99,12 +111,11 @@ struct EndToEndEvaluation {
 
     /// How often the stored status equals the analyzer's on the same rows at the same moment, with
     /// the collector's configuration: where the two paths part, and by how much.
-    private func printAgreement(_ timelines: [VerdictTimeline]) {
-        let analyzer = AnalyzerReplay(configuration: CollectorReplay(cadenceSeconds: cadenceSeconds).verdictConfiguration)
+    private func printAgreement(_ scored: [Scored]) {
+        let windowSeconds = CollectorReplay(cadenceSeconds: cadenceSeconds).verdictConfiguration.windowSeconds
         var same = 0, total = 0, finalSame = 0
         var differences: [String] = []
-        for timeline in timelines {
-            let direct = analyzer.statuses(timeline.replay, at: timeline.statuses.map(\.tSeconds))
+        for (timeline, direct) in scored.map({ ($0.timeline, $0.analyzerStatuses) }) {
             var parted: [String] = []
             for (stored, expected) in zip(timeline.statuses, direct) {
                 total += 1
@@ -117,8 +128,8 @@ struct EndToEndEvaluation {
                 + (parted.count > 6 ? " ... (\(parted.count))" : "")) }
         }
         print("  stored status = analyzer's on the same rows at the same moment (collector's configuration, "
-            + "\(format1(analyzer.configuration.windowSeconds / 3600)) h window): \(same)/\(total) evaluations, "
-            + "final status \(finalSame)/\(timelines.count) series")
+            + "\(format1(windowSeconds / 3600)) h window): \(same)/\(total) evaluations, "
+            + "final status \(finalSame)/\(scored.count) series")
         if verbose && !differences.isEmpty {
             print("  where they differ (collector/analyzer):")
             differences.forEach { print($0) }
@@ -126,7 +137,7 @@ struct EndToEndEvaluation {
     }
 
     private func describe(_ row: VerdictTimeline) -> String {
-        let start = row.replay.series.rows.first?.tSeconds ?? 0
+        let start = row.firstRowSeconds
         func at(_ seconds: Double?) -> String { seconds.map { format1(($0 - start) / 3600) + "h" } ?? "-" }
         var line = "\(row.replay.host): onset \(at(row.replay.leakStartSeconds)), first growing \(at(row.firstGrowingSeconds)), "
             + "first suspected \(at(row.firstSuspectedSeconds)), final \(row.finalStatus)"

@@ -33,19 +33,10 @@ public struct AnalyzerReplay: Sendable {
         }
         let analyzer = LeakAnalyzer(configuration: configuration)
         let bucketed = BucketedHostSeries(points: points, sites: sites, configuration: configuration)
-        var statuses: [String] = []
-        var previous: String? = nil
-        for t in times {
-            let prefix = bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: configuration.windowSeconds)
-            // No data yet: the collector has no verdict to read either.
-            guard prefix.endSeconds != nil else {
-                statuses.append(previous ?? "none")
-                continue
-            }
-            let status = analyzer.evaluate(prefix).status.description
-            statuses.append(status)
-            previous = status
+        return times.map { t in
+            let verdict = analyzer.evaluate(bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: configuration.windowSeconds))
+            // What `VerdictEvaluator` stores for a window without a single bucket yet.
+            return verdict.evaluatedAtSeconds == nil ? "unknown" : verdict.status.description
         }
-        return statuses
     }
 }

@@ -1,3 +1,5 @@
+import LeakCLI
+
 /// What a replayed series' verdicts did over time, from one evaluation every cadence: when the
 /// host first read `growing` and `suspectedLeak`, and what it read at the end.
 public struct VerdictTimeline: Sendable {
@@ -30,9 +32,24 @@ public struct VerdictTimeline: Sendable {
     /// Raw snapshots retention folded into 1-minute buckets during the replay.
     public var rolledUpSnapshots = 0
 
+    /// Snapshots the replay sent.
+    public var snapshots: Int
+    /// `t_seconds` of the first row.
+    public var firstRowSeconds: Double
+
     public init(replay: LabelledReplay, startUnixSeconds: Int64) {
         self.replay = replay
         self.startUnixSeconds = startUnixSeconds
+        snapshots = replay.series.rows.count
+        firstRowSeconds = replay.series.rows.first?.tSeconds ?? 0
+    }
+
+    /// The timeline without the series' rows and sites: a run over many series keeps only this
+    /// (120 full series held 1.2 GB).
+    public var withoutSeries: VerdictTimeline {
+        var copy = self
+        copy.replay.series = ReplaySeries(host: replay.series.host, rows: [])
+        return copy
     }
 
     /// Records one evaluation at `tSeconds`; `suspectedSites` are the `site_id`s the verdict
