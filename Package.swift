@@ -94,8 +94,17 @@ let package = Package(
 
         // MARK: Benchmarks
         .executableTarget(
-            name: "VerdictEvaluation", dependencies: ["LeakAnalysis"], path: "Benchmarks/VerdictEvaluation",
+            name: "VerdictEvaluation", dependencies: ["LeakAnalysis", "VerdictReplay"], path: "Benchmarks/VerdictEvaluation",
             exclude: ["recorded"]),
+        // Labelled series replayed end to end through a collector: VerdictEvaluation's figures and their test.
+        .target(
+            name: "VerdictReplay",
+            dependencies: [
+                "LeakAnalysis", "LeakCLI", "LeakCollector",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/VerdictReplay"
+        ),
         .executableTarget(name: "IngestBenchmark", dependencies: ["LeakCollector", "LeakWire"], path: "Benchmarks/IngestBenchmark"),
         // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
         .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
@@ -121,6 +130,7 @@ let package = Package(
         .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent", "LeakTestSupport"]),
         .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire", "LeakTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LeakWire", "LeakTestSupport"]),
+        .testTarget(name: "VerdictReplayTests", dependencies: ["VerdictReplay", "LeakAnalysis", "LeakCollector", "LeakCLI"]),
     ],
     cLanguageStandard: .gnu11
 )

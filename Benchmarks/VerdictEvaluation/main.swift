@@ -1,9 +1,24 @@
-// Replays the labelled synthetic set through the verdict engine and the naive regression baseline
-// and prints precision, recall, detection delay and masked-site naming, per kind and overall, for
-// the tuning seeds and the scoring seeds (never tuned on).
+// Replays the labelled synthetic set and prints precision, recall, detection delay and masked-site
+// naming, per kind and overall, for the tuning seeds and the scoring seeds (never tuned on).
+// Two paths:
 //
-//   swift run -c release VerdictEvaluation [--split tuning|scoring|both] [--cadence SECONDS]
-//                                          [--kind NAME] [--verbose]
+//   --path analyzer (default): the fast inner loop for tuning. Calls the analyzer directly on the
+//     bucketed series (48 h window), next to the naive regression baseline. Not what the product runs.
+//   --path collector: end to end, the figure to publish. Each series goes to a real collector
+//     in-process over TCP with the agent protocol (the `collector-cli simulate` sender), is stored
+//     in SQLite, folded by retention every simulated hour, and judged by the collector's own
+//     verdict pass every --cadence; the status read back is the one `collector-cli hosts` shows.
+//     Scores the scoring seeds unless --split says otherwise; --series-dir DIR also scores a
+//     recorded set (see Benchmarks/VerdictReplay/RecordedSeriesSet.swift for its layout).
+//     It runs the collector's own verdict configuration (24 h window); --set changes only the
+//     analyzer path, where --set windowHours=24 gives it the collector's window.
+//
+//   swift run -c release VerdictEvaluation [--path analyzer|collector] [--split tuning|scoring|both]
+//       [--seeds N] [--cadence SECONDS] [--kind NAME] [--verbose] [--series-dir DIR] [--jobs N]
+//
+// --seeds N: the first N seeds of each split per kind (default all 16 on the analyzer path, 8 on
+// the collector path: 120 series, about 8 min on one core in release). --jobs N: series replayed at
+// once on the collector path (default 1). --split none with --series-dir scores the recorded set alone.
 import Dispatch
 import LeakAnalysis
 
@@ -12,10 +27,14 @@ import Glibc
 #endif
 
 let defaultTuningSeeds: [UInt64] = Array(1...16)
-let scoringSeeds: [UInt64] = Array(1001...1016)
+let allScoringSeeds: [UInt64] = Array(1001...1016)
 
 struct Options: Sendable {
-    var split = "both"
+    var path = "analyzer"
+    var split: String? = nil
+    var seeds: Int? = nil
+    var seriesDirectory: String? = nil
+    var jobs = 1
     var cadence = 600.0
     var onlyKind: SeriesKind? = nil
     var verbose = false
@@ -29,7 +48,11 @@ struct Options: Sendable {
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
         while let argument = arguments.next() {
             switch argument {
+            case "--path": options.path = arguments.next() ?? "analyzer"
             case "--split": options.split = arguments.next() ?? "both"
+            case "--seeds": options.seeds = Int(arguments.next() ?? "").map { max($0, 1) }
+            case "--series-dir": options.seriesDirectory = arguments.next()
+            case "--jobs": options.jobs = max(Int(arguments.next() ?? "") ?? 1, 1)
             case "--cadence": options.cadence = Double(arguments.next() ?? "600") ?? 600
             case "--kind": options.onlyKind = SeriesKind(rawValue: arguments.next() ?? "")
             case "--verbose": options.verbose = true
@@ -67,6 +90,7 @@ struct Options: Sendable {
                 case "trafficObservationHours": options.configuration.minimumTrafficObservationSeconds = value * 3600
                 case "restartSNR": options.configuration.minimumSignalToNoiseAcrossRestarts = value
                 case "shortestWindowHours": options.configuration.trendWindowsSeconds[0] = value * 3600
+                case "windowHours": options.configuration.windowSeconds = value * 3600
                 default: print("unknown setting \(pair[0])")
                 }
             case "--trace":
@@ -74,16 +98,25 @@ struct Options: Sendable {
                     options.trace = (kind, seed)
                 }
             default:
-                print("usage: VerdictEvaluation [--split tuning|scoring|both] [--cadence SECONDS] [--kind NAME] [--verbose]")
+                print("usage: VerdictEvaluation [--path analyzer|collector] [--split tuning|scoring|both] [--seeds N] "
+                    + "[--cadence SECONDS] [--kind NAME] [--verbose] [--series-dir DIR] [--jobs N]")
                 exit(2)
             }
         }
+        guard options.path == "analyzer" || options.path == "collector" else {
+            print("--path must be analyzer (the analyzer called directly) or collector (end to end); got \(options.path)")
+            exit(2)
+        }
         return options
     }
+
+    /// The first `--seeds` of a split.
+    func limited(_ seeds: [UInt64]) -> [UInt64] { self.seeds.map { Array(seeds.prefix($0)) } ?? seeds }
 }
 let options = Options.parse()
 let cadence = options.cadence
-let tuningSeeds = options.tuningSeeds
+let tuningSeeds = options.limited(options.tuningSeeds)
+let scoringSeeds = options.limited(allScoringSeeds)
 
 func monotonicSeconds() -> Double {
     var spec = timespec()
@@ -247,6 +280,30 @@ func measureSingleEvaluation() {
         + "\(format1(perCall * 1000)) ms per call (verdict \(suspected == repetitions ? "suspectedLeak" : "not suspected"))")
 }
 
+if options.path == "collector" {
+    let split = options.split ?? "scoring"
+    let seeds = options.seeds ?? 8
+    let kinds = options.onlyKind.map { [$0] } ?? SeriesKind.allCases
+    let evaluation = EndToEndEvaluation(cadenceSeconds: cadence, jobs: options.jobs, verbose: options.verbose)
+    do {
+        if split == "tuning" || split == "both" {
+            let seeds = Array(options.tuningSeeds.prefix(seeds))
+            try await evaluation.run(generated: kinds, seeds: seeds, label: "TUNING seeds \(seeds.first!)...\(seeds.last!)")
+        }
+        if split == "scoring" || split == "both" {
+            let seeds = Array(allScoringSeeds.prefix(seeds))
+            try await evaluation.run(generated: kinds, seeds: seeds, label: "SCORING seeds \(seeds.first!)...\(seeds.last!) (never tuned on)")
+        }
+        if let directory = options.seriesDirectory {
+            try await evaluation.run(recorded: directory)
+        }
+    } catch {
+        print("end-to-end evaluation failed: \(error)")
+        exit(1)
+    }
+    exit(0)
+}
 measureSingleEvaluation()
-if options.split == "tuning" || options.split == "both" { _ = run(seeds: tuningSeeds, label: "TUNING seeds \(tuningSeeds.first!)...\(tuningSeeds.last!)") }
-if options.split == "scoring" || options.split == "both" { _ = run(seeds: scoringSeeds, label: "SCORING seeds \(scoringSeeds.first!)...\(scoringSeeds.last!) (never tuned on)") }
+let split = options.split ?? "both"
+if split == "tuning" || split == "both" { _ = run(seeds: tuningSeeds, label: "TUNING seeds \(tuningSeeds.first!)...\(tuningSeeds.last!)") }
+if split == "scoring" || split == "both" { _ = run(seeds: scoringSeeds, label: "SCORING seeds \(scoringSeeds.first!)...\(scoringSeeds.last!) (never tuned on)") }

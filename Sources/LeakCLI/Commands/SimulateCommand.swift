@@ -104,22 +104,19 @@ public struct SimulateCommand: CLICommand {
         let longest = series.map { $0.rows.last!.tSeconds }.max() ?? 0
         let startUnixNanos = start.flatMap(Self.parseTime) ?? (context.nowUnixNanos - Int64(longest * 1e9))
 
-        var stackIDs: [String: UInt64] = [:]
-        for siteID in Set(series.flatMap { $0.sites.values.flatMap { $0.map(\.siteID) } }).sorted() {
-            stackIDs[siteID] = UInt64(stackIDs.count + 1)
-        }
+        let stackIDs = ReplaySeries.stackIDs(series)
         let clockStart = Date()
         let results = ResultBox(count: series.count)
         let group = DispatchGroup()
         for (index, hostSeries) in series.enumerated() {
-            let agent = ReplayAgent(
-                series: hostSeries, service: service, endpoint: endpoint, token: token, startUnixNanos: startUnixNanos,
-                speed: speed, window: window, connectTimeoutSeconds: context.connectTimeoutSeconds,
-                requestTimeoutSeconds: context.requestTimeoutSeconds)
-            let ids = stackIDs
+            let speed = speed, window = window, service = service
+            let connectTimeout = context.connectTimeoutSeconds, requestTimeout = context.requestTimeoutSeconds
             group.enter()
             Thread.detachNewThread {
-                results.set(index, Result { try agent.run(stackIDs: ids, clockStart: clockStart) })
+                let agent = ReplayAgent(
+                    series: hostSeries, service: service, endpoint: endpoint, token: token, startUnixNanos: startUnixNanos,
+                    stackIDs: stackIDs, window: window, connectTimeoutSeconds: connectTimeout, requestTimeoutSeconds: requestTimeout)
+                results.set(index, Result { try agent.run(speed: speed, clockStart: clockStart) })
                 group.leave()
             }
         }

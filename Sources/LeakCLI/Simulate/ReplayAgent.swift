@@ -4,12 +4,16 @@ import LeakWire
 /// Replays one host's series through the real protocol, as an agent would send it: one
 /// connection per process instance (a pid change is a restart), sequence numbers from 1, stacks
 /// defined once per connection, up to `window` snapshots in flight before waiting for Acks.
-struct ReplayAgent {
-    struct Summary: Sendable {
-        var host: String
-        var snapshots = 0
-        var instances = 0
-        var bytesSent = 0
+///
+/// `send(before:)` may stop at any moment of the series and go on later from the next row, so a
+/// caller can look at what the collector made of the series so far (the verdict evaluation judges
+/// a host every 10 minutes of series time this way). One owner, because it holds the connection.
+public final class ReplayAgent {
+    public struct Summary: Sendable {
+        public var host: String
+        public var snapshots = 0
+        public var instances = 0
+        public var bytesSent = 0
     }
 
     let series: ReplaySeries
@@ -17,8 +21,8 @@ struct ReplayAgent {
     let endpoint: CollectorEndpoint
     let token: [UInt8]
     let startUnixNanos: Int64
-    /// Replay speed as a multiple of real time; nil: as fast as the collector acknowledges.
-    let speed: Double?
+    /// Stack id each `site_id` is sent as.
+    let stackIDs: [String: UInt64]
     let window: Int
     let connectTimeoutSeconds: Double
     let requestTimeoutSeconds: Double
@@ -32,14 +36,46 @@ struct ReplayAgent {
         var peakBytes: UInt64 = 0
     }
 
-    func run(stackIDs: [String: UInt64], clockStart: Date) throws -> Summary {
-        var summary = Summary(host: series.host)
-        var instance: Instance?
-        var currentPID: UInt32?
-        defer { if let instance { instance.connection.close() } }
-        for row in series.rows {
-            if let speed {
-                let due = clockStart.addingTimeInterval((row.tSeconds - series.rows[0].tSeconds) / speed)
+    private var instance: Instance?
+    private var currentPID: UInt32?
+    private var nextRow = 0
+    public private(set) var summary: Summary
+
+    /// - Parameter startUnixNanos: the time `t_seconds` 0 stands for.
+    public init(
+        series: ReplaySeries, service: String, endpoint: CollectorEndpoint, token: [UInt8], startUnixNanos: Int64,
+        stackIDs: [String: UInt64], window: Int = 64, connectTimeoutSeconds: Double = 5, requestTimeoutSeconds: Double = 30
+    ) {
+        self.series = series
+        self.service = service
+        self.endpoint = endpoint
+        self.token = token
+        self.startUnixNanos = startUnixNanos
+        self.stackIDs = stackIDs
+        self.window = window
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.requestTimeoutSeconds = requestTimeoutSeconds
+        self.summary = Summary(host: series.host)
+    }
+
+    deinit { instance?.connection.close() }
+
+    /// Sends the whole series and closes the connection.
+    /// - Parameter speed: replay speed as a multiple of real time from `clockStart`; nil: as fast
+    ///   as the collector acknowledges.
+    public func run(speed: Double?, clockStart: Date) throws -> Summary {
+        try send(before: .infinity, pacing: speed.map { (speed: $0, clockStart: clockStart) })
+        close()
+        return summary
+    }
+
+    /// Sends the rows not sent yet whose `t_seconds` is below `tSeconds`, then waits until the
+    /// collector has acknowledged every snapshot sent: on return all of them are committed.
+    public func send(before tSeconds: Double, pacing: (speed: Double, clockStart: Date)? = nil) throws {
+        while nextRow < series.rows.count && series.rows[nextRow].tSeconds < tSeconds {
+            let row = series.rows[nextRow]
+            if let pacing {
+                let due = pacing.clockStart.addingTimeInterval((row.tSeconds - series.rows[0].tSeconds) / pacing.speed)
                 let wait = due.timeIntervalSinceNow
                 if wait > 0 { Thread.sleep(forTimeInterval: wait) }
             }
@@ -48,23 +84,31 @@ struct ReplayAgent {
                     try drain(&previous)
                     summary.bytesSent += previous.connection.bytesSent
                     previous.connection.close()
+                    instance = nil
                 }
-                instance = try open(pid: row.pid, startSeconds: row.tSeconds, ordinal: summary.instances)
+                instance = try open(pid: row.pid, first: row, ordinal: summary.instances)
                 currentPID = row.pid
                 summary.instances += 1
             }
-            try send(row, stackIDs: stackIDs, instance: &instance!)
+            try send(row, instance: &instance!)
             summary.snapshots += 1
+            nextRow += 1
         }
-        if var last = instance {
-            try drain(&last)
-            summary.bytesSent += last.connection.bytesSent
-            instance = last
+        if var current = instance {
+            try drain(&current)
+            instance = current
         }
-        return summary
     }
 
-    private func open(pid: UInt32, startSeconds: Double, ordinal: Int) throws -> Instance {
+    /// Closes the open connection, if any (the collector sees the agent leave).
+    public func close() {
+        guard let current = instance else { return }
+        summary.bytesSent += current.connection.bytesSent
+        current.connection.close()
+        instance = nil
+    }
+
+    private func open(pid: UInt32, first row: ReplaySeries.Row, ordinal: Int) throws -> Instance {
         let options = BlockingConnection.Options(connectTimeoutSeconds: connectTimeoutSeconds, ioTimeoutSeconds: requestTimeoutSeconds)
         let connection: BlockingConnection
         do {
@@ -72,6 +116,8 @@ struct ReplayAgent {
         } catch let error as WireError {
             throw CLIError.collectorUnreachable.with("cannot reach the collector at \(endpoint): \(error.detail)")
         }
+        // A process first seen while already running started `uptimeSeconds` before its first row.
+        let startSeconds = row.tSeconds - (row.uptimeSeconds ?? 0)
         var hello = Leakwatch_V1_Hello()
         hello.role = .agent
         hello.hostName = series.host
@@ -85,9 +131,11 @@ struct ReplayAgent {
             _ = try connection.handshake(hello: hello, token: token)
         } catch let error as WireError
             where error == .authenticationFailed || (error == .remoteError && error.detail.contains("authenticationFailed")) {
+            connection.close()
             throw CLIError.authenticationRefused.with(
                 "the collector at \(endpoint) refused host \(series.host): \(error.detail); check the fleet token")
         } catch {
+            connection.close()
             throw CLIError.collectorFailed.with("handshake for host \(series.host) failed: \(error)")
         }
         return Instance(connection: connection, startSeconds: startSeconds)
@@ -107,7 +155,7 @@ struct ReplayAgent {
         return bytes
     }
 
-    private func send(_ row: ReplaySeries.Row, stackIDs: [String: UInt64], instance: inout Instance) throws {
+    private func send(_ row: ReplaySeries.Row, instance: inout Instance) throws {
         instance.sequence += 1
         instance.peakBytes = max(instance.peakBytes, row.heapBytes)
         var snapshot = Leakwatch_V1_Snapshot()

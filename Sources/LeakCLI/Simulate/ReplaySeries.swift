@@ -15,11 +15,33 @@ public struct ReplaySeries: Sendable {
         public var allocationCount: UInt64
         public var freeCount: UInt64
         public var pid: UInt32
+        /// Process uptime at this row, when known (CSV files do not give it). Read on an
+        /// instance's first row only: a process first seen while already running started this
+        /// long before it. Without it the instance starts at its first row.
+        public var uptimeSeconds: Double?
+
+        public init(
+            tSeconds: Double, heapBytes: UInt64, rssBytes: UInt64, allocationCount: UInt64, freeCount: UInt64, pid: UInt32,
+            uptimeSeconds: Double? = nil
+        ) {
+            self.tSeconds = tSeconds
+            self.heapBytes = heapBytes
+            self.rssBytes = rssBytes
+            self.allocationCount = allocationCount
+            self.freeCount = freeCount
+            self.pid = pid
+            self.uptimeSeconds = uptimeSeconds
+        }
     }
 
     public struct SiteSample: Sendable, Equatable {
         public var siteID: String
         public var liveBytes: UInt64
+
+        public init(siteID: String, liveBytes: UInt64) {
+            self.siteID = siteID
+            self.liveBytes = liveBytes
+        }
     }
 
     public var host: String
@@ -35,6 +57,16 @@ public struct ReplaySeries: Sendable {
         var name = URL(fileURLWithPath: path).lastPathComponent
         for suffix in [".gz", ".csv"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
         return name
+    }
+
+    /// The stack id each `site_id` of these series is sent as: 1, 2, ... in `site_id` order, the
+    /// same for every host, as one program's stacks are.
+    public static func stackIDs(_ series: [ReplaySeries]) -> [String: UInt64] {
+        var stackIDs: [String: UInt64] = [:]
+        for siteID in Set(series.flatMap { $0.sites.values.flatMap { $0.map(\.siteID) } }).sorted() {
+            stackIDs[siteID] = UInt64(stackIDs.count + 1)
+        }
+        return stackIDs
     }
 
     public init(host: String, rows: [Row]) {
