@@ -10,7 +10,7 @@
 //     verdict pass every --cadence; the status read back is the one `collector-cli hosts` shows.
 //     Scores the scoring seeds unless --split says otherwise; --series-dir DIR also scores a
 //     recorded set (see Benchmarks/VerdictReplay/RecordedSeriesSet.swift for its layout).
-//     It runs the collector's own verdict configuration (24 h window); --set changes only the
+//     It runs the collector's own verdict configuration (48 h window); --set changes only the
 //     analyzer path, where --set windowHours=24 gives it the collector's window.
 //
 //   swift run -c release VerdictEvaluation [--path analyzer|collector] [--split tuning|scoring|both]

@@ -32,11 +32,11 @@ public struct AnalyzerReplay: Sendable {
             }
         }
         let analyzer = LeakAnalyzer(configuration: configuration)
-        let bucketed = BucketedHostSeries(points: points, sites: sites, configuration: configuration)
+        let hostSeries = HostSeries(points: points, sites: sites, configuration: configuration)
         return times.map { t in
-            let verdict = analyzer.evaluate(bucketed.prefix(endingBeforeSeconds: t, keepingSeconds: configuration.windowSeconds))
-            // What `VerdictEvaluator` stores for a window without a single bucket yet.
-            return verdict.evaluatedAtSeconds == nil ? "unknown" : verdict.status.description
+            let verdict = analyzer.evaluate(hostSeries.prefix(endingBeforeSeconds: t, configuration: configuration))
+            // What `VerdictEvaluator` stores for a window on which no trend test could run.
+            return verdict.evaluatedAtSeconds == nil || verdict.isInsufficientData ? "notEnoughData" : verdict.status.description
         }
     }
 }

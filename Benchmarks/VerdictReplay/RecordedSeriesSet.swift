@@ -8,7 +8,7 @@ import LeakCLI
 ///     DIR/<host>.sites.csv[.gz]  t_seconds,site_id,live_bytes   (optional)
 ///
 /// `label` is `leak` or `ok`; `leak_start_seconds` is in the host file's `t_seconds` (empty for
-/// ok, 0 for a leak from the start); `leaking_sites` lists `site_id`s separated by `;` (empty:
+/// ok, 0 for a leak from the start); `leaking_sites` lists `site_id`s separated by `;` or `|` (empty:
 /// none named).
 public enum RecordedSeriesSet {
     public static let labelsHeader = "host,label,kind,leak_start_seconds,leaking_sites"
@@ -48,7 +48,7 @@ public enum RecordedSeriesSet {
             if isLeak && leakStart == nil {
                 throw FormatError(description: "\(labelsPath):\(number): a leak needs leak_start_seconds (0: from the start)")
             }
-            let sites = Set(fields[4].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            let sites = Set(fields[4].split(whereSeparator: { $0 == ";" || $0 == "|" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
             var series = try ReplaySeries(path: try existing(directory, host, ".csv"), host: host)
             if let sitesPath = try? existing(directory, host, ".sites.csv") { try series.addSites(path: sitesPath) }
             return LabelledReplay(

@@ -178,13 +178,15 @@ public struct FastTimeScale: Sendable, Hashable {
     public var saturationRatio: Double
     /// Until the base scale can judge a process on its own (its grace period, margin and shortest
     /// window after the start), growth must be at least this fraction of the heap per hour to be
-    /// judged at this scale: warm-ups and caches filling grow at 12–50 %/h and look straight for an
-    /// hour or more (tuning seeds 1–16: half the cache fills were flagged at ×4 without it).
-    /// Default 2 (the heap tripling in an hour).
+    /// judged at this scale. A young heap fills fast and straight: the generator's warm-ups and
+    /// cache fills at up to 6.7×/h, and in the recorded set redis filling to maxmemory from
+    /// 0.1 MiB and a C cache filling to its cap at 2–6×/h were flagged within 30 minutes at 2×/h.
+    /// Default 10: only a heap growing tenfold an hour, the leak that ends in an OOM kill within
+    /// the hour, is judged before then.
     public var warmUpRateFractionPerHour: Double
 
     public init(
-        factor: Double, minimumRateFractionPerHour: Double, saturationRatio: Double = 0.85, warmUpRateFractionPerHour: Double = 2
+        factor: Double, minimumRateFractionPerHour: Double, saturationRatio: Double = 0.85, warmUpRateFractionPerHour: Double = 10
     ) {
         self.factor = factor
         self.minimumRateFractionPerHour = minimumRateFractionPerHour
