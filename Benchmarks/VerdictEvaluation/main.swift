@@ -90,6 +90,7 @@ struct Options: Sendable {
                 case "trafficObservationHours": options.configuration.minimumTrafficObservationSeconds = value * 3600
                 case "restartSNR": options.configuration.minimumSignalToNoiseAcrossRestarts = value
                 case "shortestWindowHours": options.configuration.trendWindowsSeconds[0] = value * 3600
+                case "fastScales": if value == 0 { options.configuration.fastTimeScales = [] }
                 case "windowHours": options.configuration.windowSeconds = value * 3600
                 default: print("unknown setting \(pair[0])")
                 }
@@ -268,7 +269,7 @@ func measureSingleEvaluation() {
     let end = series.points.last!.timestampSeconds
     series.points = series.points.filter { $0.timestampSeconds > end - 48 * 3600 }
     series.sites = series.sites.mapValues { $0.filter { $0.timestampSeconds > end - 48 * 3600 } }
-    let analyzer = LeakAnalyzer()
+    let analyzer = LeakAnalyzer(configuration: options.configuration)
     _ = analyzer.evaluateHost(series.points, sites: series.sites)
     let repetitions = 20
     let started = monotonicSeconds()

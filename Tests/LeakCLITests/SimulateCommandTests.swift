@@ -78,6 +78,8 @@ struct SimulateCommandTests {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(report.standardOutput)) as? [String: Any])
             let verdict = try #require(object["verdict"] as? [String: Any])
             #expect(verdict["status"] as? String == "suspected-leak", "\(verdict)")
+            let explanation = verdict["explanation"] as? String ?? ""
+            #expect(explanation.hasPrefix("sustained growth over ") && explanation.contains("trend score"), "\(explanation)")
             let rate = try #require(verdict["rateBytesPerHour"] as? Int)
             #expect((3 << 20)...(9 << 20) ~= rate, "rate \(rate) B/h; the file leaks about 6 MiB/h")
             let growing = try #require(object["growingSites"] as? [Int])

@@ -5,11 +5,15 @@ import LeakAnalysis
 /// verdict record out.
 public struct VerdictEvaluator: Sendable {
     let analyzer: LeakAnalyzer
+    /// The collector's `analysisTimeScale`: explanations give durations as the analysis reads them
+    /// (a demo's 30 s window at 360× is a 3 h window).
+    let analysisTimeScale: Double
 
     static var defaultConfiguration: VerdictConfiguration { VerdictConfiguration() }
 
-    public init(configuration: VerdictConfiguration = VerdictConfiguration()) {
+    public init(configuration: VerdictConfiguration = VerdictConfiguration(), analysisTimeScale: Double = 1) {
         self.analyzer = LeakAnalyzer(configuration: configuration)
+        self.analysisTimeScale = analysisTimeScale
     }
 
     public func evaluate(_ window: HostWindow, evaluatedAtMs: Int64) -> VerdictRecord {
@@ -38,7 +42,8 @@ public struct VerdictEvaluator: Sendable {
             id: nil, hostId: window.host.id, evaluatedAtMs: evaluatedAtMs, status: status,
             rateBytesPerHour: verdict.rateBytesPerHour,
             sinceMs: verdict.sinceSeconds.map { Int64($0 * 1000) }, confidence: verdict.confidence,
-            summary: VerdictExplanation.text(verdict, configuration: analyzer.configuration, growingSites: responsible.count),
+            summary: VerdictExplanation.text(
+                verdict, configuration: analyzer.configuration, durationScale: analysisTimeScale, growingSites: responsible.count),
             sites: sitesJSON)
     }
 }

@@ -3,24 +3,26 @@ import LeakAnalysis
 /// The one-line evidence a verdict carries to `collector-cli` (`Verdict.explanation`): which test
 /// flagged it, or which guard held it back, with its numbers.
 enum VerdictExplanation {
-    static func text(_ verdict: HostVerdict, configuration: VerdictConfiguration, growingSites: Int) -> String {
+    /// - Parameter durationScale: multiplies every duration shown (the collector's analysis time scale).
+    static func text(_ verdict: HostVerdict, configuration: VerdictConfiguration, durationScale: Double, growingSites: Int) -> String {
         let sites = "\(growingSites) growing site(s)"
         guard verdict.evaluatedAtSeconds != nil else { return "needs snapshots; " + sites }
         // The deciding series: the total, unless a site decided the status.
         let deciding = verdict.responsibleSites.first.map(\.verdict).flatMap { $0.status > verdict.total.status ? $0 : nil }
             ?? verdict.total
-        var text = describe(deciding, configuration: configuration)
+        var text = describe(deciding, configuration: configuration, durationScale: durationScale)
         if deciding.timeScale != 1 { text += ", judged at the ×\(Int(deciding.timeScale)) fast scale" }
         return text + "; " + sites
     }
 
-    static func describe(_ verdict: TrendVerdict, configuration: VerdictConfiguration) -> String {
+    static func describe(_ verdict: TrendVerdict, configuration: VerdictConfiguration, durationScale: Double) -> String {
+        func duration(_ seconds: Double) -> String { VerdictExplanation.duration(seconds * durationScale) }
         let window = duration(verdict.windowSeconds)
         let score = "trend score \(oneDecimal(verdict.trendScore))"
         switch verdict.reason {
         case .insufficientData:
             guard let more = verdict.moreDataNeededSeconds else { return "needs more snapshots" }
-            return "needs about \(duration(max(more, 60))) more"
+            return "needs about \(VerdictExplanation.duration(max(more * durationScale, 60))) more"
         case .noTrend: return "no upward trend in the heap floor"
         case .notMaterial:
             return "growth below \(percent(configuration.materialRateFractionPerHour))/h of the heap (\(score))"

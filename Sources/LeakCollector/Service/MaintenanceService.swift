@@ -19,7 +19,7 @@ public final class MaintenanceService: Service, Sendable {
         var verdictConfiguration = VerdictEvaluator.defaultConfiguration
         verdictConfiguration.windowSeconds = configuration.verdictWindowSeconds
         verdictConfiguration = verdictConfiguration.compressingTime(by: configuration.analysisTimeScale)
-        self.evaluator = VerdictEvaluator(configuration: verdictConfiguration)
+        self.evaluator = VerdictEvaluator(configuration: verdictConfiguration, analysisTimeScale: configuration.analysisTimeScale)
         self.logger = logger
     }
 
