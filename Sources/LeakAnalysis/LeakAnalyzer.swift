@@ -47,7 +47,7 @@ public struct LeakAnalyzer: Sendable {
 
     /// Verdict on a host from its points (any order, typically the last 48 h) and its sites' points.
     public func evaluateHost(_ points: [HostPoint], sites: [SiteID: [SitePoint]] = [:]) -> HostVerdict {
-        evaluate(HostSeries(points: points, sites: sites, configuration: configuration))
+        evaluate(HostSeries.forNewestMoment(points: points, sites: sites, configuration: configuration))
     }
 
     /// Verdict at every time scale, the most severe decisive one kept: the base scale's, unless a
