@@ -28,8 +28,9 @@ struct TrendAnalyzer {
         }
         let rawFloors = floors
         let instanceRows = buckets.indices.filter { buckets[$0].instance == currentInstance }
+        let firstSeenSeconds = times[instanceRows.first!] - bucketSeconds / 2
         // The first trend test needs the shortest window's worth of buckets after the grace period.
-        let firstTestableStart = max(graceEnd, times[instanceRows.first!] - bucketSeconds / 2)
+        let firstTestableStart = max(graceEnd, firstSeenSeconds)
         let shortestWindow = configuration.trendWindowsSeconds.min() ?? 0
         var current = TrendVerdict.insufficientData(
             moreNeededSeconds: firstTestableStart + shortestWindow + bucketSeconds - nowSeconds)
@@ -45,8 +46,8 @@ struct TrendAnalyzer {
                 traffic.trafficVaries
                 ? dayOverDayGrowth(times: times, floors: rawFloors, rows: rows, nowSeconds: nowSeconds) : nil
             let daySpanRequired = daySpanRequired(
-                traffic: traffic, dayOverDay: dayOverDay, firstSeenSeconds: times[instanceRows.first!] - bucketSeconds / 2,
-                graceEnd: graceEnd, nowSeconds: nowSeconds)
+                traffic: traffic, dayOverDay: dayOverDay, firstSeenSeconds: firstSeenSeconds, graceEnd: graceEnd,
+                nowSeconds: nowSeconds)
             current = analyzeCurrentInstance(
                 times: times, floors: floors, testFloors: testFloors, rows: rows, instanceStart: last.instanceStartSeconds,
                 previousInstanceRows: previousInstanceRows(buckets, times: times, current: currentInstance),
@@ -90,7 +91,7 @@ struct TrendAnalyzer {
     }
 
     /// Largest rise a daily cycle of `dailyCycleAmplitudeFraction` of the heap can make within a
-    /// window of `lengthSeconds`: 2·A·sin(π·W / day), A for W of half a day or more.
+    /// window of `lengthSeconds`: 2·A·sin(π·W / day), the whole swing 2·A from half a day on.
     func dailyCycleRise(lengthSeconds: Double, heapScale: Double) -> Double {
         let day = configuration.dayOverDayLagSeconds
         let phase = Double.pi * min(lengthSeconds, day / 2) / day
