@@ -97,8 +97,9 @@ public struct VerdictConfiguration: Sendable, Hashable {
     public var dailyCycleAmplitudeFraction: Double = 0.3
     /// A window that starts within this long of its process's start must grow at least
     /// `warmUpMaterialRateFractionPerHour` of the heap per hour. 0 (the default) disables: the
-    /// base scale's grace period already covers it; a fast scale sets it to the base grace period,
-    /// since a warm-up is as long however fast the leak.
+    /// base scale's grace period already covers it; a fast scale sets it to the time the base
+    /// scale needs to judge a process on its own (grace, margin, shortest window), since a warm-up
+    /// is as long however fast the leak.
     public var warmUpSeconds: Double = 0
     /// See `warmUpSeconds`.
     public var warmUpMaterialRateFractionPerHour: Double = 0
