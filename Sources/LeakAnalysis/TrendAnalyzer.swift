@@ -30,10 +30,11 @@ struct TrendAnalyzer {
         let instanceRows = buckets.indices.filter { buckets[$0].instance == currentInstance }
         let firstSeenSeconds = times[instanceRows.first!] - bucketSeconds / 2
         // The first trend test needs the shortest window's worth of buckets after the grace period.
-        let firstTestableStart = max(graceEnd, firstSeenSeconds)
+        let firstTestableStart = rows.first.map { times[$0] - bucketSeconds / 2 } ?? max(graceEnd, firstSeenSeconds)
         let shortestWindow = configuration.trendWindowsSeconds.min() ?? 0
-        var current = TrendVerdict.insufficientData(
+        let notYetTestable = TrendVerdict.insufficientData(
             moreNeededSeconds: firstTestableStart + shortestWindow + bucketSeconds - nowSeconds)
+        var current = notYetTestable
         if rows.count >= 8 {
             let traffic = TrafficAdjustment.apply(
                 times: times, floors: &floors, alsoAdjusting: &testFloors, rows: &rows, instanceRows: instanceRows,
@@ -52,6 +53,8 @@ struct TrendAnalyzer {
                 times: times, floors: floors, testFloors: testFloors, rows: rows, instanceStart: last.instanceStartSeconds,
                 previousInstanceRows: previousInstanceRows(buckets, times: times, current: currentInstance),
                 heapScale: heapScale, nowSeconds: nowSeconds, dayOverDay: dayOverDay, daySpanRequired: daySpanRequired)
+            // No window could be tested yet: the estimate above stands.
+            if current.isInsufficientData { current = notYetTestable }
         }
         if current.status == .suspectedLeak,
             instanceSaturates(buckets, times: times, floors: rawFloors, instance: currentInstance, start: last.instanceStartSeconds)
@@ -106,8 +109,7 @@ struct TrendAnalyzer {
     ) -> TrendVerdict {
         let minimumWindowSeconds = configuration.trendWindowsSeconds.min() ?? 0
         guard let firstRow = rows.first else { return .ok(.insufficientData) }
-        let firstRowStart = times[firstRow] - configuration.bucketSeconds / 2
-        let available = nowSeconds - firstRowStart
+        let available = nowSeconds - (times[firstRow] - configuration.bucketSeconds / 2)
         var lengths = configuration.trendWindowsSeconds.filter { $0 < available }
         // The whole instance, less a margin after the grace period while the instance is young
         // enough for its start to be in the window (a warm-up tail sits there).
@@ -162,9 +164,6 @@ struct TrendAnalyzer {
             }
         }
         if best.status == .suspectedLeak { best.sinceSeconds = earliestLeakStart }
-        if best.isInsufficientData {
-            best.moreDataNeededSeconds = max(0, firstRowStart + minimumWindowSeconds + configuration.bucketSeconds - nowSeconds)
-        }
         return best
     }
 

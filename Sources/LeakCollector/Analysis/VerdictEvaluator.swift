@@ -36,8 +36,7 @@ public struct VerdictEvaluator: Sendable {
             VerdictSite(stackId: Int64($0.siteID), status: $0.status.description, rateBytesPerHour: $0.rateBytesPerHour, liveBytes: latestLive[Int64($0.siteID)] ?? 0)
         }
         let sitesJSON = (try? JSONEncoder().encode(responsible)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        let status = verdict.evaluatedAtSeconds == nil || verdict.isInsufficientData
-            ? VerdictRecord.notEnoughData : verdict.status.description
+        let status = verdict.isInsufficientData ? VerdictRecord.notEnoughData : verdict.status.description
         return VerdictRecord(
             id: nil, hostId: window.host.id, evaluatedAtMs: evaluatedAtMs, status: status,
             rateBytesPerHour: verdict.rateBytesPerHour,

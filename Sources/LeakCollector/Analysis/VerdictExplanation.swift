@@ -1,3 +1,4 @@
+import Foundation
 import LeakAnalysis
 
 /// The one-line evidence a verdict carries to `collector-cli` (`Verdict.explanation`): which test
@@ -18,7 +19,7 @@ enum VerdictExplanation {
     static func describe(_ verdict: TrendVerdict, configuration: VerdictConfiguration, durationScale: Double) -> String {
         func duration(_ seconds: Double) -> String { VerdictExplanation.duration(seconds * durationScale) }
         let window = duration(verdict.windowSeconds)
-        let score = "trend score \(oneDecimal(verdict.trendScore))"
+        let score = "trend score \(fixed(verdict.trendScore))"
         switch verdict.reason {
         case .insufficientData:
             guard let more = verdict.moreDataNeededSeconds else { return "needs more snapshots" }
@@ -26,7 +27,7 @@ enum VerdictExplanation {
         case .noTrend: return "no upward trend in the heap floor"
         case .notMaterial:
             return "growth below \(percent(configuration.materialRateFractionPerHour))/h of the heap (\(score))"
-        case .weakTrend: return "steady growth over \(window), not yet conclusive (\(score), \(oneDecimal(configuration.leakZ)) decides)"
+        case .weakTrend: return "steady growth over \(window), not yet conclusive (\(score), \(fixed(configuration.leakZ)) decides)"
         case .withinNoise: return "held back: growth over \(window) not clear of the noise (\(score))"
         case .stepLike: return "held back: growth over \(window) comes in a step, not a steady rise"
         case .saturating: return "held back: growth over \(window) is slowing down (warm-up or a cache filling)"
@@ -51,15 +52,9 @@ enum VerdictExplanation {
         return "\(hours / 24)d \(hours % 24)h"
     }
 
-    private static func percent(_ fraction: Double) -> String { oneDecimal(fraction * 100, minimumFraction: 2) + "%" }
+    private static func percent(_ fraction: Double) -> String { fixed(fraction * 100, digits: 2) + "%" }
 
-    private static func oneDecimal(_ value: Double, minimumFraction: Int = 1) -> String {
-        guard value.isFinite else { return "-" }
-        let scale = minimumFraction == 2 ? 100.0 : 10.0
-        let scaled = Int((value * scale).rounded())
-        let whole = scaled / Int(scale)
-        let fraction = abs(scaled % Int(scale))
-        let digits = String(fraction)
-        return "\(scaled < 0 && whole == 0 ? "-" : "")\(whole)." + String(repeating: "0", count: minimumFraction - digits.count) + digits
+    private static func fixed(_ value: Double, digits: Int = 1) -> String {
+        value.isFinite ? String(format: "%.\(digits)f", value) : "-"
     }
 }
