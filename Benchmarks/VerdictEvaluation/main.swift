@@ -133,6 +133,10 @@ func format1(_ value: Double) -> String {
     let scaled = (value * 10).rounded()
     return "\(Int(scaled) / 10).\(abs(Int(scaled)) % 10)"
 }
+func format2(_ value: Double) -> String {
+    let scaled = Int((value * 100).rounded())
+    return "\(scaled / 100).\(scaled % 100 < 10 ? "0" : "")\(scaled % 100)"
+}
 func fraction4(_ value: Double) -> String {
     let scaled = Int((value * 10000).rounded())
     return "\(scaled / 10000).\(String(repeating: "0", count: 4 - String(scaled % 10000).count))\(scaled % 10000)"
@@ -272,13 +276,32 @@ func measureSingleEvaluation() {
     let analyzer = LeakAnalyzer(configuration: options.configuration)
     _ = analyzer.evaluateHost(series.points, sites: series.sites)
     let repetitions = 20
-    let started = monotonicSeconds()
+    var started = monotonicSeconds()
     var suspected = 0
     for _ in 0..<repetitions where analyzer.evaluateHost(series.points, sites: series.sites).status == .suspectedLeak { suspected += 1 }
     let perCall = (monotonicSeconds() - started) / Double(repetitions)
+    // What a pass costs once the buckets are kept up to date between passes (the collector's path).
+    let bucketed = HostSeries.forNewestMoment(points: series.points, sites: series.sites, configuration: options.configuration)
+    started = monotonicSeconds()
+    for _ in 0..<repetitions { _ = analyzer.evaluate(bucketed) }
+    let perEvaluation = (monotonicSeconds() - started) / Double(repetitions)
     let rawPoints = series.points.count + series.sites.values.reduce(0) { $0 + $1.count }
     print("evaluateHost on 48 h (\(series.points.count) host points + 4 sites, \(rawPoints) points in all): "
-        + "\(format1(perCall * 1000)) ms per call (verdict \(suspected == repetitions ? "suspectedLeak" : "not suspected"))")
+        + "\(format1(perCall * 1000)) ms per call (verdict \(suspected == repetitions ? "suspectedLeak" : "not suspected")); "
+        + "on its buckets alone \(format2(perEvaluation * 1000)) ms")
+    var costs: [String] = []
+    for kind in SeriesKind.allCases {
+        var series = SyntheticSeriesGenerator.make(kind: kind, seed: 7)
+        let end = series.points.last!.timestampSeconds
+        series.points = series.points.filter { $0.timestampSeconds > end - 48 * 3600 }
+        series.sites = series.sites.mapValues { $0.filter { $0.timestampSeconds > end - 48 * 3600 } }
+        let bucketed = HostSeries.forNewestMoment(points: series.points, sites: series.sites, configuration: options.configuration)
+        let started = monotonicSeconds()
+        var status = LeakStatus.ok
+        for _ in 0..<repetitions { status = analyzer.evaluate(bucketed).status }
+        costs.append("\(kind.rawValue) \(format2((monotonicSeconds() - started) / Double(repetitions) * 1000)) (\(status))")
+    }
+    print("on buckets alone, ms per host by kind: " + costs.joined(separator: ", "))
 }
 
 if options.path == "collector" {

@@ -139,15 +139,8 @@ extension LeakAnalyzer {
         let heapScale =
             Quantile.median(zip(window.host, hostFloors).filter { $0.0.instance == currentInstance }.map { $0.1 }) ?? 0
 
-        var traffic: [Int64: (instance: Int, rate: Double)] = [:]
-        traffic.reserveCapacity(window.host.count)
-        for bucket in window.host {
-            if let rate = bucket.allocationsPerSecond { traffic[bucket.index] = (bucket.instance, rate) }
-        }
-        let trafficAt: (Int64, Int) -> Double? = { index, instance in
-            guard let entry = traffic[index], entry.instance == instance else { return nil }
-            return entry.rate
-        }
+        let traffic = TrafficTable(window.host)
+        let trafficAt: (Int64, Int) -> Double? = { traffic.rate(index: $0, instance: $1) }
 
         let total = analyzer.analyze(window.host, heapScale: heapScale, nowSeconds: nowSeconds, trafficAt: trafficAt)
         var sites: [SiteVerdict] = []
@@ -162,6 +155,32 @@ extension LeakAnalyzer {
             sites.append(SiteVerdict(siteID: siteID, verdict: verdict))
         }
         return (total, sites, heapScale)
+    }
+}
+
+/// The host's allocation rate by bucket index, read for every bucket × traffic lag of every series
+/// judged: a dense table over the window's indices. At a restart within a bucket interval, the
+/// newest bucket with a rate stands for that interval.
+struct TrafficTable {
+    private let firstIndex: Int64
+    private let entries: [(instance: Int, rate: Double)?]
+
+    init(_ buckets: [FloorBucket]) {
+        let first = buckets.first?.index ?? 0
+        var entries: [(instance: Int, rate: Double)?] = Array(
+            repeating: nil, count: buckets.last.map { Int($0.index - first) + 1 } ?? 0)
+        for bucket in buckets {
+            if let rate = bucket.allocationsPerSecond { entries[Int(bucket.index - first)] = (bucket.instance, rate) }
+        }
+        self.firstIndex = first
+        self.entries = entries
+    }
+
+    func rate(index: Int64, instance: Int) -> Double? {
+        let offset = index - firstIndex
+        guard offset >= 0, offset < Int64(entries.count), let entry = entries[Int(offset)], entry.instance == instance
+        else { return nil }
+        return entry.rate
     }
 }
 

@@ -62,16 +62,8 @@ struct TrafficAdjustment {
     static func varies(_ rates: [Double], configuration: VerdictConfiguration) -> Bool {
         guard rates.count >= 12, let middle = Quantile.median(rates), middle > 0 else { return false }
         let half = max(1, Int((configuration.trafficSmoothingSeconds / configuration.bucketSeconds / 2).rounded()))
-        var smoothed: [Double] = []
-        var residuals: [Double] = []
-        smoothed.reserveCapacity(rates.count)
-        residuals.reserveCapacity(rates.count)
-        for index in rates.indices {
-            let neighbourhood = rates[max(0, index - half)...min(rates.count - 1, index + half)]
-            let level = Quantile.median(Array(neighbourhood)) ?? rates[index]
-            smoothed.append(level)
-            residuals.append(abs(rates[index] - level))
-        }
+        let smoothed = Quantile.centredMovingMedian(rates, half: half)
+        let residuals = zip(rates, smoothed).map { abs($0 - $1) }
         guard let low = Quantile.of(smoothed, 0.1), let high = Quantile.of(smoothed, 0.9) else { return false }
         let noise = Quantile.robustScatter(residuals)
         let smoothingCount = Double(2 * half + 1)

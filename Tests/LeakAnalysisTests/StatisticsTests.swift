@@ -76,4 +76,17 @@ struct StatisticsTests {
         #expect(Quantile.medianInPlace(&odd) == 3)
         #expect(Quantile.of([], 0.5) == nil)
     }
+
+    @Test func movingMedianEqualsTheMedianOfEachNeighbourhood() {
+        var generator = SplitMix64(seed: 11)
+        for (count, half) in [(1, 3), (5, 0), (12, 6), (97, 6), (288, 72)] {
+            // Few distinct values, so that ties are common.
+            let values = (0..<count).map { _ in Double(generator.next() % 17) }
+            let naive = values.indices.map { index in
+                Quantile.median(Array(values[max(0, index - half)...min(count - 1, index + half)]))!
+            }
+            #expect(Quantile.centredMovingMedian(values, half: half) == naive, "count \(count), half \(half)")
+        }
+        #expect(Quantile.centredMovingMedian([], half: 2).isEmpty)
+    }
 }

@@ -29,6 +29,37 @@ enum Quantile {
     /// Median, averaging the two middle values for an even count.
     static func median(_ values: [Double]) -> Double? { of(values, 0.5) }
 
+    /// Median of each value's neighbourhood `index − half ... index + half`, cut at the ends.
+    /// A sorted window slides along the values: O(n·half) element moves instead of a sort per index.
+    static func centredMovingMedian(_ values: [Double], half: Int) -> [Double] {
+        guard !values.isEmpty else { return [] }
+        let half = max(0, half)
+        var window: [Double] = []
+        window.reserveCapacity(2 * half + 1)
+        func insert(_ value: Double) { window.insert(value, at: firstPosition(window, notBelow: value)) }
+        func remove(_ value: Double) { window.remove(at: firstPosition(window, notBelow: value)) }
+        for value in values.prefix(half) { insert(value) }
+        var medians: [Double] = []
+        medians.reserveCapacity(values.count)
+        for index in values.indices {
+            if index + half < values.count { insert(values[index + half]) }
+            if index - half - 1 >= 0 { remove(values[index - half - 1]) }
+            medians.append(sortedQuantile(window, 0.5))
+        }
+        return medians
+    }
+
+    /// Position of the first element of `sorted` that is not below `value`.
+    private static func firstPosition(_ sorted: [Double], notBelow value: Double) -> Int {
+        var low = 0
+        var high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Median by selection, O(n) expected; reorders `values`. Used for the Theil–Sen slope where the
     /// pairwise-slope array is large.
     static func medianInPlace(_ values: inout [Double]) -> Double? {
