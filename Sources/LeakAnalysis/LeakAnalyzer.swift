@@ -56,7 +56,7 @@ public struct LeakAnalyzer: Sendable {
     /// and bursts are growth too.
     public func evaluate(_ series: HostSeries) -> HostVerdict {
         var verdict = evaluate(series.base)
-        for (scale, bucketed) in zip(configuration.fastTimeScales, series.fast) {
+        for (scale, bucketed) in zip(configuration.fastTimeScales, series.fast) where verdict.status < .suspectedLeak {
             var fast = LeakAnalyzer(configuration: configuration.atFastScale(scale)).evaluate(bucketed)
             guard fast.isDecisive, fast.status > verdict.status else { continue }
             fast.total.timeScale = scale.factor

@@ -17,13 +17,14 @@ struct TrafficAdjustment {
     /// lagged traffic value are removed from `rows` when an adjustment is made.
     static func apply(
         times: [Double], floors: inout [Double], alsoAdjusting other: inout [Double], rows: inout [Int], instanceRows: [Int],
-        trafficAt: (Int, Double) -> Double?, configuration: VerdictConfiguration
+        trafficAt: (Int, Double) -> Double?, configuration: VerdictConfiguration, variation: TrafficVariationMemo? = nil
     ) -> TrafficAdjustment {
         var none = TrafficAdjustment(trafficVaries: false, adjusted: false, lagSeconds: 0, explainedFraction: 0)
         // Judged over the whole instance, grace period included: memory that lags traffic by hours
         // rises while traffic is already flat.
         let current = instanceRows.compactMap { trafficAt($0, 0) }
-        guard varies(current, configuration: configuration) else { return none }
+        guard variation?.varies(current, configuration: configuration) ?? varies(current, configuration: configuration)
+        else { return none }
         none.trafficVaries = true
 
         var best: (reduction: Double, lag: Double, b: Double, mean: Double, rows: [Int], x: [Double])? = nil
@@ -64,7 +65,9 @@ struct TrafficAdjustment {
         let half = max(1, Int((configuration.trafficSmoothingSeconds / configuration.bucketSeconds / 2).rounded()))
         let smoothed = Quantile.centredMovingMedian(rates, half: half)
         let residuals = zip(rates, smoothed).map { abs($0 - $1) }
-        guard let low = Quantile.of(smoothed, 0.1), let high = Quantile.of(smoothed, 0.9) else { return false }
+        let sortedLevels = smoothed.sorted()
+        let low = Quantile.sortedQuantile(sortedLevels, 0.1)
+        let high = Quantile.sortedQuantile(sortedLevels, 0.9)
         let noise = Quantile.robustScatter(residuals)
         let smoothingCount = Double(2 * half + 1)
         return (high - low) / middle >= configuration.trafficVariationFraction
@@ -93,5 +96,18 @@ struct TrafficAdjustment {
         let rssTrend = max(0, syy - sty * sty / stt)
         guard rssTrend > 0 else { return nil }
         return (b, 1 - rssFull / rssTrend)
+    }
+}
+
+/// `TrafficAdjustment.varies` for the series of one judgement: the host and its sites mostly read
+/// the same buckets' rates, so the answer for the last rates asked about is kept.
+final class TrafficVariationMemo {
+    private var last: (rates: [Double], varies: Bool)?
+
+    func varies(_ rates: [Double], configuration: VerdictConfiguration) -> Bool {
+        if let last, last.rates == rates { return last.varies }
+        let varies = TrafficAdjustment.varies(rates, configuration: configuration)
+        last = (rates, varies)
+        return varies
     }
 }

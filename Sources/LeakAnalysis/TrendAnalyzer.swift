@@ -1,6 +1,8 @@
 /// The verdict on one floor series (a host total or a site). See `LeakAnalyzer` for the pipeline.
 struct TrendAnalyzer {
     let configuration: VerdictConfiguration
+    /// Shared by the series of one judgement (host and sites, one traffic).
+    let trafficVariation = TrafficVariationMemo()
 
     /// - Parameters:
     ///   - buckets: the series' floor buckets, oldest first, already cut to the window.
@@ -42,7 +44,7 @@ struct TrendAnalyzer {
                     let lagBuckets = Int64((lag / bucketSeconds).rounded())
                     return trafficAt(buckets[row].index - lagBuckets, buckets[row].instance)
                 },
-                configuration: configuration)
+                configuration: configuration, variation: trafficVariation)
             let dayOverDay =
                 traffic.trafficVaries
                 ? dayOverDayGrowth(times: times, floors: rawFloors, rows: rows, nowSeconds: nowSeconds) : nil
@@ -149,9 +151,11 @@ struct TrendAnalyzer {
                 materialRateFractionPerHour: windowStart < instanceStart + configuration.warmUpSeconds
                     ? configuration.warmUpMaterialRateFractionPerHour : configuration.materialRateFractionPerHour,
                 dailyCycleRise: daySpanRequired.flatMap { length < $0 ? dailyCycleRise(lengthSeconds: length, heapScale: heapScale) : nil },
-                priorFall: priorFall(
-                    times: times, floors: floors, rows: rows.filter { times[$0] < windowStart },
-                    previousInstances: previousInstanceRows, spanSeconds: length))
+                priorFall: {
+                    priorFall(
+                        times: times, floors: floors, rows: rows.filter { times[$0] < windowStart },
+                        previousInstances: previousInstanceRows, spanSeconds: length)
+                })
             if outcome.status == .suspectedLeak {
                 let start = refinedStart(outcome, times: times, floors: floors, rows: rows, windowStart: windowStart)
                 earliestLeakStart = min(earliestLeakStart ?? start, start)
@@ -171,7 +175,7 @@ struct TrendAnalyzer {
     func testWindow(
         times allTimes: [Double], floors allFloors: [Double], testFloors allTestFloors: [Double], heapScale: Double,
         windowSeconds: Double, dayOverDay: Double?, leakZ: Double? = nil, materialRateFractionPerHour: Double? = nil,
-        dailyCycleRise: Double? = nil, priorFall: Double? = nil
+        dailyCycleRise: Double? = nil, priorFall: () -> Double? = { nil }
     ) -> TrendVerdict {
         let (testTimes, testFloors) = subsample(allTimes, allTestFloors, maximum: configuration.maximumPointsPerTest)
         // The smoothed floor of the newest buckets may not be settled yet (`settledFloorEnd`).
@@ -183,7 +187,8 @@ struct TrendAnalyzer {
         }
         let mannKendall = MannKendall.test(
             x: testTimes, y: testFloors,
-            minimumCorrection: configuration.trendTestOnBucketFloors ? 1 : smoothingCorrection(allTimes.count, times.count))
+            minimumCorrection: configuration.trendTestOnBucketFloors ? 1 : smoothingCorrection(allTimes.count, times.count),
+            skipCorrectionBelow: configuration.growingZ)
         let evidence = 1 - mannKendall.pValueIncreasing
         guard mannKendall.z >= configuration.growingZ, let slope = TheilSen.slope(x: times, y: floors), slope > 0
         else { return .ok(.noTrend) }
@@ -236,7 +241,8 @@ struct TrendAnalyzer {
             verdict.holdBack(.saturating)
             return verdict
         }
-        if let priorFall, slope * span < configuration.priorSwingRatio * priorFall {
+        // Read only by a window that passed every guard before it: the history scan is the costliest.
+        if let priorFall = priorFall(), slope * span < configuration.priorSwingRatio * priorFall {
             verdict.holdBack(.withinPastSwings)
             return verdict
         }
@@ -317,13 +323,16 @@ struct TrendAnalyzer {
         else { return nil }
         var largest = 0.0
         var start = 0
-        var window: [Int] = []  // indices into rows of a decreasing-maximum deque
+        // Indices into rows of a decreasing-maximum deque: window[head...].
+        var window: [Int] = []
+        window.reserveCapacity(rows.count)
+        var head = 0
         for position in rows.indices {
             let row = rows[position]
             while start < position && times[rows[start]] < times[row] - spanSeconds { start += 1 }
-            while let head = window.first, head < start { window.removeFirst() }
-            if let head = window.first { largest = max(largest, floors[rows[head]] - floors[row]) }
-            while let tail = window.last, floors[rows[tail]] <= floors[row] { window.removeLast() }
+            while head < window.count, window[head] < start { head += 1 }
+            if head < window.count { largest = max(largest, floors[rows[window[head]]] - floors[row]) }
+            while window.count > head, let tail = window.last, floors[rows[tail]] <= floors[row] { window.removeLast() }
             window.append(position)
         }
         return largest

@@ -51,20 +51,31 @@ public enum MannKendall {
     /// `hamedRao == false` the correction factor is 1.
     /// `minimumCorrection` floors n/n*: a caller that smoothed the series over k neighbours knows
     /// the correction is at least about k, even when too few points are there to estimate it.
-    public static func test(x: [Double], y: [Double], hamedRao: Bool = true, minimumCorrection: Double = 1) -> MannKendallResult {
+    /// `skipCorrectionBelow`: a caller that only asks whether z reaches this score lets the test
+    /// skip estimating the correction (a Theil–Sen fit and the ranks' autocorrelation) when z is
+    /// below it already: the correction only widens the variance, so a z below a positive bar
+    /// stays below it.
+    public static func test(
+        x: [Double], y: [Double], hamedRao: Bool = true, minimumCorrection: Double = 1, skipCorrectionBelow: Double? = nil
+    ) -> MannKendallResult {
         let (s, variance) = statistic(y)
         var correction = 1.0
-        if hamedRao, y.count >= 4, let slope = TheilSen.slope(x: x, y: y) {
+        let belowBar = skipCorrectionBelow.map { $0 > 0 && score(s: s, variance: variance * max(1, minimumCorrection)) < $0 } ?? false
+        if hamedRao, !belowBar, y.count >= 4, let slope = TheilSen.slope(x: x, y: y) {
             let detrended = zip(x, y).map { $0.1 - slope * $0.0 }
             correction = hamedRaoCorrection(ranksOf(detrended))
         }
         correction = max(correction, minimumCorrection)
-        let corrected = variance * correction
-        var z = 0.0
-        if corrected > 0 {
-            if s > 0 { z = (s - 1) / corrected.squareRoot() } else if s < 0 { z = (s + 1) / corrected.squareRoot() }
-        }
-        return MannKendallResult(s: s, varianceIndependent: variance, varianceCorrection: correction, z: z)
+        return MannKendallResult(
+            s: s, varianceIndependent: variance, varianceCorrection: correction, z: score(s: s, variance: variance * correction))
+    }
+
+    /// Continuity-corrected normal score of S.
+    static func score(s: Double, variance: Double) -> Double {
+        guard variance > 0 else { return 0 }
+        if s > 0 { return (s - 1) / variance.squareRoot() }
+        if s < 0 { return (s + 1) / variance.squareRoot() }
+        return 0
     }
 
     /// n/n* = 1 + 2/(n(n−1)(n−2)) · Σ_k (n−k)(n−k−1)(n−k−2)·ρ_k over the lags whose rank
