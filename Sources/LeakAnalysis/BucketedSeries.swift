@@ -23,90 +23,17 @@ public struct BucketedHostSeries: Sendable {
     public var host: [FloorBucket]
     public var sites: [SiteID: [FloorBucket]]
 
+    /// Buckets of `points` and `sites` (any order) at the configuration's bucket length.
     public init(points: [HostPoint], sites sitePoints: [SiteID: [SitePoint]], configuration: VerdictConfiguration) {
-        let bucketSeconds = configuration.bucketSeconds
-        self.bucketSeconds = bucketSeconds
         let ordered = points.sorted { $0.timestampSeconds < $1.timestampSeconds }
-
-        // Instances: a new instance id is a restart.
-        var restartTimes: [Double] = []  // first timestamp of instances 1, 2, ...
-        var instanceStarts: [Double] = []
-        var previousID: String? = nil
-        var instanceOfPoint: [Int] = []
-        instanceOfPoint.reserveCapacity(ordered.count)
-        for point in ordered {
-            if point.instanceID != previousID {
-                if previousID != nil { restartTimes.append(point.timestampSeconds) }
-                instanceStarts.append(point.timestampSeconds - max(0, point.uptimeSeconds ?? 0))
-                previousID = point.instanceID
-            }
-            instanceOfPoint.append(instanceStarts.count - 1)
-        }
-
-        var hostBuckets: [FloorBucket] = []
-        var start = 0
-        var values: [Double] = []
-        while start < ordered.count {
-            let index = Self.bucketIndex(ordered[start].timestampSeconds, bucketSeconds)
-            let instance = instanceOfPoint[start]
-            var end = start
-            values.removeAll(keepingCapacity: true)
-            while end < ordered.count, instanceOfPoint[end] == instance,
-                Self.bucketIndex(ordered[end].timestampSeconds, bucketSeconds) == index
-            {
-                values.append(Double(ordered[end].heapBytes))
-                end += 1
-            }
-            if values.count >= configuration.minimumPointsPerBucket,
-                let floor = Quantile.of(values, configuration.bucketFloorQuantile)
-            {
-                var rate: Double? = nil
-                let first = ordered[start]
-                let last = ordered[end - 1]
-                let elapsed = last.timestampSeconds - first.timestampSeconds
-                if elapsed > 0, last.allocationCount >= first.allocationCount {
-                    rate = Double(last.allocationCount - first.allocationCount) / elapsed
-                }
-                hostBuckets.append(
-                    FloorBucket(
-                        index: index, instance: instance, instanceStartSeconds: instanceStarts[instance],
-                        floorBytes: floor, allocationsPerSecond: rate))
-            }
-            start = end
-        }
-        self.host = hostBuckets
-
-        var siteBuckets: [SiteID: [FloorBucket]] = [:]
+        var timeline = InstanceTimeline()
+        let instances = ordered.map { timeline.instance(of: $0) }
+        var scale = ScaleBucketer(configuration: configuration, keepingSeconds: .infinity)
+        scale.addHost(ordered, instances: instances, timeline: timeline)
         for (siteID, series) in sitePoints {
-            let sorted = series.sorted { $0.timestampSeconds < $1.timestampSeconds }
-            var buckets: [FloorBucket] = []
-            var position = 0
-            while position < sorted.count {
-                let index = Self.bucketIndex(sorted[position].timestampSeconds, bucketSeconds)
-                let instance = Self.instance(at: sorted[position].timestampSeconds, restartTimes: restartTimes)
-                var end = position
-                values.removeAll(keepingCapacity: true)
-                while end < sorted.count,
-                    Self.bucketIndex(sorted[end].timestampSeconds, bucketSeconds) == index,
-                    Self.instance(at: sorted[end].timestampSeconds, restartTimes: restartTimes) == instance
-                {
-                    values.append(Double(sorted[end].liveBytesEstimate))
-                    end += 1
-                }
-                if values.count >= configuration.minimumPointsPerBucket,
-                    let floor = Quantile.of(values, configuration.bucketFloorQuantile),
-                    instance < instanceStarts.count
-                {
-                    buckets.append(
-                        FloorBucket(
-                            index: index, instance: instance, instanceStartSeconds: instanceStarts[instance],
-                            floorBytes: floor, allocationsPerSecond: nil))
-                }
-                position = end
-            }
-            siteBuckets[siteID] = buckets
+            scale.addSite(siteID, series.sorted { $0.timestampSeconds < $1.timestampSeconds }, timeline: timeline)
         }
-        self.sites = siteBuckets
+        self = scale.series
     }
 
     public init(bucketSeconds: Double, host: [FloorBucket], sites: [SiteID: [FloorBucket]]) {
@@ -132,21 +59,6 @@ public struct BucketedHostSeries: Sendable {
             return lower < upper ? Array(buckets[lower..<upper]) : []
         }
         return BucketedHostSeries(bucketSeconds: bucketSeconds, host: cut(host), sites: sites.mapValues(cut))
-    }
-
-    static func bucketIndex(_ seconds: Double, _ bucketSeconds: Double) -> Int64 {
-        Int64((seconds / bucketSeconds).rounded(.down))
-    }
-
-    private static func instance(at seconds: Double, restartTimes: [Double]) -> Int {
-        // Number of restarts at or before `seconds` (binary search).
-        var low = 0
-        var high = restartTimes.count
-        while low < high {
-            let middle = (low + high) / 2
-            if restartTimes[middle] <= seconds { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 
     private static func firstPosition(_ buckets: [FloorBucket], atLeast index: Int64) -> Int {

@@ -14,29 +14,14 @@ public struct HostSeries: Sendable {
         }
     }
 
-    /// The same buckets where the newest moment is concerned, at less cost: each fast scale is
-    /// bucketed only over what its verdict at the newest point reads (its window, its confirmation
-    /// and a bucket), instead of the whole 48 h at 10–150 s buckets (28 → 19–20 ms per host).
-    /// Instances are told apart by their start (timestamp − uptime), so cutting the oldest points
-    /// does not move a grace period when the points carry their uptime, as the collector's do.
+    /// The buckets a verdict at the newest point reads, as the collector keeps them between passes
+    /// (`HostSeriesAccumulator`): each scale only over its window and confirmation.
     public static func forNewestMoment(
         points: [HostPoint], sites: [SiteID: [SitePoint]], configuration: VerdictConfiguration
     ) -> HostSeries {
-        guard let newest = points.lazy.map(\.timestampSeconds).max() else {
-            return HostSeries(points: points, sites: sites, configuration: configuration)
-        }
-        let base = BucketedHostSeries(points: points, sites: sites, configuration: configuration)
-        let fast = configuration.fastTimeScales.map { scale in
-            let fastConfiguration = configuration.atFastScale(scale)
-            let bucket = fastConfiguration.bucketSeconds
-            let span = fastConfiguration.windowSeconds + fastConfiguration.confirmationSeconds + 2 * bucket
-            let oldest = ((newest - span) / bucket).rounded(.down) * bucket
-            return BucketedHostSeries(
-                points: points.filter { $0.timestampSeconds >= oldest },
-                sites: sites.mapValues { $0.filter { $0.timestampSeconds >= oldest } },
-                configuration: fastConfiguration)
-        }
-        return HostSeries(base: base, fast: fast)
+        var accumulator = HostSeriesAccumulator(configuration: configuration)
+        accumulator.append(points, sites: sites)
+        return accumulator.series
     }
 
     init(base: BucketedHostSeries, fast: [BucketedHostSeries]) {
