@@ -19,15 +19,13 @@ final class Locked<Value>: @unchecked Sendable {
 
 /// The published verdict figures come from the collector path (`VerdictEvaluation --path
 /// collector`); tuning uses the analyzer called directly. This holds the two together: a series
-/// sent over the agent protocol, stored, and judged by the collector's verdict pass ends with the
-/// status the analyzer gives on the same points at the same moment, with the configuration the
-/// collector runs (its 24 h verdict window).
+/// sent over the agent protocol, stored, and judged by the collector's verdict pass (on the buckets
+/// it keeps between passes) ends with the status the analyzer gives on every point up to the same
+/// moment, with the configuration the collector runs.
 ///
-/// The one thing the product path changes on the way: a verdict pass reads six site points per
-/// 10-minute bucket (`MaintenanceService.maximumSiteRows`), not every one. On full generated series
-/// that moves about 4% of the 10-minute statuses between growing and ok or growing and suspected
-/// (the analyzer given the same thinned sites agrees with every stored status); none of the hourly
-/// statuses here. A failure after an analyzer change may be that: compare with the sites thinned.
+/// The one thing the product path may change on the way: a host first seen by a running collector
+/// with more than 48 h already stored (after a collector restart) is read with six site points per
+/// 10-minute bucket (`MaintenanceService.maximumSiteRows`); every later pass reads every point.
 @Suite("Verdicts end to end agree with the analyzer on the same data")
 struct CollectorPathAgreementTests {
     /// Kinds that exercise different parts of the path: one connection and a site leak, restarts
@@ -51,8 +49,9 @@ struct CollectorPathAgreementTests {
         let siteNames = Dictionary(uniqueKeysWithValues: ReplaySeries.stackIDs([labelled.series]).map { ($0.value, $0.key) })
         var statuses: [String] = []
         for (t, record) in stored.withLock({ $0 }) {
-            let (points, sites) = Self.window(labelled.series, startUnixSeconds: timeline.startUnixSeconds,
-                                              endMs: record.evaluatedAtMs, seconds: configuration.windowSeconds)
+            let (points, sites) = Self.window(
+                labelled.series, startUnixSeconds: timeline.startUnixSeconds, endMs: record.evaluatedAtMs,
+                seconds: configuration.windowSeconds + configuration.confirmationSeconds + configuration.bucketSeconds)
             let direct = analyzer.evaluateHost(points, sites: sites)
             statuses.append(record.status)
             let directStatus = direct.isInsufficientData ? VerdictRecord.notEnoughData : direct.status.description
@@ -77,7 +76,7 @@ struct CollectorPathAgreementTests {
     }
 
     /// The rows the agent sent, as the analyzer takes them, at their wall-clock times, over the
-    /// verdict window ending at `endMs` (what `MaintenanceService` reads from the store).
+    /// `seconds` ending at `endMs`.
     static func window(_ series: ReplaySeries, startUnixSeconds: Int64, endMs: Int64, seconds: Double)
         -> ([HostPoint], [SiteID: [SitePoint]])
     {

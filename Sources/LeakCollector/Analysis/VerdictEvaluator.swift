@@ -16,7 +16,44 @@ public struct VerdictEvaluator: Sendable {
         self.analysisTimeScale = analysisTimeScale
     }
 
+    /// The verdict on a stored window alone (every point of it bucketed for this call).
+    public var configuration: VerdictConfiguration { analyzer.configuration }
+
+    /// How far back from its newest snapshot a verdict reads (window, confirmation and a bucket),
+    /// in snapshot time.
+    public var readSpanSeconds: Double {
+        (configuration.windowSeconds + configuration.confirmationSeconds + configuration.bucketSeconds)
+    }
+
     public func evaluate(_ window: HostWindow, evaluatedAtMs: Int64) -> VerdictRecord {
+        var accumulator = HostSeriesAccumulator(configuration: analyzer.configuration)
+        Self.append(window, to: &accumulator)
+        return evaluate(accumulator.series, of: window, evaluatedAtMs: evaluatedAtMs)
+    }
+
+    /// The verdict on a host's kept buckets; `window` holds its newest points (the live bytes of
+    /// the sites named).
+    public func evaluate(_ series: HostSeries, of window: HostWindow, evaluatedAtMs: Int64) -> VerdictRecord {
+        let verdict = analyzer.evaluate(series)
+        let latestLive = window.sites.mapValues { $0.last?.liveBytes ?? 0 }
+        let responsible = verdict.responsibleSites.map {
+            VerdictSite(stackId: Int64($0.siteID), status: $0.status.description, rateBytesPerHour: $0.rateBytesPerHour, liveBytes: latestLive[Int64($0.siteID)] ?? 0)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // the same verdict is stored as the same text
+        let sitesJSON = (try? encoder.encode(responsible)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        let status = verdict.isInsufficientData ? VerdictRecord.notEnoughData : verdict.status.description
+        return VerdictRecord(
+            id: nil, hostId: window.host.id, evaluatedAtMs: evaluatedAtMs, status: status,
+            rateBytesPerHour: verdict.rateBytesPerHour,
+            sinceMs: verdict.sinceSeconds.map { Int64($0 * 1000) }, confidence: verdict.confidence,
+            summary: VerdictExplanation.text(
+                verdict, configuration: analyzer.configuration, durationScale: analysisTimeScale, growingSites: responsible.count),
+            sites: sitesJSON)
+    }
+
+    /// Adds a stored window's points, as the analyzer reads them, to a host's buckets.
+    static func append(_ window: HostWindow, to accumulator: inout HostSeriesAccumulator) {
         let points = window.points.map { point in
             HostPoint(
                 timestampSeconds: Double(point.timestampMs) / 1000, heapBytes: UInt64(max(0, point.bytesInUse)),
@@ -30,20 +67,7 @@ public struct VerdictEvaluator: Sendable {
                 SitePoint(timestampSeconds: Double($0.timestampMs) / 1000, liveBytesEstimate: UInt64(max(0, $0.liveBytes)))
             }
         }
-        let verdict = analyzer.evaluateHost(points, sites: sites)
-        let latestLive = window.sites.mapValues { $0.last?.liveBytes ?? 0 }
-        let responsible = verdict.responsibleSites.map {
-            VerdictSite(stackId: Int64($0.siteID), status: $0.status.description, rateBytesPerHour: $0.rateBytesPerHour, liveBytes: latestLive[Int64($0.siteID)] ?? 0)
-        }
-        let sitesJSON = (try? JSONEncoder().encode(responsible)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        let status = verdict.isInsufficientData ? VerdictRecord.notEnoughData : verdict.status.description
-        return VerdictRecord(
-            id: nil, hostId: window.host.id, evaluatedAtMs: evaluatedAtMs, status: status,
-            rateBytesPerHour: verdict.rateBytesPerHour,
-            sinceMs: verdict.sinceSeconds.map { Int64($0 * 1000) }, confidence: verdict.confidence,
-            summary: VerdictExplanation.text(
-                verdict, configuration: analyzer.configuration, durationScale: analysisTimeScale, growingSites: responsible.count),
-            sites: sitesJSON)
+        accumulator.append(points, sites: sites)
     }
 }
 

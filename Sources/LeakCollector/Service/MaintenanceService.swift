@@ -10,8 +10,16 @@ public final class MaintenanceService: Service, Sendable {
     let configuration: CollectorConfiguration
     let evaluator: VerdictEvaluator
     let logger: Logger
-    /// Last time each host's verdict was computed, by host id: hosts not heard from since are skipped.
-    private let evaluatedThrough = Locked([Int64: Int64]())
+    /// Each host's floor buckets, by host id, kept between passes: a pass reads only the snapshots
+    /// that arrived since the last one. Hosts not heard from since are skipped.
+    private let keptSeries = Locked([Int64: KeptSeries]())
+    private let lastPass = Locked<VerdictPass?>(nil)
+
+    private struct KeptSeries: Sendable {
+        var accumulator: HostSeriesAccumulator
+        /// Newest snapshot time added (ms).
+        var throughMs: Int64
+    }
 
     init(store: CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
         self.store = store
@@ -33,8 +41,10 @@ public final class MaintenanceService: Service, Sendable {
             while !Task.isCancelled {
                 let now = Date()
                 if verdictInterval > 0 && now >= nextVerdicts {
-                    await runOffloaded { try self.evaluateVerdicts() }
-                    nextVerdicts = Date().addingTimeInterval(verdictInterval)
+                    let due = nextVerdicts
+                    await runOffloaded { try self.evaluateVerdicts(dueAt: due) }
+                    // Passes keep their cadence; one that overran starts the next at once (its lag).
+                    nextVerdicts = max(due.addingTimeInterval(verdictInterval), Date().addingTimeInterval(-verdictInterval))
                 }
                 if retentionInterval > 0 && now >= nextRetention {
                     await runOffloaded { try self.store.applyRetention(nowMs: Int64(Date().timeIntervalSince1970 * 1000)) }
@@ -59,25 +69,83 @@ public final class MaintenanceService: Service, Sendable {
         max(600, Int(configuration.verdictWindowSeconds / 600) * 6)
     }
 
+    /// The newest verdict pass, or nil before the first.
+    public var latestVerdictPass: VerdictPass? { lastPass.withLock { $0 } }
+
     /// Evaluates every host with snapshots newer than its last verdict; returns how many.
+    /// `dueAt`: when the pass was scheduled, for its lag.
     @discardableResult
-    public func evaluateVerdicts() throws -> Int {
+    public func evaluateVerdicts(dueAt: Date? = nil) throws -> Int {
+        let started = Date()
+        let startedCPU = threadCPUSeconds()
         var evaluated = 0
-        for host in try store.hosts() {
-            let done = evaluatedThrough.withLock { $0[host.id] }
-            if let done, done >= host.lastSeenMs { continue }
-            let fromMs = host.lastSeenMs - Int64(configuration.verdictWindowSeconds / configuration.analysisTimeScale * 1000)
-            let window = try store.window(
-                host: host, fromMs: fromMs, toMs: host.lastSeenMs, maximumSiteRows: Self.maximumSiteRows(configuration))
-            let verdict = evaluator.evaluate(window, evaluatedAtMs: host.lastSeenMs)
+        var seeded = 0
+        let hosts = try store.hosts()
+        for host in hosts {
+            var kept = keptSeries.withLock { $0.removeValue(forKey: host.id) }
+            defer { if let kept { keptSeries.withLock { $0[host.id] = kept } } }
+            if let kept, kept.throughMs >= host.lastSeenMs { continue }
+            let window: HostWindow
+            if let through = kept?.throughMs {
+                window = try store.window(host: host, fromMs: through + 1, toMs: host.lastSeenMs)
+            } else {
+                // First sight (or a collector restart): what a verdict reads, from the store.
+                window = try store.window(
+                    host: host, fromMs: host.lastSeenMs - Int64(evaluator.readSpanSeconds * 1000),
+                    toMs: host.lastSeenMs, maximumSiteRows: Self.maximumSiteRows(configuration))
+                kept = KeptSeries(accumulator: HostSeriesAccumulator(configuration: evaluator.configuration), throughMs: 0)
+                seeded += 1
+            }
+            VerdictEvaluator.append(window, to: &kept!.accumulator)
+            kept!.throughMs = max(kept!.throughMs, window.points.last?.timestampMs ?? host.lastSeenMs)
+            let verdict = evaluator.evaluate(kept!.accumulator.series, of: window, evaluatedAtMs: host.lastSeenMs)
             try store.storeVerdict(verdict)
-            evaluatedThrough.withLock { $0[host.id] = host.lastSeenMs }
             evaluated += 1
             logger.debug("verdict", metadata: [
                 "leak.host": "\(host.name)", "leak.status": "\(verdict.status)",
                 "leak.rateBytesPerHour": "\(Int(verdict.rateBytesPerHour))",
             ])
         }
+        // Hosts retired from the store leave with their buckets.
+        let known = Set(hosts.map(\.id))
+        keptSeries.withLock { kept in kept = kept.filter { known.contains($0.key) } }
+        let pass = VerdictPass(
+            startedAt: started, lagSeconds: dueAt.map { max(0, started.timeIntervalSince($0)) } ?? 0,
+            wallSeconds: Date().timeIntervalSince(started), cpuSeconds: threadCPUSeconds() - startedCPU,
+            hostsEvaluated: evaluated, hostsSeeded: seeded, hostsKept: known.count)
+        lastPass.withLock { $0 = pass }
+        let level: Logger.Level = pass.lagSeconds > configuration.verdictIntervalSeconds ? .warning : .info
+        logger.log(level: level, "verdict pass", metadata: [
+            "leak.hosts": "\(evaluated)", "leak.seeded": "\(seeded)",
+            "leak.passSeconds": "\(rounded(pass.wallSeconds))", "leak.lagSeconds": "\(rounded(pass.lagSeconds))",
+            "leak.cpuMillisecondsPerHost": "\(rounded(pass.cpuMillisecondsPerHost))",
+        ])
         return evaluated
     }
+
+    private func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+}
+
+/// What one verdict pass cost, and how late it started.
+public struct VerdictPass: Sendable {
+    public var startedAt: Date
+    /// How long after it was due the pass started: a pass that takes longer than the interval
+    /// makes the next one late.
+    public var lagSeconds: Double
+    public var wallSeconds: Double
+    /// CPU time of the pass's thread.
+    public var cpuSeconds: Double
+    public var hostsEvaluated: Int
+    /// Hosts whose buckets were built from the store (first sight, or a collector restart).
+    public var hostsSeeded: Int
+    public var hostsKept: Int
+
+    public var cpuMillisecondsPerHost: Double { hostsEvaluated > 0 ? cpuSeconds * 1000 / Double(hostsEvaluated) : 0 }
+}
+
+/// CPU time consumed by the calling thread.
+func threadCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
