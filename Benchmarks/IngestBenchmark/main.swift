@@ -4,6 +4,7 @@
 //   .build/release/IngestBenchmark [--agents 50] [--snapshots 1000] [--sites 50] [--window 64]
 //                                  [--hosts 1000] [--hours 24] [--resolution 60] [--queries 200]
 //                                  [--skip-ingest] [--skip-query]
+//                                  [--fleet-hosts N [--fleet-hours H] [--fleet-passes N]]
 //
 // Ingest: the release `collector` runs as a child process (so its CPU and memory are its own,
 // read with getrusage(RUSAGE_CHILDREN) after it exits); `--agents` threads in this process
@@ -14,6 +15,10 @@
 // Query: a store of `--hosts` hosts x `--hours` hours is seeded directly through the storage
 // layer at one snapshot per `--resolution` seconds, then a fresh collector child answers
 // HostReport requests for random hosts over a CLIENT connection; latency percentiles printed.
+//
+// Fleet verdicts (`--fleet-hosts`, FleetVerdicts.swift): a store of that many hosts is seeded at
+// one snapshot per 10 s, and the collector's own verdict pass runs over it: once cold (every host
+// read from the store), then after each further minute of snapshots per host (the steady state).
 import Foundation
 import LeakCollector
 import LeakWire
@@ -37,6 +42,9 @@ struct Options {
     var sitesPerSeededHost = 20
     var skipIngest = false
     var skipQuery = false
+    var fleetHosts = 0
+    var fleetHours = 6.0
+    var fleetPasses = 5
 
     static let usage = """
         usage: IngestBenchmark [--agents N] [--snapshots N] [--sites N] [--window N]
@@ -53,6 +61,9 @@ struct Options {
           --seeded-sites N    sites per seeded snapshot (default 20)
           --skip-ingest       run only the query benchmark
           --skip-query        run only the ingest benchmark
+          --fleet-hosts N     also time verdict passes over N hosts (off by default)
+          --fleet-hours H     hours of 10 s snapshots per fleet host before the first pass (default 6)
+          --fleet-passes N    steady passes timed, a minute of snapshots apart (default 5)
         Needs the release collector next to it: swift build -c release --product collector
         """
 
@@ -82,6 +93,9 @@ struct Options {
             case "--seeded-sites": sitesPerSeededHost = try count()
             case "--skip-ingest": skipIngest = true
             case "--skip-query": skipQuery = true
+            case "--fleet-hosts": fleetHosts = try count()
+            case "--fleet-hours": fleetHours = try value(Double.self)
+            case "--fleet-passes": fleetPasses = try count()
             case "--help", "-h": throw UsageError(nil)
             default: throw UsageError("unknown option \(flag)")
             }
@@ -404,3 +418,4 @@ func runQueries() throws {
 
 if !options.skipIngest { try runIngest() }
 if !options.skipQuery { try runQueries() }
+if options.fleetHosts > 0 { try await runFleetVerdicts() }

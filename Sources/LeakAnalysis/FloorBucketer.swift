@@ -36,10 +36,21 @@ struct FloorBucketer: Sendable {
     let bucketSeconds: Double
     let minimumPoints: Int
     let floorQuantile: Double
-    private(set) var closed: [FloorBucket] = []
+    /// Closed buckets, compact: a collector keeps thousands of hosts' (32 bytes each instead of 48).
+    private var closed: [KeptBucket] = []
+    /// Start of each instance the closed buckets belong to.
+    private var instanceStarts: [(instance: Int, seconds: Double)] = []
     private var open: OpenBucket?
     /// The open bucket's values; the buffer is reused from bucket to bucket.
     private var values: [Double] = []
+
+    private struct KeptBucket: Sendable {
+        var index: Int64
+        var floorBytes: Double
+        /// NaN when not measurable.
+        var allocationsPerSecond: Double
+        var instance: Int32
+    }
 
     private struct OpenBucket: Sendable {
         var index: Int64
@@ -64,7 +75,14 @@ struct FloorBucketer: Sendable {
             open!.last = (seconds, allocations)
             return
         }
-        if let bucket = open, let finished = floorBucket(bucket) { closed.append(finished) }
+        if let bucket = open, let finished = floorBucket(bucket) {
+            closed.append(KeptBucket(
+                index: finished.index, floorBytes: finished.floorBytes, allocationsPerSecond: finished.allocationsPerSecond ?? .nan,
+                instance: Int32(finished.instance)))
+            if instanceStarts.last?.instance != finished.instance {
+                instanceStarts.append((finished.instance, finished.instanceStartSeconds))
+            }
+        }
         values.removeAll(keepingCapacity: true)
         values.append(value)
         open = OpenBucket(
@@ -74,8 +92,18 @@ struct FloorBucketer: Sendable {
 
     /// Closed buckets and the open one, oldest first.
     var buckets: [FloorBucket] {
-        guard let bucket = open, let current = floorBucket(bucket) else { return closed }
-        return closed + [current]
+        var result: [FloorBucket] = []
+        result.reserveCapacity(closed.count + 1)
+        var starts = instanceStarts.makeIterator()
+        var start = starts.next()
+        for kept in closed {
+            while let current = start, current.instance != Int(kept.instance) { start = starts.next() }
+            result.append(FloorBucket(
+                index: kept.index, instance: Int(kept.instance), instanceStartSeconds: start?.seconds ?? 0,
+                floorBytes: kept.floorBytes, allocationsPerSecond: kept.allocationsPerSecond.isNaN ? nil : kept.allocationsPerSecond))
+        }
+        if let bucket = open, let current = floorBucket(bucket) { result.append(current) }
+        return result
     }
 
     /// Index of the newest bucket interval seen.
@@ -84,7 +112,10 @@ struct FloorBucketer: Sendable {
     /// Forgets closed buckets older than `index`.
     mutating func dropBuckets(before index: Int64) {
         let keepFrom = closed.firstIndex { $0.index >= index } ?? closed.count
-        if keepFrom > 0 { closed.removeFirst(keepFrom) }
+        guard keepFrom > 0 else { return }
+        closed.removeFirst(keepFrom)
+        let oldest = closed.first.map { Int($0.instance) } ?? Int.max
+        instanceStarts.removeAll { $0.instance < oldest }
     }
 
     private func floorBucket(_ bucket: OpenBucket) -> FloorBucket? {
