@@ -13,33 +13,37 @@ struct TrafficAdjustment {
     var lagSeconds: Double
     var explainedFraction: Double
 
-    /// Adjusts `floors` in place for the rows in `rows` (indices into the series); rows without a
-    /// lagged traffic value are removed from `rows` when an adjustment is made.
+    /// The rows of `window` (one instance, after its grace period) with the part of their floors
+    /// that traffic explains removed, and the same rows unadjusted; when an adjustment is made,
+    /// rows without a lagged traffic value are left out of both. `instance` is the whole instance,
+    /// grace period included, for deciding whether traffic varies at all.
     static func apply(
-        times: [Double], floors: inout [Double], alsoAdjusting other: inout [Double], rows: inout [Int], instanceRows: [Int],
-        trafficAt: (Int, Double) -> Double?, configuration: VerdictConfiguration, variation: TrafficVariationMemo? = nil
-    ) -> TrafficAdjustment {
+        to window: FloorWindow, instance: FloorWindow, bucketSeconds: Double,
+        trafficAt: (_ index: Int64, _ instance: Int) -> Double?, configuration: VerdictConfiguration,
+        variation: TrafficVariationMemo? = nil
+    ) -> (adjustment: TrafficAdjustment, adjusted: FloorWindow, unadjusted: FloorWindow) {
         var none = TrafficAdjustment(trafficVaries: false, adjusted: false, lagSeconds: 0, explainedFraction: 0)
         // Judged over the whole instance, grace period included: memory that lags traffic by hours
         // rises while traffic is already flat.
-        let current = instanceRows.compactMap { trafficAt($0, 0) }
+        let current = instance.indices.indices.compactMap { trafficAt(instance.indices[$0], instance.instances[$0]) }
         guard variation?.varies(current, configuration: configuration) ?? varies(current, configuration: configuration)
-        else { return none }
+        else { return (none, window, window) }
         none.trafficVaries = true
 
         var best: (reduction: Double, lag: Double, b: Double, mean: Double, rows: [Int], x: [Double])? = nil
         var lag = 0.0
         while lag <= configuration.maximumTrafficLagSeconds + 1e-9 {
+            let lagBuckets = Int64((lag / bucketSeconds).rounded())
             var usedRows: [Int] = []
             var xs: [Double] = []
-            for row in rows {
-                if let x = trafficAt(row, lag) {
+            for row in 0..<window.count {
+                if let x = trafficAt(window.indices[row] - lagBuckets, window.instances[row]) {
                     usedRows.append(row)
                     xs.append(x)
                 }
             }
-            if usedRows.count >= 12, usedRows.count * 2 >= rows.count,
-                let fit = fit(t: usedRows.map { times[$0] }, x: xs, y: usedRows.map { floors[$0] })
+            if usedRows.count >= 12, usedRows.count * 2 >= window.count,
+                let fit = fit(t: usedRows.map { window.times[$0] }, x: xs, y: usedRows.map { window.floors[$0] })
             {
                 if best == nil || fit.reduction > best!.reduction {
                     let mean = xs.reduce(0, +) / Double(xs.count)
@@ -48,13 +52,13 @@ struct TrafficAdjustment {
             }
             lag += configuration.trafficLagStepSeconds
         }
-        guard let chosen = best, chosen.reduction >= configuration.trafficExplainedFraction else { return none }
-        for (row, x) in zip(chosen.rows, chosen.x) {
-            floors[row] -= chosen.b * (x - chosen.mean)
-            other[row] -= chosen.b * (x - chosen.mean)
-        }
-        rows = chosen.rows
-        return TrafficAdjustment(trafficVaries: true, adjusted: true, lagSeconds: chosen.lag, explainedFraction: chosen.reduction)
+        guard let chosen = best, chosen.reduction >= configuration.trafficExplainedFraction else { return (none, window, window) }
+        let kept = Set(chosen.rows)
+        let unadjusted = window.filter { kept.contains($0) }
+        let adjusted = unadjusted.subtracting(chosen.x.map { chosen.b * ($0 - chosen.mean) })
+        let adjustment = TrafficAdjustment(
+            trafficVaries: true, adjusted: true, lagSeconds: chosen.lag, explainedFraction: chosen.reduction)
+        return (adjustment, adjusted, unadjusted)
     }
 
     /// Whether the allocation rates of consecutive buckets follow a traffic cycle rather than only

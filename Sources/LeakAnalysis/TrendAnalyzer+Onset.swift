@@ -17,11 +17,11 @@ struct GrowthOnset: Equatable {
 
 extension TrendAnalyzer {
     /// - Parameters:
-    ///   - rows: indices of the buckets to scan (oldest first, one instance, after its grace period).
-    ///   - values: the floor per bucket (indexed like `times`).
-    func growthOnset(times: [Double], values: [Double], rows: [Int], heapScale: Double, nowSeconds: Double) -> GrowthOnset? {
+    ///   - times, values: the buckets to scan (oldest first, one instance, after its grace period)
+    ///     and their floors.
+    func growthOnset(times: [Double], values: [Double], heapScale: Double, nowSeconds: Double) -> GrowthOnset? {
         let lookback = nowSeconds - configuration.maximumOnsetWindowSeconds
-        let scanned = rows.filter { times[$0] >= lookback }
+        let scanned = times.indices.filter { times[$0] >= lookback }
         guard scanned.count >= 2 else { return nil }
         let allowancePerSecond = configuration.onsetAllowanceFraction * configuration.materialRateFractionPerHour * heapScale / 3600
         var sum = 0.0

@@ -62,7 +62,7 @@ struct OnsetAndOpeningTests {
         let times = Self.times(buckets)
         let analyzer = TrendAnalyzer(configuration: VerdictConfiguration())
         let onset = try #require(
-            analyzer.growthOnset(times: times, values: floors, rows: Array(buckets.indices), heapScale: 1e9, nowSeconds: 78 * 600))
+            analyzer.growthOnset(times: times, values: floors, heapScale: 1e9, nowSeconds: 78 * 600))
         #expect(abs(onset.startSeconds - 60 * 600) <= 2 * 600, "onset at bucket \(onset.startSeconds / 600)")
         #expect(onset.accumulatedBytes > 40e6)
     }
@@ -77,7 +77,7 @@ struct OnsetAndOpeningTests {
         let buckets = Self.buckets(floors)
         let analyzer = TrendAnalyzer(configuration: VerdictConfiguration())
         #expect(
-            analyzer.growthOnset(times: Self.times(buckets), values: floors, rows: Array(buckets.indices), heapScale: 1e9, nowSeconds: 36 * 600)
+            analyzer.growthOnset(times: Self.times(buckets), values: floors, heapScale: 1e9, nowSeconds: 36 * 600)
                 == nil)
     }
 

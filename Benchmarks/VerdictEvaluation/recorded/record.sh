@@ -14,6 +14,8 @@
 #   OUT=<this folder>               where the CSV files are written
 #   PORT_BASE=18170                 collector port; programs listen on 16401..16411
 #   ONLY="host host..."             record only these hosts
+#   LEAK_SCALE=1    multiplies every leak rate (a higher compression slows leaks per series hour)
+#   DAY=720         real seconds of one load cycle of the two daily-cycle hosts
 # Needs: redis-server, redis-tools, memcached, sqlite3, gcc, python3 (installed with apt-get if
 # missing; run as root or have them installed). Labels and the manifest are README.md, labels.csv.
 set -euo pipefail
@@ -31,6 +33,8 @@ done
 MINUTES=${MINUTES:-30}; INTERVAL=${INTERVAL:-1}; STEP=${STEP:-10}
 WORK=${WORK:-/tmp/leakwatch-recording}; OUT=${OUT:-$here}; PORT=${PORT_BASE:-18170}
 DURATION=$(( MINUTES * 60 ))
+LEAK_SCALE=${LEAK_SCALE:-1}; DAY=${DAY:-720}
+leak() { python3 -c "print(f'{$1 * $LEAK_SCALE:g}')"; }  # a leak rate, scaled
 ALL_HOSTS="redis-keyspace-leak redis-maxmemory-lru swiftnio-leak swiftnio-bounded-cache c-cache-to-cap
 supervisor-restarts supervisor-restart-leak daily-cycle-load daily-cycle-with-leak memcached-steady late-onset-leak"
 HOSTS=${ONLY:-$ALL_HOSTS}
@@ -114,12 +118,12 @@ for host in $HOSTS; do
     case $host in
     redis-keyspace-leak)      # LEAK: 15 new keys/s without TTL on a 30k-key churned keyset
         plain $host redis $(redis 16401)
-        sleep 1; client $host $LOAD redis --port 16401 --base-keys 30000 --base-ops 300 --leak-keys 15 --seed 1 ;;
+        sleep 1; client $host $LOAD redis --port 16401 --base-keys 30000 --base-ops 300 --leak-keys $(leak 15) --seed 1 ;;
     redis-maxmemory-lru)      # OK: 120 unique keys/s into a 32 MB allkeys-lru cap
         plain $host redis $(redis 16402 --maxmemory 32mb --maxmemory-policy allkeys-lru)
         sleep 1; client $host $LOAD redis --port 16402 --base-keys 2000 --base-ops 100 --unique-keys 120 --value-min 200 --value-max 600 --seed 2 ;;
     swiftnio-leak)            # LEAK: sessions (2 KiB) kept forever, 60 B/s
-        plain $host demo "$products/leakwatch-demo-server" --leak --requests-per-second 300 --leak-bytes-per-second 60 ;;
+        plain $host demo "$products/leakwatch-demo-server" --leak --requests-per-second 300 --leak-bytes-per-second $(leak 60) ;;
     swiftnio-bounded-cache)   # OK: bounded cache of 2,000 entries
         plain $host demo "$products/leakwatch-demo-server" --requests-per-second 300 ;;
     c-cache-to-cap)           # OK: LRU cache of 20,000 entries (~22 MB) filling, then evicting
@@ -128,18 +132,18 @@ for host in $HOSTS; do
         supervised $host memcached 270 360 memcached -p 16406 -U 0 -m 16 -t 2 -u root
         client $host $LOAD memcached --port 16406 --base-keys 40000 --base-ops 1000 --value-min 200 --value-max 600 --seed 6 ;;
     supervisor-restart-leak)  # LEAK (reset at restarts): cache_service leaking 3 KB/s, restarted every 300-420 s
-        supervised $host cache 300 420 "$WORK/cache_service" --cap 5000 --keyspace 20000 --rps 150 --leak-bytes-per-second 3000 --seed 7 ;;
+        supervised $host cache 300 420 "$WORK/cache_service" --cap 5000 --keyspace 20000 --rps 150 --leak-bytes-per-second $(leak 3000) --seed 7 ;;
     daily-cycle-load)         # OK: keys with a 120 s TTL at 150/s x (1 + 0.8 sin(2 pi t / 720 s))
         plain $host redis $(redis 16408)
-        sleep 1; client $host $LOAD redis --port 16408 --base-keys 5000 --base-ops 100 --ttl-keys 150 --ttl 120 --period 720 --amplitude 0.8 --seed 8 ;;
+        sleep 1; client $host $LOAD redis --port 16408 --base-keys 5000 --base-ops 100 --ttl-keys 150 --ttl 120 --period $DAY --amplitude 0.8 --seed 8 ;;
     daily-cycle-with-leak)    # LEAK: the same daily cycle plus 5 keys/s without TTL
         plain $host redis $(redis 16409)
-        sleep 1; client $host $LOAD redis --port 16409 --base-keys 5000 --base-ops 100 --ttl-keys 150 --ttl 120 --period 720 --amplitude 0.8 --leak-keys 5 --seed 9 ;;
+        sleep 1; client $host $LOAD redis --port 16409 --base-keys 5000 --base-ops 100 --ttl-keys 150 --ttl 120 --period $DAY --amplitude 0.8 --leak-keys $(leak 5) --seed 9 ;;
     memcached-steady)         # OK: memcached -m 64, churn on a 20k-key set (~10 MB): warms up, then flat
         plain $host memcached memcached -p 16410 -U 0 -m 64 -t 2 -u root
         sleep 1; client $host $LOAD memcached --port 16410 --base-keys 20000 --base-ops 400 --seed 10 ;;
     late-onset-leak)          # LEAK from half-time: cache_service leaking 4 KB/s after DURATION/2
-        plain $host cache "$WORK/cache_service" --cap 10000 --keyspace 50000 --rps 100 --leak-bytes-per-second 4000 --leak-after $LATE --seed 11 ;;
+        plain $host cache "$WORK/cache_service" --cap 10000 --keyspace 50000 --rps 100 --leak-bytes-per-second $(leak 4000) --leak-after $LATE --seed 11 ;;
     *) echo "record.sh: unknown host $host" >&2; exit 2 ;;
     esac
 done
