@@ -28,18 +28,17 @@ struct FloorWindow {
     var span: Double { (times.last ?? 0) - (times.first ?? 0) }
 
     /// The rows for which `isIncluded(position)` holds, in order.
-    func filter(_ isIncluded: (Int) -> Bool) -> FloorWindow {
-        var result = FloorWindow()
-        for position in times.indices where isIncluded(position) { result.append(self, position) }
-        return result
-    }
+    func filter(_ isIncluded: (Int) -> Bool) -> FloorWindow { gather(times.indices.filter(isIncluded)) }
 
-    /// Rows whose centre is at or after `seconds`.
-    func since(_ seconds: Double) -> FloorWindow { filter { times[$0] >= seconds } }
+    /// Rows whose centre is at or after `seconds` (rows are in time order).
+    func since(_ seconds: Double) -> FloorWindow { slice(firstPosition(notBefore: seconds)..<count) }
     /// Rows whose centre is before `seconds`.
-    func before(_ seconds: Double) -> FloorWindow { filter { times[$0] < seconds } }
+    func before(_ seconds: Double) -> FloorWindow { slice(0..<firstPosition(notBefore: seconds)) }
     /// Rows whose centre lies in `low ..< high`.
-    func between(_ low: Double, _ high: Double) -> FloorWindow { filter { times[$0] >= low && times[$0] < high } }
+    func between(_ low: Double, _ high: Double) -> FloorWindow {
+        let start = firstPosition(notBefore: low)
+        return slice(start..<max(start, firstPosition(notBefore: high)))
+    }
     /// Rows of one instance.
     func instance(_ instance: Int) -> FloorWindow { filter { instances[$0] == instance } }
 
@@ -47,7 +46,7 @@ struct FloorWindow {
     func subsampled(maximum: Int) -> FloorWindow {
         guard count > maximum, maximum > 0 else { return self }
         let stride = (count + maximum - 1) / maximum
-        return filter { (count - 1 - $0) % stride == 0 }
+        return gather(Array(Swift.stride(from: (count - 1) % stride, to: count, by: stride)))
     }
 
     /// The same rows with `floors` and `testFloors` lowered by `adjustments` (one per row).
@@ -61,12 +60,38 @@ struct FloorWindow {
         return result
     }
 
-    private mutating func append(_ other: FloorWindow, _ position: Int) {
-        times.append(other.times[position])
-        floors.append(other.floors[position])
-        testFloors.append(other.testFloors[position])
-        indices.append(other.indices[position])
-        instances.append(other.instances[position])
-        instanceStarts.append(other.instanceStarts[position])
+    /// Position of the first row whose centre is at or after `seconds`.
+    private func firstPosition(notBefore seconds: Double) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if times[middle] < seconds { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private func slice(_ range: Range<Int>) -> FloorWindow {
+        if range.count == count { return self }
+        var result = FloorWindow()
+        result.times = Array(times[range])
+        result.floors = Array(floors[range])
+        result.testFloors = Array(testFloors[range])
+        result.indices = Array(indices[range])
+        result.instances = Array(instances[range])
+        result.instanceStarts = Array(instanceStarts[range])
+        return result
+    }
+
+    private func gather(_ positions: [Int]) -> FloorWindow {
+        if positions.count == count { return self }
+        var result = FloorWindow()
+        result.times = positions.map { times[$0] }
+        result.floors = positions.map { floors[$0] }
+        result.testFloors = positions.map { testFloors[$0] }
+        result.indices = positions.map { indices[$0] }
+        result.instances = positions.map { instances[$0] }
+        result.instanceStarts = positions.map { instanceStarts[$0] }
+        return result
     }
 }
