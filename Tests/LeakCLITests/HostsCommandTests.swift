@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakWire
 import Testing
 
 @Suite("collector-cli hosts against a real collector")
@@ -70,5 +71,50 @@ struct HostsCommandTests {
             #expect(result.standardOutput.isEmpty)
             #expect(result.standardError.contains("no host has reported"))
         }
+    }
+}
+
+@Suite("collector-cli hosts: the verdict loop's health")
+struct VerdictLoopWarningTests {
+    @Test("a pass that started more than an interval late is a warning under the table, with its cost")
+    func latePassIsAWarning() async throws {
+        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12; $0.verdictIntervalSeconds = 3600 }.use { collector in
+            let path = collector.directory.path + "/late-1.csv"
+            var rows = ["t_seconds,heap_bytes,rss_bytes,alloc_count,free_count,pid"]
+            for step in 0..<30 { rows.append("\(step * 60),\(100_000_000 + step),200000000,\(step * 1000),\(step * 900),7") }
+            try (rows.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(try await collector.run(["simulate", path]).exitCode == 0)
+
+            // Due two hours ago: the loop has fallen two intervals behind.
+            #expect(try collector.collector.maintenance.evaluateVerdicts(dueAt: Date().addingTimeInterval(-7200)) == 1)
+            let late = try await collector.run(["hosts"])
+            #expect(late.exitCode == 0, "stderr: \(late.standardError)")
+            let warning = late.text.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(warning.hasPrefix("warning: verdict passes run late: the newest started 2h after it was due (a pass takes "),
+                    "\(late.text)")
+            #expect(warning.contains("ms of CPU per host"), "\(warning)")
+
+            // On time: no warning.
+            #expect(try collector.collector.maintenance.evaluateVerdicts(dueAt: Date()) == 0)
+            let onTime = try await collector.run(["hosts"])
+            #expect(!onTime.text.contains("warning:"), "\(onTime.text)")
+        }
+    }
+
+    @Test("a loop that stopped is a warning; a loop that is off or keeps up is silent")
+    func stoppedLoopIsAWarning() {
+        let now: Int64 = 1_800_000_000 * 1_000_000_000
+        let renderer = HostsRenderer(nowUnixNanos: now, style: TextStyle(enabled: false))
+        var loop = Leakwatch_V1_VerdictLoopStatus()
+        loop.intervalSeconds = 60
+        loop.lastPassStartedUnixNanos = now - 20 * 60 * 1_000_000_000
+        loop.passSeconds = 2
+        #expect(renderer.loopWarning(loop)
+            == "warning: no verdict pass has started for 20m (every 1m expected); the statuses above may be stale")
+        loop.lastPassStartedUnixNanos = now - 30 * 1_000_000_000
+        #expect(renderer.loopWarning(loop) == nil)
+        loop.intervalSeconds = 0
+        loop.lastPassStartedUnixNanos = now - 20 * 60 * 1_000_000_000
+        #expect(renderer.loopWarning(loop) == nil, "the loop is off")
     }
 }

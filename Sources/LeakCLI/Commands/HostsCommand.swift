@@ -27,14 +27,15 @@ public struct HostsCommand: CLICommand {
     public func execute(_ context: CLIContext) throws -> CommandOutput {
         let client = try connection.connect(context)
         defer { client.close() }
-        let hosts = Self.ranked(try client.fleetOverview(serviceName: service ?? "").hosts)
+        let overview = try client.fleetOverview(serviceName: service ?? "")
+        let hosts = Self.ranked(overview.hosts)
         guard !hosts.isEmpty else {
             throw CLIError.noData.with(service.map { "no host of service '\($0)' has reported yet" }
                 ?? "no host has reported to the collector at \(client.endpoint) yet; start an agent pointed at it")
         }
         let renderer = HostsRenderer(nowUnixNanos: context.nowUnixNanos, style: TextStyle(enabled: context.usesColour))
         switch format {
-        case .text: return CommandOutput(text: renderer.text(hosts))
+        case .text: return CommandOutput(text: renderer.text(hosts, verdictLoop: overview.verdictLoop))
         case .json: return CommandOutput(text: renderer.json(hosts).rendered())
         }
     }
@@ -65,7 +66,9 @@ public struct HostsRenderer: Sendable {
     // HOST 18, SERVICE 14, STATUS 16, RATE 13, HEAP 11, RSS 11, LAST SEEN rest: 100 columns.
     private static let columns = [18, 14, 16, 13, 11, 11]
 
-    public func text(_ hosts: [Leakwatch_V1_HostOverview]) -> String {
+    /// `verdictLoop`: the collector's verdict loop; a line warns when its passes run late or
+    /// have stopped, since every status above is then older than it looks.
+    public func text(_ hosts: [Leakwatch_V1_HostOverview], verdictLoop: Leakwatch_V1_VerdictLoopStatus? = nil) -> String {
         var lines = [row(["HOST", "SERVICE", "STATUS", "RATE", "HEAP", "RSS", "LAST SEEN"], styled: nil)]
         for host in hosts {
             let status = HostStatus(host.status)
@@ -87,7 +90,25 @@ public struct HostsRenderer: Sendable {
         let stale = hosts.filter(\.stale).count
         if stale > 0 { summary += ", \(stale) stale" }
         lines.append(style.dim(summary))
+        if let warning = verdictLoop.flatMap(loopWarning) { lines.append(style.yellow(warning)) }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A warning when the newest verdict pass started more than an interval late, or none has
+    /// started for three intervals; nil while the loop keeps up (or is off).
+    public func loopWarning(_ loop: Leakwatch_V1_VerdictLoopStatus) -> String? {
+        let interval = loop.intervalSeconds
+        guard interval > 0, loop.lastPassStartedUnixNanos > 0 else { return nil }
+        let sinceLast = Double(nowUnixNanos - loop.lastPassStartedUnixNanos) / 1e9
+        let cost = "a pass takes \(Units.duration(seconds: loop.passSeconds)), "
+            + "\(String(format: "%.1f", loop.cpuMillisecondsPerHost)) ms of CPU per host"
+        if sinceLast > 3 * interval + loop.passSeconds {
+            return "warning: no verdict pass has started for \(Units.duration(seconds: sinceLast)) "
+                + "(every \(Units.duration(seconds: interval)) expected); the statuses above may be stale"
+        }
+        guard loop.lagSeconds > interval else { return nil }
+        return "warning: verdict passes run late: the newest started \(Units.duration(seconds: loop.lagSeconds)) "
+            + "after it was due (\(cost)); raise verdictIntervalSeconds or give the collector more CPU"
     }
 
     private func row(_ cells: [String], styled status: HostStatus?, stale: Bool = false) -> String {

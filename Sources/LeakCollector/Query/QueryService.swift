@@ -20,6 +20,8 @@ public struct QueryService: Sendable {
     public var staleAfterSeconds: Double = 60
     /// Wall clock, in ms; tests may fix it.
     public var nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    /// The verdict loop's newest pass and interval, for the fleet overview.
+    public var verdictLoop: @Sendable () -> (newest: VerdictPass?, intervalSeconds: Double) = { (nil, 0) }
 
     public init(store: CollectorStore) {
         self.store = store
@@ -81,6 +83,16 @@ public struct QueryService: Sendable {
                 overview.confidence = verdict.confidence
             }
             response.hosts.append(overview)
+        }
+        let loop = verdictLoop()
+        response.verdictLoop.intervalSeconds = loop.intervalSeconds
+        if let pass = loop.newest {
+            response.verdictLoop.lastPassStartedUnixNanos = Int64(pass.startedAt.timeIntervalSince1970 * 1e9)
+            response.verdictLoop.lagSeconds = pass.lagSeconds
+            response.verdictLoop.passSeconds = pass.wallSeconds
+            response.verdictLoop.cpuMillisecondsPerHost = pass.cpuMillisecondsPerHost
+            response.verdictLoop.hostsEvaluated = UInt32(clamping: pass.hostsEvaluated)
+            response.verdictLoop.hostsReadWhole = UInt32(clamping: pass.hostsSeeded)
         }
         return response
     }

@@ -52,8 +52,10 @@ public func buildCollector(
     }
     let store = try CollectorStore(path: configuration.databasePath, configuration: configuration.store, logger: logger)
     let writer = BatchWriter(store: store, maximumBatchSize: configuration.maximumSnapshotsPerTransaction, logger: logger)
+    let maintenance = MaintenanceService(store: store, configuration: configuration, logger: logger)
     var queries = QueryService(store: store)
     queries.staleAfterSeconds = configuration.staleAfterSeconds
+    queries.verdictLoop = { [interval = configuration.verdictIntervalSeconds] in (maintenance.latestVerdictPass, interval) }
     let environment = ServerEnvironment(
         configuration: configuration, store: store, writer: writer, queries: queries,
         threadPool: NIOThreadPool.singleton, logger: logger, collectorVersion: collectorVersion)
@@ -61,7 +63,6 @@ public func buildCollector(
         ? MultiThreadedEventLoopGroup.singleton
         : MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
     let server = CollectorServer(environment: environment, group: group)
-    let maintenance = MaintenanceService(store: store, configuration: configuration, logger: logger)
     let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
         services: [
             .init(service: server),

@@ -826,6 +826,48 @@ public nonisolated struct Leakwatch_V1_FleetOverviewResponse: Sendable {
 
   public var hosts: [Leakwatch_V1_HostOverview] = []
 
+  public var verdictLoop: Leakwatch_V1_VerdictLoopStatus {
+    get {_verdictLoop ?? Leakwatch_V1_VerdictLoopStatus()}
+    set {_verdictLoop = newValue}
+  }
+  /// Returns true if `verdictLoop` has been explicitly set.
+  public var hasVerdictLoop: Bool {self._verdictLoop != nil}
+  /// Clears the value of `verdictLoop`. Subsequent reads from it will return its default value.
+  public mutating func clearVerdictLoop() {self._verdictLoop = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _verdictLoop: Leakwatch_V1_VerdictLoopStatus? = nil
+}
+
+/// The collector's verdict loop: how late and how costly its newest pass was. A lag beyond the
+/// interval means the fleet has outgrown the interval (or the collector's CPU).
+public nonisolated struct Leakwatch_V1_VerdictLoopStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 0: the loop is off
+  public var intervalSeconds: Double = 0
+
+  /// 0: no pass yet
+  public var lastPassStartedUnixNanos: Int64 = 0
+
+  /// how long after it was due the newest pass started
+  public var lagSeconds: Double = 0
+
+  /// its wall time
+  public var passSeconds: Double = 0
+
+  public var cpuMillisecondsPerHost: Double = 0
+
+  public var hostsEvaluated: UInt32 = 0
+
+  /// read whole from the store: first sight since the collector started
+  public var hostsReadWhole: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2042,7 +2084,7 @@ nonisolated extension Leakwatch_V1_HostOverview: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Leakwatch_V1_FleetOverviewResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FleetOverviewResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}hosts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}hosts\0\u{3}verdict_loop\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2052,24 +2094,93 @@ nonisolated extension Leakwatch_V1_FleetOverviewResponse: SwiftProtobuf.Message,
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.hosts) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._verdictLoop) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.requestID != 0 {
       try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
     }
     if !self.hosts.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.hosts, fieldNumber: 2)
     }
+    try { if let v = self._verdictLoop {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Leakwatch_V1_FleetOverviewResponse, rhs: Leakwatch_V1_FleetOverviewResponse) -> Bool {
     if lhs.requestID != rhs.requestID {return false}
     if lhs.hosts != rhs.hosts {return false}
+    if lhs._verdictLoop != rhs._verdictLoop {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Leakwatch_V1_VerdictLoopStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".VerdictLoopStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}interval_seconds\0\u{3}last_pass_started_unix_nanos\0\u{3}lag_seconds\0\u{3}pass_seconds\0\u{3}cpu_milliseconds_per_host\0\u{3}hosts_evaluated\0\u{3}hosts_read_whole\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.intervalSeconds) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.lastPassStartedUnixNanos) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.lagSeconds) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.passSeconds) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.cpuMillisecondsPerHost) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.hostsEvaluated) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.hostsReadWhole) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.intervalSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.intervalSeconds, fieldNumber: 1)
+    }
+    if self.lastPassStartedUnixNanos != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastPassStartedUnixNanos, fieldNumber: 2)
+    }
+    if self.lagSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.lagSeconds, fieldNumber: 3)
+    }
+    if self.passSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.passSeconds, fieldNumber: 4)
+    }
+    if self.cpuMillisecondsPerHost.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.cpuMillisecondsPerHost, fieldNumber: 5)
+    }
+    if self.hostsEvaluated != 0 {
+      try visitor.visitSingularUInt32Field(value: self.hostsEvaluated, fieldNumber: 6)
+    }
+    if self.hostsReadWhole != 0 {
+      try visitor.visitSingularUInt32Field(value: self.hostsReadWhole, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Leakwatch_V1_VerdictLoopStatus, rhs: Leakwatch_V1_VerdictLoopStatus) -> Bool {
+    if lhs.intervalSeconds != rhs.intervalSeconds {return false}
+    if lhs.lastPassStartedUnixNanos != rhs.lastPassStartedUnixNanos {return false}
+    if lhs.lagSeconds != rhs.lagSeconds {return false}
+    if lhs.passSeconds != rhs.passSeconds {return false}
+    if lhs.cpuMillisecondsPerHost != rhs.cpuMillisecondsPerHost {return false}
+    if lhs.hostsEvaluated != rhs.hostsEvaluated {return false}
+    if lhs.hostsReadWhole != rhs.hostsReadWhole {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
