@@ -95,7 +95,7 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "VerdictEvaluation", dependencies: ["LeakAnalysis", "VerdictReplay"], path: "Benchmarks/VerdictEvaluation",
-            exclude: ["recorded"]),
+            exclude: ["recorded", "recorded-60x"]),
         // Labelled series replayed end to end through a collector: VerdictEvaluation's figures and their test.
         .target(
             name: "VerdictReplay",

@@ -40,14 +40,14 @@ public struct HostSeriesAccumulator: Sendable {
         let siteSeries = sites.mapValues { series in
             series.filter { $0.timestampSeconds > floor }.sorted { $0.timestampSeconds < $1.timestampSeconds }
         }
-        for index in [-1] + Array(fast.indices) {
-            func add(_ scale: inout ScaleBucketer) {
-                scale.addHost(ordered, instances: instances, timeline: timeline)
-                for (siteID, series) in siteSeries where !series.isEmpty { scale.addSite(siteID, series, timeline: timeline) }
-                scale.dropOldBuckets()
-            }
-            if index < 0 { add(&base) } else { add(&fast[index]) }
+        let instanceTimeline = timeline
+        func add(_ scale: inout ScaleBucketer) {
+            scale.addHost(ordered, instances: instances, timeline: instanceTimeline)
+            for (siteID, series) in siteSeries where !series.isEmpty { scale.addSite(siteID, series, timeline: instanceTimeline) }
+            scale.dropOldBuckets()
         }
+        add(&base)
+        for index in fast.indices { add(&fast[index]) }
         if let newest = ordered.last?.timestampSeconds { newestSeconds = newest }
     }
 

@@ -82,23 +82,25 @@ public final class MaintenanceService: Service, Sendable {
         var seeded = 0
         let hosts = try store.hosts()
         for host in hosts {
+            // Taken out of the table while it grows (no copy on write), put back after.
             var kept = keptSeries.withLock { $0.removeValue(forKey: host.id) }
             defer { if let kept { keptSeries.withLock { $0[host.id] = kept } } }
             if let kept, kept.throughMs >= host.lastSeenMs { continue }
-            let window: HostWindow
-            if let through = kept?.throughMs {
-                window = try store.window(host: host, fromMs: through + 1, toMs: host.lastSeenMs)
-            } else {
-                // First sight (or a collector restart): what a verdict reads, from the store.
-                window = try store.window(
-                    host: host, fromMs: host.lastSeenMs - Int64(evaluator.readSpanSeconds * 1000),
-                    toMs: host.lastSeenMs, maximumSiteRows: Self.maximumSiteRows(configuration))
-                kept = KeptSeries(accumulator: HostSeriesAccumulator(configuration: evaluator.configuration), throughMs: 0)
-                seeded += 1
-            }
-            VerdictEvaluator.append(window, to: &kept!.accumulator)
-            kept!.throughMs = max(kept!.throughMs, window.points.last?.timestampMs ?? host.lastSeenMs)
-            let verdict = evaluator.evaluate(kept!.accumulator.series, of: window, evaluatedAtMs: host.lastSeenMs)
+            // First sight (or the first pass after a collector start): what a verdict reads, with
+            // the sites thinned; afterwards only the snapshots since the last pass, all of them.
+            let firstSight = kept == nil
+            var series = kept ?? KeptSeries(
+                accumulator: HostSeriesAccumulator(configuration: evaluator.configuration),
+                throughMs: host.lastSeenMs - Int64(evaluator.readSpanSeconds * 1000) - 1)
+            kept = nil  // a storage error below: the host is read whole at the next pass
+            let window = try store.window(
+                host: host, fromMs: series.throughMs + 1, toMs: host.lastSeenMs,
+                maximumSiteRows: firstSight ? Self.maximumSiteRows(configuration) : .max)
+            if firstSight { seeded += 1 }
+            VerdictEvaluator.append(window, to: &series.accumulator)
+            series.throughMs = max(series.throughMs, window.points.last?.timestampMs ?? host.lastSeenMs)
+            kept = series
+            let verdict = evaluator.evaluate(series.accumulator.series, of: window, evaluatedAtMs: host.lastSeenMs)
             try store.storeVerdict(verdict)
             evaluated += 1
             logger.debug("verdict", metadata: [
