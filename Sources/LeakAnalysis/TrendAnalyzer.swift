@@ -44,7 +44,7 @@ struct TrendAnalyzer {
                 traffic: traffic, dayOverDay: dayOverDay, firstSeenSeconds: firstSeenSeconds, graceEnd: graceEnd,
                 nowSeconds: nowSeconds)
             current = analyzeCurrentInstance(
-                adjusted, instanceStart: last.instanceStartSeconds,
+                adjusted, observedSince: max(last.instanceStartSeconds, firstSeenSeconds),
                 previousInstances: previousInstances(all, current: currentInstance),
                 heapScale: heapScale, nowSeconds: nowSeconds, dayOverDay: dayOverDay, daySpanRequired: daySpanRequired)
             // No window could be tested yet: the estimate above stands.
@@ -94,9 +94,10 @@ struct TrendAnalyzer {
 
     // MARK: Current instance
 
-    /// `rows`: the current instance after its grace period, adjusted for traffic.
+    /// `rows`: the current instance after its grace period, adjusted for traffic. `observedSince`:
+    /// the instance's start, or its first bucket for an instance first seen while running.
     private func analyzeCurrentInstance(
-        _ rows: FloorWindow, instanceStart: Double, previousInstances: [FloorWindow],
+        _ rows: FloorWindow, observedSince: Double, previousInstances: [FloorWindow],
         heapScale: Double, nowSeconds: Double, dayOverDay: Double?, daySpanRequired: Double?
     ) -> TrendVerdict {
         let minimumWindowSeconds = configuration.trendWindowsSeconds.min() ?? 0
@@ -138,7 +139,7 @@ struct TrendAnalyzer {
                 // The onset was chosen where the floor was lowest: its window's trend score is
                 // inflated by that choice, so it must clear a higher bar.
                 leakZ: configuration.leakZ + (length == onsetLength ? configuration.onsetExtraZ : 0),
-                materialRateFractionPerHour: windowStart < instanceStart + configuration.warmUpSeconds
+                materialRateFractionPerHour: windowStart < observedSince + configuration.warmUpSeconds
                     ? configuration.warmUpMaterialRateFractionPerHour : configuration.materialRateFractionPerHour,
                 dailyCycleRise: daySpanRequired.flatMap { length < $0 ? dailyCycleRise(lengthSeconds: length, heapScale: heapScale) : nil },
                 priorFall: { priorFall(rows.before(windowStart), previousInstances: previousInstances, spanSeconds: length) })

@@ -95,11 +95,13 @@ public struct VerdictConfiguration: Sendable, Hashable {
     /// instead of after a day. Default 0.3 (±30 %: the largest rising phase then gains 7.9 %/h at
     /// most, so a leak of 10 %/h and more does not wait for a day).
     public var dailyCycleAmplitudeFraction: Double = 0.3
-    /// A window that starts within this long of its process's start must grow at least
+    /// A window that starts within this long of its process's start, or of the first snapshot seen
+    /// of a process first seen while running, must grow at least
     /// `warmUpMaterialRateFractionPerHour` of the heap per hour. 0 (the default) disables: the
     /// base scale's grace period already covers it; a fast scale sets it to the time the base
     /// scale needs to judge a process on its own (grace, margin, shortest window), since a warm-up
-    /// is as long however fast the leak.
+    /// is as long however fast the leak, and a process watched for minutes has no history that
+    /// tells the rising phase of a recurring swing (a sawtooth, a batch) from a leak.
     public var warmUpSeconds: Double = 0
     /// See `warmUpSeconds`.
     public var warmUpMaterialRateFractionPerHour: Double = 0
