@@ -31,8 +31,8 @@ struct HostsCommandTests {
             let array = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [[String: Any]])
             #expect(array.map { $0["host"] as? String } == ["web-3", "web-2", "web-1", "db-1"])
             for object in array {
-                #expect(Set(object.keys) == ["host", "service", "status", "rateBytesPerHour", "since", "confidence", "lastSeen",
-                                             "stale", "currentBytes", "rssBytes"])
+                #expect(Set(object.keys) == ["host", "service", "status", "rateBytesPerHour", "since", "confidence", "explanation",
+                                             "lastSeen", "stale", "currentBytes", "rssBytes"])
                 #expect(["ok", "growing", "suspected-leak", "not-enough-data"].contains(object["status"] as? String ?? ""))
                 #expect(object["rateBytesPerHour"] is Int)
                 #expect(object["currentBytes"] is Int)
@@ -49,6 +49,8 @@ struct HostsCommandTests {
             #expect(array[3]["status"] as? String == "not-enough-data")
             #expect(array[3]["stale"] as? Bool == true)
             #expect(array[0]["stale"] as? Bool == false)
+            // Each host says why, as report's second line does.
+            #expect(!(array[0]["explanation"] as? String ?? "").isEmpty, "\(array[0])")
             Golden.check(result.text, matches: Golden.hostsFleetJSON, name: "hostsFleetJSON")
         }
     }

@@ -134,6 +134,7 @@ public struct HostsRenderer: Sendable {
                 ("rateBytesPerHour", .integer(Int64(host.rateBytesPerHour.rounded()))),
                 ("since", .time(unixNanos: host.sinceUnixNanos)),
                 ("confidence", .decimal(host.confidence, places: 3)),
+                ("explanation", .string(host.explanation)),
                 ("lastSeen", .time(unixNanos: host.lastSeenUnixNanos)),
                 ("stale", .bool(host.stale)),
                 ("currentBytes", .unsigned(host.currentBytes)),

@@ -81,6 +81,7 @@ public struct QueryService: Sendable {
                 overview.rateBytesPerHour = verdict.rateBytesPerHour
                 overview.sinceUnixNanos = (verdict.sinceMs ?? 0) * 1_000_000
                 overview.confidence = verdict.confidence
+                overview.explanation = verdict.summary
             }
             response.hosts.append(overview)
         }

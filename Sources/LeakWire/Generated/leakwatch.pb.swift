@@ -812,6 +812,9 @@ public nonisolated struct Leakwatch_V1_HostOverview: Sendable {
   /// no snapshot for several intervals
   public var stale: Bool = false
 
+  /// why: the evidence, the guard that held it back, or how much more data it needs
+  public var explanation: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2009,7 +2012,7 @@ nonisolated extension Leakwatch_V1_FleetOverviewRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Leakwatch_V1_HostOverview: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HostOverview"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}host\0\u{3}service_name\0\u{1}status\0\u{3}rate_bytes_per_hour\0\u{3}since_unix_nanos\0\u{1}confidence\0\u{3}last_seen_unix_nanos\0\u{3}current_bytes\0\u{3}rss_bytes\0\u{1}stale\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}host\0\u{3}service_name\0\u{1}status\0\u{3}rate_bytes_per_hour\0\u{3}since_unix_nanos\0\u{1}confidence\0\u{3}last_seen_unix_nanos\0\u{3}current_bytes\0\u{3}rss_bytes\0\u{1}stale\0\u{1}explanation\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2027,6 +2030,7 @@ nonisolated extension Leakwatch_V1_HostOverview: SwiftProtobuf.Message, SwiftPro
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.currentBytes) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.rssBytes) }()
       case 10: try { try decoder.decodeSingularBoolField(value: &self.stale) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.explanation) }()
       default: break
       }
     }
@@ -2063,6 +2067,9 @@ nonisolated extension Leakwatch_V1_HostOverview: SwiftProtobuf.Message, SwiftPro
     if self.stale != false {
       try visitor.visitSingularBoolField(value: self.stale, fieldNumber: 10)
     }
+    if !self.explanation.isEmpty {
+      try visitor.visitSingularStringField(value: self.explanation, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2077,6 +2084,7 @@ nonisolated extension Leakwatch_V1_HostOverview: SwiftProtobuf.Message, SwiftPro
     if lhs.currentBytes != rhs.currentBytes {return false}
     if lhs.rssBytes != rhs.rssBytes {return false}
     if lhs.stale != rhs.stale {return false}
+    if lhs.explanation != rhs.explanation {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
