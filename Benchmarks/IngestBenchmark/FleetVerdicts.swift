@@ -9,10 +9,10 @@ func runFleetVerdicts() async throws {
     let hosts = options.fleetHosts
     let resolutionSeconds = 10
     let pointsPerHost = Int(options.fleetHours * 3600) / resolutionSeconds
-    let sitesPerHost = 4
+    let sitesPerHost = options.fleetSites
     let directory = workDirectory + "/fleet"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    print("fleet verdicts: \(hosts) hosts x \(options.fleetHours) h at \(resolutionSeconds) s, \(sitesPerHost) sites each; "
+    print("fleet verdicts: \(hosts) hosts x \(options.fleetHours) h at \(resolutionSeconds) s, \(sitesPerHost) sites each (40 MB / k^1.5); "
         + "one host in ten leaks, one in ten follows a daily cycle")
 
     var configuration = CollectorConfiguration()
@@ -54,7 +54,10 @@ func runFleetVerdicts() async throws {
                     newStacks: point == 0 ? stacks : [],
                     sites: stacks.enumerated().map { index, stack in
                         SiteSample(
-                            stackDigest: stack.digest, liveBytesEstimate: 20_000_000 + (index == 0 ? leak : Int64(point % 50) * 1000),
+                            stackDigest: stack.digest,
+                            // Sizes fall off as on real hosts (40 MB, 14 MB, 7.7 MB, 5 MB, …).
+                            liveBytesEstimate: Int64(40_000_000 / pow(Double(index + 1), 1.5))
+                                + (index == 0 ? leak : Int64(point % 50) * 100),
                             liveObjectsEstimate: 100, allocatedBytesTotal: Int64(point) * 1000)
                     }))
                 if batch.count == 10_000 {

@@ -4,7 +4,7 @@
 //   .build/release/IngestBenchmark [--agents 50] [--snapshots 1000] [--sites 50] [--window 64]
 //                                  [--hosts 1000] [--hours 24] [--resolution 60] [--queries 200]
 //                                  [--skip-ingest] [--skip-query]
-//                                  [--fleet-hosts N [--fleet-hours H] [--fleet-passes N]]
+//                                  [--fleet-hosts N [--fleet-hours H] [--fleet-passes N] [--fleet-sites N]]
 //
 // Ingest: the release `collector` runs as a child process (so its CPU and memory are its own,
 // read with getrusage(RUSAGE_CHILDREN) after it exits); `--agents` threads in this process
@@ -45,6 +45,7 @@ struct Options {
     var fleetHosts = 0
     var fleetHours = 6.0
     var fleetPasses = 5
+    var fleetSites = 4
 
     static let usage = """
         usage: IngestBenchmark [--agents N] [--snapshots N] [--sites N] [--window N]
@@ -64,6 +65,7 @@ struct Options {
           --fleet-hosts N     also time verdict passes over N hosts (off by default)
           --fleet-hours H     hours of 10 s snapshots per fleet host before the first pass (default 6)
           --fleet-passes N    steady passes timed, a minute of snapshots apart (default 5)
+          --fleet-sites N     sites per fleet snapshot (default 4)
         Needs the release collector next to it: swift build -c release --product collector
         """
 
@@ -96,6 +98,7 @@ struct Options {
             case "--fleet-hosts": fleetHosts = try count()
             case "--fleet-hours": fleetHours = try value(Double.self)
             case "--fleet-passes": fleetPasses = try count()
+            case "--fleet-sites": fleetSites = try count()
             case "--help", "-h": throw UsageError(nil)
             default: throw UsageError("unknown option \(flag)")
             }

@@ -147,10 +147,14 @@ extension LeakAnalyzer {
         for siteID in window.sites.keys.sorted() {
             let buckets = window.sites[siteID]!
             let verdict: TrendVerdict
-            if buckets.last?.instance == currentInstance {
-                verdict = analyzer.analyze(buckets, heapScale: heapScale, nowSeconds: nowSeconds, trafficAt: trafficAt)
-            } else {
+            if buckets.last?.instance != currentInstance {
                 verdict = .ok(.insufficientData)  // site not seen in the current instance
+            } else if (buckets.lazy.map(\.floorBytes).max() ?? 0) < configuration.materialGrowthFraction * heapScale {
+                // Live bytes are never negative: a site that never held the smallest material
+                // growth cannot have grown by it. Most of a real host's sites are that small.
+                verdict = .ok(.notMaterial)
+            } else {
+                verdict = analyzer.analyze(buckets, heapScale: heapScale, nowSeconds: nowSeconds, trafficAt: trafficAt)
             }
             sites.append(SiteVerdict(siteID: siteID, verdict: verdict))
         }
