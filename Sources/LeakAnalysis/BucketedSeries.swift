@@ -25,15 +25,11 @@ public struct BucketedHostSeries: Sendable {
 
     /// Buckets of `points` and `sites` (any order) at the configuration's bucket length.
     public init(points: [HostPoint], sites sitePoints: [SiteID: [SitePoint]], configuration: VerdictConfiguration) {
-        let ordered = points.sorted { $0.timestampSeconds < $1.timestampSeconds }
-        var timeline = InstanceTimeline()
-        let instances = ordered.map { timeline.instance(of: $0) }
-        var scale = ScaleBucketer(configuration: configuration, keepingSeconds: .infinity)
-        scale.addHost(ordered, instances: instances, timeline: timeline)
-        for (siteID, series) in sitePoints {
-            scale.addSite(siteID, series.sorted { $0.timestampSeconds < $1.timestampSeconds }, timeline: timeline)
-        }
-        self = scale.series
+        var oneScale = configuration
+        oneScale.fastTimeScales = []
+        var accumulator = HostSeriesAccumulator(configuration: oneScale, keepingEverything: true)
+        accumulator.append(points, sites: sitePoints)
+        self = accumulator.series.base
     }
 
     public init(bucketSeconds: Double, host: [FloorBucket], sites: [SiteID: [FloorBucket]]) {
@@ -54,20 +50,10 @@ public struct BucketedHostSeries: Sendable {
         let endIndex = Int64((seconds / bucketSeconds).rounded(.down))
         let startIndex = Int64(((seconds - keepSeconds) / bucketSeconds).rounded(.up))
         func cut(_ buckets: [FloorBucket]) -> [FloorBucket] {
-            let lower = Self.firstPosition(buckets, atLeast: startIndex)
-            let upper = Self.firstPosition(buckets, atLeast: endIndex)
+            let lower = buckets.partitioningIndex { $0.index >= startIndex }
+            let upper = buckets.partitioningIndex { $0.index >= endIndex }
             return lower < upper ? Array(buckets[lower..<upper]) : []
         }
         return BucketedHostSeries(bucketSeconds: bucketSeconds, host: cut(host), sites: sites.mapValues(cut))
-    }
-
-    private static func firstPosition(_ buckets: [FloorBucket], atLeast index: Int64) -> Int {
-        var low = 0
-        var high = buckets.count
-        while low < high {
-            let middle = (low + high) / 2
-            if buckets[middle].index < index { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 }

@@ -17,15 +17,7 @@ struct InstanceTimeline: Sendable {
     }
 
     /// Ordinal of the instance running at `seconds`: the number of restarts at or before it.
-    func instance(at seconds: Double) -> Int {
-        var low = 0
-        var high = restartTimes.count
-        while low < high {
-            let middle = (low + high) / 2
-            if restartTimes[middle] <= seconds { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
+    func instance(at seconds: Double) -> Int { restartTimes.partitioningIndex { $0 > seconds } }
 }
 
 /// The floor buckets of one series (a host total or a site) at one bucket length, built point by
@@ -111,7 +103,7 @@ struct FloorBucketer: Sendable {
 
     /// Forgets closed buckets older than `index`.
     mutating func dropBuckets(before index: Int64) {
-        let keepFrom = closed.firstIndex { $0.index >= index } ?? closed.count
+        let keepFrom = closed.partitioningIndex { $0.index >= index }
         guard keepFrom > 0 else { return }
         closed.removeFirst(keepFrom)
         let oldest = closed.first.map { Int($0.instance) } ?? Int.max

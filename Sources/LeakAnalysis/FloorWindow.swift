@@ -11,9 +11,10 @@ struct FloorWindow {
     private(set) var instances: [Int] = []
     private(set) var instanceStarts: [Double] = []
 
-    /// `floors` are the smoothed floors of `buckets`; `testFloors` the values the trend test reads.
-    init(_ buckets: [FloorBucket], bucketSeconds: Double, floors: [Double], testFloors: [Double]) {
-        times = buckets.map { (Double($0.index) + 0.5) * bucketSeconds }
+    /// `times` are the centres of `buckets`, `floors` their smoothed floors, `testFloors` the values
+    /// the trend test reads.
+    init(_ buckets: [FloorBucket], times: [Double], floors: [Double], testFloors: [Double]) {
+        self.times = times
         self.floors = floors
         self.testFloors = testFloors
         indices = buckets.map(\.index)
@@ -61,15 +62,7 @@ struct FloorWindow {
     }
 
     /// Position of the first row whose centre is at or after `seconds`.
-    private func firstPosition(notBefore seconds: Double) -> Int {
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if times[middle] < seconds { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
+    private func firstPosition(notBefore seconds: Double) -> Int { times.partitioningIndex { $0 >= seconds } }
 
     private func slice(_ range: Range<Int>) -> FloorWindow {
         if range.count == count { return self }

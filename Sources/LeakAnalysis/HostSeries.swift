@@ -8,10 +8,9 @@ public struct HostSeries: Sendable {
     public var fast: [BucketedHostSeries]
 
     public init(points: [HostPoint], sites: [SiteID: [SitePoint]], configuration: VerdictConfiguration) {
-        base = BucketedHostSeries(points: points, sites: sites, configuration: configuration)
-        fast = configuration.fastTimeScales.map { scale in
-            BucketedHostSeries(points: points, sites: sites, configuration: configuration.atFastScale(scale))
-        }
+        var accumulator = HostSeriesAccumulator(configuration: configuration, keepingEverything: true)
+        accumulator.append(points, sites: sites)
+        self = accumulator.series
     }
 
     /// The buckets a verdict at the newest point reads, as the collector keeps them between passes

@@ -14,17 +14,24 @@ public struct HostSeriesAccumulator: Sendable {
     public private(set) var outOfOrderPoints = 0
 
     public init(configuration: VerdictConfiguration) {
+        self.init(configuration: configuration, keepingEverything: false)
+    }
+
+    /// `keepingEverything`: no bucket is ever forgotten (a whole series bucketed once, to judge
+    /// any prefix of it).
+    init(configuration: VerdictConfiguration, keepingEverything: Bool) {
         self.configuration = configuration
-        base = ScaleBucketer(configuration: configuration, keepingSeconds: Self.span(configuration))
-        fast = configuration.fastTimeScales.map { scale in
-            let fastConfiguration = configuration.atFastScale(scale)
-            return ScaleBucketer(configuration: fastConfiguration, keepingSeconds: Self.span(fastConfiguration))
+        func scale(_ configuration: VerdictConfiguration) -> ScaleBucketer {
+            ScaleBucketer(
+                configuration: configuration, keepingSeconds: keepingEverything ? .infinity : Self.readSpanSeconds(configuration))
         }
+        base = scale(configuration)
+        fast = configuration.fastTimeScales.map { scale(configuration.atFastScale($0)) }
     }
 
     /// What a verdict reads back from its newest bucket: the window, the confirmation's earlier
     /// window and the bucket the newest point is in.
-    private static func span(_ configuration: VerdictConfiguration) -> Double {
+    public static func readSpanSeconds(_ configuration: VerdictConfiguration) -> Double {
         configuration.windowSeconds + configuration.confirmationSeconds + configuration.bucketSeconds
     }
 
@@ -43,7 +50,7 @@ public struct HostSeriesAccumulator: Sendable {
         let instanceTimeline = timeline
         func add(_ scale: inout ScaleBucketer) {
             scale.addHost(ordered, instances: instances, timeline: instanceTimeline)
-            for (siteID, series) in siteSeries where !series.isEmpty { scale.addSite(siteID, series, timeline: instanceTimeline) }
+            for (siteID, series) in siteSeries { scale.addSite(siteID, series, timeline: instanceTimeline) }
             scale.dropOldBuckets()
         }
         add(&base)
@@ -101,7 +108,7 @@ struct ScaleBucketer: Sendable {
         let oldest = newest - Int64((keepingSeconds / bucketSeconds).rounded(.up))
         host.dropBuckets(before: oldest)
         for siteID in Array(sites.keys) {
-            if let siteNewest = sites[siteID]?.newestIndex, siteNewest < oldest {
+            if (sites[siteID]?.newestIndex).map({ $0 < oldest }) ?? true {
                 sites[siteID] = nil  // not seen within the span: nothing of it is read any more
             } else {
                 sites[siteID]?.dropBuckets(before: oldest)

@@ -20,7 +20,7 @@ struct TrendAnalyzer {
         // The trend test runs on the bucket floors themselves (independent enough for Hamed–Rao to
         // handle); the rate, thirds and scatter on their smoothed floor (sawtooth removed).
         let all = FloorWindow(
-            buckets, bucketSeconds: bucketSeconds, floors: smoothed,
+            buckets, times: times, floors: smoothed,
             testFloors: configuration.trendTestOnBucketFloors ? buckets.map(\.floorBytes) : smoothed)
 
         // The current instance, and what of it lies after its grace period.

@@ -51,7 +51,7 @@ struct CollectorPathAgreementTests {
         for (t, record) in stored.withLock({ $0 }) {
             let (points, sites) = Self.window(
                 labelled.series, startUnixSeconds: timeline.startUnixSeconds, endMs: record.evaluatedAtMs,
-                seconds: configuration.windowSeconds + configuration.confirmationSeconds + configuration.bucketSeconds)
+                seconds: HostSeriesAccumulator.readSpanSeconds(configuration))
             let direct = analyzer.evaluateHost(points, sites: sites)
             statuses.append(record.status)
             let directStatus = direct.isInsufficientData ? VerdictRecord.notEnoughData : direct.status.description

@@ -36,8 +36,8 @@ enum Quantile {
         let half = max(0, half)
         var window: [Double] = []
         window.reserveCapacity(2 * half + 1)
-        func insert(_ value: Double) { window.insert(value, at: firstPosition(window, notBelow: value)) }
-        func remove(_ value: Double) { window.remove(at: firstPosition(window, notBelow: value)) }
+        func insert(_ value: Double) { window.insert(value, at: window.partitioningIndex { $0 >= value }) }
+        func remove(_ value: Double) { window.remove(at: window.partitioningIndex { $0 >= value }) }
         for value in values.prefix(half) { insert(value) }
         var medians: [Double] = []
         medians.reserveCapacity(values.count)
@@ -47,17 +47,6 @@ enum Quantile {
             medians.append(sortedQuantile(window, 0.5))
         }
         return medians
-    }
-
-    /// Position of the first element of `sorted` that is not below `value`.
-    private static func firstPosition(_ sorted: [Double], notBelow value: Double) -> Int {
-        var low = 0
-        var high = sorted.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sorted[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 
     /// Median by selection, O(n) expected; reorders `values`. Used for the Theil–Sen slope where the

@@ -130,13 +130,5 @@ public struct NaiveRegressionBaseline: Sendable {
             && slopePerHour * spanHours >= configuration.materialGrowthFraction * mean
     }
 
-    private func firstIndex(atLeast value: Double) -> Int {
-        var low = 0
-        var high = times.count
-        while low < high {
-            let middle = (low + high) / 2
-            if times[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
+    private func firstIndex(atLeast value: Double) -> Int { times.partitioningIndex { $0 >= value } }
 }

@@ -21,9 +21,7 @@ public struct VerdictEvaluator: Sendable {
 
     /// How far back from its newest snapshot a verdict reads (window, confirmation and a bucket),
     /// in snapshot time.
-    public var readSpanSeconds: Double {
-        (configuration.windowSeconds + configuration.confirmationSeconds + configuration.bucketSeconds)
-    }
+    public var readSpanSeconds: Double { HostSeriesAccumulator.readSpanSeconds(configuration) }
 
     public func evaluate(_ window: HostWindow, evaluatedAtMs: Int64) -> VerdictRecord {
         var accumulator = HostSeriesAccumulator(configuration: analyzer.configuration)
