@@ -268,11 +268,24 @@ if let (kind, seed) = options.trace {
     exit(0)
 }
 /// Cost of what the collector calls: `evaluateHost` on 48 h of 10-second points with four sites.
-func measureSingleEvaluation() {
-    var series = SyntheticSeriesGenerator.make(kind: .leakOnDailyCycle, seed: 7)
+/// The host's and sites' points whose time lies in `(after, through]`.
+func slice(_ points: [HostPoint], _ sites: [SiteID: [SitePoint]], after from: Double, through end: Double)
+    -> (points: [HostPoint], sites: [SiteID: [SitePoint]])
+{
+    (points.filter { $0.timestampSeconds > from && $0.timestampSeconds <= end },
+     sites.mapValues { $0.filter { $0.timestampSeconds > from && $0.timestampSeconds <= end } })
+}
+
+/// The last 48 h of a generated series: what the collector judges.
+func last48Hours(_ kind: SeriesKind, seed: UInt64) -> (points: [HostPoint], sites: [SiteID: [SitePoint]]) {
+    let series = SyntheticSeriesGenerator.make(kind: kind, seed: seed)
     let end = series.points.last!.timestampSeconds
-    series.points = series.points.filter { $0.timestampSeconds > end - 48 * 3600 }
-    series.sites = series.sites.mapValues { $0.filter { $0.timestampSeconds > end - 48 * 3600 } }
+    return slice(series.points, series.sites, after: end - 48 * 3600, through: end)
+}
+
+func measureSingleEvaluation() {
+    let series = last48Hours(.leakOnDailyCycle, seed: 7)
+    let end = series.points.last!.timestampSeconds
     let analyzer = LeakAnalyzer(configuration: options.configuration)
     _ = analyzer.evaluateHost(series.points, sites: series.sites)
     let repetitions = 20
@@ -284,14 +297,10 @@ func measureSingleEvaluation() {
     // every minute over the last hour adds that minute's snapshots and judges.
     let seedEnd = end - 3600
     var accumulator = HostSeriesAccumulator(configuration: options.configuration)
-    accumulator.append(
-        series.points.filter { $0.timestampSeconds <= seedEnd },
-        sites: series.sites.mapValues { $0.filter { $0.timestampSeconds <= seedEnd } })
-    let batches = stride(from: seedEnd + 60, through: end, by: 60).map { passEnd in
-        let from = passEnd - 60
-        return (
-            points: series.points.filter { $0.timestampSeconds > from && $0.timestampSeconds <= passEnd },
-            sites: series.sites.mapValues { $0.filter { $0.timestampSeconds > from && $0.timestampSeconds <= passEnd } })
+    let seed = slice(series.points, series.sites, after: -.infinity, through: seedEnd)
+    accumulator.append(seed.points, sites: seed.sites)
+    let batches = stride(from: seedEnd + 60, through: end, by: 60).map {
+        slice(series.points, series.sites, after: $0 - 60, through: $0)
     }
     started = monotonicSeconds()
     for batch in batches {
@@ -306,10 +315,7 @@ func measureSingleEvaluation() {
         + "a pass on kept buckets \(format2(perEvaluation * 1000)) ms (\(passes) passes a minute apart)")
     var costs: [String] = []
     for kind in SeriesKind.allCases {
-        var series = SyntheticSeriesGenerator.make(kind: kind, seed: 7)
-        let end = series.points.last!.timestampSeconds
-        series.points = series.points.filter { $0.timestampSeconds > end - 48 * 3600 }
-        series.sites = series.sites.mapValues { $0.filter { $0.timestampSeconds > end - 48 * 3600 } }
+        let series = last48Hours(kind, seed: 7)
         let bucketed = HostSeries.forNewestMoment(points: series.points, sites: series.sites, configuration: options.configuration)
         let started = monotonicSeconds()
         var status = LeakStatus.ok
