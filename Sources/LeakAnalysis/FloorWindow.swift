@@ -7,7 +7,7 @@ struct FloorWindow {
     private(set) var times: [Double] = []
     private(set) var floors: [Double] = []
     private(set) var testFloors: [Double] = []
-    private(set) var indices: [Int64] = []
+    private(set) var bucketIndices: [Int64] = []
     private(set) var instances: [Int] = []
     private(set) var instanceStarts: [Double] = []
 
@@ -17,7 +17,7 @@ struct FloorWindow {
         self.times = times
         self.floors = floors
         self.testFloors = testFloors
-        indices = buckets.map(\.index)
+        bucketIndices = buckets.map(\.index)
         instances = buckets.map(\.instance)
         instanceStarts = buckets.map(\.instanceStartSeconds)
     }
@@ -29,7 +29,7 @@ struct FloorWindow {
     var span: Double { (times.last ?? 0) - (times.first ?? 0) }
 
     /// The rows for which `isIncluded(position)` holds, in order.
-    func filter(_ isIncluded: (Int) -> Bool) -> FloorWindow { gather(times.indices.filter(isIncluded)) }
+    func filter(_ isIncluded: (Int) -> Bool) -> FloorWindow { rows(at: times.indices.filter(isIncluded)) }
 
     /// Rows whose centre is at or after `seconds` (rows are in time order).
     func since(_ seconds: Double) -> FloorWindow { slice(firstPosition(notBefore: seconds)..<count) }
@@ -47,7 +47,7 @@ struct FloorWindow {
     func subsampled(maximum: Int) -> FloorWindow {
         guard count > maximum, maximum > 0 else { return self }
         let stride = (count + maximum - 1) / maximum
-        return gather(Array(Swift.stride(from: (count - 1) % stride, to: count, by: stride)))
+        return rows(at: Array(Swift.stride(from: (count - 1) % stride, to: count, by: stride)))
     }
 
     /// The same rows with `floors` and `testFloors` lowered by `adjustments` (one per row).
@@ -70,19 +70,20 @@ struct FloorWindow {
         result.times = Array(times[range])
         result.floors = Array(floors[range])
         result.testFloors = Array(testFloors[range])
-        result.indices = Array(indices[range])
+        result.bucketIndices = Array(bucketIndices[range])
         result.instances = Array(instances[range])
         result.instanceStarts = Array(instanceStarts[range])
         return result
     }
 
-    private func gather(_ positions: [Int]) -> FloorWindow {
+    /// The rows at `positions` (ascending).
+    func rows(at positions: [Int]) -> FloorWindow {
         if positions.count == count { return self }
         var result = FloorWindow()
         result.times = positions.map { times[$0] }
         result.floors = positions.map { floors[$0] }
         result.testFloors = positions.map { testFloors[$0] }
-        result.indices = positions.map { indices[$0] }
+        result.bucketIndices = positions.map { bucketIndices[$0] }
         result.instances = positions.map { instances[$0] }
         result.instanceStarts = positions.map { instanceStarts[$0] }
         return result

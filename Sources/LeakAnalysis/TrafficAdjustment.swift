@@ -20,14 +20,13 @@ struct TrafficAdjustment {
     static func apply(
         to window: FloorWindow, instance: FloorWindow, bucketSeconds: Double,
         trafficAt: (_ index: Int64, _ instance: Int) -> Double?, configuration: VerdictConfiguration,
-        variation: TrafficVariationMemo? = nil
+        variation: TrafficVariationMemo
     ) -> (adjustment: TrafficAdjustment, adjusted: FloorWindow, unadjusted: FloorWindow) {
         var none = TrafficAdjustment(trafficVaries: false, adjusted: false, lagSeconds: 0, explainedFraction: 0)
         // Judged over the whole instance, grace period included: memory that lags traffic by hours
         // rises while traffic is already flat.
-        let current = instance.indices.indices.compactMap { trafficAt(instance.indices[$0], instance.instances[$0]) }
-        guard variation?.varies(current, configuration: configuration) ?? varies(current, configuration: configuration)
-        else { return (none, window, window) }
+        let current = zip(instance.bucketIndices, instance.instances).compactMap { trafficAt($0, $1) }
+        guard variation.varies(current, configuration: configuration) else { return (none, window, window) }
         none.trafficVaries = true
 
         var best: (reduction: Double, lag: Double, b: Double, mean: Double, rows: [Int], x: [Double])? = nil
@@ -37,7 +36,7 @@ struct TrafficAdjustment {
             var usedRows: [Int] = []
             var xs: [Double] = []
             for row in 0..<window.count {
-                if let x = trafficAt(window.indices[row] - lagBuckets, window.instances[row]) {
+                if let x = trafficAt(window.bucketIndices[row] - lagBuckets, window.instances[row]) {
                     usedRows.append(row)
                     xs.append(x)
                 }
@@ -53,8 +52,7 @@ struct TrafficAdjustment {
             lag += configuration.trafficLagStepSeconds
         }
         guard let chosen = best, chosen.reduction >= configuration.trafficExplainedFraction else { return (none, window, window) }
-        let kept = Set(chosen.rows)
-        let unadjusted = window.filter { kept.contains($0) }
+        let unadjusted = window.rows(at: chosen.rows)
         let adjusted = unadjusted.subtracting(chosen.x.map { chosen.b * ($0 - chosen.mean) })
         let adjustment = TrafficAdjustment(
             trafficVaries: true, adjusted: true, lagSeconds: chosen.lag, explainedFraction: chosen.reduction)
