@@ -50,6 +50,7 @@ extension AllocationSite {
         var merged: [UInt64: AllocationSite] = [:]
         for raw in readRaw() {
             var frames = symbolizer.symbolicate(returnAddresses: raw.returnAddresses)
+            if raw.tag == nil, Symbolizer.isAgentOrToolchainStack(frames) { continue }
             if let tag = raw.tag { frames.insert(tag, at: 0) }
             let id = stableStackID(frames)
             if var existing = merged[id] {

@@ -2,7 +2,8 @@ import LeakWire
 
 /// One frame of a symbolized allocation stack.
 public struct StackFrame: Sendable, Hashable {
-    /// Demangled function name, or the address in hex when no symbol covers it.
+    /// Demangled function name; `module+0xoffset` when no symbol covers it, the address in hex
+    /// when no loaded image holds it.
     public var function: String
     public var file: String?
     public var line: Int?
@@ -11,15 +12,19 @@ public struct StackFrame: Sendable, Hashable {
     public var address: UInt64
     /// Whether the compiler inlined this frame into the next one.
     public var isInlined: Bool
+    /// The image's GNU build-id in hex, given with a frame no symbol covers so that the binary's
+    /// debug file can be found to resolve it later.
+    public var buildID: String?
 
     public init(function: String, file: String? = nil, line: Int? = nil, image: String, address: UInt64,
-                isInlined: Bool = false) {
+                isInlined: Bool = false, buildID: String? = nil) {
         self.function = function
         self.file = file
         self.line = line
         self.image = image
         self.address = address
         self.isInlined = isInlined
+        self.buildID = buildID
     }
 }
 

@@ -1,3 +1,4 @@
+import CLeakTrack
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -11,6 +12,9 @@ public func leakwatchWriteExitReport() {
     guard let destination = getenv("LEAKWATCH_REPORT").map({ String(cString: $0) }), !destination.isEmpty else {
         return
     }
+    // What the report itself allocates (the symbolizer, the Runtime's metadata) is not the program's.
+    lt_thread_pause_sampling()
+    defer { lt_thread_resume_sampling() }
     let report = LeakReport.capture(siteLimit: 200)
     if destination == "-" {
         StandardError.write(report.text())

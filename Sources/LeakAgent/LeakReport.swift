@@ -36,6 +36,7 @@ public struct LeakReport: Sendable, Equatable {
                         ("line", frame.line.map { String($0) }),
                         ("image", JSONText.quoted(frame.image)),
                         ("inlined", frame.isInlined ? "true" : nil),
+                        ("buildId", frame.buildID.map(JSONText.quoted)),
                     ])
                 })),
             ])

@@ -8,7 +8,7 @@ import Synchronization
 /// exit, never inside an allocation hook. The image map and each address's frames are cached.
 public final class Symbolizer: Sendable {
     private struct State {
-        var images: ImageMap?
+        var images: ProcessImages?
         var framesByAddress: [UInt64: [StackFrame]] = [:]
         /// nil values too: an address outside every image must not re-read the image map each time.
         var imageOffsetByAddress: [UInt64: UInt64?] = [:]
@@ -24,40 +24,40 @@ public final class Symbolizer: Sendable {
     public func frames(forReturnAddress address: UInt64) -> [StackFrame] {
         state.withLock { state in
             if let cached = state.framesByAddress[address] { return cached }
-            var images = state.images ?? ImageMap.capture()
-            let target = Backtrace.Address(address)
-            if !images.contains(where: { $0.baseAddress <= target && target < $0.endOfText }) {
-                images = ImageMap.capture() // a library loaded since the last capture
-            }
-            state.images = images
-            let frames = Self.symbolicate(address, images: images)
+            let frames = Self.images(holding: address, cached: &state.images).map { images, index in
+                Self.symbolicate(address, in: images.images[index], map: images.map)
+            } ?? [Self.unknownFrame(address)]
             state.framesByAddress[address] = frames
             return frames
         }
     }
 
-    /// Each address minus the load address of the image holding it (nil when no loaded image
-    /// holds it): unlike the address, the same in every start of the same binary, so the
-    /// collector can follow a frame without a symbol across restarts despite ASLR.
+    /// Each address minus the load bias of the image holding it (nil when no loaded image holds
+    /// it): the object's own virtual address, the same in every start of the same binary, so the
+    /// collector can follow a frame without a symbol across restarts despite ASLR, and what
+    /// addr2line takes.
     public func imageOffsets(forAddresses addresses: [UInt64]) -> [UInt64?] {
         state.withLock { state in
             addresses.map { address in
                 guard address != 0 else { return nil }
                 if let cached = state.imageOffsetByAddress[address] { return cached }
-                var images = state.images ?? ImageMap.capture()
-                let target = Backtrace.Address(address)
-                var index = images.indexOfImage(at: target)
-                if index == nil {
-                    images = ImageMap.capture() // a library loaded since the last capture
-                    index = images.indexOfImage(at: target)
+                let offset = Self.images(holding: address, cached: &state.images).map { images, index in
+                    address - images.images[index].loadBias
                 }
-                state.images = images
-                var offset: UInt64?
-                if let index, let base = UInt64(images[index].baseAddress), base <= address { offset = address - base }
                 state.imageOffsetByAddress[address] = offset
                 return offset
             }
         }
+    }
+
+    /// The image map and the index of the image holding `address`; the map is read again once
+    /// when no image holds it (a library loaded since the last read).
+    private static func images(holding address: UInt64, cached: inout ProcessImages?) -> (ProcessImages, Int)? {
+        if let images = cached, let index = images.index(holding: address) { return (images, index) }
+        // The loader's view, not the Runtime's `ImageMap.capture()` (see LoadedImage).
+        let images = ProcessImages.read()
+        cached = images
+        return images.index(holding: address).map { (images, $0) }
     }
 
     /// The whole stack, with the allocator's own frames at the top removed.
@@ -66,18 +66,25 @@ public final class Symbolizer: Sendable {
         return Array(stack.drop(while: Self.isAllocatorFrame))
     }
 
-    private static func symbolicate(_ address: UInt64, images: ImageMap) -> [StackFrame] {
+    /// A frame no symbol covers (a stripped binary) is named `module+0xoffset`, the offset being
+    /// the object's own virtual address, with its build-id: what addr2line or llvm-symbolizer
+    /// resolve later against the binary's debug file, and the same in every process.
+    private static func symbolicate(_ address: UInt64, in image: LoadedImage, map: ImageMap?) -> [StackFrame] {
+        let unsymbolized = StackFrame(function: "\(image.name)+\(hex(address - image.loadBias))", image: String(image.name),
+                                      address: address, buildID: image.buildIDText)
+        guard let map else { return [unsymbolized] }
         let backtrace = Backtrace(architecture: architecture, frames: [RichFrame<UInt64>.returnAddress(address)],
-                                  images: images)
+                                  images: map)
         let options: Backtrace.SymbolicationOptions = [.showInlineFrames, .showSourceLocations, .useSymbolCache]
-        guard let symbolicated = backtrace.symbolicated(with: images, options: options),
+        guard let symbolicated = backtrace.symbolicated(with: map, options: options),
               !symbolicated.frames.isEmpty else {
-            return [StackFrame(function: hex(address), image: "?", address: address)]
+            return [unsymbolized]
         }
         return symbolicated.frames.filter(\.isCode).map { frame in
             guard let symbol = frame.symbol, symbol.name != "<unknown>" else {
-                let image = frame.symbol?.imageName ?? "?"
-                return StackFrame(function: hex(address), image: image, address: address, isInlined: frame.inlined)
+                var frameWithoutSymbol = unsymbolized
+                frameWithoutSymbol.isInlined = frame.inlined
+                return frameWithoutSymbol
             }
             let location = symbol.sourceLocation
             return StackFrame(
@@ -101,10 +108,29 @@ public final class Symbolizer: Sendable {
         #endif
     }
 
+    private static func unknownFrame(_ address: UInt64) -> StackFrame {
+        StackFrame(function: hex(address), image: "?", address: address)
+    }
+
     static func hex(_ address: UInt64) -> String { "0x" + String(address, radix: 16) }
 
     static func isAllocatorFrame(_ frame: StackFrame) -> Bool {
         FrameKind.isAllocator(function: frame.function)
+    }
+
+    /// A stack no application code is on: the preloaded agent, the Swift toolchain's libraries it
+    /// brings into any program (runtime, Foundation, dispatch), the dynamic loader, with nothing
+    /// below them but libc and libstdc++ (the runtime's own `operator new`). The runtime's metadata
+    /// caches and Foundation's start-up are not the program's to fix.
+    static func isAgentOrToolchainStack(_ frames: [StackFrame]) -> Bool {
+        let images = Set(frames.map { $0.image.split(separator: ".").first.map(String.init) ?? $0.image })
+        let glue: Set<String> = ["libc", "libstdc++", "libgcc_s", "libm"]
+        let toolchain = images.subtracting(glue)
+        return !toolchain.isEmpty && toolchain.allSatisfy { image in
+            image == "libLeakAgentPreload" || image.hasPrefix("libswift") || image.hasPrefix("libFoundation")
+                || image == "lib_FoundationICU" || image == "libdispatch" || image == "libBlocksRuntime"
+                || image.hasPrefix("ld-linux")
+        }
     }
 
     static func isRuntimeFrame(_ frame: StackFrame) -> Bool {

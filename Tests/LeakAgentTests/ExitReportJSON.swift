@@ -10,6 +10,7 @@ struct ExitReportJSON {
         var file: String?
         var line: Int?
         var image: String
+        var buildID: String?
     }
 
     struct Site {
@@ -47,7 +48,8 @@ struct ExitReportJSON {
                           function: try #require(frame["function"] as? String, "a frame has no function"),
                           file: frame["file"] as? String,
                           line: frame["line"] as? Int,
-                          image: try #require(frame["image"] as? String, "a frame has no image"))
+                          image: try #require(frame["image"] as? String, "a frame has no image"),
+                          buildID: frame["buildId"] as? String)
                 })
         }
     }

@@ -15,12 +15,14 @@ struct PreloadTests {
         return url
     }
 
-    /// Compiles Tests/Fixtures/Preload/`source` with the flags that keep frames and line numbers.
-    static func compile(_ source: String, into directory: TemporaryDirectory, libraries: [String] = []) async throws -> URL {
+    /// Compiles Tests/Fixtures/Preload/`source` with the flags that keep frames and line numbers,
+    /// and `flags` after them (`-no-pie`, `-s`...), into `name` (the source's base name by default).
+    static func compile(_ source: String, into directory: TemporaryDirectory, flags: [String] = [], name: String? = nil,
+                        libraries: [String] = []) async throws -> URL {
         let sourceURL = ChildProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/Preload/\(source)")
-        let output = directory.appendingPathComponent((source as NSString).deletingPathExtension)
+        let output = directory.appendingPathComponent(name ?? (source as NSString).deletingPathExtension)
         let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/cc"),
-                                                ["-g", "-fno-omit-frame-pointer", "-O0", sourceURL.path, "-o", output.path] + libraries)
+                                                ["-g", "-fno-omit-frame-pointer", "-O0"] + flags + [sourceURL.path, "-o", output.path] + libraries)
         try #require(result.status == 0, "cc failed: \(result.summary)")
         return output
     }

@@ -79,6 +79,29 @@ typedef struct lt_site {
 } lt_site;
 _Static_assert(sizeof(lt_site) == 72 + 8 * LT_MAX_FRAMES, "lt_site layout is read by Swift");
 
+#define LT_BUILD_ID_MAX 32
+
+/// One loaded ELF object with code (the main program, shared libraries, the loader).
+typedef struct lt_image {
+    /// Added to a file's virtual addresses where the object is loaded: an address minus the bias
+    /// is what addr2line and the object's symbol table take. 0 for an ET_EXEC program.
+    uint64_t load_bias;
+    /// Where the object's first loaded segment is (its ELF header, for any ordinary object),
+    /// and the end of its last executable segment, as loaded.
+    uint64_t mapped_start;
+    uint64_t text_end;
+    /// The loader's own string ("" for the main program, a soname for the vDSO): valid while the
+    /// object stays loaded, so copy it at once.
+    const char *path;
+    uint8_t build_id[LT_BUILD_ID_MAX];
+    uint32_t build_id_size;
+    int32_t reserved;
+} lt_image;
+
+/// Fills `out` with up to `capacity` loaded objects and returns how many there are (more than
+/// `capacity` means call again with more room). Takes the loader's lock: not for a hook.
+int lt_read_images(lt_image *out, int capacity);
+
 void lt_read_stats(lt_stats *out);
 /// Size classes and top sizes are estimated from the sampled allocations (exact when T = 1).
 /// Fills up to `capacity` classes (LT_SIZE_CLASS_COUNT covers all); returns how many were written.

@@ -1,0 +1,158 @@
+import CLeakTrack
+#if canImport(Glibc)
+import Glibc
+#endif
+@_spi(Internal) import Runtime
+
+/// The process's loaded objects with their load bias, read from the dynamic loader.
+///
+/// The Runtime's own `ImageMap.capture()` reads /proc/self/maps, takes each object's lowest
+/// mapping for its base and adds the program headers' virtual addresses to it: right for PIE
+/// programs and shared libraries (first vaddr 0), wrong for an ET_EXEC program (mapped at
+/// 0x400000, bias 0), whose notes it then reads at twice their address and faults. So the map the
+/// symbolizer uses is built here and handed to the Runtime in its own
+/// serialization, the Compact ImageMap Format (docs/CompactImageMapFormat.md in the Swift
+/// repository), checked image by image after decoding.
+struct LoadedImage: Equatable {
+    var path: String
+    /// An address minus this is the object's own virtual address (what addr2line takes).
+    var loadBias: UInt64
+    /// Where its first segment is loaded: the base the Runtime's symbol lookup counts from.
+    var mappedStart: UInt64
+    var endOfText: UInt64
+    var buildID: [UInt8]
+
+    var name: Substring { path.split(separator: "/").last ?? Substring(path) }
+
+    var buildIDText: String? {
+        buildID.isEmpty ? nil : buildID.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    /// Every loaded object with code and a file behind it (the vDSO has none), by address.
+    static func read() -> [LoadedImage] {
+        var records = [lt_image](repeating: lt_image(), count: 64)
+        while true {
+            let total = Int(records.withUnsafeMutableBufferPointer { lt_read_images($0.baseAddress, Int32($0.count)) })
+            if total <= records.count {
+                let images = records.prefix(total).compactMap { LoadedImage(record: $0) }
+                return images.sorted { $0.mappedStart < $1.mappedStart }
+            }
+            records = [lt_image](repeating: lt_image(), count: total + 16) // loaded since the count
+        }
+    }
+
+    private init?(record: lt_image) {
+        let loaderPath = record.path.map { String(cString: $0) } ?? ""
+        guard let path = loaderPath.isEmpty ? Self.executablePath() : loaderPath, path.hasPrefix("/") else { return nil }
+        self.path = path
+        loadBias = record.load_bias
+        mappedStart = record.mapped_start
+        endOfText = record.text_end
+        buildID = withUnsafeBytes(of: record.build_id) { Array($0.prefix(Int(record.build_id_size))) }
+    }
+
+    init(path: String, loadBias: UInt64, mappedStart: UInt64, endOfText: UInt64, buildID: [UInt8]) {
+        self.path = path
+        self.loadBias = loadBias
+        self.mappedStart = mappedStart
+        self.endOfText = endOfText
+        self.buildID = buildID
+    }
+
+    private static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// The loaded images and the Runtime's map of the same images, index for index.
+struct ProcessImages {
+    let images: [LoadedImage]
+    /// nil when the Runtime would not take the map (see `ImageMap.of`): no symbols, offsets still.
+    let map: ImageMap?
+
+    static func read() -> ProcessImages {
+        let images = LoadedImage.read()
+        return ProcessImages(images: images, map: ImageMap.of(images))
+    }
+
+    /// The image whose first segment starts at or below `address` and whose code ends above it.
+    func index(holding address: UInt64) -> Int? {
+        var low = 0, high = images.count
+        while low < high {
+            let middle = (low + high) / 2
+            if images[middle].mappedStart <= address { low = middle + 1 } else { high = middle }
+        }
+        guard low > 0, address < images[low - 1].endOfText else { return nil }
+        return low - 1
+    }
+}
+
+extension ImageMap {
+    /// The Runtime's image map of exactly these images (sorted by address, as `read` gives them);
+    /// nil when the Runtime decodes it differently (a format change in a later toolchain): the
+    /// addresses then stay unsymbolized, and never fall back to the capture that faults.
+    static func of(_ images: [LoadedImage]) -> ImageMap? {
+        guard let map = ImageMap(compactImageMapData: CompactImageMap.encode(images)), map.holds(images) else { return nil }
+        return map
+    }
+
+    private func holds(_ images: [LoadedImage]) -> Bool {
+        count == images.count && zip(self, images).allSatisfy { decoded, image in
+            decoded.path == image.path && UInt64(decoded.baseAddress) == image.mappedStart
+                && UInt64(decoded.endOfText) == image.endOfText && (decoded.uniqueID ?? []) == image.buildID
+        }
+    }
+}
+
+/// Version 0 of the Compact ImageMap Format as the Swift 6 runtime reads it: 64-bit words, no
+/// platform name, absolute addresses, paths as raw string chunks (the prefix compression is
+/// optional for an encoder).
+enum CompactImageMap {
+    static func encode(_ images: [LoadedImage]) -> [UInt8] {
+        let versionZeroSixtyFourBitWords: UInt8 = 0b10
+        let emptyPlatformName: UInt8 = 0
+        var bytes: [UInt8] = [versionZeroSixtyFourBitWords, emptyPlatformName]
+        appendCount(images.count, to: &bytes)
+        for image in images {
+            let eightByteBaseAndEightByteEnd: UInt8 = 0b0011_1111
+            bytes.append(eightByteBaseAndEightByteEnd)
+            appendWord(image.mappedStart, to: &bytes)
+            appendWord(image.endOfText &- image.mappedStart, to: &bytes)
+            appendCount(image.buildID.count, to: &bytes)
+            bytes += image.buildID
+            appendPath(image.path, to: &bytes)
+        }
+        return bytes
+    }
+
+    /// Seven bits a byte, most significant first, the top bit set on all but the last.
+    private static func appendCount(_ count: Int, to bytes: inout [UInt8]) {
+        var groups = [UInt8(count & 0x7f)]
+        var rest = count >> 7
+        while rest > 0 {
+            groups.append(UInt8(rest & 0x7f) | 0x80)
+            rest >>= 7
+        }
+        bytes += groups.reversed()
+    }
+
+    private static func appendWord(_ word: UInt64, to bytes: inout [UInt8]) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+    }
+
+    /// `str` opcodes of at most 63 bytes each, then `end`.
+    private static func appendPath(_ path: String, to bytes: inout [UInt8]) {
+        let longestChunk = 0x3f
+        var rest = Array(path.utf8)[...]
+        while !rest.isEmpty {
+            let chunk = rest.prefix(longestChunk)
+            bytes.append(UInt8(chunk.count))
+            bytes += chunk
+            rest = rest.dropFirst(chunk.count)
+        }
+        bytes.append(0)
+    }
+}
