@@ -1,15 +1,54 @@
 // Fork safety. A fork while another thread holds one of the tracker's locks would leave the child
 // with a lock nobody can release. The prepare handler takes both locks (registry before tables,
 // the order used everywhere) so fork happens between critical sections.
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "include/CLeakTrackEntry.h"
 #include "lt_internal.h"
 
+// The agent's snapshot work in Swift (reading the core, symbolizing, encoding). A fork in the
+// middle of it would leave the child's Swift locks (the symbolizer's, the runtime's metadata
+// caches) held by a thread that does not exist there, and the child's agent could never ship:
+// the prepare handler waits for the snapshot in progress, milliseconds at most. Taken before the
+// tracker's locks, as the snapshot work takes them inside it.
+static pthread_mutex_t agent_work = PTHREAD_MUTEX_INITIALIZER;
+
+void lt_agent_work_begin(void) { pthread_mutex_lock(&agent_work); }
+void lt_agent_work_end(void) { pthread_mutex_unlock(&agent_work); }
+
+static _Atomic int restart_after_fork;
+
+void lt_set_restart_after_fork(int enabled) { atomic_store_explicit(&restart_after_fork, enabled, memory_order_relaxed); }
+
+static void *restart_agent(void *unused) {
+    (void)unused;
+    leakwatch_after_fork_in_child();
+    return NULL;
+}
+
+// The child of a fork without exec (nginx and Apache workers, gunicorn, redis's save child) has
+// only the forking thread: the agent's threads are gone. A thread of the agent's own starts it
+// again as a new process instance, so the forking thread returns from fork at once and whatever
+// the restart waits for can only ever stall the agent, never the program.
+static void start_agent_in_child(void) {
+    if (!atomic_load_explicit(&restart_after_fork, memory_order_relaxed) || !leakwatch_after_fork_in_child) return;
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous); // signals go to the program's threads
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, restart_agent, NULL) == 0) pthread_detach(thread);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+}
+
 // Allocations made by the forking thread while it holds the locks (other libraries' fork
 // handlers run in between) pass through untracked instead of deadlocking on them.
 static void before_fork(void) {
+    pthread_mutex_lock(&agent_work);
     lt_busy = 1;
     lt_registry_lock();
     lt_tables_lock();
@@ -19,21 +58,25 @@ static void after_fork_in_parent(void) {
     lt_tables_unlock();
     lt_registry_unlock();
     lt_busy = 0;
+    pthread_mutex_unlock(&agent_work);
 }
 
 static void after_fork_in_child(void) {
     lt_tables_reinit_after_fork();
     lt_registry_reinit_after_fork();
     lt_busy = 0;
+    pthread_mutex_unlock(&agent_work);
+    start_agent_in_child();
 }
 
 // The process that installed the report. A forked child inherits the atexit handler; its report
-// would replace the started process's at the same path, and would run the Swift runtime in a child
-// whose locks another thread may have held at the fork.
+// would replace the started process's at the same path. Unless the path has a `%p` (the pid, as
+// in LSan's log_path), only that process writes one.
 static pid_t report_owner;
+static bool report_per_process;
 
 static void write_exit_report(void) {
-    if (getpid() != report_owner) return;
+    if (getpid() != report_owner && !report_per_process) return;
     if (leakwatch_write_exit_report) leakwatch_write_exit_report();
 }
 
@@ -46,6 +89,7 @@ void lt_install_exit_report(void) {
     const char *destination = getenv("LEAKWATCH_REPORT");
     if (destination != NULL && *destination != '\0') {
         report_owner = getpid();
+        report_per_process = strstr(destination, "%p") != NULL;
         atexit(write_exit_report);
     }
 }

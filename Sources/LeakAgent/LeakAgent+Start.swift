@@ -54,6 +54,13 @@ extension LeakAgent {
             monitor?.stop()
             shipper?.stop()
         }
+
+        /// The same agent for the child of a fork: a new process instance (its own id, pid and
+        /// start time, sequences from 1) that ships on its own.
+        func forkedChild() -> Running {
+            shipper?.abandonAfterFork()
+            return Running(configuration: configuration)
+        }
     }
 
     private static let running = Mutex<Running?>(nil)
@@ -69,6 +76,17 @@ extension LeakAgent {
         }
         previous?.stop()
         agent.start()
+        lt_set_restart_after_fork(agent.shipper == nil ? 0 : 1)
+    }
+
+    /// Run by the C core on a thread of its own in the child of a fork (see fork.c).
+    static func restartInForkedChild() {
+        let child = running.withLock { current -> Running? in
+            guard let inherited = current else { return nil }
+            current = inherited.forkedChild()
+            return current
+        }
+        child?.start()
     }
 
     /// Starts from LEAKWATCH_* environment variables. A bad value prints one line on stderr and
@@ -86,6 +104,7 @@ extension LeakAgent {
     }
 
     public static func stop() {
+        lt_set_restart_after_fork(0)
         running.withLock { current in
             defer { current = nil }
             return current
@@ -116,6 +135,13 @@ public func leakwatchPreloadStart() {
         return
     }
     LeakAgent.startFromEnvironment()
+}
+
+@_cdecl("leakwatch_after_fork_in_child")
+public func leakwatchAfterForkInChild() {
+    lt_thread_mark_agent()
+    lt_thread_set_name("leakwatch-fork")
+    LeakAgent.restartInForkedChild()
 }
 
 enum ProcessIdentity {

@@ -1,3 +1,4 @@
+import CLeakTrack
 import LeakWire
 import Synchronization
 
@@ -40,6 +41,8 @@ final class SnapshotBuilder: Sendable {
     }
 
     func build() -> Leakwatch_V1_Snapshot {
+        lt_agent_work_begin()
+        defer { lt_agent_work_end() }
         let now = WallClock.nowUnixNanos()
         let heap = HeapStats.read()
         let patterns = AllocationPatterns.read(topSizeLimit: 16)

@@ -1,4 +1,5 @@
 import Foundation
+@testable import LeakAgent
 import LeakTestSupport
 import Testing
 
@@ -81,5 +82,14 @@ struct ExitReportFormatTests {
         #expect(result.status == 0)
         #expect(result.standardError.contains("cannot write the exit report to /nonexistent-directory/report.json"),
                 "\(result.summary)")
+    }
+}
+
+@Suite struct ExitReportDestinationTests {
+    @Test func destinations() {
+        #expect(ExitReportDestination("-", standardErrorOpen: true, pid: 42) == .standardError)
+        #expect(ExitReportDestination("-", standardErrorOpen: false, pid: 42) == .file("leakwatch-42.json"))
+        #expect(ExitReportDestination("/tmp/r-%p.json", standardErrorOpen: true, pid: 42) == .file("/tmp/r-42.json"))
+        #expect(ExitReportDestination("/tmp/r.json", standardErrorOpen: false, pid: 42) == .file("/tmp/r.json"))
     }
 }

@@ -71,6 +71,42 @@ struct PreloadTests {
         #expect(report.site(withFrame: "leak_in_child") == nil, "the child wrote its report over the parent's")
     }
 
+    @Test("--report with %p: the parent and its forked child each write their own report")
+    func reportPerProcess() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let program = try await Self.compile("forking_program.c", into: directory)
+        let result = try await Self.runThroughScript(["--library", try Self.library().path, "--report", directory.path + "/report-%p.json",
+                                                      "--sample-bytes", "1", "--", program.path])
+        #expect(result.status == 0, "\(result.summary)")
+        let child = try #require(result.value("child").flatMap { Int32($0) }, "\(result.summary)")
+        #expect(await waitUntil(seconds: 10) { kill(child, 0) != 0 }, "the forked child did not exit")
+        let reports = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("report-") }
+        #expect(reports.count == 2, "\(reports)")
+        let childReport = try ExitReportJSON(contentsOf: directory.appendingPathComponent("report-\(child).json"))
+        #expect(childReport.site(withFrame: "leak_in_child") != nil, "the child's report does not name its own leak")
+        let parentName = try #require(reports.first { $0 != "report-\(child).json" })
+        let parentReport = try ExitReportJSON(contentsOf: directory.appendingPathComponent(parentName))
+        #expect(parentReport.site(withFrame: "leak_in_parent") != nil && parentReport.site(withFrame: "leak_in_child") == nil)
+    }
+
+    @Test("--report - in a program that closed its stderr writes leakwatch-PID.json in the working directory")
+    func reportWithStandardErrorClosed() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let program = try await Self.compile("two_leaks.c", into: directory)
+        let command = "cd '\(directory.path)' && exec 2>&- && exec '\(Self.script.path)' --library '\(try Self.library().path)' "
+            + "--report - --sample-bytes 1 -- '\(program.path)'"
+        let result = try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), ["-c", command])
+        #expect(result.status == 0 && result.standardOutput == "two_leaks done\n", "\(result.summary)")
+        let written = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter {
+            $0.hasPrefix("leakwatch-") && $0.hasSuffix(".json")
+        }
+        #expect(written.count == 1, "\(written)")
+        let report = try ExitReportJSON(contentsOf: directory.appendingPathComponent(try #require(written.first)))
+        #expect(report.site(withFrame: "leak_in_parser") != nil)
+    }
+
     @Test("every entry point keeps its contract on sampled blocks: usable size, alignment, contents, balance",
           arguments: ["1", "4096", "524288"])
     func everyEntryPoint(sampleBytes: String) async throws {

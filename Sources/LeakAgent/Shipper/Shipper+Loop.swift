@@ -45,6 +45,7 @@ extension Shipper {
             if session == nil && now >= reconnectAt {
                 do {
                     session = try connect(spool: &spool)
+                    connectedDescriptor.store(session?.connection.descriptorForPolling ?? -1, ordering: .releasing)
                     backoff.reset()
                 } catch {
                     record(error, connecting: true)
@@ -61,6 +62,7 @@ extension Shipper {
                     session = current
                 } catch {
                     record(error, connecting: false)
+                    connectedDescriptor.store(-1, ordering: .releasing)
                     current.connection.close()
                     session = nil
                     reconnectAt = ShipperClock.monotonicSeconds() + backoff.nextDelaySeconds()
@@ -79,6 +81,7 @@ extension Shipper {
             if immediatePending { wait = min(wait, lastSnapshotAt + configuration.minimumImmediateSpacingSeconds - after) }
             if wait > 0 { doorbell.wait(seconds: wait, orReadable: session?.connection.descriptorForPolling ?? -1) }
         }
+        connectedDescriptor.store(-1, ordering: .releasing)
         session?.connection.close()
     }
 

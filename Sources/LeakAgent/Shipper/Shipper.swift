@@ -34,6 +34,8 @@ public final class Shipper: Sendable {
     let finished = Atomic<Bool>(false)
     let started = Atomic<Bool>(false)
     let state = Mutex(ShipperStatistics())
+    /// The collector connection's socket while connected (-1 otherwise), for `abandonAfterFork`.
+    let connectedDescriptor = Atomic<Int32>(-1)
     private let thread = Mutex<pthread_t?>(nil)
 
     /// - Parameters:
@@ -101,6 +103,13 @@ public final class Shipper: Sendable {
         }
         pthread_detach(handle)
         return false
+    }
+
+    /// In the child of a fork, where the shipper thread does not exist: closes the inherited
+    /// connection, so the parent's session ends when the parent closes it. Nothing is joined.
+    public func abandonAfterFork() {
+        let descriptor = connectedDescriptor.exchange(-1, ordering: .acquiringAndReleasing)
+        if descriptor >= 0 { close(descriptor) }
     }
 
     private func threadMain() {

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import LeakCollector
+import LeakTestSupport
+import Testing
+
+/// A prefork server (a master that forks workers without exec, as nginx and Apache do) run
+/// through agent/leakwatch-run with a live collector: every worker ships on its own, as a process
+/// instance of the host, with its own leaking function.
+@Suite struct ForkedWorkersTests {
+    @Test(.timeLimit(.minutes(3)))
+    func everyWorkerIsAnInstanceOfTheHost() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let source = ChildProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/Preload/prefork_server.c")
+        let program = directory.appendingPathComponent("prefork_server")
+        let compiled = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/cc"),
+                                                  ["-g", "-O0", "-fno-omit-frame-pointer", source.path, "-o", program.path])
+        try #require(compiled.status == 0, "cc failed: \(compiled.summary)")
+        let tokenFile = directory.appendingPathComponent("token")
+        try Data(testToken).write(to: tokenFile)
+        let running = try await RunningCollector.start(dataDirectory: directory.path + "/data")
+
+        let plain = try await ChildProcess.run(program, ["2", "3"])
+        let result = try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [
+            ChildProcess.repositoryRoot.appendingPathComponent("agent/leakwatch-run").path,
+            "--library", BuiltProducts.url("libLeakAgentPreload.so").path, "--collector", "127.0.0.1:\(running.port)",
+            "--token-file", tokenFile.path, "--host", "prefork-1", "--interval", "0.25", "--sample-bytes", "4096",
+            "--", program.path, "2", "3",
+        ])
+        #expect(result.status == 0 && result.standardOutput.hasSuffix("workers done\n"), "\(result.summary)")
+        #expect(result.standardError == plain.standardError)
+        let workers = Set(result.standardOutput.split(separator: "\n").compactMap { line in
+            line.hasPrefix("worker=") ? Int(line.dropFirst("worker=".count)) : nil
+        })
+        try #require(workers.count == 2, "\(result.summary)")
+
+        // The workers' last snapshots may still be in flight when the master exits.
+        var shipped: [Int: Int] = [:]
+        _ = await waitUntil(seconds: 10) {
+            shipped = (try? running.collector.store.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT processInstance.processId, count(sample.id) FROM processInstance
+                    JOIN host ON host.id = processInstance.hostId LEFT JOIN sample ON sample.instanceId = processInstance.id
+                    WHERE host.name = 'prefork-1' GROUP BY processInstance.id
+                    """).reduce(into: [Int: Int]()) { $0[$1[0]] = $1[1] }
+            }) ?? [:]
+            return workers.allSatisfy { (shipped[$0] ?? 0) >= 4 }
+        }
+        for worker in workers {
+            #expect((shipped[worker] ?? 0) >= 4, "worker \(worker) shipped \(shipped[worker] ?? 0) snapshots: \(shipped)")
+        }
+        #expect(shipped.count == 3, "the master and its two workers, each one instance: \(shipped)")
+        let stacks = try running.collector.store.read { db in try String.fetchAll(db, sql: "SELECT frames FROM stack") }
+        #expect(stacks.contains { $0.contains("leak_in_worker") }, "no stored stack names leak_in_worker")
+        try await running.stop()
+    }
+}
