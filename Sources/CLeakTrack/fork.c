@@ -11,11 +11,13 @@
 #include "include/CLeakTrackEntry.h"
 #include "lt_internal.h"
 
-// The agent's snapshot work in Swift (reading the core, symbolizing, encoding). A fork in the
-// middle of it would leave the child's Swift locks (the symbolizer's, the runtime's metadata
-// caches) held by a thread that does not exist there, and the child's agent could never ship:
-// the prepare handler waits for the snapshot in progress, milliseconds at most. Taken before the
-// tracker's locks, as the snapshot work takes them inside it.
+// The shipper thread's work in Swift: everything it does between two waits (snapshots,
+// symbolizing, encoding, its own lazy globals). A fork in the middle of it would leave the
+// child's Swift locks (the symbolizer's, the runtime's metadata caches, a `swift_once` in
+// progress) held by a thread that does not exist there, and the child's agent could never ship:
+// the prepare handler waits for the work in progress, milliseconds at most; the shipper releases
+// the gate whenever it waits (poll, name resolution), so a fork never waits for the network.
+// Taken before the tracker's locks, as the shipper's work takes them inside it.
 static pthread_mutex_t agent_work = PTHREAD_MUTEX_INITIALIZER;
 
 void lt_agent_work_begin(void) { pthread_mutex_lock(&agent_work); }
@@ -25,8 +27,13 @@ static _Atomic int restart_after_fork;
 
 void lt_set_restart_after_fork(int enabled) { atomic_store_explicit(&restart_after_fork, enabled, memory_order_relaxed); }
 
+// A child that execs at once (a shell running a command: microseconds) is replaced before this
+// wait ends and never starts an agent only to lose it; a prefork worker starts 50 ms late.
+#define RESTART_DELAY_MICROSECONDS 50000
+
 static void *restart_agent(void *unused) {
     (void)unused;
+    usleep(RESTART_DELAY_MICROSECONDS);
     leakwatch_after_fork_in_child();
     return NULL;
 }

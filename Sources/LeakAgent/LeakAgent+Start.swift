@@ -20,19 +20,16 @@ extension LeakAgent {
             let processStart = ProcessIdentity.startUnixNanos()
             let builder = SnapshotBuilder(processStartUnixNanos: processStart)
             self.builder = builder
-            let shipper = configuration.collector.map { collector in
+            let shipper = configuration.shipperConfiguration(processStartUnixNanos: processStart).map { shipping in
                 Shipper(
-                    configuration: ShipperConfiguration(
-                        collectorHost: collector.host, collectorPort: Int(collector.port), token: configuration.token,
-                        hostName: configuration.hostName, serviceName: configuration.serviceName,
-                        intervalSeconds: configuration.intervalSeconds, spoolLimitBytes: configuration.spoolLimitBytes,
-                        processStartUnixNanos: processStart, agentVersion: ProcessIdentity.agentVersion,
-                        sampleMeanBytes: configuration.sampleMeanBytes),
+                    configuration: shipping,
                     source: { builder.build() },
                     threadStarted: {
                         lt_thread_mark_agent()
                         lt_thread_set_name("leakwatch-ship")
-                    })
+                    },
+                    warn: { StandardError.write("leakwatch: \($0)\n") },
+                    workGate: BlockingWaitHooks(willWait: { lt_agent_work_end() }, didWait: { lt_agent_work_begin() }))
             }
             self.shipper = shipper
             let callback = configuration.onThresholdCrossing
@@ -116,6 +113,14 @@ extension LeakAgent {
         running.withLock { $0 }?.shipper?.requestImmediateSnapshot()
     }
 
+    /// Where and how the agent ships, when shipping.
+    static var shipping: LeakReport.Shipping? {
+        running.withLock { $0 }?.shipper.map { shipper in
+            LeakReport.Shipping(collector: "\(shipper.configuration.collectorHost):\(shipper.configuration.collectorPort)",
+                                statistics: shipper.statistics)
+        }
+    }
+
     /// The shipper's counters, when shipping.
     public static var shipperStatistics: ShipperStatistics? {
         running.withLock { $0 }?.shipper?.statistics
@@ -127,6 +132,11 @@ extension LeakAgent {
 @_cdecl("leakwatch_preload_start")
 public func leakwatchPreloadStart() {
     let environment = AgentConfiguration.processEnvironment()
+    if environment["LEAKWATCH_CHECK"] == "1" {
+        let (succeeded, report) = ConnectionCheck.run(environment: environment)
+        StandardError.write(report)
+        _exit(succeeded ? 0 : 1)
+    }
     guard environment["LEAKWATCH_COLLECTOR"] != nil else {
         do { _ = try AgentConfiguration.fromEnvironment(environment) } catch {
             LeakAgent.sampleMeanBytes = 0
@@ -142,6 +152,20 @@ public func leakwatchAfterForkInChild() {
     lt_thread_mark_agent()
     lt_thread_set_name("leakwatch-fork")
     LeakAgent.restartInForkedChild()
+}
+
+extension AgentConfiguration {
+    /// What the shipper of this process needs; nil without a collector.
+    func shipperConfiguration(processStartUnixNanos: Int64) -> ShipperConfiguration? {
+        collector.map { collector in
+            ShipperConfiguration(
+                collectorHost: collector.host, collectorPort: Int(collector.port), token: token,
+                hostName: hostName, serviceName: serviceName,
+                intervalSeconds: intervalSeconds, spoolLimitBytes: spoolLimitBytes,
+                processStartUnixNanos: processStartUnixNanos, agentVersion: ProcessIdentity.agentVersion,
+                sampleMeanBytes: sampleMeanBytes)
+        }
+    }
 }
 
 enum ProcessIdentity {

@@ -3,12 +3,26 @@
 public struct LeakReport: Sendable, Equatable {
     public var stats: HeapStats
     public var sites: [AllocationSite]
+    /// How shipping went, when a collector is configured: a wrong token or an unreachable
+    /// collector shows here, not only on stderr.
+    public var shipping: Shipping?
+
+    public struct Shipping: Sendable, Equatable {
+        public var collector: String
+        public var statistics: ShipperStatistics
+    }
+
+    public init(stats: HeapStats, sites: [AllocationSite], shipping: Shipping? = nil) {
+        self.stats = stats
+        self.sites = sites
+        self.shipping = shipping
+    }
 
     /// Reads the counters, then the sites with live bytes (at most `siteLimit`).
     public static func capture(siteLimit: Int = 50, symbolizer: Symbolizer = .shared) -> LeakReport {
         let stats = HeapStats.read()
         let sites = AllocationSite.read(symbolizer: symbolizer).filter { $0.liveBytes > 0 }
-        return LeakReport(stats: stats, sites: Array(sites.prefix(siteLimit)))
+        return LeakReport(stats: stats, sites: Array(sites.prefix(siteLimit)), shipping: LeakAgent.shipping)
     }
 
     public func json() -> String {
@@ -41,7 +55,17 @@ public struct LeakReport: Sendable, Equatable {
                 })),
             ])
         }
-        return JSONText.object([("stats", statsObject), ("sites", JSONText.array(siteObjects))]) + "\n"
+        let shippingObject = shipping.map { shipping in
+            JSONText.object([
+                ("collector", JSONText.quoted(shipping.collector)),
+                ("snapshotsTaken", String(shipping.statistics.snapshotsTaken)),
+                ("snapshotsAcknowledged", String(shipping.statistics.snapshotsAcknowledged)),
+                ("connectionsEstablished", String(shipping.statistics.connectionsEstablished)),
+                ("connectionFailures", String(shipping.statistics.connectionFailures)),
+                ("lastError", shipping.statistics.lastError.map(JSONText.quoted)),
+            ])
+        }
+        return JSONText.object([("stats", statsObject), ("sites", JSONText.array(siteObjects)), ("shipping", shippingObject)]) + "\n"
     }
 
     public func text(framesPerSite: Int = 12) -> String {
@@ -50,6 +74,11 @@ public struct LeakReport: Sendable, Equatable {
         out += "peak \(ByteCount.text(stats.peakBytes)), allocated \(ByteCount.text(stats.totalAllocatedBytes)) in total\n"
         out += "\(stats.allocationCount) allocations, \(stats.freeCount) frees; "
         out += "sample mean \(stats.sampleMeanBytes) bytes\n"
+        if let shipping {
+            let statistics = shipping.statistics
+            out += "shipping to \(shipping.collector): \(statistics.snapshotsAcknowledged) of \(statistics.snapshotsTaken) snapshots acknowledged"
+            out += statistics.lastError.map { "; last error: \($0)\n" } ?? "\n"
+        }
         if sites.isEmpty { out += "no live sampled sites\n" }
         for (number, site) in sites.enumerated() {
             out += "\n#\(number + 1) \(ByteCount.text(site.liveBytes)) live in \(site.liveObjects) objects"

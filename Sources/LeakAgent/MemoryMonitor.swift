@@ -1,3 +1,4 @@
+import CLeakTrack
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -92,7 +93,10 @@ public final class MemoryMonitor: Sendable {
         guard running.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         AgentThread.spawn(name: "leakwatch-mon") { [self] in
             while running.load(ordering: .relaxed) {
+                // Under the fork gate, as the shipper's work (see CLeakTrack's fork.c).
+                lt_agent_work_begin()
                 observe(reading())
+                lt_agent_work_end()
                 usleep(UInt32(pollIntervalMilliseconds) * 1000)
             }
         }

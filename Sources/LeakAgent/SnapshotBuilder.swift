@@ -1,4 +1,3 @@
-import CLeakTrack
 import LeakWire
 import Synchronization
 
@@ -41,8 +40,6 @@ final class SnapshotBuilder: Sendable {
     }
 
     func build() -> Leakwatch_V1_Snapshot {
-        lt_agent_work_begin()
-        defer { lt_agent_work_end() }
         let now = WallClock.nowUnixNanos()
         let heap = HeapStats.read()
         let patterns = AllocationPatterns.read(topSizeLimit: 16)

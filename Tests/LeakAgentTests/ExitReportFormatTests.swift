@@ -34,7 +34,7 @@ struct ExitReportFormatTests {
     @Test("the documented example carries the issue's schema")
     func documentedSchema() throws {
         let shape = try Self.documentedShape()
-        #expect(shape.topKeys == ["stats", "sites"])
+        #expect(shape.topKeys == ["stats", "sites", "shipping"])
         #expect(shape.statsKeys.isSuperset(of: ["totalAllocatedBytes", "currentBytes", "peakBytes", "allocationCount", "freeCount"]))
         #expect(shape.siteKeys == ["liveBytes", "liveObjects", "allocatedBytes", "typeName", "frames"])
         #expect(shape.frameKeys.isSuperset(of: ["function", "file", "line", "image"]))

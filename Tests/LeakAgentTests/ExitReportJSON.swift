@@ -27,10 +27,13 @@ struct ExitReportJSON {
     var statsKeys: Set<String>
     var stats: [String: UInt64]
     var sites: [Site]
+    /// Present when the agent shipped to a collector.
+    var shipping: [String: Any]?
 
     init(data: Data) throws {
         let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "the report is not a JSON object")
-        #expect(Set(root.keys) == ["stats", "sites"])
+        #expect(Set(root.keys) == ["stats", "sites"] || Set(root.keys) == ["stats", "sites", "shipping"])
+        shipping = root["shipping"] as? [String: Any]
         let stats = try #require(root["stats"] as? [String: Any], "\"stats\" is not an object")
         statsKeys = Set(stats.keys)
         self.stats = try stats.mapValues { try Self.unsigned($0) }

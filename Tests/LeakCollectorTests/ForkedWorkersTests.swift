@@ -37,7 +37,7 @@ import Testing
 
         // The workers' last snapshots may still be in flight when the master exits.
         var shipped: [Int: Int] = [:]
-        _ = await waitUntil(seconds: 10) {
+        _ = await waitUntil(seconds: 30) {
             shipped = (try? running.collector.store.read { db in
                 try Row.fetchAll(db, sql: """
                     SELECT processInstance.processId, count(sample.id) FROM processInstance

@@ -143,7 +143,7 @@ void lt_tagged_free(void *pointer);
 /// agent defines it to write the report. Weak so the C core links without Swift.
 void leakwatch_write_exit_report(void) __attribute__((weak));
 
-/// Brackets the agent's snapshot work: a fork waits until it is done (see fork.c).
+/// Brackets the shipper thread's work between waits: a fork waits until it is done (see fork.c).
 void lt_agent_work_begin(void);
 void lt_agent_work_end(void);
 /// Whether the child of a fork starts the agent again (set while the agent ships).

@@ -79,7 +79,14 @@ extension Shipper {
             var wait = min(nextSnapshotAt - after, Self.longestSleepSeconds)
             if session == nil { wait = min(wait, reconnectAt - after) }
             if immediatePending { wait = min(wait, lastSnapshotAt + configuration.minimumImmediateSpacingSeconds - after) }
-            if wait > 0 { doorbell.wait(seconds: wait, orReadable: session?.connection.descriptorForPolling ?? -1) }
+            if wait > 0 {
+                let readable = session?.connection.descriptorForPolling ?? -1
+                if let workGate {
+                    workGate.waiting { doorbell.wait(seconds: wait, orReadable: readable) }
+                } else {
+                    doorbell.wait(seconds: wait, orReadable: readable)
+                }
+            }
         }
         connectedDescriptor.store(-1, ordering: .releasing)
         session?.connection.close()
@@ -108,8 +115,9 @@ extension Shipper {
     }
 
     private func connect(spool: inout ShipperSpool) throws -> Session {
-        let options = BlockingConnection.Options(connectTimeoutSeconds: configuration.connectTimeoutSeconds,
+        var options = BlockingConnection.Options(connectTimeoutSeconds: configuration.connectTimeoutSeconds,
                                                  ioTimeoutSeconds: configuration.ioTimeoutSeconds)
+        options.waitHooks = workGate
         let connection = try BlockingConnection.connect(
             host: configuration.collectorHost, port: configuration.collectorPort, options: options,
             isCancelled: { [self] in stopping.load(ordering: .relaxed) })
@@ -161,6 +169,14 @@ extension Shipper {
             $0.connectionFailures += 1
             $0.lastError = text
         }
+        guard let warn else { return }
+        let now = ShipperClock.monotonicSeconds()
+        let due = lastWarningAt.withLock { last in
+            guard now >= last + configuration.warningIntervalSeconds else { return false }
+            last = now
+            return true
+        }
+        if due { warn("\(text) (retrying; at most one such line every \(Int(configuration.warningIntervalSeconds)) s)") }
     }
 }
 

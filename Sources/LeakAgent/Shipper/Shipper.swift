@@ -28,6 +28,11 @@ public final class Shipper: Sendable {
     public let configuration: ShipperConfiguration
     let source: @Sendable () -> Leakwatch_V1_Snapshot
     let threadStarted: (@Sendable () -> Void)?
+    let warn: (@Sendable (String) -> Void)?
+    /// Held while the shipper thread runs, released while it waits (see `init`).
+    let workGate: BlockingWaitHooks?
+    /// When `warn` last ran (monotonic seconds), for its rate limit.
+    let lastWarningAt = Mutex(-Double.infinity)
     let doorbell = ShipperDoorbell()
     let immediateRequested = Atomic<Bool>(false)
     let stopping = Atomic<Bool>(false)
@@ -42,12 +47,22 @@ public final class Shipper: Sendable {
     ///   - source: returns a FULL snapshot (every site's stack in `stacks`); sequence and
     ///     timestamp are left for the shipper. Called on the shipper thread only.
     ///   - threadStarted: called first thing on the shipper thread.
+    ///   - warn: told of a failure to connect, authenticate or ship: the first one, then at most
+    ///     one every `configuration.warningIntervalSeconds` (the agent writes them on stderr).
+    ///   - workGate: `didWait` is entered when the thread starts and after each wait, `willWait`
+    ///     before each wait and when it ends. The agent's gate makes a fork wait for the
+    ///     shipper's work in progress, so that a forked child never inherits a lock or a lazy
+    ///     global's initialization held by the shipper thread.
     public init(configuration: ShipperConfiguration,
                 source: @escaping @Sendable () -> Leakwatch_V1_Snapshot,
-                threadStarted: (@Sendable () -> Void)? = nil) {
+                threadStarted: (@Sendable () -> Void)? = nil,
+                warn: (@Sendable (String) -> Void)? = nil,
+                workGate: BlockingWaitHooks? = nil) {
         self.configuration = configuration
         self.source = source
         self.threadStarted = threadStarted
+        self.warn = warn
+        self.workGate = workGate
     }
 
     /// What the shipper has done so far.
@@ -113,8 +128,10 @@ public final class Shipper: Sendable {
     }
 
     private func threadMain() {
+        workGate?.didWait()
         threadStarted?()
         run()
+        workGate?.willWait()
         finished.store(true, ordering: .releasing)
     }
 }

@@ -38,6 +38,8 @@ public struct ShipperConfiguration: Sendable {
     public var ioTimeoutSeconds: Double
     /// The longest `stop()` waits for the shipper thread. Default 2 s.
     public var stopTimeoutSeconds: Double
+    /// Shortest time between two failure warnings. Default 60.
+    public var warningIntervalSeconds: Double
 
     // Identity sent in Hello.
     /// 16 random bytes, drawn once per process start. Default: fresh random bytes.
@@ -64,6 +66,7 @@ public struct ShipperConfiguration: Sendable {
         connectTimeoutSeconds: Double = 5,
         ioTimeoutSeconds: Double = 10,
         stopTimeoutSeconds: Double = 2,
+        warningIntervalSeconds: Double = 60,
         processInstanceID: [UInt8] = ShipperConfiguration.randomInstanceID(),
         pid: UInt32 = UInt32(truncatingIfNeeded: getpid()),
         processStartUnixNanos: Int64 = ShipperClock.wallUnixNanos(),
@@ -83,6 +86,7 @@ public struct ShipperConfiguration: Sendable {
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.ioTimeoutSeconds = ioTimeoutSeconds
         self.stopTimeoutSeconds = stopTimeoutSeconds
+        self.warningIntervalSeconds = warningIntervalSeconds
         self.processInstanceID = processInstanceID
         self.pid = pid
         self.processStartUnixNanos = processStartUnixNanos

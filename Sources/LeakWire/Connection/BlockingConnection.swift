@@ -20,6 +20,8 @@ public final class BlockingConnection {
         public var limits: WireLimits
         /// How this side deflates what it sends.
         public var compression: FrameEncoder.Compression
+        /// Run around each blocking wait (name resolution, poll). Default: none.
+        public var waitHooks: BlockingWaitHooks?
 
         /// Defaults: connect 5 s, I/O 10 s, default limits, bodies of 256 bytes or more
         /// deflated in the connection's zlib stream (CONTEXT).
@@ -77,7 +79,7 @@ public final class BlockingConnection {
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = POSIX.plainStreamSocketType
         var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
+        let status = options.waiting { getaddrinfo(host, String(port), &hints, &list) }
         guard status == 0, let first = list else {
             let reason = status == EAI_SYSTEM ? POSIX.errnoDescription : String(cString: gai_strerror(status))
             throw WireError.nameResolutionFailed.with("cannot resolve '\(host)': \(reason)")
@@ -103,7 +105,7 @@ public final class BlockingConnection {
             let deadline = Deadline(secondsFromNow: options.connectTimeoutSeconds)
             var outcome: String? = "timed out after \(options.connectTimeoutSeconds) s"
             while !deadline.hasPassed && !isCancelled() {
-                let events = POSIX.poll(fd, events: Int16(POLLOUT), milliseconds: deadline.remainingMilliseconds())
+                let events = options.waiting { POSIX.poll(fd, events: Int16(POLLOUT), milliseconds: deadline.remainingMilliseconds()) }
                 if events == 0 { continue }
                 var socketError: Int32 = 0
                 var length = socklen_t(MemoryLayout<Int32>.size)
@@ -150,7 +152,7 @@ public final class BlockingConnection {
                         throw WireError.timedOut.with(
                             "sent \(offset) of \(raw.count) bytes in \(options.ioTimeoutSeconds) s: the peer is not reading")
                     }
-                    _ = POSIX.poll(descriptor, events: Int16(POLLOUT), milliseconds: deadline.remainingMilliseconds())
+                    _ = options.waiting { POSIX.poll(descriptor, events: Int16(POLLOUT), milliseconds: deadline.remainingMilliseconds()) }
                     continue
                 }
                 let reason = POSIX.errnoDescription
@@ -206,7 +208,7 @@ public final class BlockingConnection {
                 throw (closedByPeer ? WireError.connectionClosed : WireError.ioFailed).with("recv failed: \(reason)")
             }
             if deadline.hasPassed { return nil }
-            _ = POSIX.poll(descriptor, events: Int16(POLLIN), milliseconds: deadline.remainingMilliseconds())
+            _ = options.waiting { POSIX.poll(descriptor, events: Int16(POLLIN), milliseconds: deadline.remainingMilliseconds()) }
         }
     }
 
@@ -223,5 +225,31 @@ public final class BlockingConnection {
                 return welcome
             }
         }
+    }
+}
+
+/// What a blocking connection runs before and after each wait. The agent's shipper releases its
+/// fork gate there (see CLeakTrack's fork.c): a fork waits for the shipper's own work, never for
+/// the network.
+public struct BlockingWaitHooks: Sendable {
+    public var willWait: @Sendable () -> Void
+    public var didWait: @Sendable () -> Void
+
+    public init(willWait: @escaping @Sendable () -> Void, didWait: @escaping @Sendable () -> Void) {
+        self.willWait = willWait
+        self.didWait = didWait
+    }
+
+    /// `body`, a blocking system call, between the hooks.
+    public func waiting<Result>(_ body: () -> Result) -> Result {
+        willWait()
+        defer { didWait() }
+        return body()
+    }
+}
+
+extension BlockingConnection.Options {
+    func waiting<Result>(_ body: () -> Result) -> Result {
+        waitHooks.map { $0.waiting(body) } ?? body()
     }
 }

@@ -1,0 +1,93 @@
+import Foundation
+import LeakCollector
+import LeakTestSupport
+import Testing
+
+/// An agent that cannot reach or authenticate to its collector says so: one line on stderr and
+/// the failure in the exit report, the program itself unchanged; `leakwatch-run --check` tells
+/// before anything runs.
+@Suite struct AgentFailureVisibilityTests {
+    static var script: String { ChildProcess.repositoryRoot.appendingPathComponent("agent/leakwatch-run").path }
+    static var library: String { BuiltProducts.url("libLeakAgentPreload.so").path }
+
+    static func tokenFile(_ token: [UInt8], in directory: TemporaryDirectory, name: String) throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try Data(token).write(to: url)
+        return url.path
+    }
+
+    /// `sleep 3` (time for a first connection on a loaded machine), preloaded and shipping every 0.2 s to `collector` with the token in `tokenFile`.
+    static func shipFromSleep(collector: String, tokenFile: String, report: String) async throws -> ChildResult {
+        try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [
+            script, "--library", library, "--collector", collector, "--token-file", tokenFile,
+            "--interval", "0.2", "--report", report, "--", "/bin/sleep", "3",
+        ])
+    }
+
+    static func failureLines(_ result: ChildResult) -> [Substring] {
+        result.standardError.split(separator: "\n").filter { $0.hasPrefix("leakwatch: cannot ship to") }
+    }
+
+    static func shipping(in report: String) throws -> [String: Any] {
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        return try #require(root["shipping"] as? [String: Any], "the exit report has no shipping section")
+    }
+
+    @Test func aWrongTokenIsOneLineOnStderrAndInTheExitReport() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let running = try await RunningCollector.start(dataDirectory: directory.path + "/data")
+        let wrong = try Self.tokenFile(Array("not-the-fleet-token-000000".utf8), in: directory, name: "wrong")
+        let report = directory.appendingPathComponent("report.json").path
+        let result = try await Self.shipFromSleep(collector: "127.0.0.1:\(running.port)", tokenFile: wrong, report: report)
+        #expect(result.status == 0 && result.standardOutput.isEmpty, "\(result.summary)")
+        let lines = Self.failureLines(result)
+        #expect(lines.count == 1, "one line, then at most one a minute: \(result.standardError)")
+        #expect(lines.first?.contains("authentication failed") == true, "\(result.standardError)")
+        let shipping = try Self.shipping(in: report)
+        #expect(shipping["snapshotsAcknowledged"] as? Int == 0)
+        #expect((shipping["connectionFailures"] as? Int ?? 0) >= 2, "\(shipping)")
+        #expect((shipping["lastError"] as? String)?.contains("authentication failed") == true, "\(shipping)")
+        #expect(try running.collector.store.hosts().isEmpty, "nothing was stored from an agent with the wrong token")
+
+        let good = try Self.tokenFile(testToken, in: directory, name: "good")
+        let shipped = try await Self.shipFromSleep(collector: "127.0.0.1:\(running.port)", tokenFile: good, report: report)
+        #expect(shipped.status == 0 && Self.failureLines(shipped).isEmpty, "\(shipped.summary)")
+        let healthy = try Self.shipping(in: report)
+        #expect((healthy["snapshotsAcknowledged"] as? Int ?? 0) >= 1 && healthy["lastError"] == nil, "\(healthy)")
+        try await running.stop()
+    }
+
+    @Test func aClosedPortIsOneLineOnStderrAndInTheExitReport() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let token = try Self.tokenFile(testToken, in: directory, name: "token")
+        let report = directory.appendingPathComponent("report.json").path
+        let result = try await Self.shipFromSleep(collector: "127.0.0.1:\(try closedPort())", tokenFile: token, report: report)
+        #expect(result.status == 0 && result.standardOutput.isEmpty, "\(result.summary)")
+        let lines = Self.failureLines(result)
+        #expect(lines.count == 1 && lines.first?.contains("Connection refused") == true, "\(result.standardError)")
+        #expect((try Self.shipping(in: report)["lastError"] as? String)?.contains("Connection refused") == true)
+    }
+
+    @Test func checkSaysWhetherTheAgentCanShip() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let running = try await RunningCollector.start(dataDirectory: directory.path + "/data")
+        let collector = "127.0.0.1:\(running.port)"
+        func check(_ arguments: [String]) async throws -> ChildResult {
+            try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [Self.script, "--library", Self.library, "--check"] + arguments)
+        }
+        let good = try await check(["--collector", collector, "--token-file", try Self.tokenFile(testToken, in: directory, name: "good")])
+        #expect(good.status == 0 && good.standardError.contains("authenticated"), "\(good.summary)")
+        let wrong = try await check(["--collector", collector,
+                                     "--token-file", try Self.tokenFile(Array("wrong-token-000000000000".utf8), in: directory, name: "wrong")])
+        #expect(wrong.status == 1 && wrong.standardError.contains("connected to \(collector)")
+                    && wrong.standardError.contains("authentication failed"), "\(wrong.summary)")
+        let closed = try await check(["--collector", "127.0.0.1:\(try closedPort())"])
+        #expect(closed.status == 1 && closed.standardError.contains("Connection refused"), "\(closed.summary)")
+        let none = try await check([])
+        #expect(none.status == 1 && none.standardError.contains("no collector is configured"), "\(none.summary)")
+        try await running.stop()
+    }
+}
