@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LeakCollector
 import LeakTestSupport
 import Testing
@@ -50,12 +51,35 @@ import Testing
         #expect((shipping["lastError"] as? String)?.contains("authentication failed") == true, "\(shipping)")
         #expect(try running.collector.store.hosts().isEmpty, "nothing was stored from an agent with the wrong token")
 
+        // With the right token the same agent ships. The program runs until the collector has
+        // stored three of its snapshots (the first acknowledged before the third is stored), not
+        // for a fixed time that a loaded machine may not give the agent's first connection.
         let good = try Self.tokenFile(testToken, in: directory, name: "good")
-        let shipped = try await Self.shipFromSleep(collector: "127.0.0.1:\(running.port)", tokenFile: good, report: report)
+        let program = try await Self.compileRunUntilFile(in: directory)
+        let stop = directory.appendingPathComponent("stop").path
+        async let goodRun = ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [
+            Self.script, "--library", Self.library, "--collector", "127.0.0.1:\(running.port)", "--token-file", good,
+            "--interval", "0.2", "--report", report, "--", program, stop, "120",
+        ])
+        let stored = await waitUntil(seconds: 110) {
+            (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 3
+        }
+        FileManager.default.createFile(atPath: stop, contents: nil)
+        let shipped = try await goodRun
+        #expect(stored, "the collector stored fewer than three snapshots in 110 s")
         #expect(shipped.status == 0 && Self.failureLines(shipped).isEmpty, "\(shipped.summary)")
         let healthy = try Self.shipping(in: report)
         #expect((healthy["snapshotsAcknowledged"] as? Int ?? 0) >= 1 && healthy["lastError"] == nil, "\(healthy)")
         try await running.stop()
+    }
+
+    /// Tests/Fixtures/Preload/run_until_file.c, compiled into `directory`.
+    static func compileRunUntilFile(in directory: TemporaryDirectory) async throws -> String {
+        let source = ChildProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/Preload/run_until_file.c")
+        let program = directory.appendingPathComponent("run_until_file").path
+        let compiled = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/cc"), ["-O1", source.path, "-o", program])
+        try #require(compiled.status == 0, "cc failed: \(compiled.summary)")
+        return program
     }
 
     @Test func aClosedPortIsOneLineOnStderrAndInTheExitReport() async throws {
