@@ -11,11 +11,13 @@ let package = Package(
     name: "leakwatch",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "LeakAgent", targets: ["LeakAgent"]),
+        .library(name: "LeakAgent", targets: ["LeakAgent", "CLeakTrack"]),
         // Linking this product is the opt-in: it installs the malloc-family interposer.
         .library(name: "LeakAgentHooks", targets: ["LeakAgentHooks", "LeakAgent"]),
-        // libLeakAgentPreload.so: the agent for programs that cannot be rebuilt (LD_PRELOAD).
-        .library(name: "LeakAgentPreload", type: .dynamic, targets: ["LeakAgentPreload"]),
+        // The Swift half of the agent for programs that cannot be rebuilt: libLeakAgentPreload.so
+        // (C only, linked by agent/build-preload) loads it when a LEAKWATCH_* variable is set. Its
+        // lt_ symbols are left undefined, bound at load time to the preload library's tracker.
+        .library(name: "LeakAgentRuntime", type: .dynamic, targets: ["LeakAgent"]),
         .library(name: "LeakWire", targets: ["LeakWire"]),
         .library(name: "LeakCollector", targets: ["LeakCollector"]),
         .executable(name: "collector", targets: ["collector"]),
@@ -36,12 +38,14 @@ let package = Package(
     targets: [
         // MARK: Agent
         .target(name: "CLeakTrack", cSettings: cCoreSettings, linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("m")]),
+        // CLeakTrack's header without its code: what LeakAgent compiles against, so that the
+        // runtime library holds no second tracker. Whatever links LeakAgent links CLeakTrack too.
+        .systemLibrary(name: "CLeakTrackAPI"),
         .target(name: "LeakAgentHooks", dependencies: ["CLeakTrack"], cSettings: cCoreSettings),
         .target(
             name: "LeakAgent",
-            dependencies: ["CLeakTrack", "LeakWire"]
+            dependencies: ["CLeakTrackAPI", "LeakWire"]
         ),
-        .target(name: "LeakAgentPreload", dependencies: ["LeakAgentHooks", "LeakAgent"], cSettings: cCoreSettings),
 
         // MARK: Wire
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -111,6 +115,8 @@ let package = Package(
         .target(name: "InterpositionFloor", path: "Benchmarks/InterpositionFloor", cSettings: [.define("_GNU_SOURCE")]),
         .executableTarget(name: "SwiftAllocationWorkload", path: "Benchmarks/SwiftAllocationWorkload"),
         .executableTarget(name: "AllocatorBenchmark", path: "Benchmarks/AllocatorBenchmark"),
+        // Start-up cost of the preloaded agent: short processes plain, preloaded, configured.
+        .executableTarget(name: "StartupBenchmark", path: "Benchmarks/StartupBenchmark"),
 
         // MARK: Tests
         // Child processes linked with the agent, run by the tests.
@@ -124,10 +130,10 @@ let package = Package(
         // What the test targets share: waiting without holding a thread, scratch directories, the
         // built products and the child processes started from them.
         .target(name: "LeakTestSupport", path: "Tests/Support"),
-        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "LeakTestSupport"]),
+        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "CLeakTrack", "LeakTestSupport"]),
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire", "LeakTestSupport"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
-        .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent", "LeakTestSupport"]),
+        .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent", "CLeakTrack", "LeakTestSupport"]),
         .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire", "LeakTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LeakWire", "LeakTestSupport"]),
         .testTarget(name: "VerdictReplayTests", dependencies: ["VerdictReplay", "LeakAnalysis", "LeakCollector", "LeakCLI"]),

@@ -10,7 +10,7 @@
 // rows run the C program under other leak tools found on the machine (LeakSanitizer's runtime
 // preloaded, heaptrack, valgrind memcheck), on fewer steps: what the same program costs with them.
 //
-//   swift build -c release --product LeakAgentPreload
+//   agent/build-preload -c release
 //   swift build -c release --product InterpositionFloor
 //   swift build -c release --product AllocatorWorkload
 //   swift build -c release --product SwiftAllocationWorkload
@@ -50,7 +50,7 @@ enum Benchmark {
         let path = products.appendingPathComponent(name).path
         guard FileManager.default.fileExists(atPath: path) else {
             print("AllocatorBenchmark: \(path) is missing; build it first:")
-            print("  swift build -c release --product \(name.hasPrefix("lib") ? "LeakAgentPreload" : name)")
+            print(name == "libLeakAgentPreload.so" ? "  agent/build-preload -c release" : "  swift build -c release --product \(name.replacing(".so", with: "").replacing("lib", with: ""))")
             exit(2)
         }
         return path

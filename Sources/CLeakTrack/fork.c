@@ -31,10 +31,19 @@ void lt_set_restart_after_fork(int enabled) { atomic_store_explicit(&restart_aft
 // wait ends and never starts an agent only to lose it; a prefork worker starts 50 ms late.
 #define RESTART_DELAY_MICROSECONDS 50000
 
+// The agent's entry points: LeakAgent's functions when it is linked in (interpose.c), the loaded
+// runtime's in the preload library (preload.c). Set before any fork or exit that uses them.
+static void (*_Atomic fork_restarter)(void);
+static void (*_Atomic exit_report_writer)(void);
+
+void lt_set_fork_restarter(void (*restart)(void)) { atomic_store(&fork_restarter, restart); }
+void lt_set_exit_report_writer(void (*write)(void)) { atomic_store(&exit_report_writer, write); }
+
 static void *restart_agent(void *unused) {
     (void)unused;
     usleep(RESTART_DELAY_MICROSECONDS);
-    leakwatch_after_fork_in_child();
+    void (*restart)(void) = atomic_load(&fork_restarter);
+    if (restart != NULL) restart();
     return NULL;
 }
 
@@ -43,7 +52,7 @@ static void *restart_agent(void *unused) {
 // again as a new process instance, so the forking thread returns from fork at once and whatever
 // the restart waits for can only ever stall the agent, never the program.
 static void start_agent_in_child(void) {
-    if (!atomic_load_explicit(&restart_after_fork, memory_order_relaxed) || !leakwatch_after_fork_in_child) return;
+    if (!atomic_load_explicit(&restart_after_fork, memory_order_relaxed) || atomic_load(&fork_restarter) == NULL) return;
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous); // signals go to the program's threads
@@ -84,7 +93,8 @@ static bool report_per_process;
 
 static void write_exit_report(void) {
     if (getpid() != report_owner && !report_per_process) return;
-    if (leakwatch_write_exit_report) leakwatch_write_exit_report();
+    void (*write)(void) = atomic_load(&exit_report_writer);
+    if (write != NULL) write();
 }
 
 // Runs before main from the hooks' constructor (or on the first registration otherwise).

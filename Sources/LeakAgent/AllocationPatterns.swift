@@ -1,4 +1,4 @@
-import CLeakTrack
+import CLeakTrackAPI
 
 /// How the process allocates: counts and bytes per log-spaced size class, and the most frequent
 /// request sizes. Both are estimated from the sampled allocations, exact when the sample interval

@@ -1,4 +1,4 @@
-import CLeakTrack
+import CLeakTrackAPI
 
 extension AllocationSite {
     /// The raw sites as the C core holds them: unsymbolized, keyed by address-level stacks.

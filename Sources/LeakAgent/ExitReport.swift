@@ -1,4 +1,4 @@
-import CLeakTrack
+import CLeakTrackAPI
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -1,4 +1,4 @@
-import CLeakTrack
+import CLeakTrackAPI
 
 /// The process's heap counters, folded from every thread's own counters at the moment of reading.
 ///

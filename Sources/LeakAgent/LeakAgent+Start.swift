@@ -1,4 +1,4 @@
-import CLeakTrack
+import CLeakTrackAPI
 import LeakWire
 import Synchronization
 #if canImport(Glibc)
@@ -95,6 +95,7 @@ extension LeakAgent {
             return true
         } catch {
             sampleMeanBytes = 0
+            lt_set_restart_after_fork(0)
             StandardError.write("\(error)\n")
             return false
         }

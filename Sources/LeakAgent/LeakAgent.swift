@@ -1,4 +1,4 @@
-import CLeakTrack
+import CLeakTrackAPI
 
 /// The agent's entry point: read the heap counters, allocation patterns and sites of this process,
 /// and start the background monitor and shipper.

@@ -1,4 +1,4 @@
-import CLeakTrack
+import CLeakTrackAPI
 import Synchronization
 #if canImport(Glibc)
 import Glibc

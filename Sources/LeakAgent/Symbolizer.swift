@@ -127,7 +127,7 @@ public final class Symbolizer: Sendable {
         let glue: Set<String> = ["libc", "libstdc++", "libgcc_s", "libm"]
         let toolchain = images.subtracting(glue)
         return !toolchain.isEmpty && toolchain.allSatisfy { image in
-            image == "libLeakAgentPreload" || image.hasPrefix("libswift") || image.hasPrefix("libFoundation")
+            image == "libLeakAgentPreload" || image == "libLeakAgentRuntime" || image.hasPrefix("libswift") || image.hasPrefix("libFoundation")
                 || image == "lib_FoundationICU" || image == "libdispatch" || image == "libBlocksRuntime"
                 || image.hasPrefix("ld-linux")
         }

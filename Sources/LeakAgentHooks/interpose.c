@@ -50,6 +50,13 @@ LT_FORWARD(void *, pvalloc, (size_t size), (size), lt_pvalloc)
 LT_FORWARD(void, free_sized, (void *pointer, size_t size), (pointer), lt_free)
 LT_FORWARD(void, free_aligned_sized, (void *pointer, size_t alignment, size_t size), (pointer), lt_free)
 
+// LeakAgent's entry points where it is linked in with the hooks; absent in the preload library,
+// whose loader sets its own (Sources/LeakAgentPreload/preload.c).
+void leakwatch_write_exit_report(void) __attribute__((weak));
+void leakwatch_after_fork_in_child(void) __attribute__((weak));
+
 __attribute__((constructor)) static void leakwatch_hooks_installed(void) {
+    if (leakwatch_write_exit_report) lt_set_exit_report_writer(leakwatch_write_exit_report);
+    if (leakwatch_after_fork_in_child) lt_set_fork_restarter(leakwatch_after_fork_in_child);
     lt_install_exit_report();
 }

@@ -8,12 +8,7 @@ import Testing
 struct PreloadTests {
     static var script: URL { ChildProcess.repositoryRoot.appendingPathComponent("agent/leakwatch-run") }
 
-    static func library() throws -> URL {
-        let url = BuiltProducts.url("libLeakAgentPreload.so")
-        try #require(FileManager.default.fileExists(atPath: url.path),
-                     "libLeakAgentPreload.so is not built in \(url.deletingLastPathComponent().path): run `swift build --product LeakAgentPreload`")
-        return url
-    }
+    static func library() throws -> URL { try BuiltProducts.preloadLibrary }
 
     /// Compiles Tests/Fixtures/Preload/`source` with the flags that keep frames and line numbers,
     /// and `flags` after them (`-no-pie`, `-s`...), into `name` (the source's base name by default).
@@ -149,7 +144,7 @@ struct PreloadTests {
         let result = try await Self.runThroughScript(["--", "/bin/true"], script: lonely)
         #expect(result.status == 2)
         #expect(result.standardError.contains("libLeakAgentPreload.so not found"), "\(result.summary)")
-        #expect(result.standardError.contains("swift build -c release --product LeakAgentPreload"))
+        #expect(result.standardError.contains("agent/build-preload"))
         let explicit = try await Self.runThroughScript(["--library", "/nonexistent/libLeakAgentPreload.so", "--", "/bin/true"])
         #expect(explicit.status == 2)
         #expect(explicit.standardError.contains("--library '/nonexistent/libLeakAgentPreload.so' does not exist"))

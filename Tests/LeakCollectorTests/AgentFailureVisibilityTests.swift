@@ -9,7 +9,7 @@ import Testing
 /// before anything runs.
 @Suite struct AgentFailureVisibilityTests {
     static var script: String { ChildProcess.repositoryRoot.appendingPathComponent("agent/leakwatch-run").path }
-    static var library: String { BuiltProducts.url("libLeakAgentPreload.so").path }
+    static var library: String { get throws { try BuiltProducts.preloadLibrary.path } }
 
     static func tokenFile(_ token: [UInt8], in directory: TemporaryDirectory, name: String) throws -> String {
         let url = directory.appendingPathComponent(name)
@@ -20,7 +20,7 @@ import Testing
     /// `sleep 3` (time for a first connection on a loaded machine), preloaded and shipping every 0.2 s to `collector` with the token in `tokenFile`.
     static func shipFromSleep(collector: String, tokenFile: String, report: String) async throws -> ChildResult {
         try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [
-            script, "--library", library, "--collector", collector, "--token-file", tokenFile,
+            script, "--library", try library, "--collector", collector, "--token-file", tokenFile,
             "--interval", "0.2", "--report", report, "--", "/bin/sleep", "3",
         ])
     }
@@ -58,7 +58,7 @@ import Testing
         let program = try await Self.compileRunUntilFile(in: directory)
         let stop = directory.appendingPathComponent("stop").path
         async let goodRun = ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [
-            Self.script, "--library", Self.library, "--collector", "127.0.0.1:\(running.port)", "--token-file", good,
+            Self.script, "--library", try Self.library, "--collector", "127.0.0.1:\(running.port)", "--token-file", good,
             "--interval", "0.2", "--report", report, "--", program, stop, "120",
         ])
         let stored = await waitUntil(seconds: 110) {
@@ -100,7 +100,7 @@ import Testing
         let running = try await RunningCollector.start(dataDirectory: directory.path + "/data")
         let collector = "127.0.0.1:\(running.port)"
         func check(_ arguments: [String]) async throws -> ChildResult {
-            try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [Self.script, "--library", Self.library, "--check"] + arguments)
+            try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [Self.script, "--library", try Self.library, "--check"] + arguments)
         }
         let good = try await check(["--collector", collector, "--token-file", try Self.tokenFile(testToken, in: directory, name: "good")])
         #expect(good.status == 0 && good.standardError.contains("authenticated"), "\(good.summary)")

@@ -7,6 +7,30 @@ public enum BuiltProducts {
 
     public static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
+    /// libLeakAgentPreload.so, linked by agent/build-preload (it is C only: SwiftPM would link
+    /// libswiftCore into it) beside the libLeakAgentRuntime.so that `swift build --build-tests`
+    /// built. Linked the first time a test asks for it, so it always matches the sources.
+    public static var preloadLibrary: URL {
+        get throws { try linkedPreloadLibrary.get() }
+    }
+
+    private static let linkedPreloadLibrary = Result<URL, any Error> {
+        let script = ChildProcess.repositoryRoot.appendingPathComponent("agent/build-preload")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script.path, "--skip-runtime", "--output", directory.path]
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestFailure("agent/build-preload failed (\(process.terminationStatus)): \(String(decoding: message, as: UTF8.self))")
+        }
+        return url("libLeakAgentPreload.so")
+    }
+
     /// The executable `name`, or a failure that says how to build it.
     public static func executable(_ name: String) throws -> URL {
         let url = url(name)

@@ -28,7 +28,7 @@ if [[ -z "$products" ]]; then
 fi
 products=$(cd "$products" && pwd)
 for f in collector libLeakAgentPreload.so leakwatch-demo-server; do
-    [[ -e "$products/$f" ]] || { echo "record.sh: $products/$f missing (swift build -c release)" >&2; exit 2; }
+    [[ -e "$products/$f" ]] || { echo "record.sh: $products/$f missing (swift build -c release; agent/build-preload)" >&2; exit 2; }
 done
 MINUTES=${MINUTES:-30}; INTERVAL=${INTERVAL:-1}; STEP=${STEP:-10}
 WORK=${WORK:-/tmp/leakwatch-recording}; OUT=${OUT:-$here}; PORT=${PORT_BASE:-18170}

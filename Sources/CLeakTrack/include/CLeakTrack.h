@@ -139,17 +139,18 @@ void lt_tagged_free(void *pointer);
 #define LT_CALLOC(count, size) lt_tagged_calloc((count), (size), __FILE__, __LINE__, __func__)
 #define LT_FREE(pointer) lt_tagged_free(pointer)
 
-/// Called once at process exit when LEAKWATCH_REPORT is set (see LeakAgentHooks); the Swift
-/// agent defines it to write the report. Weak so the C core links without Swift.
-void leakwatch_write_exit_report(void) __attribute__((weak));
 
 /// Brackets the shipper thread's work between waits: a fork waits until it is done (see fork.c).
 void lt_agent_work_begin(void);
 void lt_agent_work_end(void);
 /// Whether the child of a fork starts the agent again (set while the agent ships).
 void lt_set_restart_after_fork(int enabled);
-/// Defined by LeakAgent; run on a thread of its own in the child of a fork.
-void leakwatch_after_fork_in_child(void) __attribute__((weak));
+/// What writes the report at exit when LEAKWATCH_REPORT is set, and what starts the agent again
+/// on a thread of its own in the child of a fork: LeakAgent's `leakwatch_write_exit_report` and
+/// `leakwatch_after_fork_in_child`, set by the hooks where the agent is linked in and by the
+/// preload library's loader where it is loaded later.
+void lt_set_exit_report_writer(void (*write)(void));
+void lt_set_fork_restarter(void (*restart)(void));
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 // A prefork server in the shape of nginx or Apache: the master forks `WORKERS` workers without
-// exec; each worker leaks at its own function for `SECONDS` seconds, then exits; the master
-// waits for them. Prints each worker's pid.
+// exec; each worker leaks at its own function for `SECONDS` seconds, or until `STOP_FILE` exists
+// when one is named, then exits; the master waits for them. Prints each worker's pid.
+//   prefork_server [WORKERS] [SECONDS] [STOP_FILE]
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,14 @@ __attribute__((noinline)) void leak_in_master(void) {
 int main(int argc, char **argv) {
     int workers = argc > 1 ? atoi(argv[1]) : 2;
     double seconds = argc > 2 ? atof(argv[2]) : 3;
+    const char *stop_file = argc > 3 ? argv[3] : NULL;
     leak_in_master();
     fflush(stdout);
     for (int i = 0; i < workers; i++) {
         pid_t worker = fork();
         if (worker < 0) return 1;
         if (worker == 0) {
-            for (int tick = 0; tick < seconds * 20; tick++) {
+            for (int tick = 0; tick < seconds * 20 && !(stop_file && access(stop_file, F_OK) == 0); tick++) {
                 leak_in_worker();
                 usleep(50 * 1000);
             }
