@@ -4,6 +4,7 @@
 // Hazard: dlsym itself allocates. Until resolution finishes, the resolving thread is served from
 // a small static arena; those pointers are never passed to the next allocator (free ignores them).
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
@@ -81,16 +82,36 @@ static void *resolve(const char *name) {
     return symbol;
 }
 
+// The loaded object an address lies in, and its file name. glibc 2.35's _dl_find_object looks it up
+// in a sorted table; dladdr also searches the object's symbols for the nearest one, which made the
+// nine calls here 536,000 instructions, 60 % of a preloaded /bin/true (callgrind).
+static bool find_object(void *address, const void **object, const char **name) {
+#ifdef DLFO_STRUCT_HAS_EH_DBASE
+    struct dl_find_object found;
+    if (_dl_find_object(address, &found) != 0) return false;
+    *object = found.dlfo_map_start;
+    *name = found.dlfo_link_map != NULL ? found.dlfo_link_map->l_name : NULL;
+#else
+    Dl_info info;
+    if (!dladdr(address, &info)) return false;
+    *object = info.dli_fbase;
+    *name = info.dli_fname;
+#endif
+    return true;
+}
+
 // The inline chunk-size read is used only when the next allocator is glibc's and agrees with
 // malloc_usable_size on blocks of every kind (small, large, mmapped, aligned).
 static bool same_object(void *function, void *other) {
-    Dl_info first, second;
-    return dladdr(function, &first) && dladdr(other, &second) && first.dli_fbase == second.dli_fbase;
+    const void *first, *second;
+    const char *name;
+    return find_object(function, &first, &name) && find_object(other, &second, &name) && first == second;
 }
 
 static bool from_libc(void *function) {
-    Dl_info info;
-    return dladdr(function, &info) && info.dli_fname != NULL && strstr(info.dli_fname, "libc.so") != NULL;
+    const void *object;
+    const char *name;
+    return find_object(function, &object, &name) && name != NULL && strstr(name, "libc.so") != NULL;
 }
 
 static bool glibc_layout_confirmed(void) {
