@@ -9,7 +9,6 @@ let cCoreSettings: [CSetting] = [
 
 let package = Package(
     name: "leakwatch",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "LeakAgent", targets: ["LeakAgent", "CLeakTrack"]),
         // Linking this product is the opt-in: it installs the malloc-family interposer.

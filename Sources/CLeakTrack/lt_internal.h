@@ -201,8 +201,43 @@ LT_HIDDEN void lt_sampler_configure_from_environment(void);
 LT_HIDDEN int lt_stack_walk(uintptr_t frame_pointer, uintptr_t stack_high, uintptr_t *frames, int capacity);
 LT_HIDDEN uintptr_t lt_current_stack_high(void);
 
+// --- unwind.c: sampled stacks through code without frame pointers ---
+//
+// Whether the function at a return address keeps a frame pointer there, learnt from the unwinder:
+// a direct-mapped table of (address << 1 | kept), 0 when empty. Racing writers each store a whole
+// word, so a reader sees one verdict or another, never a mix; a lost verdict is learnt again.
+#define LT_VERDICT_SLOTS 4096u
+LT_HIDDEN extern uint64_t lt_frame_pointer_verdicts[LT_VERDICT_SLOTS];
+static inline unsigned lt_verdict_slot(uintptr_t return_address) {
+    return (unsigned)((return_address * 0x9E3779B97F4A7C15ull) >> 52) & (LT_VERDICT_SLOTS - 1);
+}
+/// Whether the walk's step above `return_address` (frames[0]) is known to be right: its function
+/// keeps a frame pointer. False when that is not known yet.
+static inline bool lt_frame_pointer_kept(uintptr_t return_address) {
+    return LT_LOAD(lt_frame_pointer_verdicts[lt_verdict_slot(return_address)]) == (((uint64_t)return_address << 1) | 1);
+}
+/// Looks up the toolchain's unwinder (libgcc_s's _Unwind_Backtrace); called while the next
+/// allocator is resolved, when dlsym's allocations are served from the bootstrap arena.
+LT_HIDDEN void lt_resolve_unwinder(void);
+/// Unwinds the stack of the entry point whose frame record is at `entry_frame` with the unwinder,
+/// handing over to the walk at the first frame that keeps a frame pointer, into `frames`; the
+/// verdicts learnt on the way are remembered. Returns the frame count and sets `unwound`; or
+/// returns `walked` with `frames` untouched (the walk's stack) when there is no unwinder or it does
+/// not reach the walk's first frame.
+LT_HIDDEN int lt_unwind_stack(uintptr_t entry_frame, uintptr_t stack_high, uintptr_t *frames, int capacity, int walked,
+                              bool *unwound);
+
 // --- spin locks for the sample tables: critical sections of a few dozen instructions, where a
 // futex round trip would cost more than the section itself ---
+/// Tells the core it spins (the other hyperthread runs, power drops): each architecture's hint.
+static inline void lt_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 typedef _Atomic int lt_spin_lock;
 static inline void lt_spin_acquire(lt_spin_lock *lock) {
     for (unsigned spins = 0;; spins++) {
@@ -211,7 +246,7 @@ static inline void lt_spin_acquire(lt_spin_lock *lock) {
             return;
         }
         if (spins < 64) {
-            __builtin_ia32_pause();
+            lt_cpu_relax();
         } else {
             sched_yield(); // the holder was descheduled
         }
