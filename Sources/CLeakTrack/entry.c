@@ -222,12 +222,20 @@ int lt_posix_memalign(void **out, size_t alignment, size_t size) {
     return 0;
 }
 
-void *lt_aligned_alloc(size_t alignment, size_t size) {
+static inline void *aligned_allocation(size_t alignment, size_t size, uintptr_t frame_pointer) {
     lt_thread *sampler = sampler_for(alignment, size);
     if (LT_UNLIKELY(sampler != NULL)) {
-        return SAMPLED(sampler, size, alignment, false, lt_next.aligned_alloc(alignment, size), FRAME(), NULL);
+        return SAMPLED(sampler, size, alignment, false, lt_next.aligned_alloc(alignment, size), frame_pointer, NULL);
     }
     return track_allocation(lt_next.aligned_alloc(alignment, size), size);
+}
+
+void *lt_aligned_alloc(size_t alignment, size_t size) {
+    return aligned_allocation(alignment, size, FRAME());
+}
+
+void *lt_aligned_alloc_from(size_t alignment, size_t size, uintptr_t frame_pointer) {
+    return aligned_allocation(alignment, size, frame_pointer);
 }
 
 void *lt_memalign(size_t alignment, size_t size) {

@@ -50,6 +50,8 @@ LT_HIDDEN LT_COLD void *lt_published(void *pointer);
 LT_HIDDEN LT_COLD void lt_release_slow(void *pointer);
 LT_HIDDEN LT_COLD void lt_free_after_publishing(lt_thread *self, void *pointer);
 LT_HIDDEN LT_COLD size_t lt_usable_size_slow(void *pointer);
+/// aligned_alloc for an entry point whose frame record is at `frame_pointer` (C++'s aligned new).
+LT_HIDDEN void *lt_aligned_alloc_from(size_t alignment, size_t size, uintptr_t frame_pointer);
 
 // The sampling decision comes before the call, the counting after it. `frame_pointer` is the
 // frame of the libc entry point, where a sampled stack starts.

@@ -85,7 +85,7 @@ static void *resolve(const char *name) {
 // The loaded object an address lies in, and its file name. glibc 2.35's _dl_find_object looks it up
 // in a sorted table; dladdr also searches the object's symbols for the nearest one, which made the
 // nine calls here 536,000 instructions, 60 % of a preloaded /bin/true (callgrind).
-static bool find_object(void *address, const void **object, const char **name) {
+bool lt_find_object(void *address, const void **object, const char **name) {
 #ifdef DLFO_STRUCT_HAS_EH_DBASE
     struct dl_find_object found;
     if (_dl_find_object(address, &found) != 0) return false;
@@ -105,13 +105,13 @@ static bool find_object(void *address, const void **object, const char **name) {
 static bool same_object(void *function, void *other) {
     const void *first, *second;
     const char *name;
-    return find_object(function, &first, &name) && find_object(other, &second, &name) && first == second;
+    return lt_find_object(function, &first, &name) && lt_find_object(other, &second, &name) && first == second;
 }
 
 static bool from_libc(void *function) {
     const void *object;
     const char *name;
-    return find_object(function, &object, &name) && name != NULL && strstr(name, "libc.so") != NULL;
+    return lt_find_object(function, &object, &name) && name != NULL && strstr(name, "libc.so") != NULL;
 }
 
 static bool glibc_layout_confirmed(void) {
@@ -161,6 +161,9 @@ static void resolve_all(void) {
     // An allocator without the legacy entry points still gets them served from its modern ones.
     if (!found.aligned_alloc) found.aligned_alloc = found.memalign;
     if (!found.memalign) found.memalign = found.aligned_alloc;
+    // While the arena still serves this thread: a dlsym that finds nothing allocates its error.
+    lt_resolve_unwinder();
+    lt_resolve_next_operators();
     lt_next = found;
     lt_next_is_glibc = glibc_layout_confirmed();
     // A sampled block may start past the block glibc returned only if every free in the process

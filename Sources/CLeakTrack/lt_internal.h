@@ -128,6 +128,8 @@ LT_HIDDEN size_t lt_bootstrap_bytes_after(const void *pointer);
 /// Whether sampled blocks carry their record in front (see samples.c): the next allocator is
 /// glibc's and this library's free() is the process's.
 LT_HIDDEN extern bool lt_records_in_prefix;
+/// Looks up the C++ operators the process would have used (operators.c), during resolution.
+LT_HIDDEN void lt_resolve_next_operators(void);
 /// Resolves the next allocator if that has not happened yet; false on the thread doing it (whose
 /// allocations dlsym makes), which must not register or sample.
 LT_HIDDEN bool lt_resolve_next_allocator(void);
@@ -198,6 +200,8 @@ LT_HIDDEN void lt_sample_weight(size_t size, uint64_t mean, uint64_t *bytes, uin
 LT_HIDDEN void lt_sampler_configure_from_environment(void);
 
 // --- stackwalk.c ---
+/// The loaded object `address` lies in (its start) and its file name; false if none.
+LT_HIDDEN bool lt_find_object(void *address, const void **object, const char **name);
 LT_HIDDEN int lt_stack_walk(uintptr_t frame_pointer, uintptr_t stack_high, uintptr_t *frames, int capacity);
 LT_HIDDEN uintptr_t lt_current_stack_high(void);
 

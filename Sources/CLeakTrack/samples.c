@@ -49,14 +49,27 @@ static bool make_counters(shard *owner, uint32_t site) {
     return counters_of(owner, site) != NULL;
 }
 
-static uint32_t site_of(lt_site_cache *cache, const uintptr_t *frames, int count, const lt_tag *tag) {
+/// The site of the stack sampled at the entry point whose frame record is at `frame_pointer`.
+/// The walk finds frames[0] right; the step above it is trusted only where that function is known
+/// to keep a frame pointer (operator new, Rust and C++ at -O2 do not), otherwise the stack is
+/// unwound (unwind.c). The thread's cache holds only stacks the walk alone found that way, so
+/// finding the same frames again is the same site: a loop allocating at one site pays the walk
+/// and a compare, and a stack from code with frame pointers one table load more.
+static uint32_t sampled_site(lt_thread *self, uintptr_t frame_pointer, const lt_tag *tag) {
+    uintptr_t frames[LT_MAX_FRAMES];
+    int count = lt_stack_walk(frame_pointer, self->stack_high, frames, LT_MAX_FRAMES);
+    lt_site_cache *cache = &self->last_site;
     if (tag == NULL && count > 0 && count == cache->frame_count) {
         int same = 0;
         while (same < count && frames[same] == cache->frames[same]) same++;
         if (same == count) return cache->site;
     }
+    bool unwound = false;
+    if (count > 0 && !lt_frame_pointer_kept(frames[0])) {
+        count = lt_unwind_stack(frame_pointer, self->stack_high, frames, LT_MAX_FRAMES, count, &unwound);
+    }
     uint32_t site = lt_site_for_stack(frames, count, tag);
-    if (tag == NULL && site != UINT32_MAX) {
+    if (tag == NULL && !unwound && site != UINT32_MAX) {
         cache->site = site;
         cache->frame_count = count;
         memcpy(cache->frames, frames, (size_t)count * sizeof(uintptr_t));
@@ -73,11 +86,9 @@ static void count_sampled_class(lt_sampled_classes *classes, size_t usable, uint
 
 bool lt_record_sample(lt_thread *self, void *pointer, size_t offset, size_t size, size_t usable, uintptr_t frame_pointer,
                       const lt_tag *tag) {
-    uintptr_t frames[LT_MAX_FRAMES];
-    int count = lt_stack_walk(frame_pointer, self->stack_high, frames, LT_MAX_FRAMES);
     lt_sample_record record = {.shard = self->shard, .marker = LT_SAMPLE_MARKER};
     lt_sample_weight(size, tag ? 1 : lt_current_sample_mean(), &record.weight_bytes, &record.weight_objects_q16);
-    record.site = site_of(&self->last_site, frames, count, tag);
+    record.site = sampled_site(self, frame_pointer, tag);
 
     shard *owner = &shards[record.shard];
     if (record.site != UINT32_MAX && !make_counters(owner, record.site)) {

@@ -60,10 +60,13 @@ public final class Symbolizer: Sendable {
         return images.index(holding: address).map { (images, $0) }
     }
 
-    /// The whole stack, with the allocator's own frames at the top removed.
+    /// The whole stack, without the frames at the top on the way to the allocator (the allocator's
+    /// own, `operator new`, `__rust_alloc`, and the standard library's, `std::make_unique`,
+    /// `Vec::push`), unless nothing else is left.
     public func symbolicate(returnAddresses: [UInt64]) -> [StackFrame] {
         let stack = returnAddresses.flatMap { frames(forReturnAddress: $0) }
-        return Array(stack.drop(while: Self.isAllocatorFrame))
+        let application = stack.drop(while: Self.isAllocationPathFrame)
+        return Array(application.isEmpty ? stack[...] : application)
     }
 
     /// A frame no symbol covers (a stripped binary) is named `module+0xoffset`, the offset being
@@ -114,8 +117,8 @@ public final class Symbolizer: Sendable {
 
     static func hex(_ address: UInt64) -> String { "0x" + String(address, radix: 16) }
 
-    static func isAllocatorFrame(_ frame: StackFrame) -> Bool {
-        FrameKind.isAllocator(function: frame.function)
+    static func isAllocationPathFrame(_ frame: StackFrame) -> Bool {
+        FrameKind.isAllocationPath(function: frame.function, file: frame.file ?? "")
     }
 
     /// A stack no application code is on: the preloaded agent, the Swift toolchain's libraries it

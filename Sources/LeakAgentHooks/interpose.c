@@ -55,6 +55,20 @@ LT_FORWARD(void, free_aligned_sized, (void *pointer, size_t alignment, size_t si
 void leakwatch_write_exit_report(void) __attribute__((weak));
 void leakwatch_after_fork_in_child(void) __attribute__((weak));
 
+// C++'s allocating operators (the Itanium ABI's names, size_t being unsigned long): served from
+// the tracker so that a sampled stack starts at their caller (see operators.c). The deleting
+// operators are left alone: the runtime's hand the blocks to free().
+LT_FORWARD(void *, _Znwm, (size_t size), (size), lt_operator_new)
+LT_FORWARD(void *, _Znam, (size_t size), (size), lt_operator_new_array)
+LT_FORWARD(void *, _ZnwmRKSt9nothrow_t, (size_t size, const void *nothrow), (size, nothrow), lt_operator_new_nothrow)
+LT_FORWARD(void *, _ZnamRKSt9nothrow_t, (size_t size, const void *nothrow), (size, nothrow), lt_operator_new_array_nothrow)
+LT_FORWARD(void *, _ZnwmSt11align_val_t, (size_t size, size_t alignment), (size, alignment), lt_operator_new_aligned)
+LT_FORWARD(void *, _ZnamSt11align_val_t, (size_t size, size_t alignment), (size, alignment), lt_operator_new_array_aligned)
+LT_FORWARD(void *, _ZnwmSt11align_val_tRKSt9nothrow_t, (size_t size, size_t alignment, const void *nothrow),
+           (size, alignment, nothrow), lt_operator_new_aligned_nothrow)
+LT_FORWARD(void *, _ZnamSt11align_val_tRKSt9nothrow_t, (size_t size, size_t alignment, const void *nothrow),
+           (size, alignment, nothrow), lt_operator_new_array_aligned_nothrow)
+
 __attribute__((constructor)) static void leakwatch_hooks_installed(void) {
     if (leakwatch_write_exit_report) lt_set_exit_report_writer(leakwatch_write_exit_report);
     if (leakwatch_after_fork_in_child) lt_set_fork_restarter(leakwatch_after_fork_in_child);

@@ -21,6 +21,17 @@ void *lt_memalign(size_t alignment, size_t size);
 void *lt_valloc(size_t size);
 void *lt_pvalloc(size_t size);
 
+// C++'s allocating operators (operators.c), defined under their mangled names by the hooks. The
+// alignment is std::align_val_t's value; `nothrow` the std::nothrow_t argument, unused.
+void *lt_operator_new(size_t size);
+void *lt_operator_new_array(size_t size);
+void *lt_operator_new_nothrow(size_t size, const void *nothrow);
+void *lt_operator_new_array_nothrow(size_t size, const void *nothrow);
+void *lt_operator_new_aligned(size_t size, size_t alignment);
+void *lt_operator_new_array_aligned(size_t size, size_t alignment);
+void *lt_operator_new_aligned_nothrow(size_t size, size_t alignment, const void *nothrow);
+void *lt_operator_new_array_aligned_nothrow(size_t size, size_t alignment, const void *nothrow);
+
 /// Registers the exit report when LEAKWATCH_REPORT is set; called from the hooks' constructor.
 void lt_install_exit_report(void);
 #pragma GCC visibility pop
