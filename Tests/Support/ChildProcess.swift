@@ -19,6 +19,13 @@ public struct ChildResult: Sendable {
     public var summary: String { "exit status \(status)\n--- stdout\n\(standardOutput)\n--- stderr\n\(standardError)" }
 }
 
+/// A child's exit status and the exact bytes it wrote.
+public struct ChildOutput: Sendable {
+    public var status: Int32
+    public var standardOutput: Data
+    public var standardError: Data
+}
+
 public enum ChildProcess {
     /// The repository checkout these tests belong to.
     public static var repositoryRoot: URL {
@@ -30,6 +37,18 @@ public enum ChildProcess {
     /// holding a thread: the concurrency pool every test shares has only as many threads as cores.
     public static func run(_ executable: URL, _ arguments: [String] = [], environment: [String: String] = [:],
                     timeoutSeconds: Int = 300) async throws -> ChildResult {
+        let output = try await runCapturingBytes(executable, arguments, environment: environment, timeoutSeconds: timeoutSeconds)
+        return ChildResult(
+            status: output.status,
+            standardOutput: String(bytes: output.standardOutput, encoding: .utf8) ?? "",
+            standardError: String(bytes: output.standardError, encoding: .utf8) ?? "")
+    }
+
+    /// `run`, with the output as the bytes written (for comparisons that must be byte for byte)
+    /// and standard input from `standardInput` (`nil`: the test runner's own).
+    public static func runCapturingBytes(_ executable: URL, _ arguments: [String] = [], environment: [String: String] = [:],
+                                         standardInput: FileHandle? = nil,
+                                         timeoutSeconds: Int = 300) async throws -> ChildOutput {
         let scratch = try TemporaryDirectory()
         defer { scratch.remove() }
         let outputURL = scratch.appendingPathComponent("stdout")
@@ -48,6 +67,7 @@ public enum ChildProcess {
         for key in merged.keys where key.hasPrefix("LEAKWATCH_") || key == "LD_PRELOAD" { merged[key] = nil }
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
+        if let standardInput { process.standardInput = standardInput }
         process.standardOutput = output
         process.standardError = error
         try await withCheckedThrowingContinuation { (exited: CheckedContinuation<Void, any Error>) in
@@ -61,10 +81,10 @@ public enum ChildProcess {
         }
         try output.close()
         try error.close()
-        return ChildResult(
+        return ChildOutput(
             status: process.terminationStatus,
-            standardOutput: (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "",
-            standardError: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
+            standardOutput: (try? Data(contentsOf: outputURL)) ?? Data(),
+            standardError: (try? Data(contentsOf: errorURL)) ?? Data())
     }
 
     /// Runs one of this package's fixtures.
