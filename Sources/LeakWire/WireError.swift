@@ -26,6 +26,7 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case timedOut
         case ioFailed
         case cancelled
+        case descriptorLost
     }
 
     private let code: Code
@@ -85,6 +86,9 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let ioFailed = WireError(.ioFailed)
     /// The operation was abandoned because its owner is stopping.
     public static let cancelled = WireError(.cancelled)
+    /// The connection's descriptor was closed or reused by someone else: a program that closes
+    /// every descriptor it did not open (daemons, closefrom) took the agent's socket.
+    public static let descriptorLost = WireError(.descriptorLost)
 
     /// The same case with a specific explanation.
     func with(_ detail: String) -> WireError { WireError(code, detail) }
@@ -105,7 +109,7 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unexpectedMessage: return .protocolViolation
         case .timedOut: return .handshakeTimeout
         case .remoteError, .nameResolutionFailed, .connectFailed, .connectionClosed, .ioFailed,
-             .cancelled:
+             .cancelled, .descriptorLost:
             return .internal
         }
     }

@@ -57,6 +57,28 @@ struct BlockingConnectionTests {
         #expect(connection.bytesSent > 0 && connection.bytesReceived > 0)
     }
 
+    /// A daemon closes every descriptor it did not open and the number comes back as a file of
+    /// its own: the connection says so, and never writes, reads or closes that file.
+    @Test func aDescriptorTheProgramReusedIsForgottenNeverTouched() throws {
+        let listener = try BlockingListener()
+        let peer = PeerThread { _ = try listener.accept(timeoutSeconds: 5) }
+        let connection = try BlockingConnection.connect(host: "127.0.0.1", port: listener.port, options: Self.fast)
+        #expect(peer.join())
+        let number = connection.descriptorForPolling
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.appendingPathComponent("program.log").path
+        close(number)
+        let file = open(path, O_RDWR | O_CREAT, 0o644)
+        defer { close(file) }
+        try #require(file == number, "the file did not get the socket's number")
+        #expect(throws: WireError.descriptorLost) { try connection.send(.snapshot(Fixtures.exampleSnapshot)) }
+        #expect(!connection.isOpen)
+        connection.close()
+        #expect(fcntl(file, F_GETFD) != -1, "the program's file was closed")
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == 0, "the frame was written into the file")
+    }
+
     @Test func localhostResolves() throws {
         let listener = try BlockingListener()
         let peer = PeerThread { _ = try listener.accept(timeoutSeconds: 5) }

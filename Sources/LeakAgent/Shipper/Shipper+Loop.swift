@@ -169,6 +169,9 @@ extension Shipper {
             $0.connectionFailures += 1
             $0.lastError = text
         }
+        // The program closed the agent's socket (daemons close every descriptor they did not
+        // open): reconnecting is all there is to do, and the program's stderr is its own.
+        if (error as? WireError) == .descriptorLost { return }
         guard let warn else { return }
         let now = ShipperClock.monotonicSeconds()
         let due = lastWarningAt.withLock { last in

@@ -36,6 +36,9 @@ public final class BlockingConnection {
     }
 
     private var descriptor: Int32
+    /// The socket's device and inode when it was taken over: the same number naming anything else
+    /// later means the program closed it (and may have reused the number for a file of its own).
+    private let socketIdentity: POSIX.FileIdentity?
     private var decoder: FrameDecoder
     private let encoder: FrameEncoder
     public let options: Options
@@ -50,6 +53,7 @@ public final class BlockingConnection {
         POSIX.setNonBlocking(descriptor)
         POSIX.setNoDelay(descriptor)
         self.descriptor = descriptor
+        self.socketIdentity = POSIX.identity(of: descriptor)
         self.options = options
         self.decoder = FrameDecoder(limits: options.limits)
         self.encoder = FrameEncoder(compression: options.compression)
@@ -60,13 +64,26 @@ public final class BlockingConnection {
 
     public var isOpen: Bool { descriptor >= 0 }
 
+    private var descriptorIsOurs: Bool {
+        socketIdentity != nil && POSIX.identity(of: descriptor) == socketIdentity
+    }
+
+    /// Before each send or receive: a descriptor that is no longer the socket is forgotten, never
+    /// read, written or closed (a reused number may be another socket of the program's).
+    private func requireOwnDescriptor() throws {
+        guard descriptor >= 0, !descriptorIsOurs else { return }
+        descriptor = -1
+        throw WireError.descriptorLost.with("the program closed the connection's socket (descriptor reused or closed)")
+    }
+
     /// The socket, for an owner that waits on it together with other descriptors (poll for
     /// POLLIN, then call `receive(timeoutSeconds: 0)`). -1 once closed. Do not read or write it.
     public var descriptorForPolling: Int32 { descriptor }
 
     public func close() {
         if descriptor >= 0 {
-            _ = POSIX.close(descriptor)
+            // Never close a number the program has reused: only forget it.
+            if descriptorIsOurs { _ = POSIX.close(descriptor) }
             descriptor = -1
         }
     }
@@ -136,6 +153,7 @@ public final class BlockingConnection {
     /// Sends already-encoded frame bytes. They must not use CONTEXT compression from another
     /// encoder (the peer would inflate them against this connection's stream).
     public func send(frameBytes: [UInt8]) throws {
+        try requireOwnDescriptor()
         guard descriptor >= 0 else { throw WireError.connectionClosed.with("send on a closed connection") }
         let deadline = Deadline(secondsFromNow: options.ioTimeoutSeconds)
         var offset = 0
@@ -181,6 +199,7 @@ public final class BlockingConnection {
 
     public func receiveFrame(timeoutSeconds: Double) throws -> Frame? {
         let deadline = Deadline(secondsFromNow: timeoutSeconds)
+        try requireOwnDescriptor()
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         while true {
             if let frame = try decoder.nextFrame() {
