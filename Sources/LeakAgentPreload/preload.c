@@ -45,9 +45,17 @@ static void load_runtime(void) {
         memcpy(path + directory, RUNTIME_NAME, sizeof RUNTIME_NAME);
         chosen = path;
     }
+    // The Swift runtime installs a crash handler as it starts unless SWIFT_BACKTRACE says not to:
+    // in a program that is not Swift, that would change how it crashes (and leave swift-backtrace
+    // holding its stdout). A Swift program's own runtime has read its setting already.
+    void *swift = dlopen("libswiftCore.so", RTLD_NOW | RTLD_NOLOAD);
+    bool quiet = swift == NULL && getenv("SWIFT_BACKTRACE") == NULL;
+    if (swift != NULL) dlclose(swift);
+    if (quiet) setenv("SWIFT_BACKTRACE", "enable=no", 0);
     lt_thread_pause_sampling();
     runtime = dlopen(chosen, RTLD_NOW | RTLD_LOCAL);
     lt_thread_resume_sampling();
+    if (quiet) unsetenv("SWIFT_BACKTRACE");
     if (runtime == NULL) {
         lt_set_sample_mean_bytes(0);
         fprintf(stderr, "leakwatch: cannot load the agent (%s); the program runs without it\n", dlerror());

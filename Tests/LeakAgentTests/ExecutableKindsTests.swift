@@ -71,6 +71,20 @@ struct ExecutableKindsTests {
         #expect(secondRun?.frames.first?.function == frame.function)
     }
 
+    @Test("a C program that crashes with the agent's runtime loaded dies as without it: SIGSEGV, no Swift backtrace")
+    func aCrashIsTheProgramsOwn() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let program = try await PreloadTests.compile("crashes_later.c", into: directory)
+        let plain = try await ChildProcess.run(program)
+        // Any LEAKWATCH_* variable loads the Swift runtime, whose crash handler would otherwise
+        // print a backtrace and keep the program's stderr open in swift-backtrace.
+        let preloaded = try await PreloadTests.runThroughScript(["--library", try PreloadTests.library().path,
+                                                                 "--sample-bytes", "4096", "--", program.path])
+        #expect(plain.status == SIGSEGV && preloaded.status == plain.status, "\(preloaded.summary)")
+        #expect(preloaded.standardError == plain.standardError && preloaded.standardOutput.isEmpty, "\(preloaded.summary)")
+    }
+
     @Test("a static-pie program takes no preload and runs exactly as without it")
     func staticPie() async throws {
         let directory = try TemporaryDirectory()
