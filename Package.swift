@@ -40,10 +40,12 @@ let package = Package(
         // CLeakTrack's header without its code: what LeakAgent compiles against, so that the
         // runtime library holds no second tracker. Whatever links LeakAgent links CLeakTrack too.
         .systemLibrary(name: "CLeakTrackAPI"),
+        // Rust symbols demangled by libiberty (Debian's libiberty-dev, a static PIC archive).
+        .target(name: "CRustDemangle", linkerSettings: [.linkedLibrary("iberty")]),
         .target(name: "LeakAgentHooks", dependencies: ["CLeakTrack"], cSettings: cCoreSettings),
         .target(
             name: "LeakAgent",
-            dependencies: ["CLeakTrackAPI", "LeakWire"]
+            dependencies: ["CLeakTrackAPI", "CRustDemangle", "LeakWire"]
         ),
 
         // MARK: Wire

@@ -1,6 +1,10 @@
+import CRustDemangle
 import LeakWire
 @_spi(Internal) import Runtime
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns return addresses into demangled, file:line-annotated frames with inlined frames expanded.
 ///
@@ -91,7 +95,7 @@ public final class Symbolizer: Sendable {
             }
             let location = symbol.sourceLocation
             return StackFrame(
-                function: symbol.name,
+                function: rustName(symbol.rawName) ?? symbol.name,
                 file: location.map(\.path).flatMap { $0.isEmpty || $0 == "<unknown>" ? nil : $0 },
                 line: location.map(\.line).flatMap { $0 > 0 ? $0 : nil },
                 image: symbol.imageName,
@@ -99,6 +103,14 @@ public final class Symbolizer: Sendable {
                 isInlined: frame.inlined
             )
         }
+    }
+
+    /// Rust's names, which the Runtime takes for C++ (legacy: `…::h5f3a…` and `$LT$` escapes) or
+    /// leaves mangled (v0); nil for any other symbol.
+    private static func rustName(_ rawName: String) -> String? {
+        guard let demangled = lw_demangle_rust(rawName) else { return nil }
+        defer { free(demangled) }
+        return String(cString: demangled)
     }
 
     private static var architecture: String {

@@ -43,11 +43,11 @@ struct AllocatorLanguagesTests {
     }
 
     /// The site whose first frame is `function` (a qualified name's last component, as C++ and
-    /// Rust demangle it: `LeakyCache::remember(int)`, `leaky_registry::Registry::remember::h…`).
+    /// Rust demangle it: `LeakyCache::remember(int)`, `leaky_registry::Registry::remember`).
     static func site(startingAt function: String, in report: ExitReportJSON) -> ExitReportJSON.Site? {
         report.sites.first { site in
             guard let first = site.frames.first?.function else { return false }
-            return first.contains("::\(function)(") || first.contains("::\(function)::")
+            return first.contains("::\(function)(") || first.hasSuffix("::\(function)")
         }
     }
 
@@ -136,6 +136,12 @@ struct AllocatorLanguagesTests {
         let largest = try #require(report.sites.first, "no sites")
         let boxed = try #require(Self.site(startingAt: "remember", in: report), "no site starts at remember:\n\(Self.describe(report))")
         #expect(largest.frames.first?.function == boxed.frames.first?.function, "\(Self.describe(report))")
+        // Demangled as rustfilt would: no legacy hash suffix, no `$LT$` escapes, no v0 mangling.
+        #expect(boxed.frames.first?.function == "leaky_registry::Registry::remember", "\(Self.describe(report))")
+        let mangled = report.sites.flatMap(\.frames).map(\.function).filter { name in
+            name.contains("$LT$") || name.hasPrefix("_R") || name.contains(/::h[0-9a-f]{16}$/)
+        }
+        #expect(mangled.isEmpty, "names left mangled: \(mangled.prefix(5))")
         #expect(boxed.liveBytes == 10 * 4000 && boxed.liveObjects == 10)
         let boxLine = try Self.line(of: "LEAK-BOX", in: "leaky_registry.rs")
         #expect(boxed.frames.first?.file?.hasSuffix("Tests/Fixtures/Preload/leaky_registry.rs") == true
@@ -143,10 +149,10 @@ struct AllocatorLanguagesTests {
                 "\(Self.describe(report))")
         // Vec::push grows through RawVec::finish_grow and __rust_realloc, none of it with a frame
         // pointer: the walk alone would never reach grow.
-        let grown = report.sites.filter { $0.frames.first?.function.contains("::Registry::grow::") == true }
+        let grown = report.sites.filter { $0.frames.first?.function == "leaky_registry::Registry::grow" }
         #expect(!grown.isEmpty, "no site starts at grow:\n\(Self.describe(report))")
         let pushLine = try Self.line(of: "LEAK-VEC", in: "leaky_registry.rs")
-        #expect(grown.contains { $0.frames.first?.line == pushLine && $0.frames.contains { $0.function.contains("::fill::") } },
+        #expect(grown.contains { $0.frames.first?.line == pushLine && $0.frames.contains { $0.function == "leaky_registry::fill" } },
                 "\(Self.describe(report))")
         #expect(!report.sites.contains { $0.frames.first.map { FrameKind.isAllocationPath(function: $0.function, file: $0.file ?? "") } == true },
                 "a site starts at an allocator or standard-library frame:\n\(Self.describe(report))")
