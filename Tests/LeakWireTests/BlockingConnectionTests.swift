@@ -68,10 +68,12 @@ struct BlockingConnectionTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.appendingPathComponent("program.log").path
-        close(number)
-        let file = open(path, O_RDWR | O_CREAT, 0o644)
+        // dup2, not close and open: another test's descriptor could take the lowest free number.
+        let opened = open(path, O_RDWR | O_CREAT, 0o644)
+        try #require(opened >= 0 && dup2(opened, number) == number, "cannot put a file at the socket's number")
+        close(opened)
+        let file = number
         defer { close(file) }
-        try #require(file == number, "the file did not get the socket's number")
         #expect(throws: WireError.descriptorLost) { try connection.send(.snapshot(Fixtures.exampleSnapshot)) }
         #expect(!connection.isOpen)
         connection.close()
