@@ -60,6 +60,7 @@ public struct LeakReport: Sendable, Equatable {
                 ("collector", JSONText.quoted(shipping.collector)),
                 ("snapshotsTaken", String(shipping.statistics.snapshotsTaken)),
                 ("snapshotsAcknowledged", String(shipping.statistics.snapshotsAcknowledged)),
+                ("snapshotsRejected", String(shipping.statistics.snapshotsRejected)),
                 ("connectionsEstablished", String(shipping.statistics.connectionsEstablished)),
                 ("connectionFailures", String(shipping.statistics.connectionFailures)),
                 ("lastError", shipping.statistics.lastError.map(JSONText.quoted)),
@@ -77,6 +78,7 @@ public struct LeakReport: Sendable, Equatable {
         if let shipping {
             let statistics = shipping.statistics
             out += "shipping to \(shipping.collector): \(statistics.snapshotsAcknowledged) of \(statistics.snapshotsTaken) snapshots acknowledged"
+            if statistics.snapshotsRejected > 0 { out += ", \(statistics.snapshotsRejected) rejected by the collector" }
             out += statistics.lastError.map { "; last error: \($0)\n" } ?? "\n"
         }
         if sites.isEmpty { out += "no live sampled sites\n" }

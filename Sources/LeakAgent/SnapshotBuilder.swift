@@ -55,7 +55,9 @@ final class SnapshotBuilder: Sendable {
             $0.freeCount = heap.freeCount
             $0.blocksOutstanding = Int64(heap.allocationCount) - Int64(heap.freeCount)
             $0.rssBytes = ProcessMemory.residentBytes() ?? 0
-            $0.uptimeSeconds = Double(now - processStartUnixNanos) / 1e9
+            // Wall-clock based: a clock stepped back before the start reads negative, which the
+            // collector rejects (docs/PROTOCOL.md, "Validation").
+            $0.uptimeSeconds = max(0, Double(now - processStartUnixNanos) / 1e9)
         }
         snapshot.overhead = .with {
             $0.trackerBytes = heap.trackerMappedBytes

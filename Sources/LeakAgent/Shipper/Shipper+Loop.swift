@@ -134,7 +134,7 @@ extension Shipper {
     /// Sends, in order, every spooled snapshot this connection has not carried, each with the
     /// stacks this connection has not carried.
     private func sendUnsent(spool: inout ShipperSpool, session: inout Session) throws {
-        for entry in spool.entries where entry.snapshot.sequence > session.sentThrough {
+        for entry in spool.entries where entry.snapshot.sequence > session.sentThrough && !entry.rejected {
             var snapshot = entry.snapshot
             snapshot.stacks = spool.stacks.missing(for: snapshot, carried: &session.carriedStacks)
             let bytes = try session.connection.send(.snapshot(snapshot))
@@ -153,7 +153,19 @@ extension Shipper {
             let count = spool.acknowledge(through: ack.sequence)
             state.withLock { $0.snapshotsAcknowledged += UInt64(count) }
         case .error(let error):
-            throw ShipperFailure("the collector reported \(error.code): \(error.message)")
+            // A snapshot the collector can never accept is dropped, not resent on every reconnect
+            // (issue 15: one NaN wedged an agent for good). Anything else (INTERNAL, SHUTTING_DOWN)
+            // is the collector's trouble: reconnect with backoff and resend.
+            guard let sequence = SnapshotViolation.rejectedSequence(of: error) else {
+                throw ShipperFailure("the collector reported \(error.code): \(error.message)")
+            }
+            let dropped = spool.reject(sequence: sequence)
+            let text = "the collector rejected snapshot \(sequence), dropped it: \(error.message)"
+            state.withLock {
+                if dropped { $0.snapshotsRejected += 1 }
+                $0.lastError = text
+            }
+            warnAtMostPeriodically(text)
         default:
             throw ShipperFailure("the collector sent an unexpected \(message.name) frame; reconnecting")
         }
@@ -180,6 +192,20 @@ extension Shipper {
             return true
         }
         if due { warn("\(text) (retrying; at most one such line every \(Int(configuration.warningIntervalSeconds)) s)") }
+    }
+}
+
+extension Shipper {
+    /// `warn`, sharing `record`'s rate limit: at most one line every `warningIntervalSeconds`.
+    fileprivate func warnAtMostPeriodically(_ text: String) {
+        guard let warn else { return }
+        let now = ShipperClock.monotonicSeconds()
+        let due = lastWarningAt.withLock { last in
+            guard now >= last + configuration.warningIntervalSeconds else { return false }
+            last = now
+            return true
+        }
+        if due { warn("\(text) (at most one such line every \(Int(configuration.warningIntervalSeconds)) s)") }
     }
 }
 

@@ -145,6 +145,9 @@ public struct ShipperStatistics: Sendable, Equatable {
     /// Dropped from a full spool before the collector acknowledged them (including ones sent
     /// but not yet acknowledged, which most likely arrived).
     public var snapshotsDropped: UInt64 = 0
+    /// Rejected by the collector for good (a field broke a rule of docs/PROTOCOL.md,
+    /// "Validation") and dropped rather than resent.
+    public var snapshotsRejected: UInt64 = 0
     public var connectionsEstablished: UInt64 = 0
     public var connectionFailures: UInt64 = 0
     public var bytesSent: UInt64 = 0

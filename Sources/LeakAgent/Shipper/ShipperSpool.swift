@@ -22,6 +22,9 @@ struct ShipperSpool {
         var reportedDrops: UInt64
         /// Sent on some connection at least once.
         var sent = false
+        /// The collector rejected it for good (a validation rule): never sent again. It keeps its
+        /// place, so sequences stay consecutive, but no longer its payload.
+        var rejected = false
     }
 
     let limitBytes: Int
@@ -62,6 +65,22 @@ struct ShipperSpool {
         guard let first = entries.first?.snapshot.sequence, sequence >= first else { return }
         let index = head + Int(sequence - first)
         if index < storage.count { storage[index].sent = true }
+    }
+
+    /// Drops the payload of an entry the collector will never accept, so it is not resent after a
+    /// reconnect; the entry itself goes with the next cumulative ack. Returns false when no
+    /// spooled entry has that sequence (already acknowledged or dropped).
+    @discardableResult
+    mutating func reject(sequence: UInt64) -> Bool {
+        guard let first = entries.first?.snapshot.sequence, sequence >= first else { return false }
+        let index = head + Int(sequence - first)
+        guard index < storage.count, !storage[index].rejected else { return false }
+        stacks.release(storage[index].snapshot)
+        byteCount -= storage[index].byteCount
+        storage[index].byteCount = 0
+        storage[index].rejected = true
+        storage[index].snapshot = Leakwatch_V1_Snapshot.with { $0.sequence = sequence }
+        return true
     }
 
     /// Forgets every entry the collector committed (sequence ≤ `sequence`). Returns how many.

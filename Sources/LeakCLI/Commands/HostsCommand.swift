@@ -46,7 +46,12 @@ public struct HostsCommand: CLICommand {
         hosts.sorted { a, b in
             let sa = HostStatus(a.status), sb = HostStatus(b.status)
             if sa != sb { return sa > sb }
-            let wa = a.rateBytesPerHour * max(a.confidence, 0.01), wb = b.rateBytesPerHour * max(b.confidence, 0.01)
+            // NaN (never stored today) ranks as 0, so the order stays a strict weak ordering.
+            func weight(_ host: Leakwatch_V1_HostOverview) -> Double {
+                let weight = host.rateBytesPerHour * max(host.confidence, 0.01)
+                return weight.isNaN ? 0 : weight
+            }
+            let wa = weight(a), wb = weight(b)
             if wa != wb { return wa > wb }
             return a.host < b.host
         }
@@ -99,7 +104,7 @@ public struct HostsRenderer: Sendable {
     public func loopWarning(_ loop: Leakwatch_V1_VerdictLoopStatus) -> String? {
         let interval = loop.intervalSeconds
         guard interval > 0, loop.lastPassStartedUnixNanos > 0 else { return nil }
-        let sinceLast = Double(nowUnixNanos - loop.lastPassStartedUnixNanos) / 1e9
+        let sinceLast = Saturating.seconds(from: loop.lastPassStartedUnixNanos, to: nowUnixNanos)
         let cost = "a pass takes \(Units.duration(seconds: loop.passSeconds)), "
             + "\(String(format: "%.1f", loop.cpuMillisecondsPerHost)) ms of CPU per host"
         if sinceLast > 3 * interval + loop.passSeconds {
@@ -131,7 +136,7 @@ public struct HostsRenderer: Sendable {
                 ("host", .string(host.host)),
                 ("service", .string(host.serviceName)),
                 ("status", .string(HostStatus(host.status).rawValue)),
-                ("rateBytesPerHour", .integer(Int64(host.rateBytesPerHour.rounded()))),
+                ("rateBytesPerHour", .integer(Saturating.int64(host.rateBytesPerHour))),
                 ("since", .time(unixNanos: host.sinceUnixNanos)),
                 ("confidence", .decimal(host.confidence, places: 3)),
                 ("explanation", .string(host.explanation)),

@@ -1,3 +1,5 @@
+import LeakWire
+
 /// A terminal chart of heap in use and RSS over time, with process restarts marked.
 ///
 /// ```
@@ -40,11 +42,13 @@ public struct MemoryChart: Sendable {
     public func render(_ input: [Point], style: TextStyle) -> [String] {
         let points = input.sorted { $0.timestampUnixNanos < $1.timestampUnixNanos }
         guard let first = points.first, let last = points.last else { return ["  (no points in the window)"] }
-        let start = first.timestampUnixNanos, end = max(last.timestampUnixNanos, start + 1)
+        let start = first.timestampUnixNanos, end = max(last.timestampUnixNanos, start)
         let columns = plotColumns, rows = plotRows
+        // Time arithmetic in Double: any two stored times are a valid span, none overflows.
+        let span = max(Double(end) - Double(start), 1)
 
         func column(_ time: Int64) -> Int {
-            min(columns - 1, Int(Double(time - start) / Double(end - start) * Double(columns - 1) + 0.5))
+            min(columns - 1, max(0, Saturating.int((Double(time) - Double(start)) / span * Double(columns - 1))))
         }
         var heap = [Double?](repeating: nil, count: columns)
         var rss = [Double?](repeating: nil, count: columns)
@@ -60,13 +64,18 @@ public struct MemoryChart: Sendable {
 
         fillBetweenPoints(points, heap: &heap, rss: &rss, column: column)
 
-        let values = (heap + rss).compactMap { $0 }
+        let values = (heap + rss).compactMap { $0 }.filter(\.isFinite)
         var low = values.min() ?? 0, high = values.max() ?? 1
-        if high - low < 1 {
-            low = max(0, low - 512)
-            high = low + 1024
+        // A flat line gets a scale of its own. Relative to its height too: at 2^63 bytes a
+        // Double's step is 2048, so "low - 512" was low again and the span 0 (issue 15's trap).
+        if high - low < max(1, high * 1e-9) {
+            let flatSpan = max(1024, high * 1e-6)
+            low = max(0, low - flatSpan / 2)
+            high = low + flatSpan
         }
-        func row(_ value: Double) -> Int { Int(((value - low) / (high - low) * Double(rows - 1)).rounded()) }
+        func row(_ value: Double) -> Int {
+            min(rows - 1, max(0, Saturating.int((value - low) / (high - low) * Double(rows - 1))))
+        }
 
         var grid = [[Character]](repeating: [Character](repeating: " ", count: columns), count: rows)
         for c in 0..<columns {
@@ -111,10 +120,11 @@ public struct MemoryChart: Sendable {
     /// is, and real reporting gaps and restarts still show as gaps.
     private func fillBetweenPoints(_ points: [Point], heap: inout [Double?], rss: inout [Double?], column: (Int64) -> Int) {
         guard points.count >= 2 else { return }
-        let steps = zip(points, points.dropFirst()).map { $1.timestampUnixNanos - $0.timestampUnixNanos }.sorted()
+        func step(_ a: Point, _ b: Point) -> Double { Double(b.timestampUnixNanos) - Double(a.timestampUnixNanos) }
+        let steps = zip(points, points.dropFirst()).map(step).sorted()
         let typicalStep = steps[steps.count / 2]
         for (a, b) in zip(points, points.dropFirst()) where a.instance == b.instance {
-            guard b.timestampUnixNanos - a.timestampUnixNanos <= 3 * typicalStep else { continue }
+            guard step(a, b) <= 3 * typicalStep else { continue }
             let ca = column(a.timestampUnixNanos), cb = column(b.timestampUnixNanos)
             guard cb - ca > 1 else { continue }
             for c in (ca + 1)..<cb where heap[c] == nil {
@@ -126,7 +136,7 @@ public struct MemoryChart: Sendable {
     }
 
     private func timeAxis(start: Int64, end: Int64, columns: Int) -> String {
-        let longWindow = end - start > 86_400 * 1_000_000_000
+        let longWindow = Double(end) - Double(start) > 86_400e9
         func label(_ time: Int64) -> String {
             longWindow ? String(Units.shortTime(unixNanos: time).prefix(11)) : Units.clockTime(unixNanos: time)
         }
@@ -136,7 +146,7 @@ public struct MemoryChart: Sendable {
             let begin = max(0, min(columns - characters.count, position))
             for (offset, character) in characters.enumerated() { axis[begin + offset] = character }
         }
-        let left = label(start), right = label(end), middle = label(start + (end - start) / 2)
+        let left = label(start), right = label(end), middle = label(start / 2 + end / 2)
         place(left, at: 0)
         place(middle, at: columns / 2 - middle.count / 2)
         place(right, at: columns - right.count)

@@ -61,7 +61,7 @@ public struct ReportRenderer: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded()))%" }
+    private func percent(_ fraction: Double) -> String { "\(Saturating.int(fraction * 100))%" }
 
     private func heading(_ title: String, _ detail: String = "") -> String {
         style.bold(title) + (detail.isEmpty ? "" : "  " + style.dim(detail))
@@ -90,7 +90,7 @@ public struct ReportRenderer: Sendable {
         }
         var detail = "\(report.series.count) points"
         if let first = report.series.first, let last = report.series.last {
-            detail += " over " + Units.duration(seconds: Double(last.timestampUnixNanos - first.timestampUnixNanos) / 1e9)
+            detail += " over " + Units.duration(seconds: Saturating.seconds(from: first.timestampUnixNanos, to: last.timestampUnixNanos))
         }
         let restarts = restartTimes(report).count
         if restarts > 0 { detail += ", \(restarts) restart" + (restarts == 1 ? "" : "s") }
@@ -226,7 +226,7 @@ public struct ReportRenderer: Sendable {
             ("windowStart", .time(unixNanos: windowStartUnixNanos)),
             ("verdict", .object([
                 ("status", .string(HostStatus(verdict.status).rawValue)),
-                ("rateBytesPerHour", .integer(Int64(verdict.rateBytesPerHour.rounded()))),
+                ("rateBytesPerHour", .integer(Saturating.int64(verdict.rateBytesPerHour))),
                 ("since", .time(unixNanos: verdict.sinceUnixNanos)),
                 ("confidence", .decimal(verdict.confidence, places: 3)),
                 ("explanation", .string(verdict.explanation)),

@@ -71,7 +71,7 @@ enum SiteRendering {
         .object([
             ("stackId", .unsigned(site.stackID)),
             ("status", .string(HostStatus(site.status).rawValue)),
-            ("rateBytesPerHour", .integer(Int64(site.rateBytesPerHour.rounded()))),
+            ("rateBytesPerHour", .integer(Saturating.int64(site.rateBytesPerHour))),
             ("liveBytes", .unsigned(site.liveBytes)),
             ("liveObjects", .unsigned(site.liveObjects)),
             ("allocatedBytes", .unsigned(site.allocatedBytes)),

@@ -1,4 +1,5 @@
 import Foundation
+import LeakWire
 
 /// Human-readable sizes, rates, times and durations for text output. Deterministic: no locale,
 /// no time zone but UTC.
@@ -7,6 +8,8 @@ public enum Units {
 
     /// `812 B`, `3.4 KiB`, `512.0 MiB`.
     public static func bytes(_ value: Double) -> String {
+        // No stored value is NaN or infinite today, but a renderer must not trap on one.
+        guard value.isFinite else { return value.isNaN ? "? B" : (value > 0 ? "∞ B" : "-∞ B") }
         var magnitude = abs(value)
         var unit = 0
         while magnitude >= 1024 && unit < byteUnits.count - 1 {
@@ -40,7 +43,7 @@ public enum Units {
 
     /// `45s`, `12m`, `5h 20m`, `2d 3h`.
     public static func duration(seconds: Double) -> String {
-        let total = Int64(max(0, seconds).rounded())
+        let total = Saturating.int64(max(0, seconds))
         let days = total / 86_400, hours = (total % 86_400) / 3600, minutes = (total % 3600) / 60, secs = total % 60
         if days > 0 { return hours > 0 ? "\(days)d \(hours)h" : "\(days)d" }
         if hours > 0 { return minutes > 0 ? "\(hours)h \(minutes)m" : "\(hours)h" }
@@ -50,8 +53,9 @@ public enum Units {
 
     /// UTC calendar fields of a unix-nanosecond time.
     private static func fields(_ unixNanos: Int64) -> (year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64) {
-        let seconds = unixNanos >= 0 ? unixNanos / 1_000_000_000 : (unixNanos - 999_999_999) / 1_000_000_000
-        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        // Floor division, written so that no intermediate overflows at Int64.min.
+        let seconds = unixNanos / 1_000_000_000 - (unixNanos % 1_000_000_000 < 0 ? 1 : 0)
+        var days = seconds / 86_400 - (seconds % 86_400 < 0 ? 1 : 0)
         let secondOfDay = seconds - days * 86_400
         // Civil from days (Howard Hinnant's algorithm), exact for the proleptic Gregorian calendar.
         days += 719_468
@@ -94,7 +98,7 @@ public enum Units {
 
     /// `5h 20m ago`, or `just now`, or `in 3m` for a clock ahead of ours.
     public static func ago(unixNanos: Int64, now: Int64) -> String {
-        let seconds = Double(now - unixNanos) / 1e9
+        let seconds = Saturating.seconds(from: unixNanos, to: now)
         if abs(seconds) < 1 { return "just now" }
         return seconds > 0 ? "\(duration(seconds: seconds)) ago" : "in \(duration(seconds: -seconds))"
     }

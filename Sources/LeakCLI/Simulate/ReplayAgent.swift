@@ -34,6 +34,11 @@ public final class ReplayAgent {
         var definedStacks: Set<UInt64> = []
         var startSeconds: Double
         var peakBytes: UInt64 = 0
+        /// Totals sent so far: the collector rejects a snapshot whose totals run backwards
+        /// (docs/PROTOCOL.md, "Validation"), and a series' free_count column need not be a total
+        /// (the synthetic series derive it from the heap, so it dips when the heap jumps).
+        var allocationCount: UInt64 = 0
+        var freeCount: UInt64 = 0
     }
 
     private var instance: Instance?
@@ -164,9 +169,11 @@ public final class ReplayAgent {
         snapshot.stats.currentBytes = row.heapBytes
         snapshot.stats.peakBytes = instance.peakBytes
         snapshot.stats.rssBytes = row.rssBytes
-        snapshot.stats.allocationCount = row.allocationCount
-        snapshot.stats.freeCount = row.freeCount
-        snapshot.stats.blocksOutstanding = Int64(clamping: row.allocationCount) - Int64(clamping: row.freeCount)
+        instance.allocationCount = max(instance.allocationCount, row.allocationCount)
+        instance.freeCount = max(instance.freeCount, row.freeCount)
+        snapshot.stats.allocationCount = instance.allocationCount
+        snapshot.stats.freeCount = instance.freeCount
+        snapshot.stats.blocksOutstanding = Int64(clamping: instance.allocationCount) - Int64(clamping: instance.freeCount)
         snapshot.stats.uptimeSeconds = row.tSeconds - instance.startSeconds
         for sample in series.sites[row.tSeconds] ?? [] {
             guard let stackID = stackIDs[sample.siteID] else { continue }

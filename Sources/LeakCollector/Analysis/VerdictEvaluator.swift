@@ -1,5 +1,6 @@
 import Foundation
 import LeakAnalysis
+import LeakWire
 
 /// The one place the collector calls the analysis engine: a host's stored window in, a
 /// verdict record out.
@@ -35,7 +36,8 @@ public struct VerdictEvaluator: Sendable {
         let verdict = analyzer.evaluate(series)
         let latestLive = window.sites.mapValues { $0.last?.liveBytes ?? 0 }
         let responsible = verdict.responsibleSites.map {
-            VerdictSite(stackId: Int64($0.siteID), status: $0.status.description, rateBytesPerHour: $0.rateBytesPerHour, liveBytes: latestLive[Int64($0.siteID)] ?? 0)
+            VerdictSite(stackId: Int64(clamping: $0.siteID), status: $0.status.description, rateBytesPerHour: $0.rateBytesPerHour,
+                        liveBytes: latestLive[Int64(clamping: $0.siteID)] ?? 0)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys  // the same verdict is stored as the same text
@@ -44,7 +46,7 @@ public struct VerdictEvaluator: Sendable {
         return VerdictRecord(
             id: nil, hostId: window.host.id, evaluatedAtMs: evaluatedAtMs, status: status,
             rateBytesPerHour: verdict.rateBytesPerHour,
-            sinceMs: verdict.sinceSeconds.map { Int64($0 * 1000) }, confidence: verdict.confidence,
+            sinceMs: verdict.sinceSeconds.map { Saturating.int64($0 * 1000) }, confidence: verdict.confidence,
             summary: VerdictExplanation.text(
                 verdict, configuration: analyzer.configuration, durationScale: analysisTimeScale, growingSites: responsible.count),
             sites: sitesJSON)
@@ -57,7 +59,9 @@ public struct VerdictEvaluator: Sendable {
                 timestampSeconds: Double(point.timestampMs) / 1000, heapBytes: UInt64(max(0, point.bytesInUse)),
                 rssBytes: UInt64(max(0, point.residentBytes)), allocationCount: UInt64(max(0, point.allocationCount)),
                 freeCount: UInt64(max(0, point.freeCount)), instanceID: window.instanceKeys[point.instanceId] ?? "\(point.instanceId)",
-                uptimeSeconds: point.uptimeSeconds > 0 ? point.uptimeSeconds : nil)
+                // Only a finite positive uptime places the instance's start (rows stored before
+                // validation may hold anything a REAL column can).
+                uptimeSeconds: point.uptimeSeconds.isFinite && point.uptimeSeconds > 0 ? point.uptimeSeconds : nil)
         }
         var sites: [SiteID: [SitePoint]] = [:]
         for (stackId, series) in window.sites {

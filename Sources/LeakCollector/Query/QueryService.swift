@@ -70,8 +70,8 @@ public struct QueryService: Sendable {
             var overview = Leakwatch_V1_HostOverview()
             overview.host = host.name
             overview.serviceName = host.serviceName
-            overview.lastSeenUnixNanos = host.lastSeenMs * 1_000_000
-            overview.stale = Double(now - host.lastSeenMs) / 1000 > staleAfterSeconds
+            overview.lastSeenUnixNanos = Saturating.nanos(milliseconds: host.lastSeenMs)
+            overview.stale = Saturating.seconds(from: host.lastSeenMs, to: now, unitsPerSecond: 1000) > staleAfterSeconds
             if let sample = samples[host.id] {
                 overview.currentBytes = UInt64(max(0, sample.bytesInUse))
                 overview.rssBytes = UInt64(max(0, sample.residentBytes))
@@ -79,7 +79,7 @@ public struct QueryService: Sendable {
             if let verdict = verdicts[host.id] {
                 overview.status = Self.status(verdict.status)
                 overview.rateBytesPerHour = verdict.rateBytesPerHour
-                overview.sinceUnixNanos = (verdict.sinceMs ?? 0) * 1_000_000
+                overview.sinceUnixNanos = Saturating.nanos(milliseconds: verdict.sinceMs ?? 0)
                 overview.confidence = verdict.confidence
                 overview.explanation = verdict.summary
             }
@@ -113,12 +113,13 @@ public struct QueryService: Sendable {
         response.serviceName = host.serviceName
         let latest = try store.latestSample(hostId: host.id)
         let toMs = max(host.lastSeenMs, latest?.timestampMs ?? 0)
-        let fromMs = request.sinceUnixNanos > 0 ? request.sinceUnixNanos / 1_000_000 : toMs - defaultWindowSeconds * 1000
+        let fromMs = request.sinceUnixNanos > 0
+            ? request.sinceUnixNanos / 1_000_000 : Saturating.difference(toMs, defaultWindowSeconds * 1000)
         let window = try store.window(host: host, fromMs: fromMs, toMs: toMs, maximumSiteRows: maximumSiteRowsPerReport)
         let verdict = try store.latestVerdict(hostId: host.id)
         if let latest {
             response.latestStats = Self.stats(latest.stats)
-            response.latestTimestampUnixNanos = latest.timestampMs * 1_000_000
+            response.latestTimestampUnixNanos = Saturating.nanos(milliseconds: latest.timestampMs)
             response.latestOverhead.trackerBytes = UInt64(max(0, latest.trackerBytes))
             response.latestOverhead.agentHeapBytes = UInt64(max(0, latest.agentHeapBytes))
             if let rows = PackedRows(decoding: latest.patterns), rows.arity == PatternColumns.arity {
@@ -153,7 +154,8 @@ public struct QueryService: Sendable {
     public func sites(_ request: Leakwatch_V1_SitesRequest) throws -> Leakwatch_V1_SitesResponse {
         let host = try requireHost(request.host, requestID: request.requestID)
         let toMs = host.lastSeenMs
-        let fromMs = request.sinceUnixNanos > 0 ? request.sinceUnixNanos / 1_000_000 : toMs - defaultWindowSeconds * 1000
+        let fromMs = request.sinceUnixNanos > 0
+            ? request.sinceUnixNanos / 1_000_000 : Saturating.difference(toMs, defaultWindowSeconds * 1000)
         let window = try store.window(host: host, fromMs: fromMs, toMs: toMs, maximumSiteRows: maximumSiteRowsPerReport)
         var response = Leakwatch_V1_SitesResponse()
         response.requestID = request.requestID
@@ -185,7 +187,7 @@ public struct QueryService: Sendable {
         let stacks = Dictionary(try store.stacks(ids: chosen.map(\.stackId)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return chosen.map { candidate in
             var report = Leakwatch_V1_SiteReport()
-            report.stackID = UInt64(candidate.stackId)
+            report.stackID = UInt64(clamping: candidate.stackId)
             report.liveBytes = UInt64(max(0, candidate.last.liveBytes))
             report.liveObjects = UInt64(max(0, candidate.last.liveObjects))
             report.allocatedBytes = UInt64(max(0, candidate.last.allocatedBytes))
@@ -219,7 +221,7 @@ public struct QueryService: Sendable {
             response.points = stride(from: 0, to: points.count, by: step).map { index in
                 let point = points[index]
                 var out = Leakwatch_V1_SeriesPoint()
-                out.timestampUnixNanos = point.timestampMs * 1_000_000
+                out.timestampUnixNanos = Saturating.nanos(milliseconds: point.timestampMs)
                 out.currentBytes = UInt64(max(0, point.liveBytes))
                 out.liveObjects = UInt64(max(0, point.liveObjects))
                 out.processInstanceID = Data(hexString: window.instanceKeys[point.instanceId] ?? "") ?? Data()
@@ -242,7 +244,7 @@ public struct QueryService: Sendable {
         response.requestID = request.requestID
         response.stacks = try store.stacks(ids: request.ids.map { Int64(clamping: $0) }).map { record in
             var stack = Leakwatch_V1_Stack()
-            stack.id = UInt64(record.id)
+            stack.id = UInt64(clamping: record.id)
             stack.frames = record.decodedFrames().map(Self.frame)
             return stack
         }
@@ -288,12 +290,12 @@ public struct QueryService: Sendable {
     /// At most `maximumPoints` points: each time bucket keeps its floor (minimum), per instance.
     static func downsample(_ points: [HostSeriesPoint], maximumPoints: Int) -> [HostSeriesPoint] {
         guard points.count > maximumPoints, let first = points.first, let last = points.last else { return points }
-        let width = max(1, (last.timestampMs - first.timestampMs) / Int64(maximumPoints) + 1)
+        let width = max(1, Saturating.difference(last.timestampMs, first.timestampMs) / Int64(maximumPoints) + 1)
         var result: [HostSeriesPoint] = []
         result.reserveCapacity(maximumPoints + 8)
         var currentBucket = Int64.min
         for point in points {
-            let bucket = (point.timestampMs - first.timestampMs) / width
+            let bucket = Saturating.difference(point.timestampMs, first.timestampMs) / width
             if bucket == currentBucket, var floor = result.last, floor.instanceId == point.instanceId {
                 floor.pointCount += point.pointCount
                 floor.bytesInUseMax = max(floor.bytesInUseMax, point.bytesInUseMax)
@@ -334,9 +336,9 @@ public struct QueryService: Sendable {
         var verdict = Leakwatch_V1_Verdict()
         verdict.status = status(record.status)
         verdict.rateBytesPerHour = record.rateBytesPerHour
-        verdict.sinceUnixNanos = (record.sinceMs ?? 0) * 1_000_000
+        verdict.sinceUnixNanos = Saturating.nanos(milliseconds: record.sinceMs ?? 0)
         verdict.confidence = record.confidence
-        verdict.responsibleStackIds = record.decodedSites.map { UInt64($0.stackId) }
+        verdict.responsibleStackIds = record.decodedSites.map { UInt64(clamping: $0.stackId) }
         verdict.explanation = record.summary
         return verdict
     }
@@ -356,7 +358,7 @@ public struct QueryService: Sendable {
 
     static func seriesPoint(_ point: HostSeriesPoint, instanceKeys: [Int64: String]) -> Leakwatch_V1_SeriesPoint {
         var out = Leakwatch_V1_SeriesPoint()
-        out.timestampUnixNanos = point.timestampMs * 1_000_000
+        out.timestampUnixNanos = Saturating.nanos(milliseconds: point.timestampMs)
         out.currentBytes = UInt64(max(0, point.bytesInUse))
         out.rssBytes = UInt64(max(0, point.residentBytes))
         out.processInstanceID = Data(hexString: instanceKeys[point.instanceId] ?? "") ?? Data()
@@ -377,7 +379,7 @@ public struct QueryService: Sendable {
     static func event(_ record: EventRecord) -> Leakwatch_V1_Event {
         var event = Leakwatch_V1_Event()
         event.kind = SnapshotTranslator.kind(named: record.kind)
-        event.timestampUnixNanos = record.timestampMs * 1_000_000
+        event.timestampUnixNanos = Saturating.nanos(milliseconds: record.timestampMs)
         event.message = record.message
         if event.kind == .snapshotsDropped {
             event.droppedCount = UInt64(max(0, record.value))

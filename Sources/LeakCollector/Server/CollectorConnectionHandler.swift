@@ -11,6 +11,8 @@ import NIOCore
 ///       │                                      │
 ///       │ bad proof, wrong message,            ▼
 ///       │ timeout, framing error        .agent(translator) ── Snapshot ──▶ writer ──commit──▶ Ack
+///       │                                      │  └─ breaks a validation rule ──▶ Error(MALFORMED, request_id =
+///       │                                      │     sequence), connection stays open
 ///       ▼                               .client            ── *Request ──▶ thread pool ──▶ *Response
 ///   Error frame, close
 /// ```
@@ -88,9 +90,19 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                 return rejectUnexpected(message, role: "an agent", expected: "Snapshot")
             }
             do {
-                let ingest = try translator.translate(snapshot)
+                let translation = try translator.translate(snapshot, receivedAtUnixNanos: environment.nowUnixNanos())
                 state = .agent(translator)
-                submit(ingest)
+                switch translation {
+                case .accepted(let ingest):
+                    submit(ingest)
+                case .rejected(let violation):
+                    // That snapshot only: the connection, and the snapshots after it, go on.
+                    logger.warning("snapshot rejected", metadata: [
+                        "leak.sequence": "\(violation.sequence)", "leak.field": "\(violation.field)",
+                        "leak.error": "\(violation.detail)",
+                    ])
+                    send(.error(violation.errorMessage))
+                }
             } catch {
                 fail(code: .malformedMessage, error.description)
             }
@@ -179,15 +191,16 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
         let store = environment.store
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         environment.threadPool.runIfActive(eventLoop: context.eventLoop) {
-            try store.lastCommittedSequence(hostName: identity.hostName, instanceKey: identity.instanceKey)
+            try store.resumePoint(hostName: identity.hostName, instanceKey: identity.instanceKey)
         }.whenComplete { result in
             let handler = loopBound.value
             guard case .welcoming = handler.state else { return }
             switch result {
-            case .success(let lastSequence):
+            case .success(let (lastSequence, counters)):
                 handler.state = .agent(SnapshotTranslator(
                     process: identity, maximumStacks: handler.environment.configuration.maximumStacksPerConnection,
-                    pins: store.stackPins.lease()))
+                    pins: store.stackPins.lease(), limits: handler.environment.configuration.snapshotLimits,
+                    previous: counters))
                 handler.send(handshake.welcome(lastAcknowledgedSequence: UInt64(lastSequence)))
                 handler.logger.debug("agent connected", metadata: ["leak.lastSequence": "\(lastSequence)"])
             case .failure(let error):

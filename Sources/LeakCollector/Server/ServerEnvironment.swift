@@ -1,3 +1,4 @@
+import Foundation
 import LeakWire
 import Logging
 import NIOPosix
@@ -12,6 +13,9 @@ struct ServerEnvironment: Sendable {
     var threadPool: NIOThreadPool
     var logger: Logger
     var collectorVersion: String
+    /// The collector's clock, unix nanoseconds: a snapshot's receipt time, and what its timestamp
+    /// may not be far ahead of.
+    var nowUnixNanos: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) }
 
     var handshakeConfiguration: ServerHandshake.Configuration {
         ServerHandshake.Configuration(token: configuration.token ?? [], collectorVersion: collectorVersion)

@@ -3,25 +3,106 @@ import LeakWire
 
 /// Turns an agent's Snapshot messages into `SnapshotIngest` values, keeping the connection's
 /// stack interning table (agent stack id -> digest). One per agent connection.
+///
+/// It owns the connection's validation policy (docs/PROTOCOL.md, "Validation"): each snapshot is
+/// checked against `SnapshotLimits` and the collector's clock, then its cumulative counters against
+/// the previous snapshot of the process instance this connection accepted (seeded at Welcome from
+/// the newest one stored). A violation rejects that snapshot alone (`Translation.rejected`): the
+/// connection goes on. Only a broken interning or sequence rule ends it (`SnapshotRejection`).
 struct SnapshotTranslator {
+    /// What became of one snapshot.
+    enum Translation {
+        case accepted(SnapshotIngest)
+        /// Never to be stored; the agent is told and drops it.
+        case rejected(SnapshotViolation)
+    }
+
     let process: ProcessIdentity
     /// Bound on the interning table, so one connection cannot grow the collector's memory
     /// without limit.
     let maximumStacks: Int
+    let limits: SnapshotLimits
     private var digests: [UInt64: StackDigest] = [:]
     /// Keeps the stacks this connection defined from garbage collection while it is open: the
     /// agent refers to them by id alone from then on.
     private let pins: StackPins.Lease
+    /// Counters of the newest snapshot accepted for this process instance.
+    private var previous: SnapshotCounters?
+    /// Valid stacks defined by rejected snapshots: the agent will not send their frames again on
+    /// this connection, so they are stored with the next accepted snapshot.
+    private var carriedOver: [StackDefinition] = []
 
-    init(process: ProcessIdentity, maximumStacks: Int, pins: StackPins.Lease) {
+    init(process: ProcessIdentity, maximumStacks: Int, pins: StackPins.Lease, limits: SnapshotLimits = .default,
+         previous: SnapshotCounters? = nil) {
         self.process = process
         self.maximumStacks = maximumStacks
         self.pins = pins
+        self.limits = limits
+        self.previous = previous
     }
 
-    mutating func translate(_ snapshot: Leakwatch_V1_Snapshot) throws(SnapshotRejection) -> SnapshotIngest {
+    mutating func translate(_ snapshot: Leakwatch_V1_Snapshot, receivedAtUnixNanos: Int64) throws(SnapshotRejection) -> Translation {
+        guard snapshot.sequence > 0, snapshot.sequence <= UInt64(Int64.max) else {
+            throw SnapshotRejection("snapshot sequence must be 1...2^63-1, got \(snapshot.sequence)")
+        }
+        do {
+            try SnapshotValidation.check(snapshot, receivedAtUnixNanos: receivedAtUnixNanos, limits: limits)
+            if let previous, snapshot.sequence > previous.sequence {
+                try SnapshotValidation.checkContinuity(SnapshotCounters(snapshot), after: previous, sequence: snapshot.sequence)
+            }
+        } catch {
+            if (try? SnapshotValidation.checkStacks(snapshot, limits: limits)) != nil {
+                carriedOver += try intern(snapshot)
+            }
+            return .rejected(error)
+        }
+        var newStacks = carriedOver
+        carriedOver = []
+        newStacks += try intern(snapshot)
+        var sites: [SiteSample] = []
+        sites.reserveCapacity(snapshot.sites.count)
+        for site in snapshot.sites {
+            guard let digest = digests[site.stackID] else {
+                throw SnapshotRejection(
+                    "snapshot \(snapshot.sequence) has a site with stack id \(site.stackID) that this connection never defined; send its Stack first")
+            }
+            sites.append(SiteSample(
+                stackDigest: digest, liveBytesEstimate: Self.clamp(site.liveBytes),
+                liveObjectsEstimate: Self.clamp(site.liveObjects), allocatedBytesTotal: Self.clamp(site.allocatedBytes)))
+        }
+        if snapshot.sequence > previous?.sequence ?? 0 { previous = SnapshotCounters(snapshot) }
+        let stats = snapshot.stats
+        let timestampMs = snapshot.timestampUnixNanos / 1_000_000
+        var pattern = AllocationPattern()
+        pattern.sizeClasses = snapshot.sizeClasses.map {
+            .init(upperBoundBytes: Self.clamp($0.upperBoundBytes), allocationCount: Self.clamp($0.count), bytes: Self.clamp($0.bytes))
+        }
+        pattern.topSizes = snapshot.topSizes.map { .init(sizeBytes: Self.clamp($0.size), allocationCount: Self.clamp($0.count)) }
+        let events = snapshot.events.map { event in
+            SnapshotEvent(
+                timestampMs: event.timestampUnixNanos / 1_000_000, kind: Self.name(of: event.kind),
+                severity: Self.severity(of: event.kind), message: event.message,
+                value: Self.clamp(event.kind == .snapshotsDropped ? event.droppedCount : event.value),
+                thresholdBytes: Self.clamp(event.thresholdBytes))
+        }
+        return .accepted(SnapshotIngest(
+            process: process, sequence: Int64(snapshot.sequence), timestampMs: timestampMs,
+            stats: SnapshotStats(
+                bytesAllocatedTotal: Self.clamp(stats.totalAllocatedBytes), bytesInUse: Self.clamp(stats.currentBytes),
+                peakBytesInUse: Self.clamp(stats.peakBytes), allocationCount: Self.clamp(stats.allocationCount),
+                freeCount: Self.clamp(stats.freeCount), blocksOutstanding: stats.blocksOutstanding,
+                residentBytes: Self.clamp(stats.rssBytes), uptimeSeconds: stats.uptimeSeconds),
+            overhead: AgentOverhead(
+                trackerBytes: Self.clamp(snapshot.overhead.trackerBytes), agentHeapBytes: Self.clamp(snapshot.overhead.agentHeapBytes)),
+            newStacks: newStacks, sites: sites, pattern: pattern, events: events,
+            receivedAtMs: receivedAtUnixNanos / 1_000_000))
+    }
+
+    /// Adds the snapshot's stacks to the interning table; returns their definitions.
+    private mutating func intern(_ snapshot: Leakwatch_V1_Snapshot) throws(SnapshotRejection) -> [StackDefinition] {
+        guard !snapshot.stacks.isEmpty else { return [] }
         var typeNames: [UInt64: String] = [:]
-        for site in snapshot.sites where site.hasTypeName {
+        for site in snapshot.sites where site.hasTypeName && site.typeName.utf8.count <= limits.maximumStringBytes {
             typeNames[site.stackID] = site.typeName
         }
         var newStacks: [StackDefinition] = []
@@ -40,45 +121,8 @@ struct SnapshotTranslator {
             digests[stack.id] = definition.digest
             newStacks.append(definition)
         }
-        if !newStacks.isEmpty { pins.pin(newStacks.lazy.map(\.digest)) }
-        var sites: [SiteSample] = []
-        sites.reserveCapacity(snapshot.sites.count)
-        for site in snapshot.sites {
-            guard let digest = digests[site.stackID] else {
-                throw SnapshotRejection(
-                    "snapshot \(snapshot.sequence) has a site with stack id \(site.stackID) that this connection never defined; send its Stack first")
-            }
-            sites.append(SiteSample(
-                stackDigest: digest, liveBytesEstimate: Self.clamp(site.liveBytes),
-                liveObjectsEstimate: Self.clamp(site.liveObjects), allocatedBytesTotal: Self.clamp(site.allocatedBytes)))
-        }
-        guard snapshot.sequence > 0, snapshot.sequence <= UInt64(Int64.max) else {
-            throw SnapshotRejection("snapshot sequence must be 1...2^63-1, got \(snapshot.sequence)")
-        }
-        let stats = snapshot.stats
-        let timestampMs = snapshot.timestampUnixNanos / 1_000_000
-        var pattern = AllocationPattern()
-        pattern.sizeClasses = snapshot.sizeClasses.map {
-            .init(upperBoundBytes: Self.clamp($0.upperBoundBytes), allocationCount: Self.clamp($0.count), bytes: Self.clamp($0.bytes))
-        }
-        pattern.topSizes = snapshot.topSizes.map { .init(sizeBytes: Self.clamp($0.size), allocationCount: Self.clamp($0.count)) }
-        let events = snapshot.events.map { event in
-            SnapshotEvent(
-                timestampMs: event.timestampUnixNanos / 1_000_000, kind: Self.name(of: event.kind),
-                severity: Self.severity(of: event.kind), message: event.message,
-                value: Self.clamp(event.kind == .snapshotsDropped ? event.droppedCount : event.value),
-                thresholdBytes: Self.clamp(event.thresholdBytes))
-        }
-        return SnapshotIngest(
-            process: process, sequence: Int64(snapshot.sequence), timestampMs: timestampMs,
-            stats: SnapshotStats(
-                bytesAllocatedTotal: Self.clamp(stats.totalAllocatedBytes), bytesInUse: Self.clamp(stats.currentBytes),
-                peakBytesInUse: Self.clamp(stats.peakBytes), allocationCount: Self.clamp(stats.allocationCount),
-                freeCount: Self.clamp(stats.freeCount), blocksOutstanding: stats.blocksOutstanding,
-                residentBytes: Self.clamp(stats.rssBytes), uptimeSeconds: stats.uptimeSeconds),
-            overhead: AgentOverhead(
-                trackerBytes: Self.clamp(snapshot.overhead.trackerBytes), agentHeapBytes: Self.clamp(snapshot.overhead.agentHeapBytes)),
-            newStacks: newStacks, sites: sites, pattern: pattern, events: events)
+        pins.pin(newStacks.lazy.map(\.digest))
+        return newStacks
     }
 
     static func clamp(_ value: UInt64) -> Int64 { Int64(clamping: value) }

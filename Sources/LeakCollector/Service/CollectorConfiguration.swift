@@ -32,6 +32,11 @@ public struct CollectorConfiguration: Sendable, Equatable {
     public var maximumConnections: Int = 10_000
     /// Frame and inflate limits. Default `WireLimits.default` (4 MiB frames, 16 MiB inflated, ratio 256).
     public var wireLimits: WireLimits = .default
+    /// What every Snapshot field must keep (docs/PROTOCOL.md, "Validation"): counters at most
+    /// 2^56, finite non-negative floats, timestamps from 2020 to 5 minutes ahead of this clock,
+    /// strings of at most 16 KiB, stacks of at most 256 frames. A snapshot breaking one is rejected
+    /// alone (MALFORMED_MESSAGE naming the field); the agent drops it.
+    public var snapshotLimits: SnapshotLimits = .default
     /// Most snapshots per write transaction. Default 4096.
     public var maximumSnapshotsPerTransaction: Int = 4096
     /// Retention and rollups.
@@ -78,6 +83,7 @@ extension CollectorConfiguration {
         var maximumInflatedBodyBytes: Int?
         var maximumInflateRatio: Int?
         var maximumSnapshotsPerTransaction: Int?
+        var maximumClockSkewSeconds: Double?
         var rawRetentionHours: Double?
         var minuteRollupRetentionDays: Double?
         var hourRollupRetentionDays: Double?
@@ -121,6 +127,7 @@ extension CollectorConfiguration {
         if let v = file.maximumInflatedBodyBytes { wireLimits.maximumInflatedBodyBytes = v }
         if let v = file.maximumInflateRatio { wireLimits.maximumInflateRatio = v }
         if let v = file.maximumSnapshotsPerTransaction { maximumSnapshotsPerTransaction = v }
+        if let v = file.maximumClockSkewSeconds { snapshotLimits.maximumFutureSkewSeconds = v }
         if let v = file.rawRetentionHours { store.rawRetentionSeconds = Int64(v * 3600) }
         if let v = file.minuteRollupRetentionDays { store.minuteRetentionSeconds = Int64(v * 86400) }
         if let v = file.hourRollupRetentionDays { store.hourRetentionSeconds = Int64(v * 86400) }

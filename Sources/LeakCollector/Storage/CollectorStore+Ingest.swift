@@ -90,7 +90,7 @@ extension CollectorStore {
             instanceID, snapshot.sequence, hostID, snapshot.timestampMs, stats.bytesAllocatedTotal, stats.bytesInUse,
             stats.peakBytesInUse, stats.allocationCount, stats.freeCount, stats.blocksOutstanding, stats.residentBytes,
             stats.uptimeSeconds, sites.encoded(), snapshot.pattern.packed.encoded(),
-            snapshot.overhead.trackerBytes, snapshot.overhead.agentHeapBytes,
+            snapshot.overhead.trackerBytes, snapshot.overhead.agentHeapBytes, snapshot.receivedAtMs,
         ])
         try insert.execute()
         guard db.changesCount > 0 else { return .duplicate }
@@ -122,7 +122,7 @@ extension CollectorStore {
             entry = WriteCaches.Stack(id: row[0], lastSeenMs: row[1])
         }
         if referencedAtMs > entry.lastSeenMs {
-            let lastSeenMs = referencedAtMs + Self.stackLastSeenSlackMs
+            let lastSeenMs = Self.slackedLastSeenMs(referencedAtMs)
             try db.cachedStatement(sql: "UPDATE stack SET lastSeenMs = max(lastSeenMs, ?) WHERE id = ?")
                 .execute(arguments: [lastSeenMs, entry.id])
             entry.lastSeenMs = lastSeenMs
@@ -134,13 +134,20 @@ extension CollectorStore {
     /// How far ahead of the snapshot being written a stack's `lastSeenMs` is set.
     static let stackLastSeenSlackMs: Int64 = 3_600_000
 
+    /// `timestampMs` plus the slack, saturating: validation keeps new timestamps near the
+    /// collector's clock, but a store written before it may hold any time.
+    static func slackedLastSeenMs(_ timestampMs: Int64) -> Int64 {
+        let (sum, overflow) = timestampMs.addingReportingOverflow(stackLastSeenSlackMs)
+        return overflow ? .max : sum
+    }
+
     private func internStack(_ definition: StackDefinition, timestampMs: Int64, db: Database) throws -> WriteCaches.Stack {
         let digest = Data(definition.digest.bytes)
         if let row = try Row.fetchOne(db, sql: "SELECT id, lastSeenMs FROM stack WHERE digest = ?", arguments: [digest]) {
             return WriteCaches.Stack(id: row[0], lastSeenMs: row[1])
         }
         let frames = String(decoding: try JSONEncoder().encode(definition.frames), as: UTF8.self)
-        let lastSeenMs = timestampMs + Self.stackLastSeenSlackMs
+        let lastSeenMs = Self.slackedLastSeenMs(timestampMs)
         try db.cachedStatement(sql: "INSERT INTO stack (digest, frameCount, frames, typeName, firstSeenMs, lastSeenMs) VALUES (?, ?, ?, ?, ?, ?)")
             .execute(arguments: [digest, definition.frames.count, frames, definition.typeName, timestampMs, lastSeenMs])
         return WriteCaches.Stack(id: db.lastInsertedRowID, lastSeenMs: lastSeenMs)
@@ -156,8 +163,8 @@ private struct IngestStatements {
         insertSample = try db.cachedStatement(sql: """
             INSERT INTO sample (instanceId, sequence, hostId, timestampMs, bytesAllocatedTotal, bytesInUse,
                 peakBytesInUse, allocationCount, freeCount, blocksOutstanding, residentBytes, uptimeSeconds, sites, patterns,
-                trackerBytes, agentHeapBytes)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                trackerBytes, agentHeapBytes, receivedAtMs)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(instanceId, sequence) DO NOTHING
             """)
         insertEvent = try db.cachedStatement(sql: """

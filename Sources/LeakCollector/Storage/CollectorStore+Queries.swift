@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LeakWire
 
 extension CollectorStore {
     public func host(named name: String) throws -> HostRecord? {
@@ -17,6 +18,31 @@ extension CollectorStore {
                 SELECT processInstance.lastSequence FROM processInstance JOIN host ON host.id = processInstance.hostId
                 WHERE host.name = ? AND processInstance.instanceKey = ?
                 """, arguments: [hostName, instanceKey]) ?? 0
+        }
+    }
+
+    /// Where an agent resumes: the highest committed sequence of its process instance (as
+    /// `lastCommittedSequence`) and the cumulative counters of the newest raw snapshot stored for
+    /// it, which the next snapshot's counters must not be below (nil when none is stored, e.g.
+    /// all of it rolled up: then the continuity rule starts over from the next snapshot).
+    public func resumePoint(hostName: String, instanceKey: String) throws -> (sequence: Int64, counters: SnapshotCounters?) {
+        try pool.read { db in
+            guard let instance = try Row.fetchOne(db, sql: """
+                SELECT processInstance.id, processInstance.lastSequence FROM processInstance
+                JOIN host ON host.id = processInstance.hostId
+                WHERE host.name = ? AND processInstance.instanceKey = ?
+                """, arguments: [hostName, instanceKey])
+            else { return (0, nil) }
+            let instanceID: Int64 = instance[0]
+            let counters = try Row.fetchOne(db, sql: """
+                SELECT sequence, bytesAllocatedTotal, allocationCount, freeCount FROM sample
+                WHERE instanceId = ? ORDER BY sequence DESC LIMIT 1
+                """, arguments: [instanceID]).map { row in
+                SnapshotCounters(
+                    sequence: UInt64(clamping: row[0] as Int64), totalAllocatedBytes: UInt64(clamping: row[1] as Int64),
+                    allocationCount: UInt64(clamping: row[2] as Int64), freeCount: UInt64(clamping: row[3] as Int64))
+            }
+            return (instance[1], counters)
         }
     }
 

@@ -267,7 +267,11 @@ public struct SnapshotIngest: Sendable {
     public var process: ProcessIdentity
     /// Per-instance sequence number; (instance, sequence) identifies a snapshot for de-duplication.
     public var sequence: Int64
+    /// The agent's clock when it took the snapshot: every computation uses this.
     public var timestampMs: Int64
+    /// The collector's clock when the snapshot arrived, kept beside `timestampMs` so that an
+    /// agent's clock error can be seen (0: not known, as for snapshots stored before "v5").
+    public var receivedAtMs: Int64
     public var stats: SnapshotStats
     public var overhead: AgentOverhead
     /// Stacks defined for the first time in this snapshot (frames cross the wire once per connection).
@@ -279,11 +283,12 @@ public struct SnapshotIngest: Sendable {
     public init(
         process: ProcessIdentity, sequence: Int64, timestampMs: Int64, stats: SnapshotStats,
         overhead: AgentOverhead = .init(), newStacks: [StackDefinition] = [], sites: [SiteSample] = [],
-        pattern: AllocationPattern = .init(), events: [SnapshotEvent] = []
+        pattern: AllocationPattern = .init(), events: [SnapshotEvent] = [], receivedAtMs: Int64 = 0
     ) {
         self.process = process
         self.sequence = sequence
         self.timestampMs = timestampMs
+        self.receivedAtMs = receivedAtMs
         self.stats = stats
         self.overhead = overhead
         self.newStacks = newStacks

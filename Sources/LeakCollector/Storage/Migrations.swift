@@ -156,6 +156,14 @@ enum Migrations {
         migrator.registerMigration("v4-stack-digest-by-meaning") { db in
             try rekeyStacksByMeaning(db)
         }
+        migrator.registerMigration("v5-sample-received-at") { db in
+            try db.execute(sql: """
+                -- The collector's clock when a snapshot arrived, beside the agent's timestampMs
+                -- (which every computation uses): the agent clock's error is receivedAtMs - timestampMs
+                -- for a snapshot sent at once. 0 for snapshots stored before this migration.
+                ALTER TABLE sample ADD COLUMN receivedAtMs INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 

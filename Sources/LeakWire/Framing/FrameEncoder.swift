@@ -8,7 +8,7 @@ public final class FrameEncoder {
         /// Never deflate (handshake frames, tests, golden bytes).
         case never
         /// Deflate bodies of at least `minimumBytes`, each on its own (DEFLATED), when that
-        /// makes them smaller.
+        /// makes them smaller and a receiver with `WireLimits.default` would inflate them.
         case automatic(minimumBytes: Int)
         /// Always deflate, each body on its own (DEFLATED).
         case always
@@ -38,7 +38,11 @@ public final class FrameEncoder {
         case .automatic(let minimumBytes):
             if body.count >= minimumBytes {
                 let deflated = Zlib.deflate(body)
-                if deflated.count < body.count {
+                // Not beyond what a receiver with the default limits inflates: a body of repeated
+                // text (a stored 16 KiB name, many identical frames) deflates past the 256:1 ratio
+                // and would be refused as a zlib bomb (issue 15: `report` failed on such a host).
+                if deflated.count < body.count,
+                   body.count <= WireLimits.default.inflatedLimit(compressedBytes: deflated.count) {
                     payload = deflated
                     flags.insert(.deflated)
                 }

@@ -478,7 +478,9 @@ public nonisolated struct Leakwatch_V1_Error: Sendable {
 
   public var message: String = String()
 
-  /// For an error answering a query: the request_id of that query (else 0).
+  /// For an error answering a query: the request_id of that query. For MALFORMED_MESSAGE on an
+  /// agent connection: the sequence of the Snapshot rejected for good (the connection stays
+  /// open; docs/PROTOCOL.md, "Validation"). Else 0.
   public var requestID: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
