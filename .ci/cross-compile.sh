@@ -12,7 +12,7 @@ trap 'rm -rf "$out"' EXIT
 count=0
 for source in "$repo"/Sources/CLeakTrack/*.c "$repo"/Sources/LeakAgentHooks/*.c "$repo"/Sources/LeakAgentPreload/*.c; do
     "$compiler" --target=aarch64-linux-gnu --sysroot="$sysroot" -isystem "$sysroot/include" -std=gnu11 -D_GNU_SOURCE \
-        -O2 -fPIC -fno-omit-frame-pointer -Wall -I "$repo/Sources/CLeakTrack/include" -c "$source" -o "$out/$(basename "$source").o"
+        -O2 -fPIC -fno-omit-frame-pointer -Wall -Werror -I "$repo/Sources/CLeakTrack/include" -c "$source" -o "$out/$(basename "$source").o"
     count=$((count + 1))
 done
 echo "ok: $count C files of the agent compile for aarch64-linux-gnu"

@@ -53,11 +53,15 @@ static void *restart_agent(void *unused) {
 // the restart waits for can only ever stall the agent, never the program.
 static void start_agent_in_child(void) {
     if (!atomic_load_explicit(&restart_after_fork, memory_order_relaxed) || atomic_load(&fork_restarter) == NULL) return;
+    lt_start_agent_thread(restart_agent);
+}
+
+void lt_start_agent_thread(void *(*body)(void *)) {
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous); // signals go to the program's threads
     pthread_t thread;
-    if (pthread_create(&thread, NULL, restart_agent, NULL) == 0) pthread_detach(thread);
+    if (pthread_create(&thread, NULL, body, NULL) == 0) pthread_detach(thread);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
 }
 

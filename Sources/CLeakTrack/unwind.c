@@ -49,9 +49,11 @@ void lt_resolve_unwinder(void) {
     }
 }
 
+#if defined(FRAME_POINTER_REGISTER)
 static void remember_verdict(uintptr_t return_address, bool kept) {
     LT_STORE(lt_frame_pointer_verdicts[lt_verdict_slot(return_address)], ((uint64_t)return_address << 1) | kept);
 }
+#endif
 
 typedef struct unwinding {
     uintptr_t entry_frame; // the entry point's frame record: where the sampled stack starts

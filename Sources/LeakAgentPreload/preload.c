@@ -5,7 +5,6 @@
 // (docs/PERFORMANCE.md), to programs that set no LEAKWATCH_* variable and never report anything.
 #include <dlfcn.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -146,10 +145,5 @@ __attribute__((constructor)) static void leakwatch_preload_constructor(void) {
     lt_set_fork_restarter(restart_in_child);
     const char *collector = getenv("LEAKWATCH_COLLECTOR");
     if (collector != NULL && *collector != '\0') lt_set_restart_after_fork(1); // the agent will ship
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous); // signals go to the program's threads
-    pthread_t thread;
-    if (pthread_create(&thread, NULL, start_agent, NULL) == 0) pthread_detach(thread);
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    lt_start_agent_thread(start_agent);
 }

@@ -34,6 +34,9 @@ void *lt_operator_new_array_aligned_nothrow(size_t size, size_t alignment, const
 
 /// Registers the exit report when LEAKWATCH_REPORT is set; called from the hooks' constructor.
 void lt_install_exit_report(void);
+/// Runs `body` (given NULL) on a detached thread of the agent's, every signal blocked there so
+/// that the program's signals go to the program's threads.
+void lt_start_agent_thread(void *(*body)(void *));
 #pragma GCC visibility pop
 
 #endif

@@ -184,20 +184,11 @@ extension Shipper {
         // The program closed the agent's socket (daemons close every descriptor they did not
         // open): reconnecting is all there is to do, and the program's stderr is its own.
         if (error as? WireError) == .descriptorLost { return }
-        guard let warn else { return }
-        let now = ShipperClock.monotonicSeconds()
-        let due = lastWarningAt.withLock { last in
-            guard now >= last + configuration.warningIntervalSeconds else { return false }
-            last = now
-            return true
-        }
-        if due { warn("\(text) (retrying; at most one such line every \(Int(configuration.warningIntervalSeconds)) s)") }
+        warnAtMostPeriodically(text, retrying: true)
     }
-}
 
-extension Shipper {
-    /// `warn`, sharing `record`'s rate limit: at most one line every `warningIntervalSeconds`.
-    fileprivate func warnAtMostPeriodically(_ text: String) {
+    /// `warn`, at most one line every `warningIntervalSeconds` whatever the failure.
+    private func warnAtMostPeriodically(_ text: String, retrying: Bool = false) {
         guard let warn else { return }
         let now = ShipperClock.monotonicSeconds()
         let due = lastWarningAt.withLock { last in
@@ -205,7 +196,8 @@ extension Shipper {
             last = now
             return true
         }
-        if due { warn("\(text) (at most one such line every \(Int(configuration.warningIntervalSeconds)) s)") }
+        let limit = "at most one such line every \(Int(configuration.warningIntervalSeconds)) s"
+        if due { warn("\(text) (\(retrying ? "retrying; " : "")\(limit))") }
     }
 }
 
