@@ -14,12 +14,19 @@ final class CollectorProcess: @unchecked Sendable {
     let logPath: String
     let port: Int
 
-    init(dataDirectory: String, tokenFile: String) async throws {
+    /// `configuration`: keys of a configuration file (collector/collector.example.json), written
+    /// beside the database and passed with `--config`.
+    init(dataDirectory: String, tokenFile: String, configuration: [String: any Sendable] = [:]) async throws {
         let executable = try BuiltProducts.executable("collector")
         logPath = dataDirectory + "/collector-\(UUID().uuidString.prefix(6)).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = executable
         process.arguments = ["--listen", "127.0.0.1:0", "--data", dataDirectory, "--token-file", tokenFile]
+        if !configuration.isEmpty {
+            let path = dataDirectory + "/collector-\(UUID().uuidString.prefix(6)).json"
+            try JSONSerialization.data(withJSONObject: configuration).write(to: URL(fileURLWithPath: path))
+            process.arguments! += ["--config", path]
+        }
         process.environment = ["LOG_LEVEL": "info"]
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
@@ -38,6 +45,23 @@ final class CollectorProcess: @unchecked Sendable {
         return log.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
+    /// The whole log so far.
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Resident memory now and at its peak (VmRSS, VmHWM of /proc/PID/status), in bytes.
+    func residentBytes() -> (now: Int, peak: Int)? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        else { return nil }
+        func field(_ name: String) -> Int? {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }),
+                  let kilobytes = Int(line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ")[0])
+            else { return nil }
+            return kilobytes * 1024
+        }
+        guard let now = field("VmRSS"), let peak = field("VmHWM") else { return nil }
+        return (now, peak)
+    }
+
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -45,29 +69,79 @@ final class CollectorProcess: @unchecked Sendable {
 }
 
 @Suite(.serialized) struct CrashRecoveryTests {
-    @Test(.timeLimit(.minutes(3))) func killDashNineDuringIngestLosesNoAcknowledgedSnapshot() async throws {
+    /// Issue 15, item 6: several kill -9 rounds on one database, each while four agents stream
+    /// with acks outstanding; after each, WAL recovery yields a sound database holding every
+    /// snapshot ever acknowledged, and the next collector tells each agent where to resume.
+    @Test(.timeLimit(.minutes(5))) func killDashNineDuringIngestLosesNoAcknowledgedSnapshot() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let tokenFile = directory.path + "/token"
         try Data(testToken).write(to: URL(fileURLWithPath: tokenFile))
-        let child = try await CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
-        let port = child.port
 
-        // Four agents stream snapshots as fast as acks allow and record every acked sequence.
+        let rounds = 5
         let agentCount = 4
         let instances = (0..<agentCount).map { _ in randomInstanceID() }
+        // Every sequence acknowledged in any round, per agent.
+        var everAcked = [Int: [UInt64]]()
+        for round in 0..<rounds {
+            let child = try await CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
+            defer { child.process.stop(graceSeconds: 0) } // when a step below throws
+            let acked = try await streamUntilKilled(child, instances: instances, acks: 200, round: round)
+            for (index, sequences) in acked { everAcked[index, default: []] += sequences }
+            let inRound = acked.values.map(\.count).reduce(0, +)
+            let total = everAcked.values.map(\.count).reduce(0, +)
+            print("kill -9 round \(round): \(inRound) snapshots acknowledged before the kill, \(total) in all")
+
+            // The database opens (WAL recovery), is sound, and holds every acknowledged snapshot.
+            let store = try CollectorStore(path: directory.path + "/leakwatch.sqlite", logger: .init(label: "check"))
+            #expect(try store.integrityCheck() == "ok", "round \(round)")
+            for (index, sequences) in everAcked {
+                let key = instances[index].map { String(format: "%02x", $0) }.joined()
+                let stored = Set(try store.read { db in
+                    try Int64.fetchAll(db, sql: """
+                        SELECT sample.sequence FROM sample JOIN processInstance ON processInstance.id = sample.instanceId
+                        WHERE processInstance.instanceKey = ?
+                        """, arguments: [key])
+                })
+                let missing = sequences.filter { !stored.contains(Int64($0)) }
+                #expect(missing.isEmpty, "round \(round), agent \(index): acknowledged but missing \(missing.prefix(10))")
+            }
+            try store.close()
+        }
+        #expect(everAcked.values.map(\.count).reduce(0, +) >= rounds * 200)
+
+        // A restarted collector serves the same data: Welcome tells each agent where to resume.
+        let restarted = try await CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
+        defer { restarted.process.stop(graceSeconds: 0) } // when a step below throws
+        let newPort = restarted.port
+        let welcome = try await blocking { try TestAgent(port: newPort, hostName: "crash-0", instanceID: instances[0]).welcome }
+        #expect(welcome.lastAcknowledgedSequence >= everAcked[0]?.max() ?? 0)
+        try await blocking { restarted.process.stop(graceSeconds: 10) }
+        #expect(restarted.process.terminationStatus == 0)
+        let log = try String(contentsOfFile: restarted.logPath, encoding: .utf8)
+        #expect(log.contains("collector stopped"))
+    }
+
+    /// Agents (one per instance) resume where Welcome says, stream snapshots 16 at a time as fast
+    /// as acks allow, and record each acked sequence; once `acks` are in, the collector is killed
+    /// with SIGKILL, snapshots still in flight. The sequences acked, per agent.
+    private func streamUntilKilled(
+        _ child: CollectorProcess, instances: [[UInt8]], acks: Int, round: Int
+    ) async throws -> [Int: [UInt64]] {
+        let port = child.port
         let stop = Locked(false)
         let acked = Locked([Int: [UInt64]]())
         let failures = Locked([String]())
         let finished = Locked(0)
         // Threads, not tasks: a task could wait for the concurrency pool, which other tests'
         // blocking work can hold for longer than this test's deadline.
-        for index in 0..<agentCount {
+        for index in instances.indices {
             Thread.detachNewThread {
                 defer { finished.withLock { $0 += 1 } }
                 do {
                     let agent = try TestAgent(port: port, hostName: "crash-\(index)", instanceID: instances[index])
-                    var sequence: UInt64 = 0
+                    var sequence = agent.welcome.lastAcknowledgedSequence
+                    var first = true
                     while !stop.withLock({ $0 }) {
                         for _ in 0..<16 {
                             sequence += 1
@@ -75,7 +149,8 @@ final class CollectorProcess: @unchecked Sendable {
                             // start) would otherwise roll the raw rows of a past date up.
                             let now = Int64(Date().timeIntervalSince1970 * 1e9)
                             try agent.send(makeSnapshot(sequence: sequence, timestampNanos: now, siteCount: 10,
-                                                        defineStacks: sequence == 1))
+                                                        defineStacks: first))
+                            first = false
                         }
                         for _ in 0..<16 {
                             let ack = try agent.receiveAck()
@@ -88,41 +163,13 @@ final class CollectorProcess: @unchecked Sendable {
             }
         }
         let streamed = await waitUntil(seconds: 60) {
-            acked.withLock { $0.values.map(\.count).reduce(0, +) } >= 400 || !failures.withLock(\.isEmpty)
+            acked.withLock { $0.values.map(\.count).reduce(0, +) } >= acks || !failures.withLock(\.isEmpty)
         }
-        #expect(streamed, "400 acks not reached within 60 s; collector log:\n\(child.logTail())")
-        #expect(failures.withLock { $0 }.isEmpty, "collector log:\n\(child.logTail())")
+        #expect(streamed, "round \(round): \(acks) acks not reached within 60 s; collector log:\n\(child.logTail())")
+        #expect(failures.withLock { $0 }.isEmpty, "round \(round): \(failures.withLock { $0 })\n\(child.logTail())")
         try await blocking { child.kill9() }
         stop.withLock { $0 = true }
-        try #require(await waitUntil(seconds: 30) { finished.withLock { $0 } == agentCount })
-        let ackedSnapshots = acked.withLock { $0 }
-        #expect(ackedSnapshots.values.map(\.count).reduce(0, +) >= 400)
-
-        // The database opens (WAL recovery), is sound, and holds every acknowledged snapshot.
-        let store = try CollectorStore(path: directory.path + "/leakwatch.sqlite", logger: .init(label: "check"))
-        #expect(try store.integrityCheck() == "ok")
-        for (index, sequences) in ackedSnapshots {
-            let key = instances[index].map { String(format: "%02x", $0) }.joined()
-            let stored = Set(try store.read { db in
-                try Int64.fetchAll(db, sql: """
-                    SELECT sample.sequence FROM sample JOIN processInstance ON processInstance.id = sample.instanceId
-                    WHERE processInstance.instanceKey = ?
-                    """, arguments: [key])
-            })
-            let missing = sequences.filter { !stored.contains(Int64($0)) }
-            #expect(missing.isEmpty, "agent \(index): acknowledged but missing \(missing.prefix(10))")
-        }
-        try store.close()
-
-        // A restarted collector serves the same data: Welcome tells each agent where to resume.
-        let restarted = try await CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile)
-        defer { restarted.process.stop(graceSeconds: 0) } // when a step below throws
-        let newPort = restarted.port
-        let welcome = try await blocking { try TestAgent(port: newPort, hostName: "crash-0", instanceID: instances[0]).welcome }
-        #expect(welcome.lastAcknowledgedSequence >= ackedSnapshots[0]?.max() ?? 0)
-        try await blocking { restarted.process.stop(graceSeconds: 10) }
-        #expect(restarted.process.terminationStatus == 0)
-        let log = try String(contentsOfFile: restarted.logPath, encoding: .utf8)
-        #expect(log.contains("collector stopped"))
+        try #require(await waitUntil(seconds: 30) { finished.withLock { $0 } == instances.count })
+        return acked.withLock { $0 }
     }
 }

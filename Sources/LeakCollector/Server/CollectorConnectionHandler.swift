@@ -18,7 +18,10 @@ import NIOCore
 /// ```
 ///
 /// Backpressure: while `maximumPendingSnapshotsPerConnection` snapshots (or queries) wait,
-/// the handler withholds `read()`, so TCP flow control slows the peer down.
+/// or while the server's `InboundByteBudget` is spent and this connection holds part of a
+/// frame, the handler withholds `read()`, so TCP flow control slows the peer down.
+/// Idle: a connection that completes no frame for `idleTimeoutSeconds` (the collector owing
+/// it nothing) is closed, so a peer trickling bytes cannot hold a connection and its buffer.
 /// Errors close this connection only; they are logged with the peer and host.
 final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = Frame
@@ -43,11 +46,16 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
     private var quiescing = false
     private var flushScheduled = false
     private var handshakeTimeout: Scheduled<Void>?
+    private let account: InboundByteBudget.Account?
+    /// When the last frame completed (or the last answer went out); the idle clock.
+    private var lastProgress = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
     /// Remembered for `insecureNoAuthentication`, where any proof is accepted.
     private var helloSeen: (hello: Leakwatch_V1_Hello, version: UInt32)?
 
-    init(environment: ServerEnvironment, peer: String) {
+    init(environment: ServerEnvironment, peer: String, account: InboundByteBudget.Account? = nil) {
         self.environment = environment
+        self.account = account
         self.state = .handshaking(ServerHandshake(configuration: environment.handshakeConfiguration))
         var logger = environment.logger
         logger[metadataKey: "leak.peer"] = "\(peer)"
@@ -61,10 +69,13 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
         handshakeTimeout = context.eventLoop.scheduleTask(in: timeout) {
             loopBound.value.handshakeTimedOut()
         }
+        lastProgress = .now()
+        scheduleIdleCheck(at: lastProgress + idleTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         handshakeTimeout?.cancel()
+        idleCheck?.cancel()
         self.context = nil
         state = .closed
     }
@@ -73,6 +84,7 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        lastProgress = .now()
         let message: WireMessage
         do {
             message = try WireMessage(frame)
@@ -126,13 +138,7 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            guard pendingWork == 0 else { return }
-            logger.info("closing idle connection", metadata: [
-                "leak.idleTimeoutSeconds": "\(environment.configuration.idleTimeoutSeconds)",
-            ])
-            close()
-        } else if event is ChannelShouldQuiesceEvent {
+        if event is ChannelShouldQuiesceEvent {
             quiescing = true
             if pendingWork == 0 { closeForShutdown() }
         } else {
@@ -143,11 +149,61 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
     // MARK: Outbound (backpressure)
 
     func read(context: ChannelHandlerContext) {
-        if pendingWork >= environment.configuration.maximumPendingSnapshotsPerConnection || quiescing {
-            readWithheld = true
-        } else {
+        if mayRead() {
             context.read()
+        } else {
+            readWithheld = true
         }
+    }
+
+    /// Whether to read now: not while too much work waits, not while stopping, and not while
+    /// the budget is spent and this connection holds part of a frame (then the budget wakes
+    /// it when there is room).
+    private func mayRead() -> Bool {
+        if pendingWork >= environment.configuration.maximumPendingSnapshotsPerConnection || quiescing { return false }
+        guard let account, let context else { return true }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        return account.mayRead {
+            eventLoop.execute { loopBound.value.resumeReadingIfAllowed() }
+        }
+    }
+
+    private func resumeReadingIfAllowed() {
+        guard readWithheld, let context, mayRead() else { return }
+        readWithheld = false
+        context.read()
+    }
+
+    // MARK: Idle
+
+    private var idleTimeout: TimeAmount {
+        .nanoseconds(Int64(environment.configuration.idleTimeoutSeconds * 1e9))
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline) {
+        guard let context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        idleCheck = context.eventLoop.scheduleTask(deadline: deadline) {
+            loopBound.value.checkIdle()
+        }
+    }
+
+    /// One timer per connection, re-armed for the remaining time instead of per frame.
+    private func checkIdle() {
+        if case .closed = state { return }
+        let now = NIODeadline.now()
+        if pendingWork > 0 {
+            // The collector owes this peer an answer: its silence is ours.
+            lastProgress = now
+        }
+        let due = lastProgress + idleTimeout
+        guard due <= now else { return scheduleIdleCheck(at: due) }
+        logger.info("closing idle connection: no complete frame within idleTimeoutSeconds", metadata: [
+            "leak.idleTimeoutSeconds": "\(environment.configuration.idleTimeoutSeconds)",
+            "leak.readWithheld": "\(readWithheld)",
+        ])
+        close()
     }
 
     // MARK: Handshake
@@ -253,11 +309,11 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
     }
 
     private func workFinished() {
+        lastProgress = .now()
         if quiescing && pendingWork == 0 {
             closeForShutdown()
-        } else if readWithheld && pendingWork < environment.configuration.maximumPendingSnapshotsPerConnection {
-            readWithheld = false
-            context?.read()
+        } else {
+            resumeReadingIfAllowed()
         }
     }
 
@@ -367,6 +423,7 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
         if case .closed = state { return }
         state = .closed
         handshakeTimeout?.cancel()
+        idleCheck?.cancel()
         context?.close(promise: nil)
     }
 }

@@ -1,3 +1,4 @@
+import LeakWire
 import Logging
 import NIOCore
 import NIOPosix
@@ -22,6 +23,8 @@ public final class CollectorServer: Service, Sendable {
     let group: any EventLoopGroup
     private let state = Locked(State.idle)
     private let children = Locked([ObjectIdentifier: Channel]())
+    /// Bytes all connections hold in partial frames (`inboundBufferBudgetBytes`).
+    let inboundBudget: InboundByteBudget
     private let addressWaiters = Locked((address: SocketAddress?, waiters: [CheckedContinuation<SocketAddress, Error>]) (nil, []))
     /// Longest wait for connections to finish their in-flight snapshots at shutdown.
     let drainTimeout: TimeAmount = .seconds(15)
@@ -29,6 +32,7 @@ public final class CollectorServer: Service, Sendable {
     init(environment: ServerEnvironment, group: any EventLoopGroup) {
         self.environment = environment
         self.group = group
+        self.inboundBudget = InboundByteBudget(limitBytes: environment.configuration.inboundBufferBudgetBytes)
     }
 
     /// The address the server listens on, once it does (port 0 resolved).
@@ -100,25 +104,36 @@ public final class CollectorServer: Service, Sendable {
                     children[ObjectIdentifier(channel)] = channel
                     return true
                 }
-                guard accepted else {
-                    environment.logger.warning("refusing connection: too many connections", metadata: [
-                        "leak.peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
-                        "leak.maximumConnections": "\(configuration.maximumConnections)",
-                    ])
-                    return channel.close()
-                }
+                guard accepted else { return refuse(channel) }
+                let account = inboundBudget.openAccount()
                 channel.closeFuture.whenComplete { [self] _ in
                     _ = children.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+                    account.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown"
                     try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(readTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000))),
-                        ByteToMessageHandler(WireFrameDecoder(limits: configuration.wireLimits)),
-                        CollectorConnectionHandler(environment: environment, peer: peer),
+                        ByteToMessageHandler(WireFrameDecoder(limits: configuration.wireLimits, account: account)),
+                        CollectorConnectionHandler(environment: environment, peer: peer, account: account),
                     ])
                 }
             }
+    }
+
+    /// One connection beyond `maximumConnections`: logged, told why in an Error frame, closed.
+    private func refuse(_ channel: Channel) -> EventLoopFuture<Void> {
+        let maximum = environment.configuration.maximumConnections
+        environment.logger.warning("refusing connection: the collector is at maximumConnections", metadata: [
+            "leak.peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+            "leak.maximumConnections": "\(maximum)",
+        ])
+        var error = Leakwatch_V1_Error()
+        error.code = .internal
+        error.message = "the collector is at its limit of \(maximum) connections (maximumConnections); reconnect later"
+        let frame = (try? FrameEncoder().encode(.error(error))) ?? []
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler(frame: frame))
+        }
     }
 
     /// Asks every connection to finish its in-flight work and close; force-closes stragglers.
@@ -145,5 +160,31 @@ public final class CollectorServer: Service, Sendable {
         } catch {
             environment.logger.error("closing the database failed", metadata: ["leak.error": "\(error)"])
         }
+    }
+}
+
+/// The whole pipeline of a refused connection: once it is active, the Error frame, then close.
+private final class RefusedConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let frame: [UInt8]
+
+    init(frame: [UInt8]) { self.frame = frame }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { refuse(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        refuse(context: context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    private func refuse(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: frame)), promise: nil)
+        context.close(promise: nil)
     }
 }

@@ -18,9 +18,20 @@ public struct CollectorConfiguration: Sendable, Equatable {
     /// Accept peers without checking their proof. Only for a trusted network or a demo;
     /// the collector logs a warning at start. Default false.
     public var insecureNoAuthentication: Bool = false
-    /// A connection that sends nothing for this long is closed. Default 120 s (agents send
-    /// every 10 s).
+    /// A connection that completes no frame for this long is closed, before and after the
+    /// handshake (while the collector owes it an answer the clock waits). Bytes that trickle in
+    /// without finishing a frame do not count: a peer dribbling a byte every few seconds is
+    /// closed too. Default 120 s: an agent sends a snapshot every 10 s, and even a maximal
+    /// 4 MiB frame completes within it on a link of 35 KB/s (a real snapshot, a few hundred KiB,
+    /// on one of 3 KB/s).
     public var idleTimeoutSeconds: Double = 120
+    /// Most bytes all connections together may hold in partial frames. A connection that holds
+    /// part of a frame stops being read while the total is above this (NIO back-pressure: TCP
+    /// slows its peer) until frames complete or connections close; a connection holding nothing
+    /// always reads, so good agents are served while hostile ones park. The total can pass it
+    /// by one read batch (up to 512 KiB) per connection. Default 64 MiB: a thousand agents each
+    /// mid-way through a 64 KiB snapshot.
+    public var inboundBufferBudgetBytes: Int = 64 << 20
     /// The handshake must finish within this. Default 10 s.
     public var handshakeTimeoutSeconds: Double = 10
     /// A connection stops being read while this many of its snapshots wait for their commit.
@@ -28,7 +39,9 @@ public struct CollectorConfiguration: Sendable, Equatable {
     public var maximumPendingSnapshotsPerConnection: Int = 256
     /// Most stacks one connection may define (its interning table). Default 200,000.
     public var maximumStacksPerConnection: Int = 200_000
-    /// Most simultaneous connections; more are closed at once. Default 10,000.
+    /// Most simultaneous connections. One more is sent an Error frame (INTERNAL, "at its limit
+    /// of N connections; reconnect later") and closed at once, with a warning logged. Default
+    /// 10,000 (raise the service's open-file limit to match).
     public var maximumConnections: Int = 10_000
     /// Frame and inflate limits. Default `WireLimits.default` (4 MiB frames, 16 MiB inflated, ratio 256).
     public var wireLimits: WireLimits = .default
@@ -75,6 +88,7 @@ extension CollectorConfiguration {
         var tokenFile: String?
         var insecureNoAuthentication: Bool?
         var idleTimeoutSeconds: Double?
+        var inboundBufferBudgetBytes: Int?
         var handshakeTimeoutSeconds: Double?
         var maximumPendingSnapshotsPerConnection: Int?
         var maximumStacksPerConnection: Int?
@@ -119,6 +133,7 @@ extension CollectorConfiguration {
         if let v = file.tokenFile { try loadToken(fromFile: resolve(v)) }
         if let v = file.insecureNoAuthentication { insecureNoAuthentication = v }
         if let v = file.idleTimeoutSeconds { idleTimeoutSeconds = v }
+        if let v = file.inboundBufferBudgetBytes { inboundBufferBudgetBytes = v }
         if let v = file.handshakeTimeoutSeconds { handshakeTimeoutSeconds = v }
         if let v = file.maximumPendingSnapshotsPerConnection { maximumPendingSnapshotsPerConnection = v }
         if let v = file.maximumStacksPerConnection { maximumStacksPerConnection = v }
@@ -170,6 +185,9 @@ extension CollectorConfiguration {
                 "no fleet token: pass --token-file FILE (the same token the agents use), or --insecure-no-auth to accept unauthenticated peers on a trusted network")
         }
         if maximumPendingSnapshotsPerConnection < 1 { throw ConfigurationError("maximumPendingSnapshotsPerConnection must be at least 1") }
+        if !(idleTimeoutSeconds > 0) { throw ConfigurationError("idleTimeoutSeconds must be greater than 0") }
+        if inboundBufferBudgetBytes < 1 { throw ConfigurationError("inboundBufferBudgetBytes must be at least 1") }
+        if maximumConnections < 1 { throw ConfigurationError("maximumConnections must be at least 1") }
         if !(analysisTimeScale > 0) { throw ConfigurationError("analysisTimeScale must be greater than 0") }
         if eventLoopThreads < 1 { throw ConfigurationError("eventLoopThreads must be at least 1") }
     }

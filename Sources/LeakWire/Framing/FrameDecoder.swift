@@ -32,6 +32,9 @@ public struct FrameDecoder: Sendable {
         self.limits = limits
     }
 
+    /// Storage kept between frames; beyond it, an emptied buffer is freed.
+    static let retainedCapacityBytes = 256 << 10
+
     /// Bytes received but not yet part of a returned frame.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
@@ -114,6 +117,14 @@ public struct FrameDecoder: Sendable {
     /// Drops consumed bytes once they are the larger part of the buffer, so a long-lived
     /// connection's buffer stays proportional to one frame.
     private mutating func compactIfWorthwhile() {
+        // Every byte taken and the storage grown past one ordinary read: give it back, or a
+        // connection that once carried a large frame (or a peer that announced one and gave up
+        // half-way) keeps megabytes resident for its lifetime.
+        if readIndex == buffer.count && buffer.capacity > Self.retainedCapacityBytes {
+            buffer = []
+            readIndex = 0
+            return
+        }
         if readIndex > 0 && readIndex >= buffer.count / 2 {
             buffer.removeSubrange(0..<readIndex)
             readIndex = 0
