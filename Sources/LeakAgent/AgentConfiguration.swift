@@ -129,7 +129,12 @@ extension AgentConfiguration {
 
     public static func processEnvironment() -> [String: String] {
         var environment: [String: String] = [:]
-        var entry = environ
+        // Preloaded, the variables as the process started (see preload.c): by now the program may
+        // have cleared its environment.
+        typealias SavedEnvironment = @convention(c) () -> UnsafePointer<UnsafeMutablePointer<CChar>?>?
+        var entry = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "leakwatch_preload_environment")
+            .flatMap { unsafeBitCast($0, to: SavedEnvironment.self)() }
+            .map { UnsafeMutablePointer(mutating: $0) } ?? environ
         while let pointer = entry.pointee {
             let text = String(cString: pointer)
             if text.hasPrefix("LEAKWATCH_"), let equals = text.firstIndex(of: "=") {

@@ -19,12 +19,35 @@ extern char **environ;
 
 #define RUNTIME_NAME "libLeakAgentRuntime.so"
 
+static bool is_leakwatch_variable(const char *entry) { return strncmp(entry, "LEAKWATCH_", 10) == 0; }
+
 static bool any_leakwatch_variable(void) {
     for (char **entry = environ; entry != NULL && *entry != NULL; entry++) {
-        if (strncmp(*entry, "LEAKWATCH_", 10) == 0) return true;
+        if (is_leakwatch_variable(*entry)) return true;
     }
     return false;
 }
+
+// The LEAKWATCH_* variables as the process started: the agent reads them later, on its own thread,
+// by when a program may have cleared its environment (nginx's workers keep only what its `env`
+// directives name, before a worker's agent starts), and a copy is the only safe read of them
+// while the program's threads may call setenv.
+static char **saved_environment;
+
+static void save_environment(void) {
+    size_t count = 0;
+    for (char **entry = environ; entry != NULL && *entry != NULL; entry++) count += is_leakwatch_variable(*entry);
+    saved_environment = calloc(count + 1, sizeof *saved_environment);
+    if (saved_environment == NULL) return;
+    size_t index = 0;
+    for (char **entry = environ; entry != NULL && *entry != NULL && index < count; entry++) {
+        if (is_leakwatch_variable(*entry)) saved_environment[index++] = strdup(*entry);
+    }
+}
+
+/// The LEAKWATCH_* entries ("NAME=value") the process started with, NULL-terminated; LeakAgent
+/// reads its settings from these when it runs preloaded.
+__attribute__((visibility("default"))) char *const *leakwatch_preload_environment(void) { return saved_environment; }
 
 static void *runtime;
 static pthread_once_t runtime_once = PTHREAD_ONCE_INIT;
@@ -134,6 +157,7 @@ __attribute__((constructor)) static void leakwatch_preload_constructor(void) {
         lt_set_sample_mean_bytes(0);
         return;
     }
+    save_environment();
     const char *check = getenv("LEAKWATCH_CHECK");
     if (check != NULL && strcmp(check, "1") == 0) {
         call_runtime("leakwatch_preload_start"); // checks, says what it found and exits

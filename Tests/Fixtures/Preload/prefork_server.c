@@ -2,6 +2,7 @@
 // exec; each worker leaks at its own function for `SECONDS` seconds, or until `STOP_FILE` exists
 // when one is named, then exits; the master waits for them. Prints each worker's pid.
 //   prefork_server [WORKERS] [SECONDS] [STOP_FILE]
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ int main(int argc, char **argv) {
         pid_t worker = fork();
         if (worker < 0) return 1;
         if (worker == 0) {
+            clearenv(); // as nginx's workers do: they keep only what its `env` directives name
             for (int tick = 0; tick < seconds * 20 && !(stop_file && access(stop_file, F_OK) == 0); tick++) {
                 leak_in_worker();
                 usleep(50 * 1000);
