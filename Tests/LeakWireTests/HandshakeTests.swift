@@ -52,6 +52,52 @@ struct HandshakeTests {
         #expect(server.peer == nil)
     }
 
+    @Test func withoutAuthenticationAnyProofIsAcceptedAtTheNegotiatedVersion() throws {
+        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Array("wrong".utf8))
+        var server = ServerHandshake(
+            configuration: .init(authentication: .acceptAnyProof, supportedVersions: [1], collectorVersion: "test"),
+            nonce: Self.nonce)
+        guard case .send(let challenge) = server.receive(client.start()),
+              case .send(let authenticate) = try client.receive(challenge) else { Issue.record("no proof"); return }
+        guard case .authenticated(let hello, let version) = server.receive(authenticate) else {
+            Issue.record("not authenticated"); return
+        }
+        #expect(hello == Fixtures.exampleHello)
+        #expect(version == 1)
+        #expect(server.peer == Fixtures.exampleHello)
+        guard case .established(let welcome) = try client.receive(server.welcome(lastAcknowledgedSequence: 5)) else {
+            Issue.record("not established"); return
+        }
+        #expect(welcome.version == 1)
+        #expect(welcome.lastAcknowledgedSequence == 5)
+    }
+
+    @Test func withoutAuthenticationTheHandshakeIsOtherwiseUnchanged() {
+        let configuration = ServerHandshake.Configuration(authentication: .acceptAnyProof)
+        // Hello is still checked...
+        var noHost = Fixtures.exampleHello
+        noHost.hostName = ""
+        var badHello = ServerHandshake(configuration: configuration, nonce: Self.nonce)
+        guard case .reject(let malformed) = badHello.receive(.hello(noHost)) else { Issue.record("accepted"); return }
+        #expect(malformed == .malformedMessage)
+        // ...Authenticate is still required after Challenge...
+        var skipped = ServerHandshake(configuration: configuration, nonce: Self.nonce)
+        guard case .send(.challenge) = skipped.receive(.hello(Fixtures.exampleHello)) else {
+            Issue.record("no challenge"); return
+        }
+        guard case .reject(let unexpected) = skipped.receive(.snapshot(Fixtures.exampleSnapshot)) else {
+            Issue.record("snapshot instead of Authenticate accepted"); return
+        }
+        #expect(unexpected == .unexpectedMessage)
+        #expect(skipped.peer == nil)
+        // ...and cannot come first.
+        var early = ServerHandshake(configuration: configuration, nonce: Self.nonce)
+        guard case .reject(let first) = early.receive(.authenticate(Leakwatch_V1_Authenticate())) else {
+            Issue.record("Authenticate before Hello accepted"); return
+        }
+        #expect(first == .unexpectedMessage)
+    }
+
     @Test func aProofFromAnotherConnectionIsRejected() throws {
         // Record a valid proof on one connection...
         var client = ClientHandshake(hello: Fixtures.exampleHello, token: Fixtures.token)

@@ -50,8 +50,6 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
     /// When the last frame completed (or the last answer went out); the idle clock.
     private var lastProgress = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
-    /// Remembered for `insecureNoAuthentication`, where any proof is accepted.
-    private var helloSeen: (hello: Leakwatch_V1_Hello, version: UInt32)?
 
     init(environment: ServerEnvironment, peer: String, account: InboundByteBudget.Account? = nil) {
         self.environment = environment
@@ -96,7 +94,7 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
         case .handshaking(var handshake):
             receiveDuringHandshake(message, handshake: &handshake)
         case .welcoming:
-            fail(code: .protocolViolation, "\(message.name) arrived before Welcome; wait for Welcome before sending")
+            fail(Self.errorFrame(.protocolViolation, "\(message.name) arrived before Welcome; wait for Welcome before sending"))
         case .agent(var translator):
             guard case .snapshot(let snapshot) = message else {
                 return rejectUnexpected(message, role: "an agent", expected: "Snapshot")
@@ -116,7 +114,7 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                     send(.error(violation.errorMessage))
                 }
             } catch {
-                fail(code: .malformedMessage, error.description)
+                fail(Self.errorFrame(.malformedMessage, error.description))
             }
         case .client:
             guard QueryService.isRequest(message) else {
@@ -208,17 +206,9 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
 
     // MARK: Handshake
 
+    /// The handshake decides (authentication policy included); this only carries out its action.
     private func receiveDuringHandshake(_ message: WireMessage, handshake: inout ServerHandshake) {
-        if case .hello(let hello) = message {
-            helloSeen = (hello, ProtocolVersion.negotiate(offered: hello.supportedVersions) ?? ProtocolVersion.current)
-        }
-        var action = handshake.receive(message)
-        if case .reject(let error) = action, error == .authenticationFailed,
-           environment.configuration.insecureNoAuthentication, let seen = helloSeen
-        {
-            action = .authenticated(hello: seen.hello, version: seen.version)
-        }
-        switch action {
+        switch handshake.receive(message) {
         case .send(let reply):
             state = .handshaking(handshake)
             send(reply)
@@ -261,16 +251,15 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                 handler.logger.debug("agent connected", metadata: ["leak.lastSequence": "\(lastSequence)"])
             case .failure(let error):
                 handler.logger.error("cannot look up agent's last sequence", metadata: ["leak.error": "\(error)"])
-                handler.sendError(code: .internal, message: "the collector cannot read its database; retry later")
-                handler.close()
+                handler.close(after: Self.errorFrame(.internal, "the collector cannot read its database; retry later"))
             }
         }
     }
 
     private func handshakeTimedOut() {
         guard case .handshaking = state else { return }
-        fail(code: .handshakeTimeout,
-             "handshake not finished within \(environment.configuration.handshakeTimeoutSeconds) s")
+        fail(Self.errorFrame(.handshakeTimeout,
+                             "handshake not finished within \(environment.configuration.handshakeTimeoutSeconds) s"))
     }
 
     // MARK: Snapshots
@@ -297,12 +286,9 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
             scheduleFlush()
         case .failure(let error):
             logger.error("snapshot not stored", metadata: ["leak.sequence": "\(sequence)", "leak.error": "\(error)"])
-            if error as? StoreError == .closed {
-                sendError(code: .shuttingDown, message: "the collector is stopping; reconnect later")
-            } else {
-                sendError(code: .internal, message: "the collector could not store snapshot \(sequence): \(error)")
-            }
-            close()
+            close(after: error as? StoreError == .closed
+                ? Self.errorFrame(.shuttingDown, "the collector is stopping; reconnect later")
+                : Self.errorFrame(.internal, "the collector could not store snapshot \(sequence): \(error)"))
             return
         }
         workFinished()
@@ -337,11 +323,8 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                 handler.send(.error(error.errorMessage))
             case .failure(let error):
                 handler.logger.error("query failed", metadata: ["leak.error": "\(error)"])
-                var message = Leakwatch_V1_Error()
-                message.code = .internal
-                message.message = "the collector failed to answer: \(error)"
-                message.requestID = QueryService.requestID(of: request)
-                handler.send(.error(message))
+                handler.send(.error(Self.errorFrame(.internal, "the collector failed to answer: \(error)",
+                                                    requestID: QueryService.requestID(of: request))))
             }
             handler.workFinished()
         }
@@ -377,11 +360,16 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
         }
     }
 
-    private func sendError(code: Leakwatch_V1_ErrorCode, message: String) {
+    /// Every Error frame this handler makes itself (others come built: `WireError.errorMessage()`,
+    /// a snapshot's violation, a `QueryError`).
+    private static func errorFrame(
+        _ code: Leakwatch_V1_ErrorCode, _ message: String, requestID: UInt64 = 0
+    ) -> Leakwatch_V1_Error {
         var error = Leakwatch_V1_Error()
         error.code = code
         error.message = message
-        send(.error(error))
+        error.requestID = requestID
+        return error
     }
 
     private func rejectUnexpected(_ message: WireMessage, role: String, expected: String) {
@@ -390,7 +378,7 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
             close()
             return
         }
-        fail(code: .protocolViolation, "\(message.name) is not allowed from \(role); expected \(expected)")
+        fail(Self.errorFrame(.protocolViolation, "\(message.name) is not allowed from \(role); expected \(expected)"))
     }
 
     /// Tells the peer what went wrong, then closes this connection (and only it).
@@ -398,24 +386,21 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
         fail(error.errorMessage())
     }
 
-    private func fail(code: Leakwatch_V1_ErrorCode, _ message: String) {
-        var error = Leakwatch_V1_Error()
-        error.code = code
-        error.message = message
-        fail(error)
-    }
-
     private func fail(_ error: Leakwatch_V1_Error) {
         if case .closed = state { return }
         logger.warning("closing connection after a protocol error", metadata: [
             "leak.error": "\(error.message)", "leak.errorCode": "\(error.code)",
         ])
-        send(.error(error))
-        close()
+        close(after: error)
     }
 
     private func closeForShutdown() {
-        sendError(code: .shuttingDown, message: "the collector is stopping; reconnect later")
+        close(after: Self.errorFrame(.shuttingDown, "the collector is stopping; reconnect later"))
+    }
+
+    /// Sends `error`, then closes this connection.
+    private func close(after error: Leakwatch_V1_Error) {
+        send(.error(error))
         close()
     }
 

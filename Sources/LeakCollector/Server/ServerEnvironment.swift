@@ -18,6 +18,8 @@ struct ServerEnvironment: Sendable {
     var nowUnixNanos: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) }
 
     var handshakeConfiguration: ServerHandshake.Configuration {
-        ServerHandshake.Configuration(token: configuration.token ?? [], collectorVersion: collectorVersion)
+        ServerHandshake.Configuration(
+            authentication: configuration.insecureNoAuthentication ? .acceptAnyProof : .token(configuration.token ?? []),
+            collectorVersion: collectorVersion)
     }
 }

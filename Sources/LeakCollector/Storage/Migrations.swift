@@ -166,29 +166,4 @@ enum Migrations {
         }
         return migrator
     }
-
-    /// Stacks stored before "v4" were keyed by a digest that mixed every frame's absolute address,
-    /// so each process start had its own rows. Re-keys them by `StackDigest(frames:)` (what the
-    /// frames mean), newest row first: the newest row of each code path takes the new digest, so
-    /// the running processes' sites continue under their ids after the upgrade; older duplicates
-    /// keep their old digest, are never matched again and go with their data (stack collection).
-    /// Swift rather than SQL because the digest is computed in Swift. Pages of 1,000 rows by id.
-    static func rekeyStacksByMeaning(_ db: Database) throws {
-        var assigned = Set<Data>()
-        var before = Int64.max
-        let update = try db.makeStatement(sql: "UPDATE OR IGNORE stack SET digest = ? WHERE id = ?")
-        while true {
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT id, digest, frames FROM stack WHERE id < ? ORDER BY id DESC LIMIT 1000", arguments: [before])
-            guard let last = rows.last else { return }
-            before = last["id"]
-            for row in rows {
-                let json: String = row["frames"]
-                guard let frames = try? JSONDecoder().decode([StackFrame].self, from: Data(json.utf8)) else { continue }
-                let digest = Data(StackDigest(frames: frames).bytes)
-                guard assigned.insert(digest).inserted, digest != row["digest"] as Data? else { continue }
-                try update.execute(arguments: [digest, row["id"] as Int64])
-            }
-        }
-    }
 }

@@ -2,23 +2,45 @@
 ///
 /// ```
 ///   .awaitingHello ──Hello──▶ send Challenge ──▶ .awaitingAuthenticate
-///   .awaitingAuthenticate ──Authenticate (valid proof)──▶ .authenticated(hello, version)
+///   .awaitingAuthenticate ──Authenticate──▶ proof checked by `configuration.authentication`:
+///        .token(secret): valid proof ──▶ .authenticated(hello, version); else ──▶ .reject
+///        .acceptAnyProof:            any proof ──▶ .authenticated(hello, version)
 ///        then the owner sends welcome(lastAcknowledgedSequence:) from its storage
 ///   anything else ──▶ .reject(error): send error.errorMessage() and close
 /// ```
+///
+/// Without authentication the messages and their order stay the same, so peers need no setting
+/// of their own; only the proof goes unchecked.
 public struct ServerHandshake: Sendable {
+    /// How the collector judges the proof in Authenticate.
+    public enum Authentication: Sendable {
+        /// The proof must be the HMAC, under this shared secret, of the nonce, the chosen
+        /// version and the peer's Hello.
+        case token([UInt8])
+        /// Any proof is accepted: a trusted network or a demo only (`--insecure-no-auth`).
+        /// Hello is still checked and Authenticate is still required.
+        case acceptAnyProof
+    }
+
     public struct Configuration: Sendable {
-        /// The shared secret agents and clients prove they know.
-        public var token: [UInt8]
+        /// How the peer's proof is checked.
+        public var authentication: Authentication
         /// Versions this collector speaks. Default: `ProtocolVersion.supported`.
         public var supportedVersions: [UInt32]
         public var collectorVersion: String
 
-        public init(token: [UInt8], supportedVersions: [UInt32] = ProtocolVersion.supported,
+        public init(authentication: Authentication, supportedVersions: [UInt32] = ProtocolVersion.supported,
                     collectorVersion: String = "") {
-            self.token = token
+            self.authentication = authentication
             self.supportedVersions = supportedVersions
             self.collectorVersion = collectorVersion
+        }
+
+        /// Peers must prove they know `token`.
+        public init(token: [UInt8], supportedVersions: [UInt32] = ProtocolVersion.supported,
+                    collectorVersion: String = "") {
+            self.init(authentication: .token(token), supportedVersions: supportedVersions,
+                      collectorVersion: collectorVersion)
         }
     }
 
@@ -76,8 +98,7 @@ public struct ServerHandshake: Sendable {
             state = .awaitingAuthenticate(hello: hello, version: version)
             return .send(.challenge(challenge))
         case (.awaitingAuthenticate(let hello, let version), .authenticate(let authenticate)):
-            guard WireAuthentication.isValidProof(Array(authenticate.proof), token: configuration.token,
-                                                  nonce: nonce, chosenVersion: version, hello: hello) else {
+            guard accepts(proof: Array(authenticate.proof), version: version, hello: hello) else {
                 return .reject(WireError.authenticationFailed.with(
                     "authentication failed for host '\(hello.hostName)': check that agent and collector use the same token"))
             }
@@ -85,6 +106,15 @@ public struct ServerHandshake: Sendable {
             return .authenticated(hello: hello, version: version)
         default:
             return .reject(WireError.unexpectedMessage.with("\(message.name) is not expected during the handshake (state \(state))"))
+        }
+    }
+
+    private func accepts(proof: [UInt8], version: UInt32, hello: Leakwatch_V1_Hello) -> Bool {
+        switch configuration.authentication {
+        case .token(let token):
+            WireAuthentication.isValidProof(proof, token: token, nonce: nonce, chosenVersion: version, hello: hello)
+        case .acceptAnyProof:
+            true
         }
     }
 
