@@ -21,9 +21,6 @@ let package = Package(
         .library(name: "LeakCollector", targets: ["LeakCollector"]),
         .executable(name: "collector", targets: ["collector"]),
         .executable(name: "collector-cli", targets: ["collector-cli"]),
-        .executable(name: "leakwatch-demo-server", targets: ["leakwatch-demo-server"]),
-        // A forward-only interposer: AllocatorBenchmark's measure of interposition alone.
-        .library(name: "InterpositionFloor", type: .dynamic, targets: ["InterpositionFloor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -45,8 +42,12 @@ let package = Package(
         .target(name: "LeakAgentHooks", dependencies: ["CLeakTrack"], cSettings: cCoreSettings),
         .target(
             name: "LeakAgent",
-            dependencies: ["CLeakTrackAPI", "CRustDemangle", "LeakWire"]
+            dependencies: ["CLeakTrackAPI", "CRustDemangle", "LeakStacks", "LeakWire"]
         ),
+
+        // Which frames of an allocation stack are the allocator's or a runtime's: one rule for the
+        // agent, which drops them, and the cli, which starts a site's text after them.
+        .target(name: "LeakStacks"),
 
         // MARK: Wire
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -85,7 +86,7 @@ let package = Package(
         .target(
             name: "LeakCLI",
             dependencies: [
-                "LeakWire", "CZlib",
+                "LeakWire", "LeakStacks", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Generated/profile.pb.swift (pprof export) imports SwiftProtobuf itself.
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -95,17 +96,22 @@ let package = Package(
         .executableTarget(name: "collector-cli", dependencies: ["LeakCLI"]),
 
         // MARK: Demo
+        // No product: ./demo and the tests build it by its target's name (SwiftPM gives every
+        // executable target of the root package a product of that name), and nothing ships it.
         .executableTarget(name: "leakwatch-demo-server", dependencies: ["LeakAgentHooks", "LeakAgent"]),
 
         // MARK: Benchmarks
         .executableTarget(
-            name: "VerdictEvaluation", dependencies: ["LeakAnalysis", "VerdictReplay"], path: "Benchmarks/VerdictEvaluation",
+            name: "VerdictEvaluation", dependencies: ["LeakAnalysis", "SyntheticSeries", "VerdictReplay"], path: "Benchmarks/VerdictEvaluation",
             exclude: ["recorded", "recorded-60x"]),
+        // Labelled synthetic host series and the analyzer replayed over them: what VerdictEvaluation
+        // scores and LeakAnalysisTests hold to the verdict targets. Evaluation code, so not in LeakAnalysis.
+        .target(name: "SyntheticSeries", dependencies: ["LeakAnalysis", "LeakTestSupport"], path: "Benchmarks/SyntheticSeries"),
         // Labelled series replayed end to end through a collector: VerdictEvaluation's figures and their test.
         .target(
             name: "VerdictReplay",
             dependencies: [
-                "LeakAnalysis", "LeakCLI", "LeakCollector",
+                "LeakAnalysis", "LeakCLI", "LeakCollector", "SyntheticSeries",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/VerdictReplay"
@@ -113,11 +119,25 @@ let package = Package(
         .executableTarget(name: "IngestBenchmark", dependencies: ["LeakCollector", "LeakWire"], path: "Benchmarks/IngestBenchmark"),
         // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
         .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
-        .target(name: "InterpositionFloor", path: "Benchmarks/InterpositionFloor", cSettings: [.define("_GNU_SOURCE")]),
+        // A forward-only interposer, AllocatorBenchmark's measure of interposition alone. No product:
+        // Benchmarks/InterpositionFloor/build links libInterpositionFloor.so; `swift build` compiles it.
+        .target(name: "InterpositionFloor", path: "Benchmarks/InterpositionFloor", exclude: ["build"], cSettings: [.define("_GNU_SOURCE")]),
         .executableTarget(name: "SwiftAllocationWorkload", path: "Benchmarks/SwiftAllocationWorkload"),
         .executableTarget(name: "AllocatorBenchmark", path: "Benchmarks/AllocatorBenchmark"),
         // Start-up cost of the preloaded agent: short processes plain, preloaded, configured.
         .executableTarget(name: "StartupBenchmark", path: "Benchmarks/StartupBenchmark"),
+        // Debian's redis, nginx and memcached and a SwiftNIO server, plain and shipping to a live collector.
+        .executableTarget(name: "ServerBenchmark", path: "Benchmarks/ServerBenchmark"),
+        .executableTarget(
+            name: "NIOHTTPServer",
+            dependencies: [
+                "LeakAgentHooks", "LeakAgent",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/NIOHTTPServer"
+        ),
 
         // MARK: Tests
         // Child processes linked with the agent, run by the tests.
@@ -129,15 +149,27 @@ let package = Package(
             name: "LeakFixtureSwift", dependencies: ["LeakAgentHooks", "LeakAgent"], path: "Tests/Fixtures/LeakFixtureSwift"
         ),
         // What the test targets share: waiting without holding a thread, scratch directories, the
-        // built products and the child processes started from them.
-        .target(name: "LeakTestSupport", path: "Tests/Support"),
-        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "CLeakTrack", "LeakTestSupport"]),
+        // built products and the child processes started from them, a TCP listener for LeakWire's
+        // blocking connection, and the one seeded random number generator.
+        .target(name: "LeakTestSupport", dependencies: ["LeakWire"], path: "Tests/Support"),
+        // The one in-process collector the collector's and the cli's tests run against.
+        .target(
+            name: "LeakCollectorTestSupport",
+            dependencies: ["LeakCollector", "LeakTestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/CollectorSupport"
+        ),
+        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "CLeakTrack", "LeakStacks", "LeakTestSupport"]),
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire", "LeakTestSupport"]),
-        .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis"]),
-        .testTarget(name: "LeakCollectorTests", dependencies: ["LeakCollector", "LeakAgent", "CLeakTrack", "LeakTestSupport"]),
-        .testTarget(name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire", "LeakTestSupport"]),
+        .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis", "SyntheticSeries", "LeakTestSupport"]),
+        .testTarget(
+            name: "LeakCollectorTests",
+            dependencies: ["LeakCollector", "LeakAgent", "CLeakTrack", "LeakTestSupport", "LeakCollectorTestSupport"]
+        ),
+        .testTarget(
+            name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire", "LeakTestSupport", "LeakCollectorTestSupport"]
+        ),
         .testTarget(name: "EndToEndTests", dependencies: ["LeakWire", "LeakTestSupport"]),
-        .testTarget(name: "VerdictReplayTests", dependencies: ["VerdictReplay", "LeakAnalysis", "LeakCollector", "LeakCLI"]),
+        .testTarget(name: "VerdictReplayTests", dependencies: ["VerdictReplay", "SyntheticSeries", "LeakAnalysis", "LeakCollector", "LeakCLI"]),
     ],
     cLanguageStandard: .gnu11
 )

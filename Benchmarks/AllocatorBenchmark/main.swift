@@ -11,7 +11,7 @@
 // preloaded, heaptrack, valgrind memcheck), on fewer steps: what the same program costs with them.
 //
 //   agent/build-preload -c release
-//   swift build -c release --product InterpositionFloor
+//   Benchmarks/InterpositionFloor/build -c release
 //   swift build -c release --product AllocatorWorkload
 //   swift build -c release --product SwiftAllocationWorkload
 //   swift run -c release AllocatorBenchmark [--repetitions N] [--without-other-tools]
@@ -50,7 +50,11 @@ enum Benchmark {
         let path = products.appendingPathComponent(name).path
         guard FileManager.default.fileExists(atPath: path) else {
             print("AllocatorBenchmark: \(path) is missing; build it first:")
-            print(name == "libLeakAgentPreload.so" ? "  agent/build-preload -c release" : "  swift build -c release --product \(name.replacing(".so", with: "").replacing("lib", with: ""))")
+            switch name {
+            case "libLeakAgentPreload.so": print("  agent/build-preload -c release")
+            case "libInterpositionFloor.so": print("  Benchmarks/InterpositionFloor/build -c release")
+            default: print("  swift build -c release --product \(name)")
+            }
             exit(2)
         }
         return path

@@ -1,4 +1,5 @@
 import LeakAnalysis
+import SyntheticSeries
 import VerdictReplay
 
 /// The `--path collector` run: labelled series replayed through a real collector each

@@ -24,6 +24,7 @@ import LeakAnalysis
 
 #if canImport(Glibc)
 import Glibc
+import SyntheticSeries
 #endif
 
 let defaultTuningSeeds: [UInt64] = Array(1...16)

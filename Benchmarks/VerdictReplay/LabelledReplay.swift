@@ -1,5 +1,6 @@
 import LeakAnalysis
 import LeakCLI
+import SyntheticSeries
 
 /// One labelled host series in the form an agent sends it (`ReplaySeries`: `t_seconds`, a pid per
 /// process instance, sites by name) with its truth, whether it came from the generator or from a

@@ -1,3 +1,4 @@
+import LeakStacks
 import LeakWire
 
 /// One frame of a symbolized allocation stack.
@@ -51,6 +52,6 @@ public struct AllocationSite: Sendable, Equatable {
            initializer + 1 < frames.count {
             return frames[initializer + 1]
         }
-        return frames.dropFirst(FrameKind.leadingRuntimeCount(frames, isRuntime: Symbolizer.isRuntimeFrame)).first
+        return frames.dropFirst(StackFrameKind.leadingRuntimeCount(frames, isRuntime: Symbolizer.isRuntimeFrame)).first
     }
 }

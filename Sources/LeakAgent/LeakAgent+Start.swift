@@ -17,7 +17,7 @@ extension LeakAgent {
 
         init(configuration: AgentConfiguration) {
             self.configuration = configuration
-            let processStart = ProcessIdentity.startUnixNanos()
+            let processStart = ThisProcess.startUnixNanos()
             let builder = SnapshotBuilder(processStartUnixNanos: processStart)
             self.builder = builder
             let shipper = configuration.shipperConfiguration(processStartUnixNanos: processStart).map { shipping in
@@ -163,13 +163,15 @@ extension AgentConfiguration {
                 collectorHost: collector.host, collectorPort: Int(collector.port), token: token,
                 hostName: hostName, serviceName: serviceName,
                 intervalSeconds: intervalSeconds, spoolLimitBytes: spoolLimitBytes,
-                processStartUnixNanos: processStartUnixNanos, agentVersion: ProcessIdentity.agentVersion,
+                processStartUnixNanos: processStartUnixNanos, agentVersion: ThisProcess.agentVersion,
                 sampleMeanBytes: sampleMeanBytes)
         }
     }
 }
 
-enum ProcessIdentity {
+/// What the agent tells the collector about the process it runs in, beside its host and service
+/// names (the collector's `ProcessIdentity` is the stored record of a process, a different thing).
+enum ThisProcess {
     static let agentVersion = "0.1.0"
 
     /// When this process started: /proc/self/stat's start time (clock ticks after boot) plus

@@ -1,4 +1,5 @@
 import CRustDemangle
+import LeakStacks
 import LeakWire
 @_spi(Internal) import Runtime
 import Synchronization
@@ -130,7 +131,7 @@ public final class Symbolizer: Sendable {
     static func hex(_ address: UInt64) -> String { "0x" + String(address, radix: 16) }
 
     static func isAllocationPathFrame(_ frame: StackFrame) -> Bool {
-        FrameKind.isAllocationPath(function: frame.function, file: frame.file ?? "")
+        StackFrameKind.isAllocationPath(function: frame.function, file: frame.file ?? "")
     }
 
     /// A stack no application code is on: the preloaded agent, the Swift toolchain's libraries it
@@ -149,7 +150,7 @@ public final class Symbolizer: Sendable {
     }
 
     static func isRuntimeFrame(_ frame: StackFrame) -> Bool {
-        FrameKind.isRuntime(function: frame.function, file: frame.file ?? "")
+        StackFrameKind.isRuntime(function: frame.function, file: frame.file ?? "")
     }
 
     /// `Module.Type.__allocating_init(...)` names the class being instantiated.

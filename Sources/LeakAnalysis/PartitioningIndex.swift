@@ -2,7 +2,7 @@ extension RandomAccessCollection {
     /// The first index whose element belongs to the second part, for a collection already split
     /// in two by `belongsInSecondPart` (false for every element before that index, true from it
     /// on): a binary search, O(log n). `endIndex` when no element does.
-    func partitioningIndex(where belongsInSecondPart: (Element) -> Bool) -> Index {
+    package func partitioningIndex(where belongsInSecondPart: (Element) -> Bool) -> Index {
         var low = startIndex
         var count = self.count
         while count > 0 {

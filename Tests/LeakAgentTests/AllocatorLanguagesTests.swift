@@ -1,4 +1,5 @@
 import Foundation
+import LeakStacks
 import LeakTestSupport
 import LeakWire
 import Testing
@@ -103,7 +104,7 @@ struct AllocatorLanguagesTests {
         // in fill), but every one starts at rememberAligned.
         let aligned = report.sites.filter { $0.frames.first?.function == "LeakyCache::rememberAligned(int)" }
         #expect(aligned.reduce(0) { $0 + $1.liveObjects } == 4, "\(Self.describe(report))")
-        #expect(!report.sites.contains { $0.frames.first.map { FrameKind.isAllocationPath(function: $0.function, file: $0.file ?? "") } == true },
+        #expect(!report.sites.contains { $0.frames.first.map { StackFrameKind.isAllocationPath(function: $0.function, file: $0.file ?? "") } == true },
                 "a site starts at an allocator or standard-library frame:\n\(Self.describe(report))")
     }
 
@@ -154,7 +155,7 @@ struct AllocatorLanguagesTests {
         let pushLine = try Self.line(of: "LEAK-VEC", in: "leaky_registry.rs")
         #expect(grown.contains { $0.frames.first?.line == pushLine && $0.frames.contains { $0.function == "leaky_registry::fill" } },
                 "\(Self.describe(report))")
-        #expect(!report.sites.contains { $0.frames.first.map { FrameKind.isAllocationPath(function: $0.function, file: $0.file ?? "") } == true },
+        #expect(!report.sites.contains { $0.frames.first.map { StackFrameKind.isAllocationPath(function: $0.function, file: $0.file ?? "") } == true },
                 "a site starts at an allocator or standard-library frame:\n\(Self.describe(report))")
     }
 }

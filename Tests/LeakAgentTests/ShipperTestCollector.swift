@@ -1,4 +1,5 @@
 import Foundation
+import LeakTestSupport
 import LeakWire
 
 /// A minimal collector for shipper tests: real TCP on 127.0.0.1, the LeakWire server-side

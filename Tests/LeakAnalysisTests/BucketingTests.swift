@@ -1,3 +1,4 @@
+import LeakTestSupport
 import Testing
 
 @testable import LeakAnalysis

@@ -1,3 +1,4 @@
+import SyntheticSeries
 import Testing
 
 @testable import LeakAnalysis

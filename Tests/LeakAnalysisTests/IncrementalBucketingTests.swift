@@ -1,3 +1,5 @@
+import LeakTestSupport
+import SyntheticSeries
 import Testing
 
 @testable import LeakAnalysis

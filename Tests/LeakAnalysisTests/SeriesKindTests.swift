@@ -1,3 +1,4 @@
+import SyntheticSeries
 import Testing
 
 @testable import LeakAnalysis
@@ -47,10 +48,10 @@ struct SeriesKindTests {
     }
 
     @Test func aFlatSeriesIsOk() {
-        let points = (0..<(6 * 360)).map {
+        let points: [HostPoint] = (0..<(6 * 360)).map { (index: Int) -> HostPoint in
             HostPoint(
-                timestampSeconds: 1_000_000 + Double($0) * 10, heapBytes: 100_000_000 + UInt64($0 % 7) * 1000,
-                rssBytes: 0, allocationCount: UInt64($0) * 1000, freeCount: 0, instanceID: "x")
+                timestampSeconds: 1_000_000 + Double(index) * 10, heapBytes: 100_000_000 + UInt64(index % 7) * 1000,
+                rssBytes: 0, allocationCount: UInt64(index) * 1000, freeCount: 0, instanceID: "x")
         }
         let verdict = evaluateHost(points)
         #expect(verdict.status == .ok)

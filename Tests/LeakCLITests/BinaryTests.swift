@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakCollectorTestSupport
 import LeakTestSupport
 import Testing
 
@@ -10,7 +11,7 @@ struct BinaryTests {
     func exitCodes() async throws {
         let binary = try BuiltProducts.executable("collector-cli")
         try await FleetScenario.startSeededCollector().use { collector in
-            let environment = ["LEAKWATCH_COLLECTOR": collector.address, "LEAKWATCH_TOKEN": fleetToken, "PATH": "/usr/bin:/bin"]
+            let environment = ["LEAKWATCH_COLLECTOR": collector.address, "LEAKWATCH_TOKEN": testTokenText, "PATH": "/usr/bin:/bin"]
             let port = try closedPort()
 
             let hosts = try await ChildProcess.run(binary, ["hosts", "--format", "json"], environment: environment)

@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 import Testing
@@ -23,7 +24,7 @@ struct ErrorPathTests {
     @Test("collector unreachable: exit 5, names the address and the variable to set")
     func unreachable() async throws {
         let port = try closedPort()
-        let context = CLIContext(environment: ["LEAKWATCH_TOKEN": fleetToken], nowUnixNanos: FleetScenario.now,
+        let context = CLIContext(environment: ["LEAKWATCH_TOKEN": testTokenText], nowUnixNanos: FleetScenario.now,
                                  standardOutputIsTerminal: false, currentDirectory: "/tmp", connectTimeoutSeconds: 2)
         for arguments in [["hosts"], ["report", "--host", "web-3"], ["sites", "--host", "web-3"], ["export", "--host", "web-3"]] {
             let result = try await blocking {
@@ -74,7 +75,7 @@ struct ErrorPathTests {
     func tokenFile() async throws {
         try await FleetScenario.startSeededCollector().use { collector in
             let path = collector.directory.path + "/token"
-            try (fleetToken + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            try (testTokenText + "\n").write(toFile: path, atomically: true, encoding: .utf8)
             var context = collector.context()
             context.environment["LEAKWATCH_TOKEN"] = "wrong-token"  // the file wins over the value
             let viaOption = try await collector.run(["hosts", "--token-file", "token"], context: context)
@@ -94,7 +95,7 @@ struct ErrorPathTests {
 
     @Test("no data yet: a host whose snapshots have all aged out is exit 4")
     func noDataYet() async throws {
-        try await CLITestCollector.start().use { collector in
+        try await TestCollector.start().use { collector in
             let port = collector.port
             try await blocking {
                 let agent = try SeedAgent(port: port, host: "old-1", service: "batch", instance: 3, pid: 3, startNanos: FleetScenario.now)

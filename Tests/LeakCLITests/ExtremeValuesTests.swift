@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LeakCLI
 import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 import Testing
@@ -24,7 +25,7 @@ struct ExtremeValuesTests {
     static let snapshotsPerHost = 4
 
     @Test func everyCommandRendersEveryAcceptedValueAndEveryRejectionNamesItsField() async throws {
-        let collector = try await CLITestCollector.start { $0.staleAfterSeconds = 1e9 }
+        let collector = try await TestCollector.start { $0.staleAfterSeconds = 1e9 }
         try await collector.use { collector in
             var random = Generator(seed: Self.seed)
             let now = Int64(Date().timeIntervalSince1970 * 1e9)
@@ -48,7 +49,7 @@ struct ExtremeValuesTests {
     }
 
     @Test func valuesOnlyAnOlderCollectorCouldStoreStillRender() async throws {
-        let collector = try await CLITestCollector.start { $0.staleAfterSeconds = 1e9 }
+        let collector = try await TestCollector.start { $0.staleAfterSeconds = 1e9 }
         try await collector.use { collector in
             let store = collector.collector.store
             let frames = [StackFrame(address: .max, function: String(repeating: "f", count: 40_000), file: "", line: .max, image: "")]
@@ -141,7 +142,7 @@ struct ExtremeValuesTests {
 
     /// Every command and format on every host. Exit codes: 0, except "no data" where a host has
     /// no sampled site (sites, export). JSON must parse; text must name the host.
-    static func readEverything(_ collector: CLITestCollector, hosts: Set<String>, now: Int64) async throws {
+    static func readEverything(_ collector: TestCollector, hosts: Set<String>, now: Int64) async throws {
         let context = collector.context(now: now)
         let text = try await collector.run(["hosts"], context: context)
         #expect(text.exitCode == 0, "seed \(seed): hosts: \(text.standardError)")
@@ -172,16 +173,10 @@ struct ExtremeValuesTests {
 
 /// SplitMix64 with the extreme values a property test wants more often than uniform draws give.
 struct Generator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
+    private var random: SplitMix64
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
     mutating func chance(_ percent: Int) -> Bool { below(100) < percent }

@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakCollectorTestSupport
 import LeakWire
 import Testing
 
@@ -67,7 +68,7 @@ struct HostsCommandTests {
 
     @Test("an empty fleet is 'no data yet' (exit 4), with nothing on standard output")
     func emptyFleet() async throws {
-        try await CLITestCollector.start().use { collector in
+        try await TestCollector.start().use { collector in
             let result = try await collector.run(["hosts", "--format", "json"])
             #expect(result.exitCode == CLIExitCode.noData)
             #expect(result.standardOutput.isEmpty)
@@ -80,7 +81,7 @@ struct HostsCommandTests {
 struct VerdictLoopWarningTests {
     @Test("a pass that started more than an interval late is a warning under the table, with its cost")
     func latePassIsAWarning() async throws {
-        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12; $0.verdictIntervalSeconds = 3600 }.use { collector in
+        try await TestCollector.start { $0.staleAfterSeconds = 1e12; $0.verdictIntervalSeconds = 3600 }.use { collector in
             let path = collector.directory.path + "/late-1.csv"
             var rows = ["t_seconds,heap_bytes,rss_bytes,alloc_count,free_count,pid"]
             for step in 0..<30 { rows.append("\(step * 60),\(100_000_000 + step),200000000,\(step * 1000),\(step * 900),7") }

@@ -1,6 +1,7 @@
 import Foundation
 import LeakAnalysis
 import LeakCollector
+import LeakCollectorTestSupport
 import Testing
 
 /// The verdict pass keeps each host's buckets and reads only what arrived since the last pass; its
@@ -10,7 +11,7 @@ import Testing
 struct KeptBucketsTests {
     @Test("each pass equals a fresh evaluation of the store, through a restart of the process")
     func keptBucketsEqualAFreshEvaluation() async throws {
-        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
+        try await TestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
             let store = collector.collector.store
             var fresh = VerdictConfiguration()
             fresh.windowSeconds = CollectorConfiguration().verdictWindowSeconds

@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakCollectorTestSupport
 import LeakTestSupport
 import Testing
 
@@ -10,8 +11,8 @@ struct RealAgentTests {
     @Test("sites and export name the leaking function and the Swift type the agent symbolized",
           .timeLimit(.minutes(3)))
     func realAgent() async throws {
-        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
-            let server = try startLeakingDemoServer(collector: collector.address, token: fleetToken, host: "web-3")
+        try await TestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
+            let server = try startLeakingDemoServer(collector: collector.address, token: testTokenText, host: "web-3")
             defer { server.stop(graceSeconds: 0) }
 
             // Wait until the leaking site has shipped its stack (a few intervals).

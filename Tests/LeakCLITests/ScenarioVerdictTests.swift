@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakCollectorTestSupport
 import LeakTestSupport
 import Testing
 
@@ -12,7 +13,7 @@ struct ScenarioVerdictTests {
     // engine's 1 h grace period for its 3 h, 6 h and 12 h trend windows.
     @Test("a leaking host ranks first and its report names the leaking site; a flat host is not flagged")
     func engineVerdicts() async throws {
-        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
+        try await TestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
             let hour = FleetScenario.hour, mib = FleetScenario.mib
             let plans = [
                 FleetScenario.HostPlan(

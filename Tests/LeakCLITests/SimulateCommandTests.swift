@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakCollectorTestSupport
 import LeakTestSupport
 import Testing
 
@@ -11,7 +12,7 @@ struct SimulateCommandTests {
 
     @Test("the example files replay as hosts; the collector's verdicts flag web-3 and its site, not web-1 (gzipped)")
     func replayExamples() async throws {
-        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
+        try await TestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
             // web-1 gzipped, to read both forms.
             let plain = try Data(contentsOf: URL(fileURLWithPath: Self.examples + "/web-1.csv"))
             try Data(Gzip.compress(Array(plain))).write(to: URL(fileURLWithPath: collector.directory.path + "/web-1.csv.gz"))
@@ -55,7 +56,7 @@ struct SimulateCommandTests {
 
     @Test("web-3 cut before its restart (one process, 8 h, leaking 6 MiB/h) is a suspected leak naming its site")
     func singleProcessLeak() async throws {
-        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
+        try await TestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
             // A single-process leak is the common case; it once stayed "not enough data" for a day
             // because request noise in the allocation rate read as a traffic cycle.
             func cut(_ name: String) throws -> String {
@@ -91,7 +92,7 @@ struct SimulateCommandTests {
 
     @Test("a host with too little data says how much more it needs, in report and hosts, never ok")
     func notEnoughData() async throws {
-        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
+        try await TestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
             let path = collector.directory.path + "/young-1.csv"
             var rows = ["t_seconds,heap_bytes,rss_bytes,alloc_count,free_count,pid"]
             for step in 0..<60 { rows.append("\(step * 60),\(100_000_000 + step % 3),200000000,\(step * 1000),\(step * 900),7") }
@@ -115,7 +116,7 @@ struct SimulateCommandTests {
 
     @Test("--speed paces the replay on the series' own clock; --start and --host are honoured")
     func speedAndStart() async throws {
-        try await CLITestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
+        try await TestCollector.start { $0.staleAfterSeconds = 1e12 }.use { collector in
             let path = collector.directory.path + "/anything.csv"
             try """
                 t_seconds,heap_bytes,rss_bytes,alloc_count,free_count,pid
@@ -147,7 +148,7 @@ struct SimulateCommandTests {
         ("", "empty file"),
     ])
     func badCSV(content: String, message: String) async throws {
-        try await CLITestCollector.start().use { collector in
+        try await TestCollector.start().use { collector in
             let path = collector.directory.path + "/bad-1.csv"
             try content.write(toFile: path, atomically: true, encoding: .utf8)
             let good = collector.directory.path + "/good-1.csv"
@@ -163,7 +164,7 @@ struct SimulateCommandTests {
 
     @Test("site files: bad pairing and bad rows are exit 2")
     func badSites() async throws {
-        try await CLITestCollector.start().use { collector in
+        try await TestCollector.start().use { collector in
             let host = Self.examples + "/web-1.csv"
             let sites = collector.directory.path + "/sites.csv"
             try "t_seconds,site_id,live_bytes\n0,a,lots\n".write(toFile: sites, atomically: true, encoding: .utf8)
@@ -181,7 +182,7 @@ struct SimulateCommandTests {
 
     @Test("unreachable collector is exit 5, a wrong token exit 6")
     func connectionErrors() async throws {
-        try await CLITestCollector.start().use { collector in
+        try await TestCollector.start().use { collector in
             let host = Self.examples + "/web-1.csv"
             let port = try closedPort()
             let unreachable = try await collector.run(["simulate", host, "--collector", "127.0.0.1:\(port)"])

@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakCollectorTestSupport
 import LeakTestSupport
 import Testing
 
@@ -44,7 +45,7 @@ struct SitesCommandTests {
 
     @Test("a host with no sampled site is 'no data yet' (exit 4)")
     func noSites() async throws {
-        try await CLITestCollector.start().use { collector in
+        try await TestCollector.start().use { collector in
             let port = collector.port
             try await blocking {
                 let agent = try SeedAgent(port: port, host: "quiet-1", service: "batch", instance: 9, pid: 9, startNanos: FleetScenario.now)

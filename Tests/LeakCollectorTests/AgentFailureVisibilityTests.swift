@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import Testing
 
@@ -37,40 +38,40 @@ import Testing
     @Test func aWrongTokenIsOneLineOnStderrAndInTheExitReport() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path + "/data")
-        let wrong = try Self.tokenFile(Array("not-the-fleet-token-000000".utf8), in: directory, name: "wrong")
-        let report = directory.appendingPathComponent("report.json").path
-        let result = try await Self.shipFromSleep(collector: "127.0.0.1:\(running.port)", tokenFile: wrong, report: report)
-        #expect(result.status == 0 && result.standardOutput.isEmpty, "\(result.summary)")
-        let lines = Self.failureLines(result)
-        #expect(lines.count == 1, "one line, then at most one a minute: \(result.standardError)")
-        #expect(lines.first?.contains("authentication failed") == true, "\(result.standardError)")
-        let shipping = try Self.shipping(in: report)
-        #expect(shipping["snapshotsAcknowledged"] as? Int == 0)
-        #expect((shipping["connectionFailures"] as? Int ?? 0) >= 2, "\(shipping)")
-        #expect((shipping["lastError"] as? String)?.contains("authentication failed") == true, "\(shipping)")
-        #expect(try running.collector.store.hosts().isEmpty, "nothing was stored from an agent with the wrong token")
+        try await TestCollector.start(dataDirectory: directory.path + "/data").use { running in
+            let wrong = try Self.tokenFile(Array("not-the-fleet-token-000000".utf8), in: directory, name: "wrong")
+            let report = directory.appendingPathComponent("report.json").path
+            let result = try await Self.shipFromSleep(collector: "127.0.0.1:\(running.port)", tokenFile: wrong, report: report)
+            #expect(result.status == 0 && result.standardOutput.isEmpty, "\(result.summary)")
+            let lines = Self.failureLines(result)
+            #expect(lines.count == 1, "one line, then at most one a minute: \(result.standardError)")
+            #expect(lines.first?.contains("authentication failed") == true, "\(result.standardError)")
+            let shipping = try Self.shipping(in: report)
+            #expect(shipping["snapshotsAcknowledged"] as? Int == 0)
+            #expect((shipping["connectionFailures"] as? Int ?? 0) >= 2, "\(shipping)")
+            #expect((shipping["lastError"] as? String)?.contains("authentication failed") == true, "\(shipping)")
+            #expect(try running.collector.store.hosts().isEmpty, "nothing was stored from an agent with the wrong token")
 
-        // With the right token the same agent ships. The program runs until the collector has
-        // stored three of its snapshots (the first acknowledged before the third is stored), not
-        // for a fixed time that a loaded machine may not give the agent's first connection.
-        let good = try Self.tokenFile(testToken, in: directory, name: "good")
-        let program = try await Self.compileRunUntilFile(in: directory)
-        let stop = directory.appendingPathComponent("stop").path
-        async let goodRun = ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [
-            Self.script, "--library", try Self.library, "--collector", "127.0.0.1:\(running.port)", "--token-file", good,
-            "--interval", "0.2", "--report", report, "--", program, stop, "120",
-        ])
-        let stored = await waitUntil(seconds: 110) {
-            (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 3
+            // With the right token the same agent ships. The program runs until the collector has
+            // stored three of its snapshots (the first acknowledged before the third is stored), not
+            // for a fixed time that a loaded machine may not give the agent's first connection.
+            let good = try Self.tokenFile(testToken, in: directory, name: "good")
+            let program = try await Self.compileRunUntilFile(in: directory)
+            let stop = directory.appendingPathComponent("stop").path
+            async let goodRun = ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [
+                Self.script, "--library", try Self.library, "--collector", "127.0.0.1:\(running.port)", "--token-file", good,
+                "--interval", "0.2", "--report", report, "--", program, stop, "120",
+            ])
+            let stored = await waitUntil(seconds: 110) {
+                (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 3
+            }
+            FileManager.default.createFile(atPath: stop, contents: nil)
+            let shipped = try await goodRun
+            #expect(stored, "the collector stored fewer than three snapshots in 110 s")
+            #expect(shipped.status == 0 && Self.failureLines(shipped).isEmpty, "\(shipped.summary)")
+            let healthy = try Self.shipping(in: report)
+            #expect((healthy["snapshotsAcknowledged"] as? Int ?? 0) >= 1 && healthy["lastError"] == nil, "\(healthy)")
         }
-        FileManager.default.createFile(atPath: stop, contents: nil)
-        let shipped = try await goodRun
-        #expect(stored, "the collector stored fewer than three snapshots in 110 s")
-        #expect(shipped.status == 0 && Self.failureLines(shipped).isEmpty, "\(shipped.summary)")
-        let healthy = try Self.shipping(in: report)
-        #expect((healthy["snapshotsAcknowledged"] as? Int ?? 0) >= 1 && healthy["lastError"] == nil, "\(healthy)")
-        try await running.stop()
     }
 
     /// Tests/Fixtures/Preload/run_until_file.c, compiled into `directory`.
@@ -97,21 +98,21 @@ import Testing
     @Test func checkSaysWhetherTheAgentCanShip() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path + "/data")
-        let collector = "127.0.0.1:\(running.port)"
-        func check(_ arguments: [String]) async throws -> ChildResult {
-            try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [Self.script, "--library", try Self.library, "--check"] + arguments)
+        try await TestCollector.start(dataDirectory: directory.path + "/data").use { running in
+            let collector = "127.0.0.1:\(running.port)"
+            func check(_ arguments: [String]) async throws -> ChildResult {
+                try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [Self.script, "--library", try Self.library, "--check"] + arguments)
+            }
+            let good = try await check(["--collector", collector, "--token-file", try Self.tokenFile(testToken, in: directory, name: "good")])
+            #expect(good.status == 0 && good.standardError.contains("authenticated"), "\(good.summary)")
+            let wrong = try await check(["--collector", collector,
+                                         "--token-file", try Self.tokenFile(Array("wrong-token-000000000000".utf8), in: directory, name: "wrong")])
+            #expect(wrong.status == 1 && wrong.standardError.contains("connected to \(collector)")
+                        && wrong.standardError.contains("authentication failed"), "\(wrong.summary)")
+            let closed = try await check(["--collector", "127.0.0.1:\(try closedPort())"])
+            #expect(closed.status == 1 && closed.standardError.contains("Connection refused"), "\(closed.summary)")
+            let none = try await check([])
+            #expect(none.status == 1 && none.standardError.contains("no collector is configured"), "\(none.summary)")
         }
-        let good = try await check(["--collector", collector, "--token-file", try Self.tokenFile(testToken, in: directory, name: "good")])
-        #expect(good.status == 0 && good.standardError.contains("authenticated"), "\(good.summary)")
-        let wrong = try await check(["--collector", collector,
-                                     "--token-file", try Self.tokenFile(Array("wrong-token-000000000000".utf8), in: directory, name: "wrong")])
-        #expect(wrong.status == 1 && wrong.standardError.contains("connected to \(collector)")
-                    && wrong.standardError.contains("authentication failed"), "\(wrong.summary)")
-        let closed = try await check(["--collector", "127.0.0.1:\(try closedPort())"])
-        #expect(closed.status == 1 && closed.standardError.contains("Connection refused"), "\(closed.summary)")
-        let none = try await check([])
-        #expect(none.status == 1 && none.standardError.contains("no collector is configured"), "\(none.summary)")
-        try await running.stop()
     }
 }

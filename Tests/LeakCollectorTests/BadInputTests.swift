@@ -1,5 +1,6 @@
 import Foundation
 import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 import Testing
@@ -114,61 +115,61 @@ import Testing
     func badInputClosesOnlyItsConnection(_ input: BadInput) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path)
-        let port = running.port
-        let healthy = try await blocking { try TestAgent(port: port, hostName: "healthy") }
-        #expect(try await blocking { try healthy.sendAndWait(makeSnapshot(sequence: 1)) } == 1)
+        try await TestCollector.start(dataDirectory: directory.path).use { running in
+            let port = running.port
+            let healthy = try await blocking { try TestAgent(port: port, hostName: "healthy") }
+            #expect(try await blocking { try healthy.sendAndWait(makeSnapshot(sequence: 1)) } == 1)
 
-        let error = try await blocking { try Self.provoke(input, port: port) }
-        if let expected = Self.expectedCode(input) {
-            #expect(error?.code == expected, "\(input): got \(String(describing: error))")
-            #expect(!(error?.message.isEmpty ?? true))
+            let error = try await blocking { try Self.provoke(input, port: port) }
+            if let expected = Self.expectedCode(input) {
+                #expect(error?.code == expected, "\(input): got \(String(describing: error))")
+                #expect(!(error?.message.isEmpty ?? true))
+            }
+
+            // The healthy connection is unaffected, before and after.
+            #expect(try await blocking { try healthy.sendAndWait(makeSnapshot(sequence: 2, defineStacks: false)) } == 2)
+            let hosts = try running.collector.store.hosts().map(\.name)
+            #expect(hosts == ["healthy"], "bad input stored data: \(hosts)")
+            let samples = try running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") }
+            #expect(samples == 2)
+            // The collector logged why it closed the connection.
+            let reason = input == .truncatedThenClosed ? "truncated" : "closing connection after a protocol error"
+            #expect(await waitUntil(seconds: 5) { running.logs.contains(reason) }, "the collector did not log '\(reason)'")
         }
-
-        // The healthy connection is unaffected, before and after.
-        #expect(try await blocking { try healthy.sendAndWait(makeSnapshot(sequence: 2, defineStacks: false)) } == 2)
-        let hosts = try running.collector.store.hosts().map(\.name)
-        #expect(hosts == ["healthy"], "bad input stored data: \(hosts)")
-        let samples = try running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") }
-        #expect(samples == 2)
-        // The collector logged why it closed the connection.
-        let reason = input == .truncatedThenClosed ? "truncated" : "closing connection after a protocol error"
-        #expect(await waitUntil(seconds: 5) { running.logs.contains(reason) }, "the collector did not log '\(reason)'")
-        try await running.stop()
     }
 
     @Test func stalledPartialFrameIsClosedByIdleTimeout() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path) { $0.idleTimeoutSeconds = 0.5 }
-        let port = running.port
-        let closed = try await blocking { () -> Bool in
-            let connection = try Self.authenticatedAgent(port: port).connection
-            try connection.send(frameBytes: Self.header(kind: 16, length: 1000) + [1, 2, 3])
-            do {
-                _ = try connection.receive(timeoutSeconds: 5)
-                return false
-            } catch let error as WireError {
-                return error == .connectionClosed
+        try await TestCollector.start(dataDirectory: directory.path) { $0.idleTimeoutSeconds = 0.5 }.use { running in
+            let port = running.port
+            let closed = try await blocking { () -> Bool in
+                let connection = try Self.authenticatedAgent(port: port).connection
+                try connection.send(frameBytes: Self.header(kind: 16, length: 1000) + [1, 2, 3])
+                do {
+                    _ = try connection.receive(timeoutSeconds: 5)
+                    return false
+                } catch let error as WireError {
+                    return error == .connectionClosed
+                }
             }
+            #expect(closed)
+            #expect(running.logs.contains("closing idle connection"))
         }
-        #expect(closed)
-        #expect(running.logs.contains("closing idle connection"))
-        try await running.stop()
     }
 
     @Test func unfinishedHandshakeTimesOut() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path) { $0.handshakeTimeoutSeconds = 0.3 }
-        let port = running.port
-        let error = try await blocking { () -> Leakwatch_V1_Error? in
-            let connection = try Self.rawConnection(port: port)
-            guard case .error(let error) = try connection.receive() else { return nil }
-            return error
+        try await TestCollector.start(dataDirectory: directory.path) { $0.handshakeTimeoutSeconds = 0.3 }.use { running in
+            let port = running.port
+            let error = try await blocking { () -> Leakwatch_V1_Error? in
+                let connection = try Self.rawConnection(port: port)
+                guard case .error(let error) = try connection.receive() else { return nil }
+                return error
+            }
+            #expect(error?.code == .handshakeTimeout)
         }
-        #expect(error?.code == .handshakeTimeout)
-        try await running.stop()
     }
 
     @Test func withoutTokenTheCollectorRefusesToStart() throws {
@@ -182,15 +183,15 @@ import Testing
     @Test func insecureModeAcceptsAnyProof() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path) {
+        try await TestCollector.start(dataDirectory: directory.path) {
             $0.token = nil
             $0.insecureNoAuthentication = true
+        }.use { running in
+            let port = running.port
+            let ack = try await blocking {
+                try TestAgent(port: port, hostName: "demo", token: Array("anything".utf8)).sendAndWait(makeSnapshot(sequence: 1))
+            }
+            #expect(ack == 1)
         }
-        let port = running.port
-        let ack = try await blocking {
-            try TestAgent(port: port, hostName: "demo", token: Array("anything".utf8)).sendAndWait(makeSnapshot(sequence: 1))
-        }
-        #expect(ack == 1)
-        try await running.stop()
     }
 }

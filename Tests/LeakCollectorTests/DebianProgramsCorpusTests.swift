@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LeakCollectorTestSupport
 import LeakTestSupport
 import Testing
 
@@ -23,43 +24,43 @@ import Testing
         try await Self.gate.withSlot {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let running = try await RunningCollector.start(dataDirectory: directory.path + "/collector")
-            let tokenFile = directory.appendingPathComponent("token")
-            try Data(testToken).write(to: tokenFile)
-            let agent = AgentSettings(collector: "127.0.0.1:\(running.port)", tokenFile: tokenFile.path,
-                                      reports: directory.appendingPathComponent("reports"))
+            try await TestCollector.start(dataDirectory: directory.path + "/collector").use { running in
+                let tokenFile = directory.appendingPathComponent("token")
+                try Data(testToken).write(to: tokenFile)
+                let agent = AgentSettings(collector: "127.0.0.1:\(running.port)", tokenFile: tokenFile.path,
+                                          reports: directory.appendingPathComponent("reports"))
 
-            let plain = try await Self.runSteps(of: program, in: directory, agent: nil)
-            for (index, step) in program.steps.enumerated() where plain.outputs[index].status != step.expectedStatus {
-                Issue.record("""
-                    the corpus is broken: plain `\(Self.shell(step.command))` of \(program.name) exited \
-                    \(plain.outputs[index].status), expected \(step.expectedStatus)
-                    \(Self.excerpt(plain.outputs[index].standardError))
-                    """)
+                let plain = try await Self.runSteps(of: program, in: directory, agent: nil)
+                for (index, step) in program.steps.enumerated() where plain.outputs[index].status != step.expectedStatus {
+                    Issue.record("""
+                        the corpus is broken: plain `\(Self.shell(step.command))` of \(program.name) exited \
+                        \(plain.outputs[index].status), expected \(step.expectedStatus)
+                        \(Self.excerpt(plain.outputs[index].standardError))
+                        """)
+                    return
+                }
+                let preloaded = try await Self.runSteps(of: program, in: directory, agent: agent)
+                if program.shipsWhileRunning {
+                    // The last snapshots may still be in flight when the program exits.
+                    let stored = await waitUntil(seconds: 15) {
+                        (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 1
+                    }
+                    #expect(stored, "the collector stored no snapshot of \(program.name); collector log: \(running.logs.all.suffix(5))")
+                }
                 try await running.stop()
-                return
-            }
-            let preloaded = try await Self.runSteps(of: program, in: directory, agent: agent)
-            if program.shipsWhileRunning {
-                // The last snapshots may still be in flight when the program exits.
-                let stored = await waitUntil(seconds: 15) {
-                    (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 1
-                }
-                #expect(stored, "the collector stored no snapshot of \(program.name); collector log: \(running.logs.all.suffix(5))")
-            }
-            try await running.stop()
-            if let known = program.knownIssue {
-                try withKnownIssue(Comment(rawValue: known.comment), isIntermittent: true) {
+                if let known = program.knownIssue {
+                    try withKnownIssue(Comment(rawValue: known.comment), isIntermittent: true) {
+                        try Self.expectSameBehaviour(plain, preloaded, of: program, agent: agent)
+                    } matching: { issue in
+                        issue.comments.contains { $0.rawValue.contains(known.match) }
+                    }
+                } else {
                     try Self.expectSameBehaviour(plain, preloaded, of: program, agent: agent)
-                } matching: { issue in
-                    issue.comments.contains { $0.rawValue.contains(known.match) }
                 }
-            } else {
-                try Self.expectSameBehaviour(plain, preloaded, of: program, agent: agent)
-            }
 
-            let ratio = preloaded.seconds / max(plain.seconds, 0.001)
-            print("corpus \(program.name): plain \(Self.format(plain.seconds)) s, preloaded \(Self.format(preloaded.seconds)) s (\(Self.format(ratio))×)")
+                let ratio = preloaded.seconds / max(plain.seconds, 0.001)
+                print("corpus \(program.name): plain \(Self.format(plain.seconds)) s, preloaded \(Self.format(preloaded.seconds)) s (\(Self.format(ratio))×)")
+            }
         }
     }
 

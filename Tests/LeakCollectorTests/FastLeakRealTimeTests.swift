@@ -1,5 +1,6 @@
 import Foundation
 import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import Testing
 
@@ -28,35 +29,35 @@ import Testing
         defer { directory.remove() }
         // The defaults, with the verdict loop every 10 s instead of every minute: a pass must not
         // be what the test waits for.
-        let running = try await RunningCollector.start(dataDirectory: directory.path) { $0.verdictIntervalSeconds = 10 }
-        let store = running.collector.store
-        let leaking = try Self.startDemoServer(host: "fast-1", leak: true, port: running.port)
-        let bounded = try Self.startDemoServer(host: "cache-1", leak: false, port: running.port)
-        defer {
-            leaking.stop(graceSeconds: 0)
-            bounded.stop(graceSeconds: 0)
-        }
-        let started = Date()
-        var firstGrowing: Double?
-        var firstSuspected: Double?
-        var boundedStatuses: Set<String> = []
-        let deadline = started.addingTimeInterval(9 * 60)
-        while Date() < deadline, firstSuspected == nil {
-            try await Task.sleep(for: .seconds(2))
-            let elapsed = Date().timeIntervalSince(started)
-            if let host = try store.host(named: "fast-1"), let verdict = try store.latestVerdict(hostId: host.id) {
-                if verdict.status == "growing" || verdict.status == "suspectedLeak" { firstGrowing = firstGrowing ?? elapsed }
-                if verdict.status == "suspectedLeak" { firstSuspected = elapsed }
+        try await TestCollector.start(dataDirectory: directory.path) { $0.verdictIntervalSeconds = 10 }.use { running in
+            let store = running.collector.store
+            let leaking = try Self.startDemoServer(host: "fast-1", leak: true, port: running.port)
+            let bounded = try Self.startDemoServer(host: "cache-1", leak: false, port: running.port)
+            defer {
+                leaking.stop(graceSeconds: 0)
+                bounded.stop(graceSeconds: 0)
             }
-            if let host = try store.host(named: "cache-1"), let verdict = try store.latestVerdict(hostId: host.id) {
-                boundedStatuses.insert(verdict.status)
+            let started = Date()
+            var firstGrowing: Double?
+            var firstSuspected: Double?
+            var boundedStatuses: Set<String> = []
+            let deadline = started.addingTimeInterval(9 * 60)
+            while Date() < deadline, firstSuspected == nil {
+                try await Task.sleep(for: .seconds(2))
+                let elapsed = Date().timeIntervalSince(started)
+                if let host = try store.host(named: "fast-1"), let verdict = try store.latestVerdict(hostId: host.id) {
+                    if verdict.status == "growing" || verdict.status == "suspectedLeak" { firstGrowing = firstGrowing ?? elapsed }
+                    if verdict.status == "suspectedLeak" { firstSuspected = elapsed }
+                }
+                if let host = try store.host(named: "cache-1"), let verdict = try store.latestVerdict(hostId: host.id) {
+                    boundedStatuses.insert(verdict.status)
+                }
             }
+            let growing = try #require(firstGrowing, "fast-1 never growing within 9 minutes")
+            let suspected = try #require(firstSuspected, "fast-1 never a suspected leak within 9 minutes")
+            #expect(growing <= 6 * 60, "growing after \(Int(growing)) s")
+            #expect(suspected <= 8 * 60, "suspected after \(Int(suspected)) s")
+            #expect(boundedStatuses.isDisjoint(with: ["growing", "suspectedLeak"]), "cache-1 was \(boundedStatuses)")
         }
-        let growing = try #require(firstGrowing, "fast-1 never growing within 9 minutes")
-        let suspected = try #require(firstSuspected, "fast-1 never a suspected leak within 9 minutes")
-        #expect(growing <= 6 * 60, "growing after \(Int(growing)) s")
-        #expect(suspected <= 8 * 60, "suspected after \(Int(suspected)) s")
-        #expect(boundedStatuses.isDisjoint(with: ["growing", "suspectedLeak"]), "cache-1 was \(boundedStatuses)")
-        try await running.stop()
     }
 }

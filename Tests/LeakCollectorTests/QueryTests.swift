@@ -1,5 +1,6 @@
 import Foundation
 import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 import Testing
@@ -46,86 +47,86 @@ import Testing
     @Test func clientQueriesAnswerFromTheStoreWithVerdicts() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path)
-        let lastMs = try Self.seed(running.collector.store)
-        #expect(try running.collector.maintenance.evaluateVerdicts() == 2)
-        let port = running.port
+        try await TestCollector.start(dataDirectory: directory.path).use { running in
+            let lastMs = try Self.seed(running.collector.store)
+            #expect(try running.collector.maintenance.evaluateVerdicts() == 2)
+            let port = running.port
 
-        let client = try await blocking { try TestAgent(port: port, hostName: "operator-laptop", role: .client) }
-        #expect(client.welcome.accepted)
+            let client = try await blocking { try TestAgent(port: port, hostName: "operator-laptop", role: .client) }
+            #expect(client.welcome.accepted)
 
-        // Fleet overview.
-        let fleet = try await blocking { try client.query(.fleetOverviewRequest(.with { $0.requestID = 1 })) }
-        guard case .fleetOverviewResponse(let overview) = fleet else { Issue.record("got \(fleet)"); return }
-        #expect(overview.requestID == 1)
-        let byHost = Dictionary(uniqueKeysWithValues: overview.hosts.map { ($0.host, $0) })
-        #expect(byHost["leaky"]?.status == .suspectedLeak)
-        #expect(byHost["steady"]?.status == .ok)
-        #expect(byHost["leaky"]?.lastSeenUnixNanos == lastMs * 1_000_000)
-        #expect(byHost["leaky"]?.serviceName == "api")
-        #expect(byHost["leaky"]?.stale == true)  // seeded in the past
+            // Fleet overview.
+            let fleet = try await blocking { try client.query(.fleetOverviewRequest(.with { $0.requestID = 1 })) }
+            guard case .fleetOverviewResponse(let overview) = fleet else { Issue.record("got \(fleet)"); return }
+            #expect(overview.requestID == 1)
+            let byHost = Dictionary(uniqueKeysWithValues: overview.hosts.map { ($0.host, $0) })
+            #expect(byHost["leaky"]?.status == .suspectedLeak)
+            #expect(byHost["steady"]?.status == .ok)
+            #expect(byHost["leaky"]?.lastSeenUnixNanos == lastMs * 1_000_000)
+            #expect(byHost["leaky"]?.serviceName == "api")
+            #expect(byHost["leaky"]?.stale == true)  // seeded in the past
 
-        // Host report.
-        let reply = try await blocking { try client.query(.hostReportRequest(.with { $0.requestID = 2; $0.host = "leaky" })) }
-        guard case .hostReportResponse(let report) = reply else { Issue.record("got \(reply)"); return }
-        #expect(report.hostFound)
-        #expect(report.verdict.status == .suspectedLeak)
-        let rate = report.verdict.rateBytesPerHour
-        #expect(rate > 1_500_000 && rate < 2_500_000, "rate \(rate)")
-        #expect(report.latestStats.currentBytes > 100_000_000)
-        #expect(report.series.count > 100 && report.series.count <= 720)
-        #expect(report.series.first?.processInstanceID == Data([1, 2]))
-        #expect(report.topSizes.first?.size == 48)
-        #expect(report.sizeClasses.first?.upperBoundBytes == 64)
-        #expect(report.recentEvents.first?.kind == .thresholdWarning)
-        let leakSite = try #require(report.sites.first)
-        #expect(leakSite.status == .suspectedLeak)
-        #expect(leakSite.frames.first?.function == "Cache.insert(_:)")
-        #expect(leakSite.typeName == "MyApp.CacheEntry")
-        #expect(report.verdict.responsibleStackIds == [leakSite.stackID])
-        #expect(report.sites.count == 2)
+            // Host report.
+            let reply = try await blocking { try client.query(.hostReportRequest(.with { $0.requestID = 2; $0.host = "leaky" })) }
+            guard case .hostReportResponse(let report) = reply else { Issue.record("got \(reply)"); return }
+            #expect(report.hostFound)
+            #expect(report.verdict.status == .suspectedLeak)
+            let rate = report.verdict.rateBytesPerHour
+            #expect(rate > 1_500_000 && rate < 2_500_000, "rate \(rate)")
+            #expect(report.latestStats.currentBytes > 100_000_000)
+            #expect(report.series.count > 100 && report.series.count <= 720)
+            #expect(report.series.first?.processInstanceID == Data([1, 2]))
+            #expect(report.topSizes.first?.size == 48)
+            #expect(report.sizeClasses.first?.upperBoundBytes == 64)
+            #expect(report.recentEvents.first?.kind == .thresholdWarning)
+            let leakSite = try #require(report.sites.first)
+            #expect(leakSite.status == .suspectedLeak)
+            #expect(leakSite.frames.first?.function == "Cache.insert(_:)")
+            #expect(leakSite.typeName == "MyApp.CacheEntry")
+            #expect(report.verdict.responsibleStackIds == [leakSite.stackID])
+            #expect(report.sites.count == 2)
 
-        // Sites, series (host and site), stacks.
-        let sitesReply = try await blocking { try client.query(.sitesRequest(.with { $0.requestID = 3; $0.host = "leaky"; $0.limit = 1 })) }
-        guard case .sitesResponse(let sites) = sitesReply else { Issue.record("got \(sitesReply)"); return }
-        #expect(sites.sites.map(\.stackID) == [leakSite.stackID])
+            // Sites, series (host and site), stacks.
+            let sitesReply = try await blocking { try client.query(.sitesRequest(.with { $0.requestID = 3; $0.host = "leaky"; $0.limit = 1 })) }
+            guard case .sitesResponse(let sites) = sitesReply else { Issue.record("got \(sitesReply)"); return }
+            #expect(sites.sites.map(\.stackID) == [leakSite.stackID])
 
-        let fromNanos = (lastMs - 3_600_000) * 1_000_000
-        let seriesReply = try await blocking {
-            try client.query(.seriesRequest(.with { $0.requestID = 4; $0.host = "leaky"; $0.fromUnixNanos = fromNanos; $0.toUnixNanos = lastMs * 1_000_000 }))
+            let fromNanos = (lastMs - 3_600_000) * 1_000_000
+            let seriesReply = try await blocking {
+                try client.query(.seriesRequest(.with { $0.requestID = 4; $0.host = "leaky"; $0.fromUnixNanos = fromNanos; $0.toUnixNanos = lastMs * 1_000_000 }))
+            }
+            guard case .seriesResponse(let hostSeries) = seriesReply else { Issue.record("got \(seriesReply)"); return }
+            #expect(hostSeries.points.count == 361)
+            #expect(!hostSeries.hasStackID)
+
+            let siteSeriesReply = try await blocking {
+                try client.query(.seriesRequest(.with { $0.requestID = 5; $0.host = "leaky"; $0.stackID = leakSite.stackID; $0.fromUnixNanos = fromNanos; $0.toUnixNanos = lastMs * 1_000_000 }))
+            }
+            guard case .seriesResponse(let siteSeries) = siteSeriesReply else { Issue.record("got \(siteSeriesReply)"); return }
+            #expect(siteSeries.points.count == 361)
+            #expect(siteSeries.points.last!.currentBytes > siteSeries.points.first!.currentBytes)
+
+            let stacksReply = try await blocking { try client.query(.stacksRequest(.with { $0.requestID = 6; $0.host = "leaky"; $0.ids = [leakSite.stackID] })) }
+            guard case .stacksResponse(let stacks) = stacksReply else { Issue.record("got \(stacksReply)"); return }
+            #expect(stacks.stacks.first?.frames.first?.file == "Cache.swift")
+
+            // Unknown host: the report says so and suggests names; other queries answer an Error with
+            // the request id, and the connection stays usable.
+            let unknownReport = try await blocking { try client.query(.hostReportRequest(.with { $0.requestID = 7; $0.host = "leakyy" })) }
+            guard case .hostReportResponse(let missing) = unknownReport else { Issue.record("got \(unknownReport)"); return }
+            #expect(!missing.hostFound)
+            #expect(missing.knownHosts.first == "leaky")
+            let unknownSeries = try await blocking { try client.query(.seriesRequest(.with { $0.requestID = 8; $0.host = "nope" })) }
+            guard case .error(let error) = unknownSeries else { Issue.record("got \(unknownSeries)"); return }
+            #expect(error.code == .unknownHost)
+            #expect(error.requestID == 8)
+            let again = try await blocking { try client.query(.fleetOverviewRequest(.with { $0.requestID = 9 })) }
+            guard case .fleetOverviewResponse = again else { Issue.record("got \(again)"); return }
+
+            // A client may not send snapshots.
+            let violation = try await blocking { try client.query(.snapshot(makeSnapshot(sequence: 1))) }
+            guard case .error(let refused) = violation else { Issue.record("got \(violation)"); return }
+            #expect(refused.code == .protocolViolation)
         }
-        guard case .seriesResponse(let hostSeries) = seriesReply else { Issue.record("got \(seriesReply)"); return }
-        #expect(hostSeries.points.count == 361)
-        #expect(!hostSeries.hasStackID)
-
-        let siteSeriesReply = try await blocking {
-            try client.query(.seriesRequest(.with { $0.requestID = 5; $0.host = "leaky"; $0.stackID = leakSite.stackID; $0.fromUnixNanos = fromNanos; $0.toUnixNanos = lastMs * 1_000_000 }))
-        }
-        guard case .seriesResponse(let siteSeries) = siteSeriesReply else { Issue.record("got \(siteSeriesReply)"); return }
-        #expect(siteSeries.points.count == 361)
-        #expect(siteSeries.points.last!.currentBytes > siteSeries.points.first!.currentBytes)
-
-        let stacksReply = try await blocking { try client.query(.stacksRequest(.with { $0.requestID = 6; $0.host = "leaky"; $0.ids = [leakSite.stackID] })) }
-        guard case .stacksResponse(let stacks) = stacksReply else { Issue.record("got \(stacksReply)"); return }
-        #expect(stacks.stacks.first?.frames.first?.file == "Cache.swift")
-
-        // Unknown host: the report says so and suggests names; other queries answer an Error with
-        // the request id, and the connection stays usable.
-        let unknownReport = try await blocking { try client.query(.hostReportRequest(.with { $0.requestID = 7; $0.host = "leakyy" })) }
-        guard case .hostReportResponse(let missing) = unknownReport else { Issue.record("got \(unknownReport)"); return }
-        #expect(!missing.hostFound)
-        #expect(missing.knownHosts.first == "leaky")
-        let unknownSeries = try await blocking { try client.query(.seriesRequest(.with { $0.requestID = 8; $0.host = "nope" })) }
-        guard case .error(let error) = unknownSeries else { Issue.record("got \(unknownSeries)"); return }
-        #expect(error.code == .unknownHost)
-        #expect(error.requestID == 8)
-        let again = try await blocking { try client.query(.fleetOverviewRequest(.with { $0.requestID = 9 })) }
-        guard case .fleetOverviewResponse = again else { Issue.record("got \(again)"); return }
-
-        // A client may not send snapshots.
-        let violation = try await blocking { try client.query(.snapshot(makeSnapshot(sequence: 1))) }
-        guard case .error(let refused) = violation else { Issue.record("got \(violation)"); return }
-        #expect(refused.code == .protocolViolation)
-        try await running.stop()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import Testing
 
@@ -42,28 +43,28 @@ import Testing
         try #require(aslr.trimmingCharacters(in: .whitespacesAndNewlines) != "0", "ASLR is off: this test would prove nothing")
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path)
-        let store = running.collector.store
+        try await TestCollector.start(dataDirectory: directory.path).use { running in
+            let store = running.collector.store
 
-        let first = try await Self.runUntilLeakIsSeen(store, port: running.port, start: 0)
-        // With the hooks linked, the shipper thread's own allocations are counted apart.
-        let agentHeap = try store.read { db in try Int64.fetchOne(db, sql: "SELECT max(agentHeapBytes) FROM sample") }
-        #expect((agentHeap ?? 0) > 0, "the agent's own heap was not counted apart from the program's")
-        let stacksAfterFirst = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM stack") }
-        let second = try await Self.runUntilLeakIsSeen(store, port: running.port, start: 1)
-        #expect(second == first, "the second start's leaking site is the first start's stack row")
-        #expect(stacksAfterFirst.contains(second))
+            let first = try await Self.runUntilLeakIsSeen(store, port: running.port, start: 0)
+            // With the hooks linked, the shipper thread's own allocations are counted apart.
+            let agentHeap = try store.read { db in try Int64.fetchOne(db, sql: "SELECT max(agentHeapBytes) FROM sample") }
+            #expect((agentHeap ?? 0) > 0, "the agent's own heap was not counted apart from the program's")
+            let stacksAfterFirst = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM stack") }
+            let second = try await Self.runUntilLeakIsSeen(store, port: running.port, start: 1)
+            #expect(second == first, "the second start's leaking site is the first start's stack row")
+            #expect(stacksAfterFirst.contains(second))
 
-        // Its series runs through both instances.
-        let host = try #require(try store.host(named: "web-9"))
-        let window = try store.window(host: host, fromMs: 0, toMs: .max)
-        #expect(Set(window.points.map(\.instanceId)).count == 2)
-        #expect(Set((window.sites[second] ?? []).map(\.instanceId)).count == 2)
-        // The stored frames carry image offsets, and the executable is not loaded at 0 (PIE).
-        let frames = try #require(try store.stacks(ids: [second]).first?.decodedFrames())
-        let leaking = try #require(frames.first { $0.function.contains("SessionRegistry.openSession") })
-        let offset = try #require(leaking.imageOffset)
-        #expect(leaking.address != offset)
-        try await running.stop()
+            // Its series runs through both instances.
+            let host = try #require(try store.host(named: "web-9"))
+            let window = try store.window(host: host, fromMs: 0, toMs: .max)
+            #expect(Set(window.points.map(\.instanceId)).count == 2)
+            #expect(Set((window.sites[second] ?? []).map(\.instanceId)).count == 2)
+            // The stored frames carry image offsets, and the executable is not loaded at 0 (PIE).
+            let frames = try #require(try store.stacks(ids: [second]).first?.decodedFrames())
+            let leaking = try #require(frames.first { $0.function.contains("SessionRegistry.openSession") })
+            let offset = try #require(leaking.imageOffset)
+            #expect(leaking.address != offset)
+        }
     }
 }

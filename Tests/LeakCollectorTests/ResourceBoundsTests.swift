@@ -1,5 +1,6 @@
 import Foundation
 @testable import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 import Testing

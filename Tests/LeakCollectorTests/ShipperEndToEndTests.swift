@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LeakAgent
 import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 import Testing
@@ -11,38 +12,39 @@ import Testing
     @Test func shipperResumesAfterCollectorRestartWithoutLossOrDuplicates() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let first = try await RunningCollector.start(dataDirectory: directory.path)
-        let port = first.port
-        let configuration = ShipperConfiguration(
-            collectorHost: "127.0.0.1", collectorPort: port, token: testToken, hostName: "shipped", serviceName: "api",
-            intervalSeconds: 0.05, backoffMinimumSeconds: 0.05, backoffMaximumSeconds: 0.2)
-        let shipper = Shipper(configuration: configuration) {
-            var snapshot = makeSnapshot(sequence: 0, siteCount: 5)
-            snapshot.timestampUnixNanos = 0  // the shipper stamps it
-            return snapshot
-        }
-        shipper.start()
-        try #require(await waitUntil(seconds: 20) { shipper.statistics.snapshotsAcknowledged >= 20 })
-        try await first.stop()
+        try await TestCollector.start(dataDirectory: directory.path).use { first in
+            let port = first.port
+            let configuration = ShipperConfiguration(
+                collectorHost: "127.0.0.1", collectorPort: port, token: testToken, hostName: "shipped", serviceName: "api",
+                intervalSeconds: 0.05, backoffMinimumSeconds: 0.05, backoffMaximumSeconds: 0.2)
+            let shipper = Shipper(configuration: configuration) {
+                var snapshot = makeSnapshot(sequence: 0, siteCount: 5)
+                snapshot.timestampUnixNanos = 0  // the shipper stamps it
+                return snapshot
+            }
+            shipper.start()
+            try #require(await waitUntil(seconds: 20) { shipper.statistics.snapshotsAcknowledged >= 20 })
+            try await first.stop()
 
-        // Same port, same data: the shipper reconnects, learns the last committed sequence from
-        // Welcome and resends what was spooled meanwhile.
-        let second = try await RunningCollector.start(dataDirectory: directory.path) { $0.listenPort = port }
-        let acknowledgedBefore = shipper.statistics.snapshotsAcknowledged
-        try #require(await waitUntil(seconds: 20) { shipper.statistics.snapshotsAcknowledged >= acknowledgedBefore + 20 })
-        #expect(shipper.stop())
-        let statistics = shipper.statistics
-        #expect(statistics.connectionsEstablished >= 2)
-        #expect(statistics.snapshotsDropped == 0)
+            // Same port, same data: the shipper reconnects, learns the last committed sequence from
+            // Welcome and resends what was spooled meanwhile.
+            try await TestCollector.start(dataDirectory: directory.path) { $0.listenPort = port }.use { second in
+                let acknowledgedBefore = shipper.statistics.snapshotsAcknowledged
+                try #require(await waitUntil(seconds: 20) { shipper.statistics.snapshotsAcknowledged >= acknowledgedBefore + 20 })
+                #expect(shipper.stop())
+                let statistics = shipper.statistics
+                #expect(statistics.connectionsEstablished >= 2)
+                #expect(statistics.snapshotsDropped == 0)
 
-        let sequences = try second.collector.store.read { db in
-            try Int64.fetchAll(db, sql: "SELECT sequence FROM sample ORDER BY sequence")
+                let sequences = try second.collector.store.read { db in
+                    try Int64.fetchAll(db, sql: "SELECT sequence FROM sample ORDER BY sequence")
+                }
+                #expect(Set(sequences).count == sequences.count, "duplicates stored")
+                let highest = try #require(sequences.last)
+                #expect(sequences == Array(1...highest), "gaps in the stored sequences")
+                #expect(UInt64(highest) >= statistics.snapshotsAcknowledged)
+                #expect(try second.collector.store.hosts().map(\.name) == ["shipped"])
+            }
         }
-        #expect(Set(sequences).count == sequences.count, "duplicates stored")
-        let highest = try #require(sequences.last)
-        #expect(sequences == Array(1...highest), "gaps in the stored sequences")
-        #expect(UInt64(highest) >= statistics.snapshotsAcknowledged)
-        #expect(try second.collector.store.hosts().map(\.name) == ["shipped"])
-        try await second.stop()
     }
 }

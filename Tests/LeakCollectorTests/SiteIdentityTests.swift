@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 import Testing
@@ -58,96 +59,96 @@ import Testing
     @Test func theSameCodeInTwoStartsWithDifferentLoadAddressesIsOneSiteWithOneSeries() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path)
-        let port = running.port
-        // Two process instances of the same binary on one host, one after the other.
-        for (start, loadBase) in [(0, Self.firstLoadBase), (1, Self.secondLoadBase)] {
-            try await blocking {
-                let agent = try TestAgent(port: port, hostName: "web-1", instanceID: [UInt8](repeating: UInt8(start + 1), count: 16))
-                for sequence in UInt64(1)...5 {
-                    let timestamp = baseTimeNanos + Int64(start * 100 + Int(sequence)) * 10_000_000_000
-                    try agent.sendAndWait(Self.snapshot(
-                        sequence: sequence, timestampNanos: timestamp, loadBase: loadBase, defineStacks: sequence == 1))
+        try await TestCollector.start(dataDirectory: directory.path).use { running in
+            let port = running.port
+            // Two process instances of the same binary on one host, one after the other.
+            for (start, loadBase) in [(0, Self.firstLoadBase), (1, Self.secondLoadBase)] {
+                try await blocking {
+                    let agent = try TestAgent(port: port, hostName: "web-1", instanceID: [UInt8](repeating: UInt8(start + 1), count: 16))
+                    for sequence in UInt64(1)...5 {
+                        let timestamp = baseTimeNanos + Int64(start * 100 + Int(sequence)) * 10_000_000_000
+                        try agent.sendAndWait(Self.snapshot(
+                            sequence: sequence, timestampNanos: timestamp, loadBase: loadBase, defineStacks: sequence == 1))
+                    }
                 }
             }
-        }
-        let store = running.collector.store
-        let (stackCount, instanceCount) = try store.read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM stack")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM processInstance")!)
-        }
-        #expect(instanceCount == 2)
-        #expect(stackCount == 2, "one stack row per code path, not per process start")
+            let store = running.collector.store
+            let (stackCount, instanceCount) = try store.read { db in
+                (try Int.fetchOne(db, sql: "SELECT count(*) FROM stack")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM processInstance")!)
+            }
+            #expect(instanceCount == 2)
+            #expect(stackCount == 2, "one stack row per code path, not per process start")
 
-        let host = try #require(try store.host(named: "web-1"))
-        let window = try store.window(host: host, fromMs: 0, toMs: .max)
-        #expect(window.sites.count == 2)
-        for (_, series) in window.sites {
-            #expect(series.count == 10, "the series continues across the restart")
-            #expect(Set(series.map(\.instanceId)).count == 2)
-        }
+            let host = try #require(try store.host(named: "web-1"))
+            let window = try store.window(host: host, fromMs: 0, toMs: .max)
+            #expect(window.sites.count == 2)
+            for (_, series) in window.sites {
+                #expect(series.count == 10, "the series continues across the restart")
+                #expect(Set(series.map(\.instanceId)).count == 2)
+            }
 
-        // Over the protocol: the growing site's series spans both starts, and its stack keeps
-        // the image offsets (addresses are the first start's).
-        let growing = try #require(window.sites.first { $0.value.last?.liveBytes == 5_000_000 }?.key)
-        let client = try await blocking { try TestAgent(port: port, hostName: "laptop", role: .client) }
-        let reply = try await blocking {
-            try client.query(.seriesRequest(.with { $0.requestID = 1; $0.host = "web-1"; $0.stackID = UInt64(growing); $0.toUnixNanos = Int64.max }))
+            // Over the protocol: the growing site's series spans both starts, and its stack keeps
+            // the image offsets (addresses are the first start's).
+            let growing = try #require(window.sites.first { $0.value.last?.liveBytes == 5_000_000 }?.key)
+            let client = try await blocking { try TestAgent(port: port, hostName: "laptop", role: .client) }
+            let reply = try await blocking {
+                try client.query(.seriesRequest(.with { $0.requestID = 1; $0.host = "web-1"; $0.stackID = UInt64(growing); $0.toUnixNanos = Int64.max }))
+            }
+            guard case .seriesResponse(let series) = reply else { Issue.record("got \(reply)"); return }
+            let oneStart: [UInt64] = (1...5).map { UInt64($0) * 1_000_000 }
+            #expect(series.points.map(\.currentBytes) == oneStart + oneStart)
+            #expect(Set(series.points.map(\.processInstanceID)).count == 2)
+            let stacksReply = try await blocking { try client.query(.stacksRequest(.with { $0.requestID = 2; $0.host = "web-1"; $0.ids = [UInt64(growing)] })) }
+            guard case .stacksResponse(let stacks) = stacksReply else { Issue.record("got \(stacksReply)"); return }
+            let frames = try #require(stacks.stacks.first?.frames)
+            #expect(frames.map(\.imageOffset) == Self.stack(0, loadBase: 0).frames.map(\.imageOffset))
+            #expect(frames.allSatisfy { $0.hasImageOffset })
         }
-        guard case .seriesResponse(let series) = reply else { Issue.record("got \(reply)"); return }
-        let oneStart: [UInt64] = (1...5).map { UInt64($0) * 1_000_000 }
-        #expect(series.points.map(\.currentBytes) == oneStart + oneStart)
-        #expect(Set(series.points.map(\.processInstanceID)).count == 2)
-        let stacksReply = try await blocking { try client.query(.stacksRequest(.with { $0.requestID = 2; $0.host = "web-1"; $0.ids = [UInt64(growing)] })) }
-        guard case .stacksResponse(let stacks) = stacksReply else { Issue.record("got \(stacksReply)"); return }
-        let frames = try #require(stacks.stacks.first?.frames)
-        #expect(frames.map(\.imageOffset) == Self.stack(0, loadBase: 0).frames.map(\.imageOffset))
-        #expect(frames.allSatisfy { $0.hasImageOffset })
-        try await running.stop()
     }
 
     @Test func aLeakThatResetsAtEveryRestartIsJudgedOnOneSeries() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path)
-        let store = running.collector.store
-        // First start: 12 h in which one site grows 2 MB/h on a flat 100 MB heap; then a restart
-        // and 4 h of the same growth from zero. Each start's agent sends its own addresses.
-        let startMs: Int64 = 1_750_000_000_000
-        var batch: [SnapshotIngest] = []
-        var digests: Set<StackDigest> = []
-        for (instance, hours, loadBase) in [("01", 12, Self.firstLoadBase), ("02", 4, Self.secondLoadBase)] {
-            let instanceStartMs = instance == "01" ? startMs : startMs + 12 * 3_600_000 + 60_000
-            let frames = Self.stack(0, loadBase: loadBase).frames.map {
-                StackFrame(address: $0.address, function: $0.function, file: $0.file, line: $0.line, image: $0.image,
-                           imageOffset: $0.imageOffset)
+        try await TestCollector.start(dataDirectory: directory.path).use { running in
+            let store = running.collector.store
+            // First start: 12 h in which one site grows 2 MB/h on a flat 100 MB heap; then a restart
+            // and 4 h of the same growth from zero. Each start's agent sends its own addresses.
+            let startMs: Int64 = 1_750_000_000_000
+            var batch: [SnapshotIngest] = []
+            var digests: Set<StackDigest> = []
+            for (instance, hours, loadBase) in [("01", 12, Self.firstLoadBase), ("02", 4, Self.secondLoadBase)] {
+                let instanceStartMs = instance == "01" ? startMs : startMs + 12 * 3_600_000 + 60_000
+                let frames = Self.stack(0, loadBase: loadBase).frames.map {
+                    StackFrame(address: $0.address, function: $0.function, file: $0.file, line: $0.line, image: $0.image,
+                               imageOffset: $0.imageOffset)
+                }
+                let leak = StackDefinition(frames: frames)
+                digests.insert(leak.digest)
+                for index in 0..<(hours * 360) {
+                    let timestampMs = instanceStartMs + Int64(index) * 10_000
+                    let grown = Int64(2_000_000 * Double(index) / 360)
+                    let noise = Int64((index * 7919) % 500_000)
+                    batch.append(SnapshotIngest(
+                        process: ProcessIdentity(hostName: "web-1", instanceKey: instance, serviceName: "api", startedAtMs: instanceStartMs),
+                        sequence: Int64(index + 1), timestampMs: timestampMs,
+                        stats: SnapshotStats(
+                            bytesAllocatedTotal: Int64(index) * 1_000_000, bytesInUse: 100_000_000 + noise,
+                            allocationCount: Int64(index) * 1000, freeCount: Int64(index) * 990, residentBytes: 150_000_000,
+                            uptimeSeconds: Double(index) * 10),
+                        newStacks: index == 0 ? [leak] : [],
+                        sites: [SiteSample(stackDigest: leak.digest, liveBytesEstimate: 1_000_000 + grown, liveObjectsEstimate: 10, allocatedBytesTotal: 0)]))
+                }
             }
-            let leak = StackDefinition(frames: frames)
-            digests.insert(leak.digest)
-            for index in 0..<(hours * 360) {
-                let timestampMs = instanceStartMs + Int64(index) * 10_000
-                let grown = Int64(2_000_000 * Double(index) / 360)
-                let noise = Int64((index * 7919) % 500_000)
-                batch.append(SnapshotIngest(
-                    process: ProcessIdentity(hostName: "web-1", instanceKey: instance, serviceName: "api", startedAtMs: instanceStartMs),
-                    sequence: Int64(index + 1), timestampMs: timestampMs,
-                    stats: SnapshotStats(
-                        bytesAllocatedTotal: Int64(index) * 1_000_000, bytesInUse: 100_000_000 + noise,
-                        allocationCount: Int64(index) * 1000, freeCount: Int64(index) * 990, residentBytes: 150_000_000,
-                        uptimeSeconds: Double(index) * 10),
-                    newStacks: index == 0 ? [leak] : [],
-                    sites: [SiteSample(stackDigest: leak.digest, liveBytesEstimate: 1_000_000 + grown, liveObjectsEstimate: 10, allocatedBytesTotal: 0)]))
-            }
+            #expect(digests.count == 1, "both starts' frames have one digest")
+            _ = try store.ingest(batch)
+            #expect(try running.collector.maintenance.evaluateVerdicts() == 1)
+            let host = try #require(try store.host(named: "web-1"))
+            let verdict = try #require(try store.latestVerdict(hostId: host.id))
+            let stackIDs = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM stack") }
+            #expect(stackIDs.count == 1)
+            #expect(verdict.decodedSites.map(\.stackId) == stackIDs, "the site's verdict uses both starts: \(verdict)")
+            #expect(verdict.status != "ok", "\(verdict)")
         }
-        #expect(digests.count == 1, "both starts' frames have one digest")
-        _ = try store.ingest(batch)
-        #expect(try running.collector.maintenance.evaluateVerdicts() == 1)
-        let host = try #require(try store.host(named: "web-1"))
-        let verdict = try #require(try store.latestVerdict(hostId: host.id))
-        let stackIDs = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM stack") }
-        #expect(stackIDs.count == 1)
-        #expect(verdict.decodedSites.map(\.stackId) == stackIDs, "the site's verdict uses both starts: \(verdict)")
-        #expect(verdict.status != "ok", "\(verdict)")
-        try await running.stop()
     }
 
     @Test func upgradingReKeysStoredStacksSoTheNewestRowOfEachCodePathContinues() throws {

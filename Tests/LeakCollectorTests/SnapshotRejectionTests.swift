@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 import Testing
@@ -48,7 +49,7 @@ import Testing
         return error
     }
 
-    static func storedSequences(_ running: RunningCollector) throws -> [Int64] {
+    static func storedSequences(_ running: TestCollector) throws -> [Int64] {
         try running.collector.store.read { db in try Int64.fetchAll(db, sql: "SELECT sequence FROM sample ORDER BY sequence") }
     }
 
@@ -56,88 +57,88 @@ import Testing
     func aViolationRejectsThatSnapshotOnlyAndNamesTheField(_ testCase: Case) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path)
-        let port = running.port
-        let agent = try await blocking { try TestAgent(port: port, hostName: "rejected") }
-        #expect(try await blocking { try agent.sendAndWait(makeSnapshot(sequence: 1)) } == 1)
+        try await TestCollector.start(dataDirectory: directory.path).use { running in
+            let port = running.port
+            let agent = try await blocking { try TestAgent(port: port, hostName: "rejected") }
+            #expect(try await blocking { try agent.sendAndWait(makeSnapshot(sequence: 1)) } == 1)
 
-        var bad = makeSnapshot(sequence: 2, defineStacks: false)
-        testCase.mutate(&bad)
-        let error = try await blocking { [bad] in try Self.expectRejection(agent, bad) }
-        #expect(error.code == .malformedMessage)
-        #expect(error.requestID == 2, "request_id names the rejected snapshot")
-        #expect(error.message.contains(testCase.field), "\(error.message)")
-        #expect(error.message.contains("snapshot 2"))
+            var bad = makeSnapshot(sequence: 2, defineStacks: false)
+            testCase.mutate(&bad)
+            let error = try await blocking { [bad] in try Self.expectRejection(agent, bad) }
+            #expect(error.code == .malformedMessage)
+            #expect(error.requestID == 2, "request_id names the rejected snapshot")
+            #expect(error.message.contains(testCase.field), "\(error.message)")
+            #expect(error.message.contains("snapshot 2"))
 
-        // Same connection: the next snapshot is stored and acked as if nothing happened.
-        #expect(try await blocking { try agent.sendAndWait(makeSnapshot(sequence: 3, defineStacks: false)) } == 3)
-        #expect(try Self.storedSequences(running) == [1, 3])
-        #expect(try running.collector.store.hosts().map(\.name) == ["rejected"])
-        try await running.stop()
+            // Same connection: the next snapshot is stored and acked as if nothing happened.
+            #expect(try await blocking { try agent.sendAndWait(makeSnapshot(sequence: 3, defineStacks: false)) } == 3)
+            #expect(try Self.storedSequences(running) == [1, 3])
+            #expect(try running.collector.store.hosts().map(\.name) == ["rejected"])
+        }
     }
 
     @Test func aRejectedSnapshotsStacksServeTheSnapshotsAfterIt() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path)
-        let port = running.port
-        let agent = try await blocking { try TestAgent(port: port, hostName: "first-rejected") }
-        // The first snapshot of the connection carries every stack, and is rejected.
-        var first = makeSnapshot(sequence: 1)
-        first.stats.uptimeSeconds = .nan
-        let error = try await blocking { [first] in try Self.expectRejection(agent, first) }
-        #expect(error.requestID == 1)
-        // The agent counts those stacks as carried: the next names them by id alone.
-        #expect(try await blocking { try agent.sendAndWait(makeSnapshot(sequence: 2, defineStacks: false)) } == 2)
-        let siteStacks = try running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack") }
-        #expect(siteStacks == 3)
-        try await running.stop()
+        try await TestCollector.start(dataDirectory: directory.path).use { running in
+            let port = running.port
+            let agent = try await blocking { try TestAgent(port: port, hostName: "first-rejected") }
+            // The first snapshot of the connection carries every stack, and is rejected.
+            var first = makeSnapshot(sequence: 1)
+            first.stats.uptimeSeconds = .nan
+            let error = try await blocking { [first] in try Self.expectRejection(agent, first) }
+            #expect(error.requestID == 1)
+            // The agent counts those stacks as carried: the next names them by id alone.
+            #expect(try await blocking { try agent.sendAndWait(makeSnapshot(sequence: 2, defineStacks: false)) } == 2)
+            let siteStacks = try running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack") }
+            #expect(siteStacks == 3)
+        }
     }
 
     @Test func countersAreComparedWithTheNewestStoredSnapshotAfterAReconnect() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path)
-        let port = running.port
-        let instance = randomInstanceID()
-        let before = try await blocking { try TestAgent(port: port, hostName: "resumed", instanceID: instance) }
-        #expect(try await blocking { try before.sendAndWait(makeSnapshot(sequence: 5)) } == 5)
-        before.connection.close()
+        try await TestCollector.start(dataDirectory: directory.path).use { running in
+            let port = running.port
+            let instance = randomInstanceID()
+            let before = try await blocking { try TestAgent(port: port, hostName: "resumed", instanceID: instance) }
+            #expect(try await blocking { try before.sendAndWait(makeSnapshot(sequence: 5)) } == 5)
+            before.connection.close()
 
-        let after = try await blocking { try TestAgent(port: port, hostName: "resumed", instanceID: instance) }
-        #expect(after.welcome.lastAcknowledgedSequence == 5)
-        var backwards = makeSnapshot(sequence: 6)
-        backwards.stats.allocationCount = 4999  // 5000 in snapshot 5
-        let error = try await blocking { [backwards] in try Self.expectRejection(after, backwards) }
-        #expect(error.message.contains("stats.allocation_count"), "\(error.message)")
-        #expect(error.message.contains("snapshot 5"))
-        #expect(try await blocking { try after.sendAndWait(makeSnapshot(sequence: 7, defineStacks: false)) } == 7)
+            let after = try await blocking { try TestAgent(port: port, hostName: "resumed", instanceID: instance) }
+            #expect(after.welcome.lastAcknowledgedSequence == 5)
+            var backwards = makeSnapshot(sequence: 6)
+            backwards.stats.allocationCount = 4999  // 5000 in snapshot 5
+            let error = try await blocking { [backwards] in try Self.expectRejection(after, backwards) }
+            #expect(error.message.contains("stats.allocation_count"), "\(error.message)")
+            #expect(error.message.contains("snapshot 5"))
+            #expect(try await blocking { try after.sendAndWait(makeSnapshot(sequence: 7, defineStacks: false)) } == 7)
 
-        // A new process instance starts its counters over.
-        let restarted = try await blocking { try TestAgent(port: port, hostName: "resumed") }
-        #expect(try await blocking { try restarted.sendAndWait(makeSnapshot(sequence: 1)) } == 1)
-        try await running.stop()
+            // A new process instance starts its counters over.
+            let restarted = try await blocking { try TestAgent(port: port, hostName: "resumed") }
+            #expect(try await blocking { try restarted.sendAndWait(makeSnapshot(sequence: 1)) } == 1)
+        }
     }
 
     @Test func theReceiptTimeIsStoredBesideTheAgentsTimestamp() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path)
-        let port = running.port
-        let agent = try await blocking { try TestAgent(port: port, hostName: "clocked") }
-        let beforeMs = Self.now / 1_000_000
-        // An agent clock 2 minutes fast: within the allowed skew, so stored, and visible.
-        var snapshot = makeSnapshot(sequence: 1, timestampNanos: Self.now + 120_000_000_000)
-        snapshot.events = []
-        let sent = snapshot
-        #expect(try await blocking { try agent.sendAndWait(sent) } == 1)
-        let afterMs = Self.now / 1_000_000
-        let row = try #require(try running.collector.store.read { db in
-            try Row.fetchOne(db, sql: "SELECT timestampMs, receivedAtMs FROM sample")
-        })
-        let timestampMs: Int64 = row["timestampMs"], receivedAtMs: Int64 = row["receivedAtMs"]
-        #expect((beforeMs...afterMs).contains(receivedAtMs))
-        #expect(timestampMs == snapshot.timestampUnixNanos / 1_000_000, "computations keep the agent's time")
-        try await running.stop()
+        try await TestCollector.start(dataDirectory: directory.path).use { running in
+            let port = running.port
+            let agent = try await blocking { try TestAgent(port: port, hostName: "clocked") }
+            let beforeMs = Self.now / 1_000_000
+            // An agent clock 2 minutes fast: within the allowed skew, so stored, and visible.
+            var snapshot = makeSnapshot(sequence: 1, timestampNanos: Self.now + 120_000_000_000)
+            snapshot.events = []
+            let sent = snapshot
+            #expect(try await blocking { try agent.sendAndWait(sent) } == 1)
+            let afterMs = Self.now / 1_000_000
+            let row = try #require(try running.collector.store.read { db in
+                try Row.fetchOne(db, sql: "SELECT timestampMs, receivedAtMs FROM sample")
+            })
+            let timestampMs: Int64 = row["timestampMs"], receivedAtMs: Int64 = row["receivedAtMs"]
+            #expect((beforeMs...afterMs).contains(receivedAtMs))
+            #expect(timestampMs == snapshot.timestampUnixNanos / 1_000_000, "computations keep the agent's time")
+        }
     }
 }

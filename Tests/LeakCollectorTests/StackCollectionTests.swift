@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 import Logging
@@ -109,36 +110,36 @@ import Testing
     @Test func aStackDefinedOnAnOpenConnectionIsKeptUntilTheConnectionCloses() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let running = try await RunningCollector.start(dataDirectory: directory.path) {
+        try await TestCollector.start(dataDirectory: directory.path) {
             $0.store.rawRetentionSeconds = 60
             $0.store.minuteRetentionSeconds = 60
             $0.store.hourRetentionSeconds = 3600
+        }.use { running in
+            let store = running.collector.store
+            let port = running.port
+            // An agent defines three stacks in its first snapshot (a day ago), then sends nothing.
+            let agent = try await blocking { try TestAgent(port: port, hostName: "web-1") }
+            let dayAgoNanos = Int64(Date().timeIntervalSince1970 - 86_400) * 1_000_000_000
+            try await blocking { _ = try agent.sendAndWait(makeSnapshot(sequence: 1, timestampNanos: dayAgoNanos, siteCount: 3)) }
+            #expect(store.stackPins.count == 3)
+            let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+            let first = try store.applyRetention(nowMs: nowMs)
+            #expect(first.hourBucketsDeleted == 1, "the snapshot expired")
+            #expect(first.stacksDeleted == 0, "the connection may still refer to its stacks by id")
+
+            // It does: a site by id alone, no frames. Stored, acknowledged, with a stack row behind it.
+            let sequence = try await blocking { try agent.sendAndWait(makeSnapshot(sequence: 2, siteCount: 3, defineStacks: false)) }
+            #expect(sequence == 2)
+            #expect(try danglingReferences(store).isEmpty)
+            #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack") } == 3)
+
+            // Closed, and its data expired: the stacks go.
+            agent.connection.close()
+            try #require(await waitUntil(seconds: 10) { store.stackPins.count == 0 })
+            let later = try store.applyRetention(nowMs: nowMs + 3 * Self.hourMs)
+            #expect(later.stacksDeleted == 3)
+            #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack") } == 0)
         }
-        let store = running.collector.store
-        let port = running.port
-        // An agent defines three stacks in its first snapshot (a day ago), then sends nothing.
-        let agent = try await blocking { try TestAgent(port: port, hostName: "web-1") }
-        let dayAgoNanos = Int64(Date().timeIntervalSince1970 - 86_400) * 1_000_000_000
-        try await blocking { _ = try agent.sendAndWait(makeSnapshot(sequence: 1, timestampNanos: dayAgoNanos, siteCount: 3)) }
-        #expect(store.stackPins.count == 3)
-        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
-        let first = try store.applyRetention(nowMs: nowMs)
-        #expect(first.hourBucketsDeleted == 1, "the snapshot expired")
-        #expect(first.stacksDeleted == 0, "the connection may still refer to its stacks by id")
-
-        // It does: a site by id alone, no frames. Stored, acknowledged, with a stack row behind it.
-        let sequence = try await blocking { try agent.sendAndWait(makeSnapshot(sequence: 2, siteCount: 3, defineStacks: false)) }
-        #expect(sequence == 2)
-        #expect(try danglingReferences(store).isEmpty)
-        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack") } == 3)
-
-        // Closed, and its data expired: the stacks go.
-        agent.connection.close()
-        try #require(await waitUntil(seconds: 10) { store.stackPins.count == 0 })
-        let later = try store.applyRetention(nowMs: nowMs + 3 * Self.hourMs)
-        #expect(later.stacksDeleted == 3)
-        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack") } == 0)
-        try await running.stop()
     }
 
     @Test func collectionRunningDuringIngestNeverLeavesADanglingStackID() async throws {

@@ -2,20 +2,9 @@ import Foundation
 import LeakAnalysis
 import LeakCLI
 import LeakCollector
+import SyntheticSeries
 import Testing
 import VerdictReplay
-
-/// A value the collector's observer (another thread) appends to.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<T>(_ body: (inout Value) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
-    }
-}
 
 /// The published verdict figures come from the collector path (`VerdictEvaluation --path
 /// collector`); tuning uses the analyzer called directly. This holds the two together: a series

@@ -7,17 +7,17 @@ import Darwin
 #endif
 
 /// The few libm functions the statistics need, in one place so the rest of the target does not
-/// depend on a platform module.
-enum Math {
-    static func sqrt(_ x: Double) -> Double { x.squareRoot() }
-    static func exp(_ x: Double) -> Double { Glibc_exp(x) }
-    static func log(_ x: Double) -> Double { Glibc_log(x) }
-    static func sin(_ x: Double) -> Double { Glibc_sin(x) }
-    static func cos(_ x: Double) -> Double { Glibc_cos(x) }
-    static func erfc(_ x: Double) -> Double { Glibc_erfc(x) }
+/// depend on a platform module. `package`: the synthetic evaluation series draw through it too.
+package enum Math {
+    package static func sqrt(_ x: Double) -> Double { x.squareRoot() }
+    package static func exp(_ x: Double) -> Double { Glibc_exp(x) }
+    package static func log(_ x: Double) -> Double { Glibc_log(x) }
+    package static func sin(_ x: Double) -> Double { Glibc_sin(x) }
+    package static func cos(_ x: Double) -> Double { Glibc_cos(x) }
+    package static func erfc(_ x: Double) -> Double { Glibc_erfc(x) }
 
     /// Upper tail of the standard normal distribution, P(Z > z).
-    static func normalUpperTail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
+    package static func normalUpperTail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
 }
 
 // Module-qualified wrappers: `exp` inside `enum Math` would otherwise resolve to the member.

@@ -1,5 +1,5 @@
-/// Order statistics on small arrays.
-enum Quantile {
+/// Order statistics on small arrays (`package`: the synthetic evaluation summarises with them too).
+package enum Quantile {
     /// 1.4826 · MAD estimates the standard deviation of normal data (1 / Φ⁻¹(3/4)).
     static let madToStandardDeviation = 1.4826
 
@@ -11,7 +11,7 @@ enum Quantile {
 
     /// The `q`-quantile (0...1) of `values` with linear interpolation between order statistics
     /// (type 7, the default of R and NumPy). Returns nil for an empty array.
-    static func of(_ values: [Double], _ q: Double) -> Double? {
+    package static func of(_ values: [Double], _ q: Double) -> Double? {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
         return sortedQuantile(sorted, q)
@@ -27,7 +27,7 @@ enum Quantile {
     }
 
     /// Median, averaging the two middle values for an even count.
-    static func median(_ values: [Double]) -> Double? { of(values, 0.5) }
+    package static func median(_ values: [Double]) -> Double? { of(values, 0.5) }
 
     /// Median of each value's neighbourhood `index − half ... index + half`, cut at the ends.
     /// A sorted window slides along the values: O(n·half) element moves instead of a sort per index.

@@ -1,3 +1,4 @@
+import LeakStacks
 import LeakWire
 
 /// How one allocation site looks in text and in JSON; shared by `report` and `sites`.
@@ -32,10 +33,10 @@ enum SiteRendering {
 
     /// Frames at the top of a stack that belong to the allocator and the runtimes
     /// (`swift_slowAlloc`, `swift_allocObject`, `Array.init(repeating:count:)`, ...; the rule is
-    /// LeakWire's `FrameKind`, the one the agent uses). Text output starts after them unless asked
+    /// LeakStacks' `StackFrameKind`, the one the agent uses). Text output starts after them unless asked
     /// otherwise; JSON and pprof keep every frame.
     static func leadingRuntimeFrameCount(_ frames: [Leakwatch_V1_Frame]) -> Int {
-        FrameKind.leadingRuntimeCount(frames, isRuntime: \.isRuntime)
+        StackFrameKind.leadingRuntimeCount(frames, isRuntime: \.isRuntime)
     }
 
     /// A site in text: a summary line then up to `frameLimit` frames, each within `width`.

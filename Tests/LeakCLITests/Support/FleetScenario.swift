@@ -1,6 +1,7 @@
 import Foundation
 import LeakCLI
 import LeakCollector
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 
@@ -19,7 +20,7 @@ final class SeedAgent {
         hello.processStartUnixNanos = startNanos
         hello.agentVersion = "seed"
         hello.sampleMeanBytes = 512 << 10
-        _ = try connection.handshake(hello: hello, token: Array(fleetToken.utf8))
+        _ = try connection.handshake(hello: hello, token: testToken)
     }
 
     func send(_ snapshot: Leakwatch_V1_Snapshot) throws {
@@ -244,9 +245,9 @@ enum FleetScenario {
     }
 
     /// A collector holding the whole scenario, ready for queries.
-    static func startSeededCollector() async throws -> CLITestCollector {
+    static func startSeededCollector() async throws -> TestCollector {
         let stale = staleAfterSeconds
-        let running = try await CLITestCollector.start { $0.staleAfterSeconds = stale }
+        let running = try await TestCollector.start { $0.staleAfterSeconds = stale }
         do {
             let port = running.port
             let context = running.context()

@@ -3,12 +3,21 @@ import Testing
 
 /// Golden text lives in Swift files under Golden/ (raw string literals), so the test target
 /// needs no resources. Run with UPDATE_GOLDEN=1 to rewrite a golden file from the actual
-/// output, then read the diff before committing it.
+/// output, then read the diff before committing it. A rewrite fails the test that made it, so a
+/// run with UPDATE_GOLDEN=1 left set (in CI, say) can never pass without comparing anything.
 enum Golden {
     static func check(_ actual: String, matches expected: String, name: String, filePath: String = #filePath,
                       sourceLocation: SourceLocation = #_sourceLocation) {
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
-            write(actual, name: name, filePath: filePath)
+            do {
+                let file = try write(actual, name: name, filePath: filePath)
+                Issue.record("""
+                    UPDATE_GOLDEN=1: rewrote golden '\(name)' (\(file)) instead of comparing; read its diff, \
+                    then run again without UPDATE_GOLDEN
+                    """, sourceLocation: sourceLocation)
+            } catch {
+                Issue.record("UPDATE_GOLDEN=1: could not rewrite golden '\(name)': \(error)", sourceLocation: sourceLocation)
+            }
             return
         }
         let expectedText = expected + "\n"
@@ -29,7 +38,8 @@ enum Golden {
         }
     }
 
-    private static func write(_ actual: String, name: String, filePath: String) {
+    /// Writes Golden+`name`.swift beside the test and returns its path.
+    private static func write(_ actual: String, name: String, filePath: String) throws -> String {
         let directory = URL(fileURLWithPath: filePath).deletingLastPathComponent()
             .appendingPathComponent("Golden")
         var body = actual
@@ -43,6 +53,8 @@ enum Golden {
             }
 
             """
-        try? source.write(to: directory.appendingPathComponent("Golden+\(name).swift"), atomically: true, encoding: .utf8)
+        let file = directory.appendingPathComponent("Golden+\(name).swift")
+        try source.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LeakCollectorTestSupport
 import LeakTestSupport
 import LeakWire
 

@@ -1,3 +1,5 @@
+import LeakAnalysis
+
 /// Replays a labelled series as the collector would see it: evaluating every `cadenceSeconds` of
 /// series time on the last `windowSeconds` of data, and records when it was first flagged.
 public struct ReplayOutcome: Sendable {

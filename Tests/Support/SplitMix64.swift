@@ -1,6 +1,7 @@
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator whose output is fixed by its seed
-/// on every platform and Swift version, unlike the standard library's random APIs.
-public struct SplitMix64: Sendable {
+/// on every platform and Swift version, unlike the standard library's random APIs. The one copy
+/// for tests, fixtures and the synthetic evaluation series (which adds its distributions).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }
@@ -18,19 +19,8 @@ public struct SplitMix64: Sendable {
 
     public mutating func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * unit() }
 
-    /// Log-uniform between two positive bounds.
-    public mutating func logUniform(_ low: Double, _ high: Double) -> Double {
-        Math.exp(uniform(Math.log(low), Math.log(high)))
-    }
-
     public mutating func chance(_ probability: Double) -> Bool { unit() < probability }
 
+    /// In 0..<count.
     public mutating func index(_ count: Int) -> Int { Int(next() % UInt64(count)) }
-
-    /// Standard normal by Box–Muller (one value per call; deterministic).
-    public mutating func normal() -> Double {
-        let u1 = max(unit(), 1e-300)
-        let u2 = unit()
-        return (-2 * Math.log(u1)).squareRoot() * Math.cos(2 * Double.pi * u2)
-    }
 }

@@ -1,11 +1,11 @@
-/// Which frames of an allocation stack belong to the allocator or to code the reader did not
+/// Which stack frames of an allocation stack belong to the allocator or to code the reader did not
 /// write: real frames, but never the answer to "who allocated this". The agent, the collector and
 /// the cli share this one rule, so the frame a report names is the same everywhere.
 ///
 /// A frame counts as such when it is the malloc family (or the tracker's entry points), or when it
 /// has no source location: the Swift runtime and standard library, libc, libstdc++, Foundation as
 /// shipped, any library built without debug information.
-public enum FrameKind {
+public enum StackFrameKind {
     static let allocatorFunctions: Set<String> = [
         "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
         "valloc", "pvalloc", "lt_tagged_malloc", "lt_tagged_calloc",
@@ -55,8 +55,4 @@ public enum FrameKind {
         let count = frames.prefix(while: isRuntime).count
         return count == frames.count ? 0 : count
     }
-}
-
-extension Leakwatch_V1_Frame {
-    public var isRuntime: Bool { FrameKind.isRuntime(function: function, file: file) }
 }

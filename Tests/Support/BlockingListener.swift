@@ -1,15 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
+import LeakWire
 import Synchronization
 
-/// A blocking TCP listener on 127.0.0.1, for tests and local tools that need a real peer
-/// without SwiftNIO (the collector itself listens with NIO). `close()` may be called from
-/// any thread; an `accept` in progress then fails with `connectionClosed`.
+/// A blocking TCP listener on 127.0.0.1: the real peer a test needs for LeakWire's
+/// `BlockingConnection` without SwiftNIO (the collector itself listens with NIO). `close()` may be
+/// called from any thread; an `accept` in progress then fails with `WireError.connectionClosed`.
 public final class BlockingListener: Sendable {
     private let openDescriptor: Mutex<Int32> // -1 once closed
     private var descriptor: Int32 { openDescriptor.withLock { $0 } }
@@ -18,8 +13,8 @@ public final class BlockingListener: Sendable {
 
     /// Listens on 127.0.0.1:`port` (0: any free port).
     public init(port: Int = 0, backlog: Int32 = 16) throws {
-        let fd = socket(AF_INET, POSIX.streamSocketType, 0)
-        guard fd >= 0 else { throw WireError.ioFailed.with("socket: \(POSIX.errnoDescription)") }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: \(Self.errnoDescription)") }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
@@ -32,15 +27,16 @@ public final class BlockingListener: Sendable {
             }
         }
         guard bound == 0, listen(fd, backlog) == 0 else {
-            let reason = POSIX.errnoDescription
-            _ = POSIX.close(fd)
-            throw WireError.ioFailed.with("bind/listen on 127.0.0.1:\(port): \(reason)")
+            let reason = Self.errnoDescription
+            _ = systemClose(fd)
+            throw TestFailure("bind/listen on 127.0.0.1:\(port): \(reason)")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        POSIX.setNonBlocking(fd)
+        // Non-blocking, so `accept` can wait in slices and notice `close()` from another thread.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         self.openDescriptor = Mutex(fd)
         self.port = Int(UInt16(bigEndian: address.sin_port))
     }
@@ -50,7 +46,7 @@ public final class BlockingListener: Sendable {
     public func close() {
         openDescriptor.withLock { descriptor in
             if descriptor >= 0 {
-                _ = POSIX.close(descriptor)
+                _ = systemClose(descriptor)
                 descriptor = -1
             }
         }
@@ -60,25 +56,27 @@ public final class BlockingListener: Sendable {
     public func accept(timeoutSeconds: Double, options: BlockingConnection.Options = .init())
         throws -> BlockingConnection?
     {
-        let deadline = Deadline(secondsFromNow: timeoutSeconds)
+        let deadline = ContinuousClock.now + .nanoseconds(Int64(max(0, timeoutSeconds) * 1e9))
         while true {
             let listening = descriptor
             guard listening >= 0 else { break }
-            #if canImport(Glibc)
-            let fd = Glibc.accept(listening, nil, nil)
-            #elseif canImport(Musl)
-            let fd = Musl.accept(listening, nil, nil)
-            #else
-            let fd = Darwin.accept(listening, nil, nil)
-            #endif
+            let fd = systemAccept(listening)
             if fd >= 0 { return BlockingConnection(descriptor: fd, options: options) }
             guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED else {
                 if descriptor < 0 { break }
-                throw WireError.ioFailed.with("accept: \(POSIX.errnoDescription)")
+                throw TestFailure("accept: \(Self.errnoDescription)")
             }
-            if deadline.hasPassed { return nil }
-            _ = POSIX.poll(listening, events: Int16(POLLIN), milliseconds: deadline.remainingMilliseconds())
+            if ContinuousClock.now >= deadline { return nil }
+            // Slices of at most 100 ms, so a `close()` from another thread ends the wait promptly.
+            var waiting = pollfd(fd: listening, events: Int16(POLLIN), revents: 0)
+            _ = poll(&waiting, 1, 100)
         }
-        throw WireError.connectionClosed.with("listener closed")
+        throw WireError.connectionClosed
     }
+
+    private static var errnoDescription: String { String(cString: strerror(errno)) + " (errno \(errno))" }
 }
+
+// File-scope wrappers: inside the class, `close` and `accept` would resolve to its own methods.
+private func systemClose(_ fd: Int32) -> Int32 { close(fd) }
+private func systemAccept(_ fd: Int32) -> Int32 { accept(fd, nil, nil) }

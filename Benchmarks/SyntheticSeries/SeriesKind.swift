@@ -1,3 +1,5 @@
+import LeakAnalysis
+
 /// Kinds of labelled synthetic series: the false alarms a detector must not raise and the leaks it
 /// must find (DESIGN.md, "Leak verdicts").
 public enum SeriesKind: String, CaseIterable, Sendable, Hashable {

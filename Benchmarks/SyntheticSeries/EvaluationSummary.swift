@@ -1,3 +1,5 @@
+import LeakAnalysis
+
 /// Precision, recall, delays and naming over a set of replay outcomes.
 public struct EvaluationSummary: Sendable {
     public var series: Int

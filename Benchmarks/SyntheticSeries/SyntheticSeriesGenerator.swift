@@ -1,3 +1,6 @@
+import LeakAnalysis
+import LeakTestSupport
+
 /// Deterministic generator of labelled host series (10-second snapshots, 1–3 days) with per-site
 /// series, for evaluating the verdicts. Everything is drawn from `SplitMix64(seed)` mixed with the
 /// kind, so a (kind, seed) pair always gives the same series.
