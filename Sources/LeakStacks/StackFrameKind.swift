@@ -1,6 +1,7 @@
 /// Which stack frames of an allocation stack belong to the allocator or to code the reader did not
-/// write: real frames, but never the answer to "who allocated this". The agent, the collector and
-/// the cli share this one rule, so the frame a report names is the same everywhere.
+/// write: real frames, but never the answer to "who allocated this". The agent (which names a
+/// site by the first frame past them) and the cli (which starts a site's text there) share this one
+/// rule, so the frame a report names is the same in both.
 ///
 /// A frame counts as such when it is the malloc family (or the tracker's entry points), or when it
 /// has no source location: the Swift runtime and standard library, libc, libstdc++, Foundation as

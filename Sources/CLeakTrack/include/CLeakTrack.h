@@ -139,7 +139,6 @@ void lt_tagged_free(void *pointer);
 #define LT_CALLOC(count, size) lt_tagged_calloc((count), (size), __FILE__, __LINE__, __func__)
 #define LT_FREE(pointer) lt_tagged_free(pointer)
 
-
 /// Brackets the shipper thread's work between waits: a fork waits until it is done (see fork.c).
 void lt_agent_work_begin(void);
 void lt_agent_work_end(void);
