@@ -72,6 +72,32 @@ struct HandshakeTests {
         #expect(welcome.lastAcknowledgedSequence == 5)
     }
 
+    @Test("an agent's names are bounded: 255 bytes for host and service, 64 for the agent version",
+          arguments: ["host_name", "service_name", "agent_version"])
+    func helloNamesAreBounded(_ name: String) {
+        let limit = name == "agent_version" ? 64 : 255
+        func hello(bytes: Int) -> Leakwatch_V1_Hello {
+            var hello = Fixtures.exampleHello
+            // Two-byte characters: the bound is in UTF-8 bytes, not characters.
+            let text = String(repeating: "é", count: bytes / 2) + (bytes % 2 == 1 ? "x" : "")
+            switch name {
+            case "host_name": hello.hostName = text
+            case "service_name": hello.serviceName = text
+            default: hello.agentVersion = text
+            }
+            return hello
+        }
+        var accepting = ServerHandshake(configuration: .init(token: Fixtures.token), nonce: Self.nonce)
+        guard case .send(.challenge) = accepting.receive(.hello(hello(bytes: limit))) else {
+            Issue.record("\(name) of \(limit) bytes refused"); return
+        }
+        var refusing = ServerHandshake(configuration: .init(token: Fixtures.token), nonce: Self.nonce)
+        guard case .reject(let error) = refusing.receive(.hello(hello(bytes: limit + 1))) else {
+            Issue.record("\(name) of \(limit + 1) bytes accepted"); return
+        }
+        #expect(error == .malformedMessage && error.description.contains(name), "\(error)")
+    }
+
     @Test func withoutAuthenticationTheHandshakeIsOtherwiseUnchanged() {
         let configuration = ServerHandshake.Configuration(authentication: .acceptAnyProof)
         // Hello is still checked...

@@ -127,6 +127,9 @@ public struct ServerHandshake: Sendable {
         return .welcome(welcome)
     }
 
+    static let maximumNameBytes = 255
+    static let maximumVersionBytes = 64
+
     private static func problem(with hello: Leakwatch_V1_Hello) -> WireError? {
         switch hello.role {
         case .agent:
@@ -136,6 +139,14 @@ public struct ServerHandshake: Sendable {
             }
             if hello.hostName.isEmpty {
                 return WireError.malformedMessage.with("agent Hello has an empty host_name")
+            }
+            // Names a host and a service are stored under and shown by every report: a DNS name
+            // is at most 253 bytes. (Snapshot fields: SnapshotValidation.)
+            for (field, text, limit) in [("host_name", hello.hostName, Self.maximumNameBytes),
+                                         ("service_name", hello.serviceName, Self.maximumNameBytes),
+                                         ("agent_version", hello.agentVersion, Self.maximumVersionBytes)]
+            where text.utf8.count > limit {
+                return WireError.malformedMessage.with("agent Hello's \(field) is \(text.utf8.count) bytes, at most \(limit) allowed")
             }
             return nil
         case .client:
