@@ -18,11 +18,12 @@ import Testing
         return url.path
     }
 
-    /// `sleep 3` (time for a first connection on a loaded machine), preloaded and shipping every 0.2 s to `collector` with the token in `tokenFile`.
+    /// `sleep 8` (time for the agent's start, 50 ms in, its runtime's load and two attempts at 0.5 s
+    /// backoff, on a loaded machine), preloaded and shipping every 0.2 s to `collector` with the token in `tokenFile`.
     static func shipFromSleep(collector: String, tokenFile: String, report: String) async throws -> ChildResult {
         try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [
             script, "--library", try library, "--collector", collector, "--token-file", tokenFile,
-            "--interval", "0.2", "--report", report, "--", "/bin/sleep", "3",
+            "--interval", "0.2", "--report", report, "--", "/bin/sleep", "8",
         ])
     }
 
@@ -53,8 +54,8 @@ import Testing
             #expect(try running.collector.store.hosts().isEmpty, "nothing was stored from an agent with the wrong token")
 
             // With the right token the same agent ships. The program runs until the collector has
-            // stored three of its snapshots (the first acknowledged before the third is stored), not
-            // for a fixed time that a loaded machine may not give the agent's first connection.
+            // stored six of its snapshots (the shipper drains the first acks while it sends the
+            // later ones), not for a fixed time that a loaded machine may not give its first connection.
             let good = try Self.tokenFile(testToken, in: directory, name: "good")
             let program = try await Self.compileRunUntilFile(in: directory)
             let stop = directory.appendingPathComponent("stop").path
@@ -63,11 +64,11 @@ import Testing
                 "--interval", "0.2", "--report", report, "--", program, stop, "120",
             ])
             let stored = await waitUntil(seconds: 110) {
-                (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 3
+                (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 6
             }
             FileManager.default.createFile(atPath: stop, contents: nil)
             let shipped = try await goodRun
-            #expect(stored, "the collector stored fewer than three snapshots in 110 s")
+            #expect(stored, "the collector stored fewer than six snapshots in 110 s")
             #expect(shipped.status == 0 && Self.failureLines(shipped).isEmpty, "\(shipped.summary)")
             let healthy = try Self.shipping(in: report)
             #expect((healthy["snapshotsAcknowledged"] as? Int ?? 0) >= 1 && healthy["lastError"] == nil, "\(healthy)")
