@@ -21,11 +21,10 @@ extern char **environ;
 
 static bool is_leakwatch_variable(const char *entry) { return strncmp(entry, "LEAKWATCH_", 10) == 0; }
 
-static bool any_leakwatch_variable(void) {
-    for (char **entry = environ; entry != NULL && *entry != NULL; entry++) {
-        if (is_leakwatch_variable(*entry)) return true;
-    }
-    return false;
+static size_t count_leakwatch_variables(void) {
+    size_t count = 0;
+    for (char **entry = environ; entry != NULL && *entry != NULL; entry++) count += is_leakwatch_variable(*entry);
+    return count;
 }
 
 // The LEAKWATCH_* variables as the process started: the agent reads them later, on its own thread,
@@ -34,9 +33,7 @@ static bool any_leakwatch_variable(void) {
 // while the program's threads may call setenv.
 static char **saved_environment;
 
-static void save_environment(void) {
-    size_t count = 0;
-    for (char **entry = environ; entry != NULL && *entry != NULL; entry++) count += is_leakwatch_variable(*entry);
+static void save_environment(size_t count) {
     saved_environment = calloc(count + 1, sizeof *saved_environment);
     if (saved_environment == NULL) return;
     size_t index = 0;
@@ -152,12 +149,13 @@ static void write_exit_report_after_loading(void) {
 }
 
 __attribute__((constructor)) static void leakwatch_preload_constructor(void) {
-    if (!any_leakwatch_variable()) {
+    size_t variables = count_leakwatch_variables();
+    if (variables == 0) {
         // Nobody will read a stack: count only.
         lt_set_sample_mean_bytes(0);
         return;
     }
-    save_environment();
+    save_environment(variables);
     const char *check = getenv("LEAKWATCH_CHECK");
     if (check != NULL && strcmp(check, "1") == 0) {
         call_runtime("leakwatch_preload_start"); // checks, says what it found and exits
