@@ -17,6 +17,9 @@ let package = Package(
         // (C only, linked by agent/build-preload) loads it when a LEAKWATCH_* variable is set. Its
         // lt_ symbols are left undefined, bound at load time to the preload library's tracker.
         .library(name: "LeakAgentRuntime", type: .dynamic, targets: ["LeakAgent"]),
+        // Names the agent's addresses in a process of its own; installed beside libLeakAgentRuntime.so
+        // or the linked executable (see agent/README.md).
+        .executable(name: "leakwatch-symbolizer", targets: ["leakwatch-symbolizer"]),
         .library(name: "LeakWire", targets: ["LeakWire"]),
         .library(name: "LeakCollector", targets: ["LeakCollector"]),
         .executable(name: "collector", targets: ["collector"]),
@@ -42,8 +45,14 @@ let package = Package(
         .target(name: "LeakAgentHooks", dependencies: ["CLeakTrack"], cSettings: cCoreSettings),
         .target(
             name: "LeakAgent",
-            dependencies: ["CLeakTrackAPI", "CRustDemangle", "LeakStacks", "LeakWire"]
+            dependencies: ["CHelperProcess", "CLeakTrackAPI", "LeakStacks", "LeakSymbolication", "LeakWire"]
         ),
+        // Addresses to frames with the Swift Runtime's DWARF reader: in leakwatch-symbolizer, and
+        // in the agent only when that program is missing.
+        .target(name: "LeakSymbolication", dependencies: ["CRustDemangle"]),
+        .executableTarget(name: "leakwatch-symbolizer", dependencies: ["LeakSymbolication"]),
+        // Starts the symbolizer as a child the watched program cannot see or reap.
+        .target(name: "CHelperProcess"),
 
         // Which frames of an allocation stack are the allocator's or a runtime's: one rule for the
         // agent, which drops them, and the cli, which starts a site's text after them.
@@ -158,7 +167,7 @@ let package = Package(
             dependencies: ["LeakCollector", "LeakTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CollectorSupport"
         ),
-        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "CLeakTrack", "LeakStacks", "LeakTestSupport"]),
+        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "CLeakTrack", "LeakStacks", "LeakSymbolication", "LeakTestSupport"]),
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire", "LeakTestSupport"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis", "SyntheticSeries", "LeakTestSupport"]),
         .testTarget(

@@ -48,8 +48,9 @@ extension AllocationSite {
         lt_thread_pause_sampling()
         defer { lt_thread_resume_sampling() }
         var merged: [UInt64: AllocationSite] = [:]
-        for raw in readRaw() {
-            var frames = symbolizer.symbolicate(returnAddresses: raw.returnAddresses)
+        let raws = readRaw()
+        for (raw, symbolized) in zip(raws, symbolizer.symbolicate(stacks: raws.map(\.returnAddresses))) {
+            var frames = symbolized
             if raw.tag == nil, Symbolizer.isAgentOrToolchainStack(frames) { continue }
             if let tag = raw.tag { frames.insert(tag, at: 0) }
             let id = stableStackID(frames)

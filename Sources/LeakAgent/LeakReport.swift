@@ -6,23 +6,27 @@ public struct LeakReport: Sendable, Equatable {
     /// How shipping went, when a collector is configured: a wrong token or an unreachable
     /// collector shows here, not only on stderr.
     public var shipping: Shipping?
+    /// Where the frames were named (`Symbolizer.whereNamed`).
+    public var symbolizer: String?
 
     public struct Shipping: Sendable, Equatable {
         public var collector: String
         public var statistics: ShipperStatistics
     }
 
-    public init(stats: HeapStats, sites: [AllocationSite], shipping: Shipping? = nil) {
+    public init(stats: HeapStats, sites: [AllocationSite], shipping: Shipping? = nil, symbolizer: String? = nil) {
         self.stats = stats
         self.sites = sites
         self.shipping = shipping
+        self.symbolizer = symbolizer
     }
 
     /// Reads the counters, then the sites with live bytes (at most `siteLimit`).
     public static func capture(siteLimit: Int = 50, symbolizer: Symbolizer = .shared) -> LeakReport {
         let stats = HeapStats.read()
         let sites = AllocationSite.read(symbolizer: symbolizer).filter { $0.liveBytes > 0 }
-        return LeakReport(stats: stats, sites: Array(sites.prefix(siteLimit)), shipping: LeakAgent.shipping)
+        return LeakReport(stats: stats, sites: Array(sites.prefix(siteLimit)), shipping: LeakAgent.shipping,
+                          symbolizer: symbolizer.whereNamed)
     }
 
     public func json() -> String {
@@ -66,7 +70,8 @@ public struct LeakReport: Sendable, Equatable {
                 ("lastError", shipping.statistics.lastError.map(JSONText.quoted)),
             ])
         }
-        return JSONText.object([("stats", statsObject), ("sites", JSONText.array(siteObjects)), ("shipping", shippingObject)]) + "\n"
+        return JSONText.object([("stats", statsObject), ("sites", JSONText.array(siteObjects)), ("shipping", shippingObject),
+                                ("symbolizer", symbolizer.map(JSONText.quoted))]) + "\n"
     }
 
     public func text(framesPerSite: Int = 12) -> String {

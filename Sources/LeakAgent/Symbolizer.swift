@@ -1,39 +1,58 @@
-import CRustDemangle
 import LeakStacks
-import LeakWire
-@_spi(Internal) import Runtime
+import LeakSymbolication
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Turns return addresses into demangled, file:line-annotated frames with inlined frames expanded.
 ///
-/// Symbolication allocates and reads debug information: it runs on the agent's own thread or at
-/// exit, never inside an allocation hook. The image map and each address's frames are cached.
+/// Runs on the agent's own thread or at exit, never inside an allocation hook. New addresses are
+/// named in batches by `leakwatch-symbolizer` (see `SymbolizerProcess`), in this process only
+/// when that program is not installed or has failed; each address's frames are cached.
 public final class Symbolizer: Sendable {
     private struct State {
         var images: ProcessImages?
         var framesByAddress: [UInt64: [StackFrame]] = [:]
         /// nil values too: an address outside every image must not re-read the image map each time.
         var imageOffsetByAddress: [UInt64: UInt64?] = [:]
+        /// nil once it has failed, or when it is not installed (`processFailure` says which): then
+        /// this process reads the debug information itself.
+        var process: SymbolizerProcess?
+        var processFailure: String?
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     public static let shared = Symbolizer()
 
-    public init() {}
+    public convenience init() {
+        self.init(process: SymbolizerProcess.locate())
+    }
 
-    /// Frames for one return address, innermost (inlined) first.
-    public func frames(forReturnAddress address: UInt64) -> [StackFrame] {
+    init(process: Result<SymbolizerProcess, SymbolizerProcess.Failure>) {
+        switch process {
+        case .success(let process): state = Mutex(State(process: process))
+        case .failure(let failure): state = Mutex(State(processFailure: failure.description))
+        }
+    }
+
+    /// Where frames are named: the symbolizer program's path, or "in-process" with the reason.
+    public var whereNamed: String {
         state.withLock { state in
-            if let cached = state.framesByAddress[address] { return cached }
-            let frames = Self.images(holding: address, cached: &state.images).map { images, index in
-                Self.symbolicate(address, in: images.images[index], map: images.map)
-            } ?? [Self.unknownFrame(address)]
-            state.framesByAddress[address] = frames
-            return frames
+            if let process = state.process { return process.path }
+            return "in-process: " + (state.processFailure ?? "")
+        }
+    }
+
+    /// Each stack's frames, innermost first, without the frames at the top on the way to the
+    /// allocator (the allocator's own, `operator new`, `__rust_alloc`, and the standard library's,
+    /// `std::make_unique`, `Vec::push`), unless nothing else is left.
+    public func symbolicate(stacks: [[UInt64]]) -> [[StackFrame]] {
+        state.withLock { state in
+            Self.resolve(Array(Set(stacks.joined())), in: &state)
+            return stacks.map { addresses in
+                let stack = addresses.flatMap { state.framesByAddress[$0] ?? [] }
+                let application = stack.drop(while: Self.isAllocationPathFrame)
+                return Array(application.isEmpty ? stack[...] : application)
+            }
         }
     }
 
@@ -55,6 +74,33 @@ public final class Symbolizer: Sendable {
         }
     }
 
+    /// Names every address not named yet, all in one run of the symbolizer process.
+    private static func resolve(_ addresses: [UInt64], in state: inout State) {
+        let unnamed = addresses.filter { state.framesByAddress[$0] == nil }
+        guard !unnamed.isEmpty else { return }
+        var images = state.images ?? ProcessImages.read()
+        if state.images != nil, unnamed.contains(where: { images.index(holding: $0) == nil }) {
+            images = ProcessImages.read() // a library loaded since the last read
+        }
+        state.images = images
+        var named: [[SymbolizedFrame]]?
+        if let process = state.process {
+            do {
+                named = try process.symbolize(SymbolizationRequest(images: images.images, addresses: unnamed))
+            } catch {
+                state.process = nil
+                state.processFailure = error.description
+            }
+        }
+        let frames = named ?? unnamed.map { Symbolication.frames(forReturnAddress: $0, in: images) }
+        for (address, addressFrames) in zip(unnamed, frames) {
+            state.framesByAddress[address] = addressFrames.map { frame in
+                StackFrame(function: frame.function, file: frame.file, line: frame.line, image: frame.image,
+                           address: address, isInlined: frame.isInlined, buildID: frame.buildID)
+            }
+        }
+    }
+
     /// The image map and the index of the image holding `address`; the map is read again once
     /// when no image holds it (a library loaded since the last read).
     private static func images(holding address: UInt64, cached: inout ProcessImages?) -> (ProcessImages, Int)? {
@@ -64,71 +110,6 @@ public final class Symbolizer: Sendable {
         cached = images
         return images.index(holding: address).map { (images, $0) }
     }
-
-    /// The whole stack, without the frames at the top on the way to the allocator (the allocator's
-    /// own, `operator new`, `__rust_alloc`, and the standard library's, `std::make_unique`,
-    /// `Vec::push`), unless nothing else is left.
-    public func symbolicate(returnAddresses: [UInt64]) -> [StackFrame] {
-        let stack = returnAddresses.flatMap { frames(forReturnAddress: $0) }
-        let application = stack.drop(while: Self.isAllocationPathFrame)
-        return Array(application.isEmpty ? stack[...] : application)
-    }
-
-    /// A frame no symbol covers (a stripped binary) is named `module+0xoffset`, the offset being
-    /// the object's own virtual address, with its build-id: what addr2line or llvm-symbolizer
-    /// resolve later against the binary's debug file, and the same in every process.
-    private static func symbolicate(_ address: UInt64, in image: LoadedImage, map: ImageMap?) -> [StackFrame] {
-        let unsymbolized = StackFrame(function: "\(image.name)+\(hex(address - image.loadBias))", image: String(image.name),
-                                      address: address, buildID: image.buildIDText)
-        guard let map else { return [unsymbolized] }
-        let backtrace = Backtrace(architecture: architecture, frames: [RichFrame<UInt64>.returnAddress(address)],
-                                  images: map)
-        let options: Backtrace.SymbolicationOptions = [.showInlineFrames, .showSourceLocations, .useSymbolCache]
-        guard let symbolicated = backtrace.symbolicated(with: map, options: options),
-              !symbolicated.frames.isEmpty else {
-            return [unsymbolized]
-        }
-        return symbolicated.frames.filter(\.isCode).map { frame in
-            guard let symbol = frame.symbol, symbol.name != "<unknown>" else {
-                var frameWithoutSymbol = unsymbolized
-                frameWithoutSymbol.isInlined = frame.inlined
-                return frameWithoutSymbol
-            }
-            let location = symbol.sourceLocation
-            return StackFrame(
-                function: rustName(symbol.rawName) ?? symbol.name,
-                file: location.map(\.path).flatMap { $0.isEmpty || $0 == "<unknown>" ? nil : $0 },
-                line: location.map(\.line).flatMap { $0 > 0 ? $0 : nil },
-                image: symbol.imageName,
-                address: address,
-                isInlined: frame.inlined
-            )
-        }
-    }
-
-    /// Rust's names, which the Runtime takes for C++ (legacy: `…::h5f3a…` and `$LT$` escapes) or
-    /// leaves mangled (v0); nil for any other symbol.
-    private static func rustName(_ rawName: String) -> String? {
-        guard let demangled = lw_demangle_rust(rawName) else { return nil }
-        defer { free(demangled) }
-        return String(cString: demangled)
-    }
-
-    private static var architecture: String {
-        #if arch(x86_64)
-        "x86_64"
-        #elseif arch(arm64)
-        "arm64"
-        #else
-        "unknown"
-        #endif
-    }
-
-    private static func unknownFrame(_ address: UInt64) -> StackFrame {
-        StackFrame(function: hex(address), image: "?", address: address)
-    }
-
-    static func hex(_ address: UInt64) -> String { "0x" + String(address, radix: 16) }
 
     static func isAllocationPathFrame(_ frame: StackFrame) -> Bool {
         StackFrameKind.isAllocationPath(function: frame.function, file: frame.file ?? "")
@@ -162,15 +143,5 @@ public final class Symbolizer: Sendable {
             return String(name)
         }
         return nil
-    }
-}
-
-extension SymbolicatedBacktrace.Frame {
-    /// Real code addresses, as opposed to the markers a backtrace adds for omitted frames.
-    fileprivate var isCode: Bool {
-        switch captured {
-        case .programCounter, .returnAddress, .asyncResumePoint: true
-        default: false
-        }
     }
 }

@@ -34,7 +34,7 @@ struct ExitReportFormatTests {
     @Test("the documented example carries the issue's schema")
     func documentedSchema() throws {
         let shape = try Self.documentedShape()
-        #expect(shape.topKeys == ["stats", "sites", "shipping"])
+        #expect(shape.topKeys == ["stats", "sites", "shipping", "symbolizer"])
         #expect(shape.statsKeys.isSuperset(of: ["totalAllocatedBytes", "currentBytes", "peakBytes", "allocationCount", "freeCount"]))
         #expect(shape.siteKeys == ["liveBytes", "liveObjects", "allocatedBytes", "typeName", "frames"])
         #expect(shape.frameKeys.isSuperset(of: ["function", "file", "line", "image"]))
@@ -53,6 +53,8 @@ struct ExitReportFormatTests {
             #expect(result.status == 0, "\(result.summary)")
             let report = try ExitReportJSON(contentsOf: reportURL)
             #expect(report.statsKeys == shape.statsKeys, "stats keys differ from docs/AGENT.md")
+            // A linked program finds the symbolizer beside its executable.
+            #expect(report.symbolizer == BuiltProducts.url("leakwatch-symbolizer").path)
             #expect(!report.sites.isEmpty)
             for site in report.sites {
                 #expect(site.keys.isSubset(of: shape.siteKeys), "undocumented site keys: \(site.keys.subtracting(shape.siteKeys))")

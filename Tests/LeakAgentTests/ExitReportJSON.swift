@@ -29,11 +29,14 @@ struct ExitReportJSON {
     var sites: [Site]
     /// Present when the agent shipped to a collector.
     var shipping: [String: Any]?
+    /// Where the frames were named: leakwatch-symbolizer's path, or "in-process: " and why.
+    var symbolizer: String
 
     init(data: Data) throws {
         let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "the report is not a JSON object")
-        #expect(Set(root.keys) == ["stats", "sites"] || Set(root.keys) == ["stats", "sites", "shipping"])
+        #expect(Set(root.keys) == ["stats", "sites", "symbolizer"] || Set(root.keys) == ["stats", "sites", "shipping", "symbolizer"])
         shipping = root["shipping"] as? [String: Any]
+        symbolizer = try #require(root["symbolizer"] as? String, "\"symbolizer\" is not a string")
         let stats = try #require(root["stats"] as? [String: Any], "\"stats\" is not an object")
         statsKeys = Set(stats.keys)
         self.stats = try stats.mapValues { try Self.unsigned($0) }

@@ -9,22 +9,25 @@ import Glibc
 /// What the agent sends in Frame.image_offset: the address minus the load address of the image
 /// that holds it, so that it is the same in every start of a binary despite ASLR.
 @Suite struct SymbolizerImageOffsetTests {
-    /// Load address of the file mapped at `address`, from /proc/self/maps: its lowest mapping.
+    /// Load address of the file mapped at `address`, from /proc/self/maps: the start of the mapping
+    /// holding it less that mapping's file offset (the linkers' segments keep virtual address and
+    /// file offset equal). Not the file's lowest mapping: a symbolizer in this process maps the
+    /// same files again to read them.
     static func loadAddress(of address: UInt64) throws -> UInt64? {
         // Read to the end: procfs reports a size of 0, and the map of a process running many
         // tests at once is longer than any single read.
         guard let file = FileHandle(forReadingAtPath: "/proc/self/maps") else { return nil }
         defer { try? file.close() }
         let maps = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
-        let mappings: [(start: UInt64, end: UInt64, path: String)] = maps.split(separator: "\n").compactMap { line in
+        for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 6, fields[5].hasPrefix("/") else { return nil }
+            guard fields.count >= 6, fields[5].hasPrefix("/") else { continue }
             let range = fields[0].split(separator: "-")
-            guard range.count == 2, let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16) else { return nil }
-            return (start, end, String(fields[5]))
+            guard range.count == 2, let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16),
+                  let offset = UInt64(fields[2], radix: 16), start <= address, address < end else { continue }
+            return start - offset
         }
-        guard let holder = mappings.first(where: { $0.start <= address && address < $0.end }) else { return nil }
-        return mappings.filter { $0.path == holder.path }.map(\.start).min()
+        return nil
     }
 
     @Test func imageOffsetIsTheAddressLessItsImagesLoadAddress() throws {

@@ -66,7 +66,7 @@ import Testing
             let stored = await waitUntil(seconds: 110) {
                 (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 6
             }
-            FileManager.default.createFile(atPath: stop, contents: nil)
+            _ = FileManager.default.createFile(atPath: stop, contents: nil)
             let shipped = try await goodRun
             #expect(stored, "the collector stored fewer than six snapshots in 110 s")
             #expect(shipped.status == 0 && Self.failureLines(shipped).isEmpty, "\(shipped.summary)")

@@ -216,8 +216,14 @@ enum ExitReportShape {
             return ["not a JSON object: \(String(decoding: data.prefix(200), as: UTF8.self))"]
         }
         var problems: [String] = []
-        let unexpected = Set(root.keys).subtracting(["stats", "sites", "shipping"])
+        let unexpected = Set(root.keys).subtracting(["stats", "sites", "shipping", "symbolizer"])
         if !unexpected.isEmpty { problems.append("unexpected top-level keys \(unexpected.sorted())") }
+        // Named by leakwatch-symbolizer, not in the program's own memory.
+        if let symbolizer = root["symbolizer"] as? String {
+            if symbolizer.hasPrefix("in-process") { problems.append("symbolizer: \(symbolizer)") }
+        } else {
+            problems.append("no \"symbolizer\" string")
+        }
         if let stats = root["stats"] as? [String: Any] {
             let missing = statsKeys.subtracting(stats.keys)
             if !missing.isEmpty { problems.append("stats lacks \(missing.sorted())") }

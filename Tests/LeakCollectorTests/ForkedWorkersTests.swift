@@ -43,7 +43,7 @@ import Testing
                 }) ?? [:]
                 return shipped.count >= 3 && shipped.values.filter { $0 >= 4 }.count >= 3
             }
-            FileManager.default.createFile(atPath: stop, contents: nil)
+            _ = FileManager.default.createFile(atPath: stop, contents: nil)
             let result = try await run
             #expect(result.status == 0 && result.standardOutput.hasSuffix("workers done\n"), "\(result.summary)")
             #expect(result.standardError == plain.standardError)

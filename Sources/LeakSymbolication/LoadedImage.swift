@@ -1,10 +1,6 @@
-import CLeakTrackAPI
-#if canImport(Glibc)
-import Glibc
-#endif
 @_spi(Internal) import Runtime
 
-/// The process's loaded objects with their load bias, read from the dynamic loader.
+/// One of the process's loaded objects with its load bias, as the dynamic loader knows it.
 ///
 /// The Runtime's own `ImageMap.capture()` reads /proc/self/maps, takes each object's lowest
 /// mapping for its base and adds the program headers' virtual addresses to it: right for PIE
@@ -13,45 +9,22 @@ import Glibc
 /// symbolizer uses is built here and handed to the Runtime in its own
 /// serialization, the Compact ImageMap Format (docs/CompactImageMapFormat.md in the Swift
 /// repository), checked image by image after decoding.
-struct LoadedImage: Equatable {
-    var path: String
+public struct LoadedImage: Equatable, Sendable {
+    public var path: String
     /// An address minus this is the object's own virtual address (what addr2line takes).
-    var loadBias: UInt64
+    public var loadBias: UInt64
     /// Where its first segment is loaded: the base the Runtime's symbol lookup counts from.
-    var mappedStart: UInt64
-    var endOfText: UInt64
-    var buildID: [UInt8]
+    public var mappedStart: UInt64
+    public var endOfText: UInt64
+    public var buildID: [UInt8]
 
-    var name: Substring { path.split(separator: "/").last ?? Substring(path) }
+    public var name: Substring { path.split(separator: "/").last ?? Substring(path) }
 
-    var buildIDText: String? {
+    public var buildIDText: String? {
         buildID.isEmpty ? nil : buildID.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
-    /// Every loaded object with code and a file behind it (the vDSO has none), by address.
-    static func read() -> [LoadedImage] {
-        var records = [lt_image](repeating: lt_image(), count: 64)
-        while true {
-            let total = Int(records.withUnsafeMutableBufferPointer { lt_read_images($0.baseAddress, Int32($0.count)) })
-            if total <= records.count {
-                let images = records.prefix(total).compactMap { LoadedImage(record: $0) }
-                return images.sorted { $0.mappedStart < $1.mappedStart }
-            }
-            records = [lt_image](repeating: lt_image(), count: total + 16) // loaded since the count
-        }
-    }
-
-    private init?(record: lt_image) {
-        let loaderPath = record.path.map { String(cString: $0) } ?? ""
-        guard let path = loaderPath.isEmpty ? Self.executablePath() : loaderPath, path.hasPrefix("/") else { return nil }
-        self.path = path
-        loadBias = record.load_bias
-        mappedStart = record.mapped_start
-        endOfText = record.text_end
-        buildID = withUnsafeBytes(of: record.build_id) { Array($0.prefix(Int(record.build_id_size))) }
-    }
-
-    init(path: String, loadBias: UInt64, mappedStart: UInt64, endOfText: UInt64, buildID: [UInt8]) {
+    public init(path: String, loadBias: UInt64, mappedStart: UInt64, endOfText: UInt64, buildID: [UInt8]) {
         self.path = path
         self.loadBias = loadBias
         self.mappedStart = mappedStart
@@ -59,27 +32,22 @@ struct LoadedImage: Equatable {
         self.buildID = buildID
     }
 
-    private static func executablePath() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
-        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }
 
 /// The loaded images and the Runtime's map of the same images, index for index.
-struct ProcessImages {
-    let images: [LoadedImage]
+public struct ProcessImages: Sendable {
+    public let images: [LoadedImage]
     /// nil when the Runtime would not take the map (see `ImageMap.of`): no symbols, offsets still.
     let map: ImageMap?
 
-    static func read() -> ProcessImages {
-        let images = LoadedImage.read()
-        return ProcessImages(images: images, map: ImageMap.of(images))
+    /// `images` sorted by `mappedStart`.
+    public init(images: [LoadedImage]) {
+        self.images = images
+        map = ImageMap.of(images)
     }
 
     /// The image whose first segment starts at or below `address` and whose code ends above it.
-    func index(holding address: UInt64) -> Int? {
+    public func index(holding address: UInt64) -> Int? {
         var low = 0, high = images.count
         while low < high {
             let middle = (low + high) / 2
@@ -91,7 +59,7 @@ struct ProcessImages {
 }
 
 extension ImageMap {
-    /// The Runtime's image map of exactly these images (sorted by address, as `read` gives them);
+    /// The Runtime's image map of exactly these images (sorted by address);
     /// nil when the Runtime decodes it differently (a format change in a later toolchain): the
     /// addresses then stay unsymbolized, and never fall back to the capture that faults.
     static func of(_ images: [LoadedImage]) -> ImageMap? {
