@@ -84,13 +84,11 @@ public final class Symbolizer: Sendable {
         }
         state.images = images
         var named: [[SymbolizedFrame]]?
-        if let process = state.process {
-            do {
-                named = try process.symbolize(SymbolizationRequest(images: images.images, addresses: unnamed))
-            } catch {
-                state.process = nil
-                state.processFailure = error.description
-            }
+        do {
+            named = try state.process?.symbolize(SymbolizationRequest(images: images.images, addresses: unnamed))
+        } catch {
+            state.process = nil
+            state.processFailure = error.description
         }
         let frames = named ?? unnamed.map { Symbolication.frames(forReturnAddress: $0, in: images) }
         for (address, addressFrames) in zip(unnamed, frames) {

@@ -4,13 +4,18 @@ import LeakSymbolication
 import Glibc
 #endif
 
-/// `leakwatch-symbolizer`, started once for each batch of addresses the agent has not named yet,
-/// so that the debug information read to name them never stays in the watched process.
+/// `leakwatch-symbolizer`, started when the agent has addresses to name and left to exit when it
+/// has been idle, so that the debug information read to name them never stays in the watched
+/// process.
 struct SymbolizerProcess {
     static let programName = "leakwatch-symbolizer"
 
     let path: String
-    /// The longest one run may take: a large binary's DWARF is read in seconds.
+    init(path: String) {
+        self.path = path
+    }
+
+    /// The longest one request may take: a large binary's DWARF is read in seconds.
     var timeoutSeconds = 30
 
     /// `LEAKWATCH_SYMBOLIZER` when set, else the program beside the file holding the agent's code
@@ -44,39 +49,77 @@ struct SymbolizerProcess {
         var description: String
     }
 
-    /// The frames of each requested address, in order.
-    func symbolize(_ request: SymbolizationRequest) throws(Failure) -> [[SymbolizedFrame]] {
-        var descriptors: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors) == 0 else {
-            throw Failure(description: "socketpair: errno \(errno)")
-        }
-        let (agentEnd, helperEnd) = (descriptors[0], descriptors[1])
-        defer { close(agentEnd) }
-        let helper = spawn(helperEnd)
-        close(helperEnd)
-        guard helper >= 0 else { throw Failure(description: "cannot start \(path): errno \(errno)") }
-        defer { close(helper) }
+    /// The running program: the agent's end of its socket, a pidfd to kill it, and the process
+    /// that started it. It stays up while requests come, so its parsed DWARF serves the next
+    /// batch; idle, it exits on its own.
+    private var running: (channel: SymbolizerChannel, pidfd: Int32, owner: pid_t)?
 
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        _ = setsockopt(agentEnd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = setsockopt(agentEnd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        // The helper is not this process's child (see lw_helper_spawn): its answer, whole and
-        // well-formed, is how it says it succeeded.
-        guard let answer = exchange(SymbolizerExchange.encode(request), over: agentEnd) else {
-            _ = lw_helper_kill(helper)
-            throw Failure(description: "\(path) did not answer within \(timeoutSeconds) s")
+    /// The frames of each requested address, in order. A program that has exited since the last
+    /// request (idle) is started again, once.
+    mutating func symbolize(_ request: SymbolizationRequest) throws(Failure) -> [[SymbolizedFrame]] {
+        let message = SymbolizerExchange.encode(request)
+        let wasRunning = running != nil
+        var answer = try exchange(message)
+        if answer == nil, wasRunning { answer = try exchange(message) }
+        guard let answer else {
+            throw Failure(description: "\(path) gave no answer within \(timeoutSeconds) s: missing, not executable, or it failed")
         }
-        guard !answer.isEmpty else { throw Failure(description: "\(path) gave no answer: missing, not executable, or it failed") }
         let frames: [[SymbolizedFrame]]
         do {
             frames = try SymbolizerExchange.decodeAnswer(answer)
         } catch {
+            stop()
             throw Failure(description: "\(path): \(error)")
         }
         guard frames.count == request.addresses.count else {
+            stop()
             throw Failure(description: "\(path): \(frames.count) answers for \(request.addresses.count) addresses")
         }
         return frames
+    }
+
+    /// One request and its answer, starting the program if none runs; nil, the program stopped,
+    /// when it does not answer.
+    private mutating func exchange(_ message: [UInt8]) throws(Failure) -> [UInt8]? {
+        if let running, running.owner != getpid() {
+            // A forked child's copies of its parent's descriptors: the parent's program, not ours.
+            close(running.channel.descriptor)
+            close(running.pidfd)
+            self.running = nil
+        }
+        let channel: SymbolizerChannel
+        if let running { channel = running.channel } else { channel = try start() }
+        // The program is not this process's child (see lw_helper_spawn): an answer is how it
+        // says it is alive.
+        if channel.send(message), let answer = channel.receive() { return answer }
+        stop()
+        return nil
+    }
+
+    private mutating func start() throws(Failure) -> SymbolizerChannel {
+        var descriptors: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors) == 0 else {
+            throw Failure(description: "socketpair: errno \(errno)")
+        }
+        let pidfd = spawn(descriptors[1])
+        close(descriptors[1])
+        guard pidfd >= 0 else {
+            close(descriptors[0])
+            throw Failure(description: "cannot start \(path): errno \(errno)")
+        }
+        let channel = SymbolizerChannel(descriptor: descriptors[0])
+        channel.setTimeout(seconds: timeoutSeconds)
+        running = (channel, pidfd, getpid())
+        return channel
+    }
+
+    /// Kills the program if it still runs and closes both descriptors.
+    mutating func stop() {
+        guard let running else { return }
+        _ = lw_helper_kill(running.pidfd)
+        close(running.channel.descriptor)
+        close(running.pidfd)
+        self.running = nil
     }
 
     /// A pidfd for the started helper, or -1.
@@ -92,31 +135,5 @@ struct SymbolizerProcess {
             environmentStrings.forEach { free($0) }
         }
         return lw_helper_spawn(path, arguments, environmentStrings, descriptor, descriptor)
-    }
-
-    /// Sends the request and reads the answer to its end; nil on a timeout or a lost helper.
-    /// `send` with MSG_NOSIGNAL: a helper that died must not bring SIGPIPE to the program.
-    private func exchange(_ request: [UInt8], over socket: Int32) -> [UInt8]? {
-        var sent = 0
-        while sent < request.count {
-            let count = request[sent...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            sent += count
-        }
-        shutdown(socket, Int32(SHUT_WR))
-        var answer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-            if count == 0 { return answer }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            answer += chunk.prefix(count)
-        }
     }
 }

@@ -1,56 +1,36 @@
 // leakwatch-symbolizer: resolves a watched process's return addresses to frames for its agent.
 //
-// The agent starts it with a request on stdin (the process's loaded images and the addresses, see
-// SymbolizerExchange) and reads the frames from stdout. The debug information it reads to answer,
-// tens of megabytes for a large binary, lives and dies with this process instead of staying in
-// the one being watched.
+// The agent starts it with one end of a stream socket as stdin and stdout, and sends requests
+// (the process's loaded images and the addresses, see SymbolizerExchange) as SymbolizerChannel
+// messages, one answer each. The debug information read to answer, tens of megabytes for a large
+// binary, lives in this process and is kept for the next request; after `idleSeconds` without
+// one, or when the agent closes its end, it exits and gives it all back.
 import LeakSymbolication
 #if canImport(Glibc)
 import Glibc
 #endif
 
-func readAll(_ descriptor: Int32) -> [UInt8]? {
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count == 0 { return bytes }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return nil
-        }
-        bytes += chunk.prefix(count)
-    }
-}
-
-func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Bool {
-    var written = 0
-    while written < bytes.count {
-        let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return false
-        }
-        written += count
-    }
-    return true
-}
+let idleSeconds = 30
 
 func fail(_ message: String) -> Never {
-    _ = writeAll(Array("leakwatch-symbolizer: \(message)\n".utf8), to: STDERR_FILENO)
+    let line = Array("leakwatch-symbolizer: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     exit(1)
 }
 
 if CommandLine.arguments.count > 1 {
-    fail("takes no arguments: the Leakwatch agent runs it with a request on stdin")
+    fail("takes no arguments: the Leakwatch agent runs it with a socket as stdin and stdout")
 }
-guard let input = readAll(STDIN_FILENO) else { fail("cannot read stdin: errno \(errno)") }
-let request: SymbolizationRequest
-do {
-    request = try SymbolizerExchange.decodeRequest(input)
-} catch {
-    fail("\(error)")
+let agent = SymbolizerChannel(descriptor: STDIN_FILENO)
+agent.setTimeout(seconds: idleSeconds)
+while let message = agent.receive() {
+    let request: SymbolizationRequest
+    do {
+        request = try SymbolizerExchange.decodeRequest(message)
+    } catch {
+        fail("\(error)")
+    }
+    let images = ProcessImages(images: request.images)
+    let answer = request.addresses.map { Symbolication.frames(forReturnAddress: $0, in: images) }
+    guard agent.send(SymbolizerExchange.encode(answer: answer)) else { fail("the agent is gone") }
 }
-let images = ProcessImages(images: request.images)
-let answer = request.addresses.map { Symbolication.frames(forReturnAddress: $0, in: images) }
-guard writeAll(SymbolizerExchange.encode(answer: answer), to: STDOUT_FILENO) else { fail("cannot write stdout: errno \(errno)") }

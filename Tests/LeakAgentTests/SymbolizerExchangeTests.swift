@@ -59,29 +59,39 @@ import Glibc
         let inLibc = UInt64(UInt(bitPattern: unsafeBitCast(getpid as @convention(c) () -> pid_t, to: Int.self))) + 1
         let images = ProcessImages(images: LoadedImage.read())
         let addresses = [inTests, inLibc, 1]
-        let named = try SymbolizerProcess(path: program.path).symbolize(SymbolizationRequest(images: images.images, addresses: addresses))
+        var process = SymbolizerProcess(path: program.path)
+        defer { process.stop() }
+        let named = try process.symbolize(SymbolizationRequest(images: images.images, addresses: addresses))
         let inProcess = addresses.map { Symbolication.frames(forReturnAddress: $0, in: images) }
         #expect(named == inProcess)
+        // The same program answers the next request, and one started again after a stop.
+        #expect(try process.symbolize(SymbolizationRequest(images: images.images, addresses: [inLibc])) == [inProcess[1]])
+        process.stop()
+        #expect(try process.symbolize(SymbolizationRequest(images: images.images, addresses: [inTests])) == [inProcess[0]])
         #expect(named[0].last?.function == "leakwatch_symbolizer_probe", "\(named[0])")
         #expect(named[2] == [SymbolizedFrame(function: "0x1", image: "?")])
     }
 
     @Test func aProgramThatFailsIsAnErrorNotAHang() throws {
         let request = SymbolizationRequest(images: [], addresses: [1])
-        #expect(throws: SymbolizerProcess.Failure.self) { try SymbolizerProcess(path: "/bin/false").symbolize(request) }
-        #expect(throws: SymbolizerProcess.Failure.self) { try SymbolizerProcess(path: "/nonexistent/leakwatch-symbolizer").symbolize(request) }
+        func symbolize(with path: String, timeoutSeconds: Int = 30) throws {
+            var process = SymbolizerProcess(path: path)
+            process.timeoutSeconds = timeoutSeconds
+            defer { process.stop() }
+            _ = try process.symbolize(request)
+        }
+        #expect(throws: SymbolizerProcess.Failure.self) { try symbolize(with: "/bin/false") }
+        #expect(throws: SymbolizerProcess.Failure.self) { try symbolize(with: "/nonexistent/leakwatch-symbolizer") }
         // `cat` echoes the request back, which is not an answer.
-        #expect(throws: SymbolizerProcess.Failure.self) { try SymbolizerProcess(path: "/bin/cat").symbolize(request) }
+        #expect(throws: SymbolizerProcess.Failure.self) { try symbolize(with: "/bin/cat") }
 
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let hanging = directory.appendingPathComponent("hangs").path
         try "#!/bin/sh\nexec sleep 60\n".write(toFile: hanging, atomically: true, encoding: .utf8)
         chmod(hanging, 0o755)
-        var slow = SymbolizerProcess(path: hanging)
-        slow.timeoutSeconds = 1
         let started = ContinuousClock.now
-        #expect(throws: SymbolizerProcess.Failure.self) { try slow.symbolize(request) }
+        #expect(throws: SymbolizerProcess.Failure.self) { try symbolize(with: hanging, timeoutSeconds: 1) }
         #expect(ContinuousClock.now - started < .seconds(20), "killed at its timeout, not waited for")
     }
 }
