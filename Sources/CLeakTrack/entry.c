@@ -2,16 +2,15 @@
 // the calling thread's own counters with one predictable branch; everything rare (a thread's
 // first allocation, a sample, a sampled block being freed, a thread past its exit, a publish)
 // goes through a cold out-of-line slow path, called last so that it compiles to a jump. The fast
-// paths of malloc, free and malloc_usable_size are in fast_paths.h, which LeakAgentHooks inlines
-// into the libc names; their slow halves are here.
+// paths of malloc, free and malloc_usable_size are in include/CLeakTrackFastPaths.h, which
+// LeakAgentHooks inlines into the libc names; their slow halves are here.
 //
 // Whether an allocation is sampled is decided before the call into the next allocator: a sampled
 // block is asked for with room for its record in front (see lt_internal.h).
 #include <errno.h>
-#include <unistd.h>
 
 #include "include/CLeakTrackEntry.h"
-#include "fast_paths.h"
+#include "lt_internal.h"
 
 void *lt_published(void *pointer) {
     lt_publish(lt_self);
@@ -59,11 +58,11 @@ void *lt_counted_allocation(void *pointer) {
     return pointer;
 }
 
-// --- sampled blocks ---
+// --- which allocations are sampled ---
 
-/// The calling thread, registered, if its allocations may be sampled; NULL inside the tracker, on
+/// The calling thread, registered, if it may record samples at all; NULL inside the tracker, on
 /// the thread resolving the next allocator, and for an orphan or the agent's own thread.
-static lt_thread *sampler_thread(void) {
+static lt_thread *thread_that_may_sample(void) {
     if (lt_busy || !lt_resolve_next_allocator()) return NULL;
     lt_thread *self = lt_self;
     if (self->flags & LT_THREAD_UNREGISTERED) self = lt_thread_register();
@@ -71,14 +70,26 @@ static lt_thread *sampler_thread(void) {
     return self;
 }
 
-/// For an allocation of `requested` bytes that reaches the sampler's test: the thread to record
-/// it on, its next gap drawn, or NULL when it is not sampled after all.
-static LT_COLD lt_thread *sampling_thread(size_t requested) {
-    lt_thread *self = sampler_thread();
-    if (self == NULL || !lt_reaches_sample(self, requested)) return NULL; // a fresh thread's first gap
+/// The calling thread if an allocation of `requested` bytes, which reached the sampler's test, is
+/// due a sample there, its next gap then drawn; NULL otherwise (a thread registered just now has a
+/// first gap of its own, which the allocation need not reach).
+static LT_COLD lt_thread *thread_due_sample(size_t requested) {
+    lt_thread *self = thread_that_may_sample();
+    if (self == NULL || !lt_reaches_sample(self, requested)) return NULL;
     self->bytes_until_sample = lt_next_sample_gap(self);
     return self;
 }
+
+/// thread_due_sample for any allocation of `size` bytes aligned to `alignment` (16 for the
+/// default), its own thread's test made inline first; an alignment the next allocator is to reject
+/// is never sampled.
+static inline lt_thread *thread_due_aligned_sample(size_t alignment, size_t size) {
+    if (LT_LIKELY(!lt_reaches_sample(lt_self, size))) return NULL;
+    if (alignment == 0 || (alignment & (alignment - 1)) != 0) return NULL;
+    return thread_due_sample(size);
+}
+
+// --- sampled blocks ---
 
 /// The distance from a sampled glibc block's start to the application's pointer.
 static size_t prefix_offset(void *pointer) { return (size_t)1 << lt_prefix_of(pointer)->offset_shift; }
@@ -92,7 +103,7 @@ static size_t sampled_usable_size(void *pointer, size_t offset) {
 
 /// Whether a block being freed (or realloc'd) is sampled; if so, takes out its record (from the
 /// sample set, when records are not in prefixes) and the distance back to the allocator's block.
-static bool take_sample(void *pointer, lt_sample_record *record, size_t *offset) {
+static bool take_record(void *pointer, lt_sample_record *record, size_t *offset) {
     if (LT_LIKELY(lt_records_in_prefix)) {
         if (!lt_glibc_block_is_sampled(pointer)) return false;
         *record = *lt_prefix_of(pointer);
@@ -133,11 +144,12 @@ static LT_COLD void *recorded(lt_thread *self, void *pointer, size_t size, uintp
     return pointer;
 }
 
-// A sampled allocation of `size` bytes: a block asked for with room for the record in front, or
-// the entry point's own call (`plain_call`, evaluated only then), recorded after it.
-#define SAMPLED(sampler, size, alignment, zeroed, plain_call, frame_pointer, tag)                    \
-    (lt_records_in_prefix ? sampled_allocation((sampler), (size), (alignment), (zeroed), (frame_pointer), (tag)) \
-                          : recorded((sampler), (plain_call), (size), (frame_pointer), (tag)))
+/// Counts the block an entry point's own call to the next allocator returned: recorded in the
+/// sample set when `sampler` sampled it (records are then not in prefixes), else only counted.
+static inline void *counted(void *pointer, size_t size, lt_thread *sampler, uintptr_t frame_pointer, const lt_tag *tag) {
+    if (LT_UNLIKELY(sampler != NULL)) return recorded(sampler, pointer, size, frame_pointer, tag);
+    return track_allocation(pointer, size);
+}
 
 // --- frees ---
 
@@ -146,7 +158,7 @@ void lt_release_slow(void *pointer) {
     lt_thread *self = lt_self;
     lt_sample_record record;
     size_t offset, usable;
-    if (take_sample(pointer, &record, &offset)) {
+    if (take_record(pointer, &record, &offset)) {
         usable = sampled_usable_size(pointer, offset);
         lt_retire_sample(&record, offset);
     } else {
@@ -180,17 +192,9 @@ void lt_free(void *pointer) {
 }
 
 void *lt_malloc_slow(size_t size, uintptr_t frame_pointer) {
-    lt_thread *sampler = sampling_thread(size);
-    if (sampler) return SAMPLED(sampler, size, 0, false, lt_next.malloc(size), frame_pointer, NULL);
-    return track_allocation(lt_next.malloc(size), size);
-}
-
-/// The thread to record an allocation of `size` bytes aligned to `alignment` (16 for the default)
-/// on, or NULL when it is not sampled; an alignment the next allocator is to reject never is.
-static inline lt_thread *sampler_for(size_t alignment, size_t size) {
-    if (LT_LIKELY(!lt_reaches_sample(lt_self, size))) return NULL;
-    if (alignment == 0 || (alignment & (alignment - 1)) != 0) return NULL;
-    return sampling_thread(size);
+    lt_thread *sampler = thread_due_sample(size);
+    if (sampler && lt_records_in_prefix) return sampled_allocation(sampler, size, 0, false, frame_pointer, NULL);
+    return counted(lt_next.malloc(size), size, sampler, frame_pointer, NULL);
 }
 
 void *lt_calloc(size_t count, size_t size) {
@@ -199,13 +203,13 @@ void *lt_calloc(size_t count, size_t size) {
         errno = ENOMEM;
         return NULL;
     }
-    lt_thread *sampler = sampler_for(16, total);
-    if (LT_UNLIKELY(sampler != NULL)) return SAMPLED(sampler, total, 0, true, lt_next.calloc(count, size), FRAME(), NULL);
-    return track_allocation(lt_next.calloc(count, size), total);
+    lt_thread *sampler = thread_due_aligned_sample(16, total);
+    if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) return sampled_allocation(sampler, total, 0, true, FRAME(), NULL);
+    return counted(lt_next.calloc(count, size), total, sampler, FRAME(), NULL);
 }
 
 int lt_posix_memalign(void **out, size_t alignment, size_t size) {
-    lt_thread *sampler = alignment % sizeof(void *) == 0 ? sampler_for(alignment, size) : NULL;
+    lt_thread *sampler = alignment % sizeof(void *) == 0 ? thread_due_aligned_sample(alignment, size) : NULL;
     if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) {
         void *pointer = sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
         if (pointer == NULL) return ENOMEM;
@@ -223,11 +227,11 @@ int lt_posix_memalign(void **out, size_t alignment, size_t size) {
 }
 
 static inline void *aligned_allocation(size_t alignment, size_t size, uintptr_t frame_pointer) {
-    lt_thread *sampler = sampler_for(alignment, size);
-    if (LT_UNLIKELY(sampler != NULL)) {
-        return SAMPLED(sampler, size, alignment, false, lt_next.aligned_alloc(alignment, size), frame_pointer, NULL);
+    lt_thread *sampler = thread_due_aligned_sample(alignment, size);
+    if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) {
+        return sampled_allocation(sampler, size, alignment, false, frame_pointer, NULL);
     }
-    return track_allocation(lt_next.aligned_alloc(alignment, size), size);
+    return counted(lt_next.aligned_alloc(alignment, size), size, sampler, frame_pointer, NULL);
 }
 
 void *lt_aligned_alloc(size_t alignment, size_t size) {
@@ -239,32 +243,34 @@ void *lt_aligned_alloc_from(size_t alignment, size_t size, uintptr_t frame_point
 }
 
 void *lt_memalign(size_t alignment, size_t size) {
-    lt_thread *sampler = sampler_for(alignment, size);
-    if (LT_UNLIKELY(sampler != NULL)) {
-        return SAMPLED(sampler, size, alignment, false, lt_next.memalign(alignment, size), FRAME(), NULL);
+    lt_thread *sampler = thread_due_aligned_sample(alignment, size);
+    if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) {
+        return sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
     }
-    return track_allocation(lt_next.memalign(alignment, size), size);
+    return counted(lt_next.memalign(alignment, size), size, sampler, FRAME(), NULL);
 }
 
 void *lt_valloc(size_t size) {
-    size_t page = (size_t)getpagesize();
-    lt_thread *sampler = sampler_for(page, size);
-    if (LT_UNLIKELY(sampler != NULL)) return SAMPLED(sampler, size, page, false, lt_next.valloc(size), FRAME(), NULL);
-    return track_allocation(lt_next.valloc(size), size);
+    size_t page = lt_page_size();
+    lt_thread *sampler = thread_due_aligned_sample(page, size);
+    if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) return sampled_allocation(sampler, size, page, false, FRAME(), NULL);
+    return counted(lt_next.valloc(size), size, sampler, FRAME(), NULL);
 }
 
 void *lt_pvalloc(size_t size) {
-    size_t page = (size_t)getpagesize();
-    lt_thread *sampler = sampler_for(page, size);
+    size_t page = lt_page_size();
+    lt_thread *sampler = thread_due_aligned_sample(page, size);
+    size_t counted_size = size;
     if (LT_UNLIKELY(sampler != NULL)) {
-        size_t rounded = size == 0 ? page : (size + page - 1) & ~(page - 1);
-        if (rounded < size) {
+        // A sample stands for the whole pages pvalloc gives.
+        counted_size = size == 0 ? page : (size + page - 1) & ~(page - 1);
+        if (counted_size < size) {
             errno = ENOMEM;
             return NULL;
         }
-        return SAMPLED(sampler, rounded, page, false, lt_next.pvalloc(size), FRAME(), NULL);
+        if (lt_records_in_prefix) return sampled_allocation(sampler, counted_size, page, false, FRAME(), NULL);
     }
-    return track_allocation(lt_next.pvalloc(size), size);
+    return counted(lt_next.pvalloc(size), counted_size, sampler, FRAME(), NULL);
 }
 
 // --- realloc ---
@@ -320,11 +326,11 @@ static LT_COLD void *resized_with_prefix(void *pointer, size_t size, bool was_sa
 /// put back if realloc fails.
 static void *resized_in_place(void *pointer, size_t size, lt_thread *sampler, uintptr_t frame_pointer) {
     if (lt_busy) return lt_next.realloc(pointer, size);
-    lt_thread *self = lt_self; // after sampling_thread, which may have registered the thread
+    lt_thread *self = lt_self; // after thread_due_sample, which may have registered the thread
     size_t old_usable = lt_usable_size(pointer);
     lt_sample_record record;
     size_t offset;
-    bool had_record = !lt_records_in_prefix && take_sample(pointer, &record, &offset);
+    bool had_record = !lt_records_in_prefix && take_record(pointer, &record, &offset);
     void *resized = lt_next.realloc(pointer, size);
     if (resized == NULL && size != 0) {
         // Nothing changed: the block keeps its record (or, without room to put it back, is
@@ -347,10 +353,10 @@ static void *reallocate(void *pointer, size_t size, uintptr_t frame_pointer) {
         if (moved_out) __builtin_memcpy(moved_out, pointer, size < available ? size : available);
         return moved_out;
     }
-    lt_thread *sampler = lt_reaches_sample(lt_self, size) ? sampling_thread(size) : NULL;
+    lt_thread *sampler = thread_due_aligned_sample(16, size);
     if (pointer == NULL) {
-        if (sampler) return SAMPLED(sampler, size, 0, false, lt_next.malloc(size), frame_pointer, NULL);
-        return track_allocation(lt_next.malloc(size), size);
+        if (sampler && lt_records_in_prefix) return sampled_allocation(sampler, size, 0, false, frame_pointer, NULL);
+        return counted(lt_next.malloc(size), size, sampler, frame_pointer, NULL);
     }
     if (lt_records_in_prefix) {
         bool was_sampled = lt_glibc_block_is_sampled(pointer);
@@ -383,9 +389,9 @@ size_t lt_usable_size_slow(void *pointer) {
 
 void *lt_tagged_malloc(size_t size, const char *file, int line, const char *function) {
     lt_tag tag = {.file = file, .function = function, .line = line};
-    lt_thread *self = sampler_thread();
-    if (self) return SAMPLED(self, size, 0, false, lt_next.malloc(size), FRAME(), &tag);
-    return track_allocation(lt_next.malloc(size), size);
+    lt_thread *self = thread_that_may_sample();
+    if (self && lt_records_in_prefix) return sampled_allocation(self, size, 0, false, FRAME(), &tag);
+    return counted(lt_next.malloc(size), size, self, FRAME(), &tag);
 }
 
 void *lt_tagged_calloc(size_t count, size_t size, const char *file, int line, const char *function) {
@@ -395,9 +401,9 @@ void *lt_tagged_calloc(size_t count, size_t size, const char *file, int line, co
         return NULL;
     }
     lt_tag tag = {.file = file, .function = function, .line = line};
-    lt_thread *self = sampler_thread();
-    if (self) return SAMPLED(self, total, 0, true, lt_next.calloc(count, size), FRAME(), &tag);
-    return track_allocation(lt_next.calloc(count, size), total);
+    lt_thread *self = thread_that_may_sample();
+    if (self && lt_records_in_prefix) return sampled_allocation(self, total, 0, true, FRAME(), &tag);
+    return counted(lt_next.calloc(count, size), total, self, FRAME(), &tag);
 }
 
 void lt_tagged_free(void *pointer) {

@@ -1,6 +1,8 @@
 // Fork safety. A fork while another thread holds one of the tracker's locks would leave the child
-// with a lock nobody can release. The prepare handler takes both locks (registry before tables,
-// the order used everywhere) so fork happens between critical sections.
+// with a lock nobody can release. The prepare handler takes them all, so fork happens between
+// critical sections, outermost first: the agent's work, the patterns' merge table (held across the
+// shards' locks), the thread registry, the sample tables (sites, sample set, shards); the parent
+// releases them in reverse.
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -70,6 +72,7 @@ void lt_start_agent_thread(void *(*body)(void *)) {
 static void before_fork(void) {
     pthread_mutex_lock(&agent_work);
     lt_busy = 1;
+    lt_patterns_lock();
     lt_registry_lock();
     lt_tables_lock();
 }
@@ -77,6 +80,7 @@ static void before_fork(void) {
 static void after_fork_in_parent(void) {
     lt_tables_unlock();
     lt_registry_unlock();
+    lt_patterns_unlock();
     lt_busy = 0;
     pthread_mutex_unlock(&agent_work);
 }
@@ -84,6 +88,7 @@ static void after_fork_in_parent(void) {
 static void after_fork_in_child(void) {
     lt_tables_reinit_after_fork();
     lt_registry_reinit_after_fork();
+    lt_patterns_reinit_after_fork();
     lt_busy = 0;
     pthread_mutex_unlock(&agent_work);
     start_agent_in_child();

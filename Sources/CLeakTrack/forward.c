@@ -236,13 +236,16 @@ static void *bootstrap_memalign(size_t alignment, size_t size) {
 }
 
 static void *bootstrap_valloc(size_t size) {
-    if (resolving_here) return arena_allocate(size, 4096);
+    if (resolving_here) return arena_allocate(size, lt_page_size());
     resolve_all();
     return lt_next.valloc(size);
 }
 
 static void *bootstrap_pvalloc(size_t size) {
-    if (resolving_here) return arena_allocate((size + 4095) & ~(size_t)4095, 4096);
+    if (resolving_here) {
+        size_t page = lt_page_size();
+        return arena_allocate((size + page - 1) & ~(page - 1), page);
+    }
     resolve_all();
     return lt_next.pvalloc(size);
 }

@@ -1,84 +1,20 @@
-// Shared internals of the tracking allocator. Nothing here crosses into Swift.
+// Shared internals of the tracking allocator, by file. Nothing here crosses into Swift. What the
+// hooks inline as well (the thread block, the next allocator, the fast paths) is in
+// include/CLeakTrackFastPaths.h.
 #ifndef LT_INTERNAL_H
 #define LT_INTERNAL_H
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
-#include "include/CLeakTrack.h"
+#include "include/CLeakTrackFastPaths.h"
 
-#define LT_LIKELY(x) __builtin_expect(!!(x), 1)
-#define LT_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define LT_HIDDEN __attribute__((visibility("hidden")))
-#define LT_NOINLINE __attribute__((noinline))
-#define LT_COLD __attribute__((cold, noinline))
-#define LT_CACHE_LINE 64
-#define LT_TLS __attribute__((tls_model("initial-exec")))
 #if defined(__has_attribute) && __has_attribute(preserve_most) && defined(__clang__)
 #define LT_PRESERVE_MOST __attribute__((preserve_most))
 #else
 #define LT_PRESERVE_MOST
 #endif
-
-// Owner-thread writes that other threads read while folding: relaxed atomics compile to plain
-// moves on x86-64 and arm64 but keep the readers' loads free of undefined behaviour.
-#define LT_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define LT_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-#define LT_BUMP(x, v) LT_STORE((x), (x) + (v))
-
-/// How far a thread's unpublished net byte count may drift before it folds into the global
-/// current (and the global peak). The peak's error is bounded by live threads x this.
-#define LT_PUBLISH_BYTES (16 * 1024)
-
-#define LT_SAMPLED_SIZE_SLOTS 256
-
-enum lt_thread_flags {
-    LT_THREAD_UNREGISTERED = 1u << 0, // the static placeholder every thread starts on
-    LT_THREAD_ORPHAN = 1u << 1,       // thread past its TLS destructor, or no slot available
-    LT_THREAD_AGENT = 1u << 2,        // the agent's own thread: counted apart, never sampled
-    LT_THREAD_SLOW_FREE = 1u << 3,    // free() needs a call for the size or the sample set (see samples.c)
-};
-
-/// The site of the thread's previous sample and its stack: a loop allocating at one site finds it
-/// again without touching the shared site index.
-typedef struct lt_site_cache {
-    uint32_t site;
-    int32_t frame_count; // 0: empty
-    uintptr_t frames[LT_MAX_FRAMES];
-} lt_site_cache;
-
-/// A thread's private counters. Written only by its owner, folded by readers.
-/// `bytes_until_sample` doubles as the fast path's single test: the placeholder states hold 0
-/// there, so a thread's very first allocation takes the slow path and registers it.
-typedef struct lt_thread {
-    // First line: everything the malloc/free fast path touches.
-    int64_t bytes_until_sample;
-    uint32_t flags; // non-zero sends free() to the slow path
-    uint32_t reserved;
-    uint64_t allocation_count;
-    uint64_t free_count;
-    // Bytes since the last publish, as two sums that only malloc or only free writes: in a
-    // malloc/free loop one shared net sum would chain every call to the previous one through memory.
-    int64_t pending_allocated_bytes;
-    int64_t pending_freed_bytes;
-    int64_t pending_peak_bytes; // high-water mark of the net pending bytes since the last publish
-    // Second line, written by lt_publish only: the bytes of all earlier publishes.
-    uint64_t published_allocated_bytes;
-    uint64_t published_freed_bytes;
-
-    // Cold: sampling and bookkeeping.
-    lt_site_cache last_site;
-    uint64_t random_state;
-    uintptr_t stack_high; // exclusive top of this thread's stack; 0 when unknown
-    struct lt_thread *next_in_registry;
-    bool in_use;
-    uint8_t shard; // where this thread's samples are counted
-    uint32_t sampling_pauses;
-} lt_thread;
 
 /// Counters of threads that have exited, and of orphan allocations, updated under the registry
 /// lock or with atomics (both rare).
@@ -107,21 +43,6 @@ static inline uint64_t lt_thread_freed_bytes(const lt_thread *thread) {
 }
 
 // --- forward.c: the allocator the process would have used without us ---
-typedef struct lt_next_allocator {
-    void *(*malloc)(size_t);
-    void (*free)(void *);
-    void *(*calloc)(size_t, size_t);
-    void *(*realloc)(void *, size_t);
-    int (*posix_memalign)(void **, size_t, size_t);
-    void *(*aligned_alloc)(size_t, size_t);
-    void *(*memalign)(size_t, size_t);
-    void *(*valloc)(size_t);
-    void *(*pvalloc)(size_t);
-    size_t (*usable_size)(void *);
-} lt_next_allocator;
-
-LT_HIDDEN extern lt_next_allocator lt_next;
-LT_HIDDEN extern bool lt_next_is_glibc;
 LT_HIDDEN bool lt_is_bootstrap_pointer(const void *pointer);
 /// Bytes from `pointer`, a bootstrap block, to the end of the arena.
 LT_HIDDEN size_t lt_bootstrap_bytes_after(const void *pointer);
@@ -134,19 +55,6 @@ LT_HIDDEN void lt_resolve_next_operators(void);
 /// allocations dlsym makes), which must not register or sample.
 LT_HIDDEN bool lt_resolve_next_allocator(void);
 
-// glibc keeps a chunk's size in the word before the block (the low bits are flags, 2 = mmapped).
-// Reading it inline saves a call and the read of the next chunk's header that
-// malloc_usable_size makes; forward.c enables it only after checking it agrees with glibc.
-// The usable size is the chunk less its header word, and less one more for a mmapped chunk:
-// (header & 2) * 4 is that word's 8 bytes exactly when the flag is set.
-static inline size_t lt_glibc_usable_size_from_header(size_t header) {
-    return (header & ~(size_t)7) - sizeof(size_t) - (header & 2) * 4;
-}
-static inline size_t lt_glibc_usable_size(const void *pointer) {
-    return lt_glibc_usable_size_from_header(((const size_t *)pointer)[-1]);
-}
-_Static_assert(sizeof(size_t) == 8, "the inline chunk size assumes a 64-bit glibc");
-
 /// Asks the next allocator. Preserves every register in its callers (where the compiler can), so
 /// the counting of calloc, realloc and the aligned allocations (track_allocation) keeps nothing in
 /// callee-saved registers for it.
@@ -156,38 +64,47 @@ static inline size_t lt_usable_size(void *pointer) {
     return LT_LIKELY(lt_next_is_glibc) ? lt_glibc_usable_size(pointer) : lt_usable_size_elsewhere(pointer);
 }
 
-// --- threads.c: per-thread state, registry, folding ---
-LT_HIDDEN extern __thread lt_thread *lt_self LT_TLS;
+// --- map.c: the operating system's memory, for everything the tracker keeps (we are malloc) ---
+/// Zeroed pages of `bytes`, counted in the tracker's mapped bytes; NULL when the system has none.
+LT_HIDDEN void *lt_map(size_t bytes);
+LT_HIDDEN void lt_unmap(void *memory, size_t bytes);
+LT_HIDDEN uint64_t lt_mapped_bytes(void);
+LT_HIDDEN size_t lt_page_size(void);
+
+// --- threads.c: per-thread state, registry, retirement ---
 LT_HIDDEN extern __thread int lt_busy LT_TLS;
 LT_HIDDEN extern lt_totals lt_retired;
 LT_HIDDEN extern _Atomic int64_t lt_published_bytes;
 LT_HIDDEN extern _Atomic uint64_t lt_peak_bytes;
-LT_HIDDEN extern _Atomic uint64_t lt_mapped_bytes;
 LT_HIDDEN extern _Atomic int lt_hooks_seen;
 LT_HIDDEN lt_thread *lt_thread_register(void);
 LT_HIDDEN void lt_publish(lt_thread *self);
 LT_HIDDEN void lt_count_orphan_allocation(size_t usable, bool agent);
 LT_HIDDEN void lt_count_orphan_free(size_t usable);
+/// Calls `visit` with the block of every registered thread, under the registry lock, and reads the
+/// live and retired thread counts under the same lock.
+LT_HIDDEN void lt_visit_threads(void (*visit)(const lt_thread *thread, void *context), void *context,
+                                uint64_t *live_threads, uint64_t *retired_threads);
 LT_HIDDEN void lt_registry_lock(void);
 LT_HIDDEN void lt_registry_unlock(void);
 LT_HIDDEN void lt_registry_reinit_after_fork(void);
-/// The first thread block; walk `next_in_registry`. Hold the registry lock.
-LT_HIDDEN lt_thread *lt_registry_first(void);
-LT_HIDDEN void *lt_map(size_t bytes);
 
-// --- patterns.c ---
-static inline unsigned lt_size_class_of(size_t size) {
-    unsigned index = size ? 64u - (unsigned)__builtin_clzl(size) : 0u;
-    return index < LT_SIZE_CLASS_COUNT ? index : LT_SIZE_CLASS_COUNT - 1;
-}
-/// Requested sizes are counted from samples, weighted like sites (exact at T = 1): each shard of
-/// the sample table keeps a small space-saving table of them, under the shard's lock. A count per
-/// distinct size on every allocation would cost the fast path a store to a line it rarely owns.
-/// The size classes are sampled the same way (lt_sampled_classes).
-typedef struct lt_sampled_sizes {
-    _Alignas(LT_CACHE_LINE) lt_size_count slots[LT_SAMPLED_SIZE_SLOTS]; // count in 1/65536 objects
-} lt_sampled_sizes;
-LT_HIDDEN void lt_count_sampled_size(lt_sampled_sizes *table, size_t size, uint64_t objects_q16);
+// --- patterns.c: allocation patterns, counted from the samples ---
+#define LT_SAMPLED_SIZE_SLOTS 256
+/// Requested sizes and usable-size classes, counted from samples and weighted like sites (exact at
+/// T = 1): each shard of the sample table keeps one, under the shard's lock. A count per distinct
+/// size on every allocation would cost the fast path a store to a line it rarely owns.
+typedef struct lt_patterns {
+    _Alignas(LT_CACHE_LINE) lt_size_count sizes[LT_SAMPLED_SIZE_SLOTS]; // space-saving; count in 1/65536 objects
+    uint64_t class_count_q16[LT_SIZE_CLASS_COUNT]; // estimated allocations, in 1/65536 objects
+    uint64_t class_bytes[LT_SIZE_CLASS_COUNT];     // estimated usable bytes
+} lt_patterns;
+/// Counts a sample of `size` bytes requested, `usable` held, standing for objects_q16 / 65536 allocations.
+LT_HIDDEN void lt_count_patterns(lt_patterns *patterns, size_t size, size_t usable, uint64_t objects_q16);
+/// The lock of the readers' merge table, taken before any shard's (fork.c).
+LT_HIDDEN void lt_patterns_lock(void);
+LT_HIDDEN void lt_patterns_unlock(void);
+LT_HIDDEN void lt_patterns_reinit_after_fork(void);
 
 // --- sampler.c ---
 LT_HIDDEN extern _Atomic uint64_t lt_sample_mean;
@@ -309,7 +226,7 @@ LT_HIDDEN void lt_sites_reinit_after_fork(void);
 #define LT_SHARDS (1u << LT_SHARD_BITS)
 #define LT_SAMPLE_PREFIX_BYTES 32
 #define LT_SAMPLE_MARKER ((size_t)0x4C570000000000A8ull) // bit 3 set; "LW" in the top bytes
-#define LT_GLIBC_SIZE_UNUSED_BIT ((size_t)8)
+_Static_assert(LT_SAMPLE_MARKER & LT_GLIBC_SIZE_UNUSED_BIT, "free() tells a sampled block by this bit");
 typedef struct lt_sample_record {
     uint64_t weight_bytes;
     uint64_t weight_objects_q16;
@@ -336,16 +253,8 @@ LT_HIDDEN bool lt_record_sample(lt_thread *self, void *pointer, size_t offset, s
                                 uintptr_t frame_pointer, const lt_tag *tag);
 /// Takes a sampled block's record out of the counters.
 LT_HIDDEN void lt_retire_sample(const lt_sample_record *record, size_t offset);
-/// A shard's sampled size classes: estimated allocations (1/65536 objects) and usable bytes.
-typedef struct lt_sampled_classes {
-    uint64_t count_q16[LT_SIZE_CLASS_COUNT];
-    uint64_t bytes[LT_SIZE_CLASS_COUNT];
-} lt_sampled_classes;
-/// Adds every shard's sampled size classes into `sum`.
-LT_HIDDEN void lt_sum_sampled_classes(lt_sampled_classes *sum);
-/// Calls `visit` with every sampled size and its estimated count in 1/65536 objects.
-LT_HIDDEN void lt_visit_sampled_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context),
-                                            void *context);
+/// Calls `visit` with each shard's patterns, under that shard's lock.
+LT_HIDDEN void lt_visit_patterns(void (*visit)(const lt_patterns *patterns, void *context), void *context);
 /// All sample-table locks (sites, sample set, shards in order), for fork.
 LT_HIDDEN void lt_tables_lock(void);
 LT_HIDDEN void lt_tables_unlock(void);

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "include/CLeakTrackEntry.h"
-#include "fast_paths.h"
+#include "lt_internal.h"
 
 #define FRAME() ((uintptr_t)__builtin_frame_address(0))
 

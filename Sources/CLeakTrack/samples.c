@@ -1,10 +1,10 @@
 // Sampled allocations: their records (in each block's prefix, see lt_internal.h) and the per-site
-// counters, sampled sizes and size classes they feed.
+// counters and allocation patterns (patterns.c) they feed.
 //
 // The counters are split into LT_SHARDS shards, each with its own spin lock; a thread counts its
 // samples in the shard it was given at registration, and a free finds the shard in the record, so
 // a shard's lock is taken only when an allocation is sampled, a sampled block is freed, or a
-// reader sums the shards. All memory here is mmap'd: we cannot malloc inside malloc.
+// reader sums the shards. All memory here is mapped (map.c): we cannot malloc inside malloc.
 // Hazard: fork. fork.c takes every lock across fork so a child never inherits one held.
 #include <string.h>
 
@@ -27,8 +27,7 @@ typedef struct shard {
     uint64_t live_count;
     uint64_t prefix_bytes;
     site_counters *counters[LT_MAX_SITES / COUNTER_CHUNK];
-    lt_sampled_sizes sizes;
-    lt_sampled_classes classes;
+    lt_patterns patterns;
 } shard;
 
 static shard shards[LT_SHARDS];
@@ -77,13 +76,6 @@ static uint32_t sampled_site(lt_thread *self, uintptr_t frame_pointer, const lt_
     return site;
 }
 
-// A sampled block of `usable` bytes stands for 1/p blocks of that size (weight_objects_q16 / 65536).
-static void count_sampled_class(lt_sampled_classes *classes, size_t usable, uint64_t weight_objects_q16) {
-    unsigned size_class = lt_size_class_of(usable);
-    classes->count_q16[size_class] += weight_objects_q16;
-    classes->bytes[size_class] += (uint64_t)(((unsigned __int128)usable * weight_objects_q16) >> 16);
-}
-
 bool lt_record_sample(lt_thread *self, void *pointer, size_t offset, size_t size, size_t usable, uintptr_t frame_pointer,
                       const lt_tag *tag) {
     lt_sample_record record = {.shard = self->shard, .marker = LT_SAMPLE_MARKER};
@@ -109,8 +101,7 @@ bool lt_record_sample(lt_thread *self, void *pointer, size_t offset, size_t size
     lt_table_acquire(&owner->lock);
     site_counters *site = record.site == UINT32_MAX ? NULL : counters_of(owner, record.site);
     if (site) {
-        lt_count_sampled_size(&owner->sizes, size, record.weight_objects_q16);
-        count_sampled_class(&owner->classes, usable, record.weight_objects_q16);
+        lt_count_patterns(&owner->patterns, size, usable, record.weight_objects_q16);
         site->allocated_bytes += record.weight_bytes;
         site->allocated_objects_q16 += record.weight_objects_q16;
         site->live_bytes += record.weight_bytes;
@@ -170,26 +161,11 @@ uint64_t lt_sampled_prefix_bytes(void) {
     return bytes;
 }
 
-void lt_sum_sampled_classes(lt_sampled_classes *sum) {
+void lt_visit_patterns(void (*visit)(const lt_patterns *patterns, void *context), void *context) {
     for (unsigned i = 0; i < LT_SHARDS; i++) {
         shard *owner = &shards[i];
         lt_table_acquire(&owner->lock);
-        for (int size_class = 0; size_class < LT_SIZE_CLASS_COUNT; size_class++) {
-            sum->count_q16[size_class] += owner->classes.count_q16[size_class];
-            sum->bytes[size_class] += owner->classes.bytes[size_class];
-        }
-        lt_table_release(&owner->lock);
-    }
-}
-
-void lt_visit_sampled_sizes(void (*visit)(uint64_t size, uint64_t objects_q16, void *context), void *context) {
-    for (unsigned i = 0; i < LT_SHARDS; i++) {
-        shard *owner = &shards[i];
-        lt_table_acquire(&owner->lock);
-        for (int slot = 0; slot < LT_SAMPLED_SIZE_SLOTS; slot++) {
-            const lt_size_count *entry = &owner->sizes.slots[slot];
-            if (entry->count) visit(entry->size, entry->count, context);
-        }
+        visit(&owner->patterns, context);
         lt_table_release(&owner->lock);
     }
 }

@@ -3,10 +3,8 @@
 // filter in front answers most frees with one load; the set behind it is exact, so a filter false
 // positive costs a lookup, never a wrong answer.
 //
-// All memory here is mmap'd: we cannot malloc inside malloc.
+// All memory here is mapped (map.c): we cannot malloc inside malloc.
 // Hazard: fork. fork.c takes every lock across fork so a child never inherits one held.
-#include <sys/mman.h>
-
 #include "lt_internal.h"
 
 #define INITIAL_CAPACITY 1024
@@ -95,10 +93,7 @@ static bool grow(set_shard *owner) {
         while (slots[slot].pointer != 0) slot = (slot + 1) & (capacity - 1);
         slots[slot] = owner->slots[i];
     }
-    if (owner->slots) {
-        munmap(owner->slots, owner->capacity * sizeof(set_entry));
-        atomic_fetch_sub_explicit(&lt_mapped_bytes, owner->capacity * sizeof(set_entry), memory_order_relaxed);
-    }
+    if (owner->slots) lt_unmap(owner->slots, owner->capacity * sizeof(set_entry));
     owner->slots = slots;
     owner->capacity = capacity;
     return true;

@@ -2,7 +2,6 @@
 // without them leaves a broken chain, which the walk must survive: every frame must lie on the
 // thread's own stack, above the previous one and aligned, or the walk stops.
 #include <pthread.h>
-#include <unistd.h>
 
 #include "lt_internal.h"
 
@@ -38,7 +37,7 @@ uintptr_t lt_current_stack_high(void) {
     // thread of a fork's child need not be.
     uintptr_t end = (uintptr_t)__libc_stack_end, here = (uintptr_t)__builtin_frame_address(0);
     if (end != 0 && here < end && end - here < MAIN_STACK_SPAN) {
-        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t page = lt_page_size();
         return (end | (page - 1)) + 1; // the end of the page it is in, mapped as it is
     }
     pthread_attr_t attributes;

@@ -1,11 +1,11 @@
-// Per-thread counter blocks: registration on a thread's first allocation, folding on read, and
-// retirement at thread exit so that thousands of short-lived threads cost a bounded amount.
+// Per-thread counter blocks: registration on a thread's first allocation, and retirement at
+// thread exit so that thousands of short-lived threads cost a bounded amount (stats.c folds them
+// on read).
 //
-// Thread blocks are mapped with mmap (never malloc: we are malloc) and recycled through a free
-// list. A thread past its TLS destructor points at the shared orphan block, whose counters are
-// updated with atomics on the slow path.
+// Thread blocks are mapped (map.c) and recycled through a free list. A thread past its TLS
+// destructor points at the shared orphan block, whose counters are updated with atomics on the
+// slow path.
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "lt_internal.h"
@@ -19,29 +19,20 @@ __thread int lt_busy LT_TLS;
 lt_totals lt_retired;
 _Alignas(LT_CACHE_LINE) _Atomic int64_t lt_published_bytes;
 _Alignas(LT_CACHE_LINE) _Atomic uint64_t lt_peak_bytes;
-_Alignas(LT_CACHE_LINE) _Atomic uint64_t lt_mapped_bytes;
 _Atomic int lt_hooks_seen;
 
 // The registry lock sits on its own line: it is taken on registration, exit and read only.
 static _Alignas(LT_CACHE_LINE) pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static lt_thread *registry_head;
+static lt_thread *registry_head; // every block ever mapped, in use or not
+static lt_thread *free_blocks;   // exited threads' blocks, linked by next_free
 static pthread_key_t exit_key;
 static bool exit_key_ready;
 static uint64_t live_threads, retired_threads;
 static unsigned registrations;
 
-lt_thread *lt_registry_first(void) { return registry_head; }
-
 void lt_registry_lock(void) { pthread_mutex_lock(&registry_lock); }
 void lt_registry_unlock(void) { pthread_mutex_unlock(&registry_lock); }
 void lt_registry_reinit_after_fork(void) { pthread_mutex_init(&registry_lock, NULL); }
-
-void *lt_map(size_t bytes) {
-    void *memory = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (memory == MAP_FAILED) return NULL;
-    atomic_fetch_add_explicit(&lt_mapped_bytes, bytes, memory_order_relaxed);
-    return memory;
-}
 
 static void fold_into_retired(const lt_thread *thread) {
     bool agent = thread->flags & LT_THREAD_AGENT;
@@ -63,16 +54,21 @@ static void thread_exited(void *block) {
     lt_thread *next = thread->next_in_registry;
     memset(thread, 0, sizeof *thread);
     thread->next_in_registry = next;
+    thread->next_free = free_blocks;
+    free_blocks = thread;
     live_threads--;
     retired_threads++;
     lt_registry_unlock();
 }
 
 static lt_thread *take_block(void) {
-    for (lt_thread *block = registry_head; block; block = block->next_in_registry) {
-        if (!block->in_use) return block;
+    lt_thread *block = free_blocks;
+    if (block != NULL) {
+        free_blocks = block->next_free;
+        block->next_free = NULL;
+        return block;
     }
-    lt_thread *block = lt_map(sizeof(lt_thread));
+    block = lt_map(sizeof(lt_thread));
     if (block == NULL) return NULL;
     block->next_in_registry = registry_head;
     registry_head = block;
@@ -183,60 +179,13 @@ void lt_count_orphan_free(size_t usable) {
     atomic_fetch_sub(&lt_published_bytes, (int64_t)usable);
 }
 
-void lt_read_stats(lt_stats *out) {
-    memset(out, 0, sizeof *out);
-    uint64_t allocated = atomic_load(&lt_retired.allocated_bytes);
-    uint64_t freed = atomic_load(&lt_retired.freed_bytes);
-    uint64_t allocations = atomic_load(&lt_retired.allocation_count);
-    uint64_t frees = atomic_load(&lt_retired.free_count);
-    uint64_t agent_allocated = atomic_load(&lt_retired.agent_allocated_bytes);
-    uint64_t agent_freed = atomic_load(&lt_retired.agent_freed_bytes);
-    uint64_t agent_allocations = atomic_load(&lt_retired.agent_allocation_count);
-    int64_t published = atomic_load(&lt_published_bytes);
-    int64_t highest_pending_peak = 0;
-    uint64_t application_threads = 0;
-
+void lt_visit_threads(void (*visit)(const lt_thread *thread, void *context), void *context,
+                      uint64_t *live, uint64_t *retired) {
     lt_registry_lock();
-    for (lt_thread *thread = registry_head; thread; thread = thread->next_in_registry) {
-        if (!thread->in_use) continue;
-        uint64_t thread_allocations = LT_LOAD(thread->allocation_count);
-        uint64_t thread_allocated = lt_thread_allocated_bytes(thread);
-        if (LT_LOAD(thread->flags) & LT_THREAD_AGENT) {
-            agent_allocated += thread_allocated;
-            agent_freed += lt_thread_freed_bytes(thread);
-            agent_allocations += thread_allocations;
-            continue;
-        }
-        application_threads++;
-        allocated += thread_allocated;
-        freed += lt_thread_freed_bytes(thread);
-        allocations += thread_allocations;
-        frees += LT_LOAD(thread->free_count);
-        int64_t pending_peak = LT_LOAD(thread->pending_peak_bytes);
-        if (pending_peak > highest_pending_peak) highest_pending_peak = pending_peak;
+    for (const lt_thread *thread = registry_head; thread; thread = thread->next_in_registry) {
+        if (thread->in_use) visit(thread, context);
     }
-    out->live_threads = live_threads;
-    out->retired_threads = retired_threads;
+    *live = live_threads;
+    *retired = retired_threads;
     lt_registry_unlock();
-
-    // Frees of blocks another thread allocated can briefly make one side run ahead of the other.
-    out->total_allocated_bytes = allocated;
-    out->current_bytes = allocated > freed ? allocated - freed : 0;
-    out->allocation_count = allocations;
-    out->free_count = frees;
-    out->blocks_outstanding = allocations > frees ? allocations - frees : 0;
-    out->agent_current_bytes = agent_allocated > agent_freed ? agent_allocated - agent_freed : 0;
-    out->agent_allocation_count = agent_allocations;
-
-    uint64_t peak = atomic_load(&lt_peak_bytes);
-    int64_t unpublished_peak = published + highest_pending_peak;
-    if (unpublished_peak > 0 && (uint64_t)unpublished_peak > peak) peak = (uint64_t)unpublished_peak;
-    if (out->current_bytes > peak) peak = out->current_bytes;
-    out->peak_bytes = peak;
-    out->peak_error_bound_bytes = application_threads > 1 ? application_threads * LT_PUBLISH_BYTES : 0;
-
-    out->tracker_mapped_bytes = atomic_load(&lt_mapped_bytes) + lt_sampled_prefix_bytes();
-    out->sample_mean_bytes = lt_current_sample_mean();
-    out->sampled_live_allocations = lt_sampled_live_count();
-    out->hooks_active = atomic_load_explicit(&lt_hooks_seen, memory_order_relaxed);
 }

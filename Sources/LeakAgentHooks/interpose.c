@@ -4,14 +4,14 @@
 // forwards in turn to the next definition in lookup order.
 //
 // malloc, free and malloc_usable_size are the tracker's inline fast paths themselves: a jump to an
-// entry point elsewhere costs measurably on calls this frequent (see fast_paths.h). Each of the
+// entry point elsewhere costs measurably on calls this frequent (see CLeakTrackFastPaths.h). Each of the
 // others is a bare jump to the tracker's entry point; on x86-64 and arm64 a naked function, since a
 // C wrapper, compiled with frame pointers as SwiftPM compiles C, would push and pop a frame around
 // its tail call.
 #include <stdlib.h>
 
-#include "../CLeakTrack/fast_paths.h"
 #include "CLeakTrackEntry.h"
+#include "CLeakTrackFastPaths.h"
 
 #define LT_EXPORT __attribute__((visibility("default")))
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../CLeakTrack/include/CLeakTrack.h"
-#include "../CLeakTrack/include/CLeakTrackEntry.h"
+#include "CLeakTrack.h"
+#include "CLeakTrackEntry.h"
 
 extern char **environ;
 

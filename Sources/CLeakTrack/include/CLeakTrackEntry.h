@@ -1,6 +1,6 @@
 // The tracker's allocation entry points, one per libc function. LeakAgentHooks defines the libc
 // names as one-line forwards to these, except malloc and free, whose fast paths it inlines
-// (fast_paths.h, as for malloc_usable_size). Besides the hooks, only the core's own test driver
+// (CLeakTrackFastPaths.h, as for malloc_usable_size). Besides the hooks, only the core's own test driver
 // calls them (Tests/Fixtures/CoreDriver, built without the hooks under AddressSanitizer).
 #ifndef CLEAKTRACK_ENTRY_H
 #define CLEAKTRACK_ENTRY_H
