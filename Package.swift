@@ -31,7 +31,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
@@ -45,7 +44,7 @@ let package = Package(
         .target(name: "LeakAgentHooks", dependencies: ["CLeakTrack"], cSettings: cCoreSettings),
         .target(
             name: "LeakAgent",
-            dependencies: ["CHelperProcess", "CLeakTrackAPI", "LeakStacks", "LeakSymbolication", "LeakWire"]
+            dependencies: ["CHelperProcess", "CLeakTrackAPI", "LeakStacks", "LeakSymbolication", "LeakWireCore"]
         ),
         // Addresses to frames with the Swift Runtime's DWARF reader: in leakwatch-symbolizer, and
         // in the agent only when that program is missing.
@@ -60,13 +59,17 @@ let package = Package(
 
         // MARK: Wire
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // OpenSSL's libcrypto, for the handshake's HMAC-SHA256 (Debian's libssl-dev).
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // What the agent links, so it never loads Foundation (8 MB resident in every process it is
+        // preloaded into): frames, zlib, limits, the blocking connection, the client handshake, and
+        // the messages an agent sends and receives, encoded by hand after leakwatch.proto.
+        .target(name: "LeakWireCore", dependencies: ["CZlib", "CCrypto"]),
+        // Every message of leakwatch.proto as SwiftProtobuf's generated types, the server handshake
+        // and snapshot validation: the collector's and the cli's side. Re-exports LeakWireCore.
         .target(
             name: "LeakWire",
-            dependencies: [
-                "CZlib",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["LeakWireCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["leakwatch.proto"]
         ),
 
@@ -168,7 +171,7 @@ let package = Package(
             path: "Tests/CollectorSupport"
         ),
         .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "CLeakTrack", "LeakStacks", "LeakSymbolication", "LeakTestSupport"]),
-        .testTarget(name: "LeakWireTests", dependencies: ["LeakWire", "LeakTestSupport"]),
+        .testTarget(name: "LeakWireTests", dependencies: ["LeakWire", "LeakWireCore", "LeakTestSupport"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis", "SyntheticSeries", "LeakTestSupport"]),
         .testTarget(
             name: "LeakCollectorTests",

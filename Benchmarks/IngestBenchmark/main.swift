@@ -256,14 +256,8 @@ func runIngest() throws {
         instance[0] = UInt8(agent & 0xff)
         instance[1] = UInt8(agent >> 8)
         instance[15] = UInt8.random(in: 0...255)
-        let hello = Leakwatch_V1_Hello.with {
-            $0.supportedVersions = ProtocolVersion.supported
-            $0.role = .agent
-            $0.hostName = "bench-host-\(agent)"
-            $0.serviceName = "bench"
-            $0.processInstanceID = Data(instance)
-            $0.pid = UInt32(10_000 + agent)
-        }
+        let hello = Wire.Hello(supportedVersions: ProtocolVersion.supported, role: .agent, hostName: "bench-host-\(agent)",
+                               serviceName: "bench", processInstanceID: instance, pid: UInt32(10_000 + agent))
         _ = try connection.handshake(hello: hello, token: token)
         return connection
     }
@@ -373,7 +367,7 @@ func runQueries() throws {
     let configuration = try writeConfiguration(#"{"verdictIntervalSeconds": 0, "retentionIntervalSeconds": 0}"#)
     let child = try CollectorChild(dataDirectory: dataDirectory, configurationFile: configuration)
     let connection = try BlockingConnection.connect(host: "127.0.0.1", port: child.port, options: .init(ioTimeoutSeconds: 60))
-    _ = try connection.handshake(hello: .with { $0.role = .client; $0.hostName = "bench-client" }, token: token)
+    _ = try connection.handshake(hello: Wire.Hello(role: .client, hostName: "bench-client"), token: token)
 
     func timed(_ request: WireMessage) throws -> (Double, WireMessage) {
         let start = DispatchTime.now().uptimeNanoseconds

@@ -1,5 +1,4 @@
 import LeakStacks
-import LeakWire
 
 /// One frame of a symbolized allocation stack.
 public struct StackFrame: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import LeakWire
+import LeakWireCore
 #if canImport(Glibc)
 import Glibc
 #endif

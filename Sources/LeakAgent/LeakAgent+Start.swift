@@ -1,5 +1,5 @@
 import CLeakTrackAPI
-import LeakWire
+import LeakWireCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -72,12 +72,9 @@ struct DemoPipelineTests {
     private static func hostReport(_ host: String, port: Int, token: String) throws -> Leakwatch_V1_HostReportResponse {
         let connection = try BlockingConnection.connect(host: "127.0.0.1", port: port)
         defer { connection.close() }
-        _ = try connection.handshake(hello: .with {
-            $0.supportedVersions = [1]
-            $0.role = .client
-            $0.hostName = "end-to-end-test"
-            $0.agentVersion = "test"
-        }, token: Array(token.utf8))
+        _ = try connection.handshake(
+            hello: Wire.Hello(supportedVersions: [1], role: .client, hostName: "end-to-end-test", agentVersion: "test"),
+            token: Array(token.utf8))
         try connection.send(.hostReportRequest(.with {
             $0.requestID = 1
             $0.host = host

@@ -45,7 +45,7 @@ struct AgentThreadTests {
             serviceName: "signals", intervalSeconds: 3600, spoolLimitBytes: 1 << 20, backoffMinimumSeconds: 1,
             backoffMaximumSeconds: 1, connectTimeoutSeconds: 1, ioTimeoutSeconds: 1, stopTimeoutSeconds: 2)
         let reported = Reported()
-        let shipper = Shipper(configuration: configuration, source: { Leakwatch_V1_Snapshot() },
+        let shipper = Shipper(configuration: configuration, source: { Wire.Snapshot() },
                               threadStarted: { reported.set(.ofCallingThread()) })
         defer { shipper.stop() }
         let masks = try await Self.fromUnmaskedThread {

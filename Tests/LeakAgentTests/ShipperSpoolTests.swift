@@ -1,24 +1,14 @@
 import Testing
 @testable import LeakAgent
-import LeakWire
+import LeakWireCore
 
 @Suite("Shipper spool and stack table")
 struct ShipperSpoolTests {
-    static func snapshot(_ sequence: UInt64, stackIDs: [UInt64]) -> Leakwatch_V1_Snapshot {
-        var snapshot = Leakwatch_V1_Snapshot()
-        snapshot.sequence = sequence
-        snapshot.timestampUnixNanos = 1_764_000_000_000_000_000 + Int64(sequence)
+    static func snapshot(_ sequence: UInt64, stackIDs: [UInt64]) -> Wire.Snapshot {
+        var snapshot = Wire.Snapshot(sequence: sequence, timestampUnixNanos: 1_764_000_000_000_000_000 + Int64(sequence))
         for id in stackIDs {
-            var site = Leakwatch_V1_Site()
-            site.stackID = id
-            site.liveBytes = 524_288 * id
-            snapshot.sites.append(site)
-            var stack = Leakwatch_V1_Stack()
-            stack.id = id
-            var frame = Leakwatch_V1_Frame()
-            frame.function = "f\(id)()"
-            stack.frames = [frame]
-            snapshot.stacks.append(stack)
+            snapshot.sites.append(Wire.Site(stackID: id, liveBytes: 524_288 * id))
+            snapshot.stacks.append(Wire.Stack(id: id, frames: [Wire.Frame(function: "f\(id)()")]))
         }
         return snapshot
     }
@@ -26,7 +16,7 @@ struct ShipperSpoolTests {
     static func entryBytes(stackIDs: [UInt64]) -> Int {
         var entry = snapshot(1, stackIDs: stackIDs)
         entry.stacks = []
-        return (try! entry.serializedBytes() as [UInt8]).count
+        return entry.serializedBody().count
     }
 
     @Test func acknowledgedEntriesGoAndTheirStacksWithThem() {

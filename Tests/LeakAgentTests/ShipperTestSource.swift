@@ -13,34 +13,24 @@ final class ShipperTestSource: @unchecked Sendable {
 
     var callCount: Int { lock.withLock { calls } }
 
-    func snapshot() -> Leakwatch_V1_Snapshot {
+    func snapshot() -> Wire.Snapshot {
         let call = lock.withLock { () -> Int in calls += 1; return calls }
-        var snapshot = Leakwatch_V1_Snapshot()
+        var snapshot = Wire.Snapshot()
         snapshot.stats.currentBytes = UInt64(100_000_000 + call * 1000)
         snapshot.stats.allocationCount = UInt64(call * 5000)
         for id in 1...UInt64(min(maximumSites, 4 + call)) {
-            var site = Leakwatch_V1_Site()
-            site.stackID = id * 7919
-            site.liveBytes = id * 524_288 + UInt64(call)
-            site.liveObjects = id
-            site.allocatedBytes = id * 1_000_000 + UInt64(call) * 524_288
+            let site = Wire.Site(stackID: id * 7919, liveBytes: id * 524_288 + UInt64(call), liveObjects: id,
+                                 allocatedBytes: id * 1_000_000 + UInt64(call) * 524_288)
             snapshot.sites.append(site)
-            var stack = Leakwatch_V1_Stack()
-            stack.id = site.stackID
-            for depth in 0..<8 {
-                var frame = Leakwatch_V1_Frame()
-                frame.function = "Demo.Handler\(id).step\(depth)()"
-                frame.file = "Handler\(id).swift"
-                frame.line = UInt32(10 + depth)
-                frame.address = 0x5555_0000_0000 + id * 0x1000 + UInt64(depth)
-                stack.frames.append(frame)
-            }
-            snapshot.stacks.append(stack)
+            snapshot.stacks.append(Wire.Stack(id: site.stackID, frames: (0..<8).map { depth in
+                Wire.Frame(function: "Demo.Handler\(id).step\(depth)()", file: "Handler\(id).swift", line: UInt32(10 + depth),
+                           address: 0x5555_0000_0000 + id * 0x1000 + UInt64(depth))
+            }))
         }
         return snapshot
     }
 
-    var closure: @Sendable () -> Leakwatch_V1_Snapshot { { [self] in snapshot() } }
+    var closure: @Sendable () -> Wire.Snapshot { { [self] in snapshot() } }
 }
 
 /// An application thread allocating in a loop, recording the longest gap between iterations.

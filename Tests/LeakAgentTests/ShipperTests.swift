@@ -122,7 +122,7 @@ struct ShipperTests {
             snapshot.stacks = []
             snapshot.sequence = 10
             snapshot.timestampUnixNanos = ShipperClock.wallUnixNanos()
-            return (try snapshot.serializedBytes() as [UInt8]).count
+            return snapshot.serializedBody().count
         }()
         let shipper = Shipper(configuration: Self.configuration(port: collector.port, intervalSeconds: 0.01,
                                                                 spoolLimitBytes: entryBytes * 8 + entryBytes / 2),

@@ -303,14 +303,10 @@ final class PartialFrameAttack: @unchecked Sendable {
                     let connection = try BlockingConnection.connect(
                         host: "127.0.0.1", port: port, options: options, isCancelled: { stopped.withLock { $0 } })
                     defer { connection.close() }
-                    var hello = Leakwatch_V1_Hello()
-                    hello.supportedVersions = ProtocolVersion.supported
-                    hello.role = .agent
-                    hello.hostName = "attacker-\(index)"
-                    hello.serviceName = "flood"
-                    hello.processInstanceID = Data(randomInstanceID())
-                    hello.pid = 1
-                    hello.processStartUnixNanos = 1_700_000_000_000_000_000
+                    let hello = Wire.Hello(
+                        supportedVersions: ProtocolVersion.supported, role: .agent, hostName: "attacker-\(index)",
+                        serviceName: "flood", processInstanceID: randomInstanceID(), pid: 1,
+                        processStartUnixNanos: 1_700_000_000_000_000_000)
                     _ = try connection.handshake(hello: hello, token: testToken)
                     state.withLock { $0.authenticated += 1 }
                     try connection.send(frameBytes: FrameHeader(kind: .snapshot, flags: [], bodyLength: bodyBytes).bytes)

@@ -18,7 +18,7 @@ import Testing
                 collectorHost: "127.0.0.1", collectorPort: port, token: testToken, hostName: "shipped", serviceName: "api",
                 intervalSeconds: 0.05, backoffMinimumSeconds: 0.05, backoffMaximumSeconds: 0.2)
             let shipper = Shipper(configuration: configuration) {
-                var snapshot = makeSnapshot(sequence: 0, siteCount: 5)
+                var snapshot = Wire.Snapshot(makeSnapshot(sequence: 0, siteCount: 5))
                 snapshot.timestampUnixNanos = 0  // the shipper stamps it
                 return snapshot
             }

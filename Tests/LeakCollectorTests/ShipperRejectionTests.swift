@@ -21,7 +21,7 @@ import Testing
             let taken = Atomic<UInt64>(0)
             let shipper = Shipper(configuration: configuration) {
                 let count = taken.add(1, ordering: .relaxed).newValue
-                var snapshot = makeSnapshot(sequence: count, siteCount: 3)
+                var snapshot = Wire.Snapshot(makeSnapshot(sequence: count, siteCount: 3))
                 snapshot.timestampUnixNanos = 0  // the shipper stamps it
                 // Every third snapshot has the uptime issue 15 found wedging an agent for good.
                 if count % 3 == 0 { snapshot.stats.uptimeSeconds = .nan }

@@ -2,6 +2,7 @@ import Foundation
 import LeakTestSupport
 import Testing
 @testable import LeakWire
+@testable import LeakWireCore
 
 /// Runs `body` on its own thread (a stand-in collector) and waits for it at the end.
 final class PeerThread: @unchecked Sendable {
@@ -38,22 +39,26 @@ struct BlockingConnectionTests {
         }
     }
 
+    /// The agent's hand-written messages on one side, the collector's generated ones on the other.
     @Test func handshakeSnapshotAndAckOverTCP() throws {
         let listener = try BlockingListener()
+        let received = ReceivedSnapshot()
         let peer = PeerThread {
             guard let connection = try listener.accept(timeoutSeconds: 5) else { return }
             guard try Self.serve(connection, token: Fixtures.token, lastAcknowledged: 6) else { return }
             guard case .snapshot(let snapshot) = try connection.receive() else { return }
+            received.set(snapshot)
             var ack = Leakwatch_V1_Ack()
             ack.sequence = snapshot.sequence
             try connection.send(.ack(ack))
         }
         let connection = try BlockingConnection.connect(host: "127.0.0.1", port: listener.port, options: Self.fast)
-        let welcome = try connection.handshake(hello: Fixtures.exampleHello, token: Fixtures.token)
+        let welcome = try connection.handshake(hello: Fixtures.exampleWireHello, token: Fixtures.token)
         #expect(welcome.lastAcknowledgedSequence == 6)
-        try connection.send(.snapshot(Fixtures.exampleSnapshot))
-        #expect(try connection.receive() == .ack({ var a = Leakwatch_V1_Ack(); a.sequence = 7; return a }()))
+        try connection.send(Wire.Snapshot(Fixtures.exampleSnapshot))
+        #expect(try connection.receive(Wire.CollectorMessage.self) == .ack(Wire.Ack(sequence: 7)))
         #expect(peer.join())
+        #expect(received.value == Fixtures.exampleSnapshot)
         #expect(connection.bytesSent > 0 && connection.bytesReceived > 0)
     }
 
@@ -97,7 +102,7 @@ struct BlockingConnectionTests {
         }
         let connection = try BlockingConnection.connect(host: "127.0.0.1", port: listener.port, options: Self.fast)
         do {
-            _ = try connection.handshake(hello: Fixtures.exampleHello, token: Array("not the token".utf8))
+            _ = try connection.handshake(hello: Fixtures.exampleWireHello, token: Array("not the token".utf8))
             Issue.record("handshake succeeded with a wrong token")
         } catch let error as WireError {
             #expect(error == .remoteError)
@@ -202,6 +207,13 @@ struct BlockingConnectionTests {
         release.signal()
         #expect(peer.join())
     }
+}
+
+final class ReceivedSnapshot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var snapshot: Leakwatch_V1_Snapshot?
+    var value: Leakwatch_V1_Snapshot? { lock.withLock { snapshot } }
+    func set(_ value: Leakwatch_V1_Snapshot) { lock.withLock { snapshot = value } }
 }
 
 final class CancelFlag: @unchecked Sendable {

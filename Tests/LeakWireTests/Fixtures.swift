@@ -17,6 +17,9 @@ enum Fixtures {
         return hello
     }
 
+    /// The same Hello as the agent sends it.
+    static var exampleWireHello: Wire.Hello { Wire.Hello(exampleHello) }
+
     static let token: [UInt8] = Array("correct horse battery staple".utf8)
 
     static func frame(function: String, file: String, line: UInt32, address: UInt64) -> Leakwatch_V1_Frame {

@@ -1,6 +1,7 @@
 import LeakTestSupport
 import Testing
 @testable import LeakWire
+@testable import LeakWireCore
 
 /// Whatever bytes arrive, the decoder returns frames, asks for more, or throws a WireError:
 /// it never crashes, never loops, never allocates beyond its limits.

@@ -1,6 +1,7 @@
 import LeakTestSupport
 import Testing
 @testable import LeakWire
+@testable import LeakWireCore
 
 @Suite("FrameDecoder")
 struct FrameDecoderTests {

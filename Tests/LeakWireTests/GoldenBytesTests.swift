@@ -1,5 +1,6 @@
 import Testing
 @testable import LeakWire
+@testable import LeakWireCore
 
 /// The bytes printed in docs/PROTOCOL.md ("A worked example"). If this test fails, either the
 /// encoder changed the wire format or the document is wrong: fix one, never both silently.
@@ -30,6 +31,11 @@ struct GoldenBytesTests {
         #expect(Self.hex(frame) == Self.helloFrameHex, "actual:\n\(Self.hex(frame))")
     }
 
+    @Test func theAgentsHelloEncodesToTheDocumentedBytes() throws {
+        let frame = try FrameEncoder().encode(Fixtures.exampleWireHello)
+        #expect(Self.hex(frame) == Self.helloFrameHex, "actual:\n\(Self.hex(frame))")
+    }
+
     @Test func theDocumentedBytesDecodeToTheExampleHello() throws {
         let frame = try FrameDecoder.decodeSingleFrame(Self.bytes(fromHex: Self.helloFrameHex))
         #expect(frame.kind == .hello)
@@ -38,8 +44,8 @@ struct GoldenBytesTests {
 
     @Test func theExampleProofIsStable() throws {
         let nonce = (0..<32).map { UInt8($0) }
-        let proof = WireAuthentication.proof(token: Fixtures.token, nonce: nonce, chosenVersion: 1,
-                                             hello: Fixtures.exampleHello)
+        let proof = try #require(WireAuthentication.proof(token: Fixtures.token, nonce: nonce, chosenVersion: 1,
+                                                          identity: Fixtures.exampleWireHello.authenticationIdentity))
         #expect(Self.hex(proof).replacingOccurrences(of: "\n", with: " ") == GoldenBytesTests.exampleProofHex,
                 "actual: \(Self.hex(proof))")
     }
@@ -51,6 +57,8 @@ struct GoldenBytesTests {
         let frame = try FrameEncoder().encode(.authenticate(authenticate))
         #expect(Array(frame.prefix(10)) == Self.bytes(fromHex: "4c 01 03 00 00 00 00 22 0a 20"))
         #expect(Array(frame.dropFirst(10)) == Self.bytes(fromHex: Self.exampleProofHex))
+        let agents = try FrameEncoder().encode(Wire.Authenticate(proof: Self.bytes(fromHex: Self.exampleProofHex)))
+        #expect(agents == frame)
     }
 
     static let exampleProofHex =

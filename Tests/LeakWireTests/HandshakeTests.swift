@@ -1,5 +1,6 @@
 import Testing
 @testable import LeakWire
+@testable import LeakWireCore
 
 @Suite("Handshake")
 struct HandshakeTests {
@@ -10,18 +11,28 @@ struct HandshakeTests {
                         nonce: Self.nonce)
     }
 
+    /// The agent's message as the collector reads it: encoded by hand, decoded by SwiftProtobuf.
+    func toServer(_ message: some WireEncodable) throws -> WireMessage {
+        try WireMessage(FrameDecoder.decodeSingleFrame(FrameEncoder().encode(message)))
+    }
+
+    /// The collector's message as the agent reads it.
+    func toClient(_ message: WireMessage) throws -> Wire.CollectorMessage {
+        try Wire.CollectorMessage(FrameDecoder.decodeSingleFrame(FrameEncoder().encode(message)))
+    }
+
     @Test func bothSidesReachEstablished() throws {
-        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Fixtures.token)
+        var client = ClientHandshake(hello: Fixtures.exampleWireHello, token: Fixtures.token)
         var server = server()
-        guard case .send(let challenge) = server.receive(client.start()) else { Issue.record("no challenge"); return }
-        guard case .send(let authenticate) = try client.receive(challenge) else { Issue.record("no proof"); return }
-        guard case .authenticated(let hello, let version) = server.receive(authenticate) else {
+        guard case .send(let challenge) = server.receive(try toServer(client.start())) else { Issue.record("no challenge"); return }
+        guard case .send(let authenticate) = try client.receive(toClient(challenge)) else { Issue.record("no proof"); return }
+        guard case .authenticated(let hello, let version) = server.receive(try toServer(authenticate)) else {
             Issue.record("not authenticated"); return
         }
         #expect(hello == Fixtures.exampleHello)
         #expect(version == 1)
         #expect(server.peer == Fixtures.exampleHello)
-        guard case .established(let welcome) = try client.receive(server.welcome(lastAcknowledgedSequence: 17)) else {
+        guard case .established(let welcome) = try client.receive(toClient(server.welcome(lastAcknowledgedSequence: 17))) else {
             Issue.record("not established"); return
         }
         #expect(welcome.lastAcknowledgedSequence == 17)
@@ -42,30 +53,30 @@ struct HandshakeTests {
     }
 
     @Test func aWrongTokenIsRejected() throws {
-        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Array("wrong".utf8))
+        var client = ClientHandshake(hello: Fixtures.exampleWireHello, token: Array("wrong".utf8))
         var server = server()
-        guard case .send(let challenge) = server.receive(client.start()),
-              case .send(let authenticate) = try client.receive(challenge) else { Issue.record("no proof"); return }
-        guard case .reject(let error) = server.receive(authenticate) else { Issue.record("accepted"); return }
+        guard case .send(let challenge) = server.receive(try toServer(client.start())),
+              case .send(let authenticate) = try client.receive(toClient(challenge)) else { Issue.record("no proof"); return }
+        guard case .reject(let error) = server.receive(try toServer(authenticate)) else { Issue.record("accepted"); return }
         #expect(error == .authenticationFailed)
         #expect(error.detail.contains("same token"))
         #expect(server.peer == nil)
     }
 
     @Test func withoutAuthenticationAnyProofIsAcceptedAtTheNegotiatedVersion() throws {
-        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Array("wrong".utf8))
+        var client = ClientHandshake(hello: Fixtures.exampleWireHello, token: Array("wrong".utf8))
         var server = ServerHandshake(
             configuration: .init(authentication: .acceptAnyProof, supportedVersions: [1], collectorVersion: "test"),
             nonce: Self.nonce)
-        guard case .send(let challenge) = server.receive(client.start()),
-              case .send(let authenticate) = try client.receive(challenge) else { Issue.record("no proof"); return }
-        guard case .authenticated(let hello, let version) = server.receive(authenticate) else {
+        guard case .send(let challenge) = server.receive(try toServer(client.start())),
+              case .send(let authenticate) = try client.receive(toClient(challenge)) else { Issue.record("no proof"); return }
+        guard case .authenticated(let hello, let version) = server.receive(try toServer(authenticate)) else {
             Issue.record("not authenticated"); return
         }
         #expect(hello == Fixtures.exampleHello)
         #expect(version == 1)
         #expect(server.peer == Fixtures.exampleHello)
-        guard case .established(let welcome) = try client.receive(server.welcome(lastAcknowledgedSequence: 5)) else {
+        guard case .established(let welcome) = try client.receive(toClient(server.welcome(lastAcknowledgedSequence: 5))) else {
             Issue.record("not established"); return
         }
         #expect(welcome.version == 1)
@@ -126,30 +137,31 @@ struct HandshakeTests {
 
     @Test func aProofFromAnotherConnectionIsRejected() throws {
         // Record a valid proof on one connection...
-        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Fixtures.token)
+        var client = ClientHandshake(hello: Fixtures.exampleWireHello, token: Fixtures.token)
         var first = server()
-        guard case .send(let challenge) = first.receive(client.start()),
-              case .send(let recorded) = try client.receive(challenge) else { Issue.record("no proof"); return }
+        guard case .send(let challenge) = first.receive(try toServer(client.start())),
+              case .send(let recorded) = try client.receive(toClient(challenge)) else { Issue.record("no proof"); return }
         // ...and replay it on a connection with a different nonce.
         var second = ServerHandshake(configuration: .init(token: Fixtures.token))
         _ = second.receive(.hello(Fixtures.exampleHello))
-        guard case .reject(let error) = second.receive(recorded) else { Issue.record("replay accepted"); return }
+        guard case .reject(let error) = second.receive(try toServer(recorded)) else { Issue.record("replay accepted"); return }
         #expect(error == .authenticationFailed)
     }
 
     @Test func aProofDoesNotCoverAnotherIdentity() throws {
-        let proof = WireAuthentication.proof(token: Fixtures.token, nonce: Self.nonce, chosenVersion: 1,
-                                             hello: Fixtures.exampleHello)
+        let identity = Fixtures.exampleHello.authenticationIdentity
+        let proof = try #require(WireAuthentication.proof(token: Fixtures.token, nonce: Self.nonce, chosenVersion: 1,
+                                                          identity: identity))
         #expect(WireAuthentication.isValidProof(proof, token: Fixtures.token, nonce: Self.nonce, chosenVersion: 1,
-                                                hello: Fixtures.exampleHello))
+                                                identity: identity))
         var impostor = Fixtures.exampleHello
         impostor.hostName = "web-4"
         #expect(!WireAuthentication.isValidProof(proof, token: Fixtures.token, nonce: Self.nonce, chosenVersion: 1,
-                                                 hello: impostor))
+                                                 identity: impostor.authenticationIdentity))
         #expect(!WireAuthentication.isValidProof(proof, token: Fixtures.token, nonce: Self.nonce, chosenVersion: 2,
-                                                 hello: Fixtures.exampleHello))
+                                                 identity: identity))
         #expect(!WireAuthentication.isValidProof(Array(proof.dropLast()), token: Fixtures.token, nonce: Self.nonce,
-                                                 chosenVersion: 1, hello: Fixtures.exampleHello))
+                                                 chosenVersion: 1, identity: identity))
         #expect(WireAuthentication.makeNonce() != WireAuthentication.makeNonce())
         #expect(WireAuthentication.makeNonce().count == 32)
     }
@@ -162,19 +174,22 @@ struct HandshakeTests {
         #expect(error == .unexpectedMessage)
         #expect(error.errorCode == .protocolViolation)
 
-        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Fixtures.token)
+        var client = ClientHandshake(hello: Fixtures.exampleWireHello, token: Fixtures.token)
         _ = client.start()
-        #expect(throws: WireError.unexpectedMessage) { try client.receive(.ack(Leakwatch_V1_Ack())) }
+        #expect(throws: WireError.unexpectedMessage) { try client.receive(.ack(Wire.Ack())) }
+        var queried = ClientHandshake(hello: Fixtures.exampleWireHello, token: Fixtures.token)
+        _ = queried.start()
+        #expect(throws: WireError.unexpectedMessage) { try queried.receive(.other(.hostReportResponse)) }
     }
 
     @Test func anErrorFromTheCollectorSurfacesItsCodeAndMessage() throws {
-        var client = ClientHandshake(hello: Fixtures.exampleHello, token: Fixtures.token)
+        var client = ClientHandshake(hello: Fixtures.exampleWireHello, token: Fixtures.token)
         _ = client.start()
         var error = Leakwatch_V1_Error()
         error.code = .shuttingDown
         error.message = "collector stopping"
         do {
-            _ = try client.receive(.error(error))
+            _ = try client.receive(toClient(.error(error)))
             Issue.record("no error thrown")
         } catch let wireError as WireError {
             #expect(wireError == .remoteError)

@@ -1,5 +1,6 @@
 import Testing
 @testable import LeakWire
+@testable import LeakWireCore
 
 @Suite("Messages")
 struct MessageRoundTripTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import LeakWire
+@testable import LeakWireCore
 
 /// The wire budget: a steady-state snapshot with 200 live sites is at most 2 KiB after the
 /// first one, because stacks are interned (carried once per connection).

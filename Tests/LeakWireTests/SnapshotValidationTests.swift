@@ -82,7 +82,7 @@ import Testing
         #expect(message.code == .malformedMessage)
         #expect(message.requestID == 7, "request_id carries the rejected snapshot's sequence")
         #expect(message.message.contains(testCase.field))
-        #expect(SnapshotViolation.rejectedSequence(of: message) == 7)
+        #expect(Wire.Error(message).rejectedSnapshotSequence == 7, "the agent drops that snapshot, never resends it")
     }
 
     @Test func theExampleSnapshotAndEveryBoundItselfAreAccepted() {
@@ -128,13 +128,10 @@ import Testing
     }
 
     @Test func onlyAnIdentifiedMalformedSnapshotIsDroppedEverythingElseIsRetried() {
-        var internalError = Leakwatch_V1_Error()
-        internalError.code = .internal
-        internalError.requestID = 7
-        #expect(SnapshotViolation.rejectedSequence(of: internalError) == nil, "storage failures are retried")
-        var connectionError = Leakwatch_V1_Error()
-        connectionError.code = .malformedMessage
-        #expect(SnapshotViolation.rejectedSequence(of: connectionError) == nil, "a framing error names no snapshot")
+        let internalError = Wire.Error(code: .internal, requestID: 7)
+        #expect(internalError.rejectedSnapshotSequence == nil, "storage failures are retried")
+        let connectionError = Wire.Error(code: .malformedMessage)
+        #expect(connectionError.rejectedSnapshotSequence == nil, "a framing error names no snapshot")
     }
 
     @Test func stacksAreCheckedOnTheirOwn() throws {

@@ -1,4 +1,4 @@
-import LeakWire
+import LeakWireCore
 
 extension Shipper {
     /// One connection's state on the shipper thread.
@@ -56,7 +56,7 @@ extension Shipper {
             if var current = session {
                 do {
                     try sendUnsent(spool: &spool, session: &current)
-                    while let message = try current.connection.receive(timeoutSeconds: 0) {
+                    while let message = try current.connection.receive(Wire.CollectorMessage.self, timeoutSeconds: 0) {
                         try handle(message, spool: &spool)
                     }
                     session = current
@@ -98,12 +98,9 @@ extension Shipper {
         if snapshot.timestampUnixNanos == 0 { snapshot.timestampUnixNanos = ShipperClock.wallUnixNanos() }
         let drops = spool.unreportedDrops
         if drops > 0 {
-            var event = Leakwatch_V1_Event()
-            event.kind = .snapshotsDropped
-            event.timestampUnixNanos = snapshot.timestampUnixNanos
-            event.droppedCount = drops
-            event.message = "the shipper's spool was full: \(drops) unacknowledged snapshots were dropped, oldest first"
-            snapshot.events.append(event)
+            snapshot.events.append(Wire.Event(
+                kind: .snapshotsDropped, timestampUnixNanos: snapshot.timestampUnixNanos, droppedCount: drops,
+                message: "the shipper's spool was full: \(drops) unacknowledged snapshots were dropped, oldest first"))
         }
         let dropsBefore = spool.totalDrops
         spool.append(snapshot, reportedDrops: drops)
@@ -137,7 +134,7 @@ extension Shipper {
         for entry in spool.entries where entry.snapshot.sequence > session.sentThrough && !entry.rejected {
             var snapshot = entry.snapshot
             snapshot.stacks = spool.stacks.missing(for: snapshot, carried: &session.carriedStacks)
-            let bytes = try session.connection.send(.snapshot(snapshot))
+            let bytes = try session.connection.send(snapshot)
             session.sentThrough = snapshot.sequence
             spool.markSent(sequence: snapshot.sequence)
             state.withLock {
@@ -147,7 +144,7 @@ extension Shipper {
         }
     }
 
-    private func handle(_ message: WireMessage, spool: inout ShipperSpool) throws {
+    private func handle(_ message: Wire.CollectorMessage, spool: inout ShipperSpool) throws {
         switch message {
         case .ack(let ack):
             let count = spool.acknowledge(through: ack.sequence)
@@ -156,7 +153,7 @@ extension Shipper {
             // A snapshot the collector can never accept is dropped, not resent on every reconnect
             // (issue 15: one NaN wedged an agent for good). Anything else (INTERNAL, SHUTTING_DOWN)
             // is the collector's trouble: reconnect with backoff and resend.
-            guard let sequence = SnapshotViolation.rejectedSequence(of: error) else {
+            guard let sequence = error.rejectedSnapshotSequence else {
                 throw ShipperFailure("the collector reported \(error.code): \(error.message)")
             }
             let dropped = spool.reject(sequence: sequence)

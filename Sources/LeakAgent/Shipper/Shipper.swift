@@ -1,4 +1,4 @@
-import LeakWire
+import LeakWireCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +26,7 @@ import Darwin
 /// nothing else.
 public final class Shipper: Sendable {
     public let configuration: ShipperConfiguration
-    let source: @Sendable () -> Leakwatch_V1_Snapshot
+    let source: @Sendable () -> Wire.Snapshot
     let threadStarted: (@Sendable () -> Void)?
     let warn: (@Sendable (String) -> Void)?
     /// Held while the shipper thread runs, released while it waits (see `init`).
@@ -54,7 +54,7 @@ public final class Shipper: Sendable {
     ///     shipper's work in progress, so that a forked child never inherits a lock or a lazy
     ///     global's initialization held by the shipper thread.
     public init(configuration: ShipperConfiguration,
-                source: @escaping @Sendable () -> Leakwatch_V1_Snapshot,
+                source: @escaping @Sendable () -> Wire.Snapshot,
                 threadStarted: (@Sendable () -> Void)? = nil,
                 warn: (@Sendable (String) -> Void)? = nil,
                 workGate: BlockingWaitHooks? = nil) {

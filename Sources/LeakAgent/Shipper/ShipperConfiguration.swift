@@ -1,4 +1,4 @@
-import LeakWire
+import LeakWireCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -95,18 +95,11 @@ public struct ShipperConfiguration: Sendable {
     }
 
     /// The Hello this configuration describes.
-    public var hello: Leakwatch_V1_Hello {
-        var hello = Leakwatch_V1_Hello()
-        hello.supportedVersions = ProtocolVersion.supported
-        hello.role = .agent
-        hello.hostName = hostName
-        hello.serviceName = serviceName
-        hello.processInstanceID = .init(processInstanceID)
-        hello.pid = pid
-        hello.processStartUnixNanos = processStartUnixNanos
-        hello.agentVersion = agentVersion
-        hello.sampleMeanBytes = sampleMeanBytes
-        return hello
+    public var hello: Wire.Hello {
+        Wire.Hello(supportedVersions: ProtocolVersion.supported, role: .agent, hostName: hostName,
+                   serviceName: serviceName, processInstanceID: processInstanceID, pid: pid,
+                   processStartUnixNanos: processStartUnixNanos, agentVersion: agentVersion,
+                   sampleMeanBytes: sampleMeanBytes)
     }
 
     public static func systemHostName() -> String {

@@ -1,4 +1,4 @@
-import LeakWire
+import LeakWireCore
 
 /// Snapshots taken but not yet acknowledged, oldest first, bounded by their encoded size.
 ///
@@ -15,7 +15,7 @@ import LeakWire
 /// by sequence are O(1); removal from the front is amortised O(1).
 struct ShipperSpool {
     struct Entry {
-        var snapshot: Leakwatch_V1_Snapshot
+        var snapshot: Wire.Snapshot
         /// Protobuf-encoded size (without stacks).
         var byteCount: Int
         /// Drops this entry reports in its SNAPSHOTS_DROPPED event.
@@ -45,12 +45,12 @@ struct ShipperSpool {
 
     /// Adds a full snapshot: its stacks go to the table, the rest to a new entry. Then drops
     /// the oldest entries while over the limit, always keeping the newest.
-    mutating func append(_ snapshot: Leakwatch_V1_Snapshot, reportedDrops: UInt64) {
+    mutating func append(_ snapshot: Wire.Snapshot, reportedDrops: UInt64) {
         var entrySnapshot = snapshot
         entrySnapshot.stacks = []
         stacks.retain(entrySnapshot)
         stacks.learn(snapshot.stacks)
-        let size = (try? entrySnapshot.serializedBytes() as [UInt8])?.count ?? 0
+        let size = entrySnapshot.serializedBody().count
         storage.append(Entry(snapshot: entrySnapshot, byteCount: size, reportedDrops: reportedDrops))
         byteCount += size
         unreportedDrops -= min(unreportedDrops, reportedDrops)
@@ -79,7 +79,7 @@ struct ShipperSpool {
         byteCount -= storage[index].byteCount
         storage[index].byteCount = 0
         storage[index].rejected = true
-        storage[index].snapshot = Leakwatch_V1_Snapshot.with { $0.sequence = sequence }
+        storage[index].snapshot = Wire.Snapshot(sequence: sequence)
         return true
     }
 
@@ -97,7 +97,7 @@ struct ShipperSpool {
     @discardableResult
     private mutating func removeOldest() -> Entry {
         let entry = storage[head]
-        storage[head].snapshot = Leakwatch_V1_Snapshot()  // release its memory now
+        storage[head].snapshot = Wire.Snapshot()  // release its memory now
         head += 1
         byteCount -= entry.byteCount
         stacks.release(entry.snapshot)

@@ -37,10 +37,8 @@ public final class CollectorClient {
     public func close() { connection.close() }
 
     private func authenticate(token: [UInt8]?) throws {
-        var hello = Leakwatch_V1_Hello()
-        hello.role = .client
-        hello.hostName = ProcessInfo.processInfo.hostName
-        hello.agentVersion = "collector-cli \(CollectorCLI.version)"
+        let hello = Wire.Hello(role: .client, hostName: ProcessInfo.processInfo.hostName,
+                               agentVersion: "collector-cli \(CollectorCLI.version)")
         var handshake = ClientHandshake(hello: hello, token: token ?? [])
         let refusedHint = token == nil
             ? "no token was given: pass --token-file FILE or set \(FleetToken.fileEnvironmentVariable) or \(FleetToken.valueEnvironmentVariable)"
@@ -48,7 +46,7 @@ public final class CollectorClient {
         do {
             try connection.send(handshake.start())
             while true {
-                let message = try connection.receive()
+                let message = try connection.receive(Wire.CollectorMessage.self)
                 if case .error(let error) = message {
                     if error.code == .authenticationFailed {
                         throw CLIError.authenticationRefused.with(
@@ -77,8 +75,12 @@ public final class CollectorClient {
         }
     }
 
-    static func describe(_ error: Leakwatch_V1_Error) -> String {
-        error.message.isEmpty ? "\(error.code)" : "\(error.message) (\(error.code))"
+    static func describe(_ error: Leakwatch_V1_Error) -> String { describe(code: "\(error.code)", message: error.message) }
+
+    static func describe(_ error: Wire.Error) -> String { describe(code: "\(error.code)", message: error.message) }
+
+    private static func describe(code: String, message: String) -> String {
+        message.isEmpty ? code : "\(message) (\(code))"
     }
 
     // MARK: Queries

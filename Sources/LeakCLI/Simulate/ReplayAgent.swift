@@ -123,15 +123,11 @@ public final class ReplayAgent {
         }
         // A process first seen while already running started `uptimeSeconds` before its first row.
         let startSeconds = row.tSeconds - (row.uptimeSeconds ?? 0)
-        var hello = Leakwatch_V1_Hello()
-        hello.role = .agent
-        hello.hostName = series.host
-        hello.serviceName = service
-        hello.processInstanceID = Data(Self.instanceID(host: series.host, pid: pid, ordinal: ordinal))
-        hello.pid = pid
-        hello.processStartUnixNanos = startUnixNanos + Int64(startSeconds * 1e9)
-        hello.agentVersion = "collector-cli simulate \(CollectorCLI.version)"
-        hello.sampleMeanBytes = 512 << 10
+        let hello = Wire.Hello(
+            role: .agent, hostName: series.host, serviceName: service,
+            processInstanceID: Self.instanceID(host: series.host, pid: pid, ordinal: ordinal), pid: pid,
+            processStartUnixNanos: startUnixNanos + Int64(startSeconds * 1e9),
+            agentVersion: "collector-cli simulate \(CollectorCLI.version)", sampleMeanBytes: 512 << 10)
         do {
             _ = try connection.handshake(hello: hello, token: token)
         } catch let error as WireError

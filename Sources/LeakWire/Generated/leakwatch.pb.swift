@@ -20,6 +20,9 @@
 // * Sizes are bytes (`*_bytes`), rates bytes per hour (`*_per_hour`).
 // * Field numbers are never reused. New fields are added with new numbers; readers
 //   ignore fields they do not know (ordinary proto3 behaviour).
+// * The messages an agent sends and receives (Hello through Ack) are also encoded by hand,
+//   without Foundation, in Sources/LeakWireCore/Messages: a field the agent should send
+//   goes there too. LeakWireTests hold both encodings byte for byte equal.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

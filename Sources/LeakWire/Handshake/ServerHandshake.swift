@@ -1,3 +1,5 @@
+import LeakWireCore
+
 /// The collector side of the handshake, with no I/O (the collector drives it from NIO).
 ///
 /// ```
@@ -112,7 +114,8 @@ public struct ServerHandshake: Sendable {
     private func accepts(proof: [UInt8], version: UInt32, hello: Leakwatch_V1_Hello) -> Bool {
         switch configuration.authentication {
         case .token(let token):
-            WireAuthentication.isValidProof(proof, token: token, nonce: nonce, chosenVersion: version, hello: hello)
+            WireAuthentication.isValidProof(proof, token: token, nonce: nonce, chosenVersion: version,
+                                            identity: hello.authenticationIdentity)
         case .acceptAnyProof:
             true
         }

@@ -1,7 +1,8 @@
+import LeakWireCore
 import SwiftProtobuf
 
 /// A typed message: what a frame's kind and body mean together.
-public enum WireMessage: Sendable {
+public enum WireMessage: Sendable, WireEncodable, WireDecodable {
     case hello(Leakwatch_V1_Hello)
     case challenge(Leakwatch_V1_Challenge)
     case authenticate(Leakwatch_V1_Authenticate)

@@ -3,8 +3,8 @@
 ///
 /// On the wire it is an `Error` with `ERROR_CODE_MALFORMED_MESSAGE` and `request_id` = the
 /// snapshot's sequence, and the connection stays open: the collector will never accept this
-/// snapshot, so the agent drops it and goes on (``rejectedSequence(of:)``). A public struct
-/// wrapping a private enum, so new rules never break callers; equality looks at the rule only.
+/// snapshot, so the agent drops it and goes on (`Wire.Error.rejectedSnapshotSequence`). A public
+/// struct wrapping a private enum, so new rules never break callers; equality looks at the rule only.
 public struct SnapshotViolation: Error, Hashable, Sendable, CustomStringConvertible {
     private enum Rule: Hashable, Sendable {
         case notFinite
@@ -70,11 +70,5 @@ public struct SnapshotViolation: Error, Hashable, Sendable, CustomStringConverti
         message.message = description
         message.requestID = sequence
         return message
-    }
-
-    /// The sequence of the snapshot an Error frame on an agent connection rejects for good, or nil
-    /// when the error is about the connection (or a failure worth retrying, such as INTERNAL).
-    public static func rejectedSequence(of error: Leakwatch_V1_Error) -> UInt64? {
-        error.code == .malformedMessage && error.requestID != 0 ? error.requestID : nil
     }
 }

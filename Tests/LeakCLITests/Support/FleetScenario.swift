@@ -11,15 +11,10 @@ final class SeedAgent {
 
     init(port: Int, host: String, service: String, instance: UInt8, pid: UInt32, startNanos: Int64) throws {
         connection = try BlockingConnection.connect(host: "127.0.0.1", port: port)
-        var hello = Leakwatch_V1_Hello()
-        hello.role = .agent
-        hello.hostName = host
-        hello.serviceName = service
-        hello.processInstanceID = Data((0..<16).map { UInt8($0) &+ instance &* 17 })
-        hello.pid = pid
-        hello.processStartUnixNanos = startNanos
-        hello.agentVersion = "seed"
-        hello.sampleMeanBytes = 512 << 10
+        let hello = Wire.Hello(
+            role: .agent, hostName: host, serviceName: service,
+            processInstanceID: (0..<16).map { UInt8($0) &+ instance &* 17 }, pid: pid, processStartUnixNanos: startNanos,
+            agentVersion: "seed", sampleMeanBytes: 512 << 10)
         _ = try connection.handshake(hello: hello, token: testToken)
     }
 

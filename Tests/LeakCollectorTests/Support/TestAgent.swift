@@ -8,7 +8,7 @@ import LeakWire
 final class TestAgent: @unchecked Sendable {
     let connection: BlockingConnection
     let hello: Leakwatch_V1_Hello
-    let welcome: Leakwatch_V1_Welcome
+    let welcome: Wire.Welcome
 
     var instanceHex: String { hello.processInstanceID.map { String(format: "%02x", $0) }.joined() }
 
@@ -27,7 +27,7 @@ final class TestAgent: @unchecked Sendable {
             hello.sampleMeanBytes = 512 * 1024
         }
         self.hello = hello
-        welcome = try connection.handshake(hello: hello, token: token)
+        welcome = try connection.handshake(hello: Wire.Hello(hello), token: token)
     }
 
     /// Sends a snapshot without waiting for its Ack.

@@ -144,7 +144,7 @@ public final class BlockingConnection {
 
     /// Sends one message as a frame; returns the frame's size on the wire.
     @discardableResult
-    public func send(_ message: WireMessage) throws -> Int {
+    public func send(_ message: some WireEncodable) throws -> Int {
         let frame = try encoder.encode(message)
         try send(frameBytes: frame)
         return frame.count
@@ -182,9 +182,9 @@ public final class BlockingConnection {
         bytesSent += frameBytes.count
     }
 
-    /// The next message, waiting at most the I/O timeout.
-    public func receive() throws -> WireMessage {
-        guard let message = try receive(timeoutSeconds: options.ioTimeoutSeconds) else {
+    /// The next message, decoded as `Message`, waiting at most the I/O timeout.
+    public func receive<Message: WireDecodable>(_ type: Message.Type) throws -> Message {
+        guard let message = try receive(type, timeoutSeconds: options.ioTimeoutSeconds) else {
             throw WireError.timedOut.with("no complete frame within \(options.ioTimeoutSeconds) s")
         }
         return message
@@ -192,9 +192,9 @@ public final class BlockingConnection {
 
     /// The next message, or nil if none is complete within `timeoutSeconds` (0: only what
     /// has already arrived).
-    public func receive(timeoutSeconds: Double) throws -> WireMessage? {
+    public func receive<Message: WireDecodable>(_ type: Message.Type, timeoutSeconds: Double) throws -> Message? {
         guard let frame = try receiveFrame(timeoutSeconds: timeoutSeconds) else { return nil }
-        return try WireMessage(frame)
+        return try Message(frame)
     }
 
     public func receiveFrame(timeoutSeconds: Double) throws -> Frame? {
@@ -233,11 +233,11 @@ public final class BlockingConnection {
 
     /// Runs the client side of the handshake; returns the collector's Welcome.
     /// An Error frame from the collector throws `remoteError` with its code and message.
-    public func handshake(hello: Leakwatch_V1_Hello, token: [UInt8]) throws -> Leakwatch_V1_Welcome {
+    public func handshake(hello: Wire.Hello, token: [UInt8]) throws -> Wire.Welcome {
         var handshake = ClientHandshake(hello: hello, token: token)
         try send(handshake.start())
         while true {
-            switch try handshake.receive(try receive()) {
+            switch try handshake.receive(try receive(Wire.CollectorMessage.self)) {
             case .send(let message):
                 try send(message)
             case .established(let welcome):

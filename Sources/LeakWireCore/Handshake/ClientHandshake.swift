@@ -8,9 +8,9 @@
 public struct ClientHandshake: Sendable {
     public enum Action: Sendable {
         /// Send this message and wait for the next one.
-        case send(WireMessage)
+        case send(Wire.Authenticate)
         /// The connection is ready: Welcome carries the last acknowledged sequence.
-        case established(Leakwatch_V1_Welcome)
+        case established(Wire.Welcome)
     }
 
     enum State: Sendable {
@@ -21,12 +21,12 @@ public struct ClientHandshake: Sendable {
         case failed
     }
 
-    public let hello: Leakwatch_V1_Hello
+    public let hello: Wire.Hello
     private let token: [UInt8]
     private(set) var state: State = .idle
 
     /// `hello.supportedVersions` is filled with `ProtocolVersion.supported` if empty.
-    public init(hello: Leakwatch_V1_Hello, token: [UInt8]) {
+    public init(hello: Wire.Hello, token: [UInt8]) {
         var hello = hello
         if hello.supportedVersions.isEmpty { hello.supportedVersions = ProtocolVersion.supported }
         self.hello = hello
@@ -47,13 +47,13 @@ public struct ClientHandshake: Sendable {
     }
 
     /// The first message to send.
-    public mutating func start() -> WireMessage {
+    public mutating func start() -> Wire.Hello {
         precondition({ if case .idle = state { true } else { false } }(), "handshake started twice")
         state = .awaitingChallenge
-        return .hello(hello)
+        return hello
     }
 
-    public mutating func receive(_ message: WireMessage) throws -> Action {
+    public mutating func receive(_ message: Wire.CollectorMessage) throws(WireError) -> Action {
         do {
             return try step(message)
         } catch {
@@ -62,7 +62,7 @@ public struct ClientHandshake: Sendable {
         }
     }
 
-    private mutating func step(_ message: WireMessage) throws -> Action {
+    private mutating func step(_ message: Wire.CollectorMessage) throws(WireError) -> Action {
         if case .error(let error) = message { throw WireError.remote(error) }
         switch (state, message) {
         case (.awaitingChallenge, .challenge(let challenge)):
@@ -74,11 +74,14 @@ public struct ClientHandshake: Sendable {
                 throw WireError.malformedMessage.with(
                     "challenge nonce is \(challenge.nonce.count) bytes, expected \(WireAuthentication.nonceByteCount)")
             }
-            var authenticate = Leakwatch_V1_Authenticate()
-            authenticate.proof = .init(WireAuthentication.proof(
-                token: token, nonce: Array(challenge.nonce), chosenVersion: challenge.chosenVersion, hello: hello))
+            guard let proof = WireAuthentication.proof(token: token, nonce: challenge.nonce,
+                                                       chosenVersion: challenge.chosenVersion,
+                                                       identity: hello.authenticationIdentity) else {
+                throw WireError.cryptoFailed.with(
+                    "libcrypto could not compute HMAC-SHA256 for the proof (has the program called OPENSSL_cleanup?)")
+            }
             state = .awaitingWelcome(version: challenge.chosenVersion)
-            return .send(.authenticate(authenticate))
+            return .send(Wire.Authenticate(proof: proof))
         case (.awaitingWelcome(let version), .welcome(let welcome)):
             guard welcome.accepted else {
                 throw WireError.authenticationFailed.with("collector answered Welcome with accepted = false")

@@ -27,6 +27,7 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case ioFailed
         case cancelled
         case descriptorLost
+        case cryptoFailed
     }
 
     private let code: Code
@@ -89,16 +90,18 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The connection's descriptor was closed or reused by someone else: a program that closes
     /// every descriptor it did not open (daemons, closefrom) took the agent's socket.
     public static let descriptorLost = WireError(.descriptorLost)
+    /// libcrypto could not compute an HMAC (the program shut OpenSSL down, or memory ran out).
+    public static let cryptoFailed = WireError(.cryptoFailed)
 
     /// The same case with a specific explanation.
-    func with(_ detail: String) -> WireError { WireError(code, detail) }
+    package func with(_ detail: String) -> WireError { WireError(code, detail) }
 
-    static func remote(_ error: Leakwatch_V1_Error) -> WireError {
+    static func remote(_ error: Wire.Error) -> WireError {
         WireError(.remoteError, "\(error.code) (\(error.code.rawValue)): \(error.message)")
     }
 
     /// The code to put in an Error frame telling the peer about this error.
-    public var errorCode: Leakwatch_V1_ErrorCode {
+    public var errorCode: Wire.ErrorCode {
         switch code {
         case .unsupportedVersion, .noCommonVersion: return .unsupportedVersion
         case .authenticationFailed: return .authenticationFailed
@@ -109,17 +112,9 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unexpectedMessage: return .protocolViolation
         case .timedOut: return .handshakeTimeout
         case .remoteError, .nameResolutionFailed, .connectFailed, .connectionClosed, .ioFailed,
-             .cancelled, .descriptorLost:
+             .cancelled, .descriptorLost, .cryptoFailed:
             return .internal
         }
     }
-
-    /// An Error message telling the peer about this error.
-    public func errorMessage(requestID: UInt64 = 0) -> Leakwatch_V1_Error {
-        var message = Leakwatch_V1_Error()
-        message.code = errorCode
-        message.message = description
-        message.requestID = requestID
-        return message
-    }
 }
+

@@ -64,7 +64,7 @@ public final class FrameEncoder {
     }
 
     /// One complete frame carrying `message`.
-    public func encode(_ message: WireMessage) throws -> [UInt8] {
+    public func encode(_ message: some WireEncodable) throws -> [UInt8] {
         encode(kind: message.kind, body: try message.serializedBody())
     }
 }
