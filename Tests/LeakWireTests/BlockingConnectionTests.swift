@@ -86,6 +86,27 @@ struct BlockingConnectionTests {
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == 0, "the frame was written into the file")
     }
 
+    /// The program closes the socket while the agent waits on it (a daemon closing every
+    /// descriptor above 2): the wait ends in `descriptorLost`, which the shipper keeps quiet, not
+    /// an I/O failure it would write on the program's stderr.
+    @Test func aSocketClosedDuringAWaitIsDescriptorLost() throws {
+        let listener = try BlockingListener()
+        let peer = PeerThread {
+            guard let served = try listener.accept(timeoutSeconds: 5) else { return }
+            usleep(300_000) // the agent's receive is waiting, its socket closed under it
+            served.close() // wakes the wait, which then reads a closed descriptor
+        }
+        let connection = try BlockingConnection.connect(host: "127.0.0.1", port: listener.port, options: Self.fast)
+        let number = connection.descriptorForPolling
+        let closer = PeerThread {
+            usleep(100_000)
+            close(number)
+        }
+        #expect(throws: WireError.descriptorLost) { _ = try connection.receiveFrame(timeoutSeconds: 2) }
+        #expect(!connection.isOpen)
+        #expect(closer.join() && peer.join())
+    }
+
     @Test func localhostResolves() throws {
         let listener = try BlockingListener()
         let peer = PeerThread { _ = try listener.accept(timeoutSeconds: 5) }

@@ -76,6 +76,20 @@ public final class BlockingConnection {
         throw WireError.descriptorLost.with("the program closed the connection's socket (descriptor reused or closed)")
     }
 
+    /// The error for a send or recv that failed with `errno`. EBADF or ENOTSOCK means the program
+    /// closed the socket while this call waited on it (a program that closes every descriptor
+    /// above 2): the number is forgotten, not closed, as `requireOwnDescriptor` does.
+    private func failure(of call: String) -> WireError {
+        let code = errno
+        let reason = POSIX.errnoDescription
+        if code == EBADF || code == ENOTSOCK {
+            descriptor = -1
+            return WireError.descriptorLost.with("the program closed the connection's socket (\(call): \(reason))")
+        }
+        close()
+        return (code == EPIPE || code == ECONNRESET ? WireError.connectionClosed : WireError.ioFailed).with("\(call) failed: \(reason)")
+    }
+
     /// The socket, for an owner that waits on it together with other descriptors (poll for
     /// POLLIN, then call `receive(timeoutSeconds: 0)`). -1 once closed. Do not read or write it.
     public var descriptorForPolling: Int32 { descriptor }
@@ -173,10 +187,7 @@ public final class BlockingConnection {
                     _ = options.waiting { POSIX.poll(descriptor, events: Int16(POLLOUT), milliseconds: deadline.remainingMilliseconds()) }
                     continue
                 }
-                let reason = POSIX.errnoDescription
-                close()
-                throw (errno == EPIPE || errno == ECONNRESET ? WireError.connectionClosed : WireError.ioFailed)
-                    .with("send failed: \(reason)")
+                throw failure(of: "send")
             }
         }
         bytesSent += frameBytes.count
@@ -220,12 +231,7 @@ public final class BlockingConnection {
                 try decoder.finish()
                 throw WireError.connectionClosed.with("the peer closed the connection")
             }
-            guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
-                let reason = POSIX.errnoDescription
-                let closedByPeer = errno == ECONNRESET
-                close()
-                throw (closedByPeer ? WireError.connectionClosed : WireError.ioFailed).with("recv failed: \(reason)")
-            }
+            guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { throw failure(of: "recv") }
             if deadline.hasPassed { return nil }
             _ = options.waiting { POSIX.poll(descriptor, events: Int16(POLLIN), milliseconds: deadline.remainingMilliseconds()) }
         }
