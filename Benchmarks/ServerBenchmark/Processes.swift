@@ -73,18 +73,56 @@ enum Children {
     }
 
     /// The resident memory of every process in `group`, in bytes (nginx: master and workers).
-    static func residentBytes(ofGroup group: pid_t) -> Int {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        var total = 0
-        for entry in entries where entry.first?.isNumber == true {
-            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let afterName = stat.range(of: ")", options: .backwards) else { continue }
-            // Fields after the name: state ppid pgrp ... rss is field 24, the 22nd after the name.
-            let fields = stat[afterName.upperBound...].split(separator: " ")
-            guard fields.count > 21, Int32(fields[2]) == group, let pages = Int(fields[21]) else { continue }
-            total += pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    static func residentBytes(ofGroup group: pid_t) -> Int { memory(ofGroup: group).resident }
+
+    /// The server's processes; leakwatch-symbolizer, which the agent starts in the server's process
+    /// group for a second or two when it names new addresses, apart.
+    struct GroupMemory {
+        var processes = 0
+        /// RSS: the pages each process has in memory, shared library code included.
+        var resident = 0
+        /// Pages no other process maps (smaps_rollup's Private_Clean + Private_Dirty): what the
+        /// process costs the machine beyond libraries every process on it shares.
+        var unshared = 0
+        var symbolizerResident = 0
+    }
+
+    static func memory(ofGroup group: pid_t) -> GroupMemory {
+        var memory = GroupMemory()
+        for pid in processes(inGroup: group) {
+            guard let rollup = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else { continue }
+            var resident = 0, unshared = 0
+            for line in rollup.split(separator: "\n") {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard fields.count >= 2, let kibibytes = Int(fields[1]) else { continue }
+                switch fields[0] {
+                case "Rss:": resident += kibibytes * 1024
+                case "Private_Clean:", "Private_Dirty:": unshared += kibibytes * 1024
+                default: break
+                }
+            }
+            // The kernel keeps the first 15 bytes of the name.
+            if (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("leakwatch-symbo") == true {
+                memory.symbolizerResident += resident
+                continue
+            }
+            memory.processes += 1
+            memory.resident += resident
+            memory.unshared += unshared
         }
-        return total
+        return memory
+    }
+
+    private static func processes(inGroup group: pid_t) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { entry in
+            guard entry.first?.isNumber == true,
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let afterName = stat.range(of: ")", options: .backwards) else { return false }
+            // Fields after the name: state ppid pgrp ...
+            let fields = stat[afterName.upperBound...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[2]) == group
+        }
     }
 
     /// Runs a load tool to completion (killed after `timeoutSeconds`); its exit status and output.

@@ -6,11 +6,23 @@ import Foundation
 import Glibc
 #endif
 
-/// How a server runs: without the agent, or with it shipping at the default T or at T = 1.
+/// How a server runs: without the agent, or with it shipping at the default T or at T = 1; or
+/// (`--memory`) with it naming addresses in the server's own process, as it does when
+/// leakwatch-symbolizer is missing.
 enum Way: String, CaseIterable {
     case plain = "plain"
     case agent = "agent"
     case agentEveryAllocation = "agent T=1"
+    case agentNamingInProcess = "agent, names in-process"
+
+    /// What the agent reads besides where to ship.
+    var agentEnvironment: [String: String] {
+        switch self {
+        case .plain, .agent: [:]
+        case .agentEveryAllocation: ["LEAKWATCH_SAMPLE_BYTES": "1"]
+        case .agentNamingInProcess: ["LEAKWATCH_SYMBOLIZER": "/nonexistent/leakwatch-symbolizer"]
+        }
+    }
 }
 
 /// Where the agent ships and how often.
@@ -49,14 +61,12 @@ struct Server {
             var options = ["--library", settings.library, "--collector", settings.collector, "--token-file", settings.tokenFile,
                            "--host", hostName, "--service", "server-benchmark"]
             if let interval = settings.intervalSeconds { options += ["--interval", interval] }
-            if way == .agentEveryAllocation { options += ["--sample-bytes", "1"] }
-            return ([settings.leakwatchRun] + options + ["--"] + base, [:])
+            return ([settings.leakwatchRun] + options + ["--"] + base, way.agentEnvironment)
         case (.linked, _):
             var environment = ["LEAKWATCH_COLLECTOR": settings.collector, "LEAKWATCH_TOKEN_FILE": settings.tokenFile,
                                "LEAKWATCH_HOST": hostName, "LEAKWATCH_SERVICE": "server-benchmark"]
             if let interval = settings.intervalSeconds { environment["LEAKWATCH_INTERVAL"] = interval }
-            if way == .agentEveryAllocation { environment["LEAKWATCH_SAMPLE_BYTES"] = "1" }
-            return (base, environment)
+            return (base, environment.merging(way.agentEnvironment) { $1 })
         }
     }
 }

@@ -22,17 +22,21 @@
 //                                  [--servers redis,nginx,memcached,swift-nio]
 //   .build/release/ServerBenchmark --smoke     # .ci/run: each server briefly under the agent, answers
 //                                              # checked, snapshots found in the collector
+//   .build/release/ServerBenchmark --memory --seconds 600 --interval 1
+//                                              # the agent's memory over a long run (MemoryRun.swift);
+//                                              # --seconds 86400 is the 24 h soak
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let usage = "usage: ServerBenchmark [--seconds N] [--repetitions N] [--interval SECONDS] [--without-t1] [--servers a,b] [--smoke]"
+let usage = "usage: ServerBenchmark [--seconds N] [--repetitions N] [--interval SECONDS] [--without-t1] [--servers a,b] [--smoke | --memory]"
 var seconds = 15
 var repetitions = 4
 var intervalSeconds: String?
 var withEveryAllocation = true
 var smoke = false
+var memory = false
 var selected: Set<String>?
 var options = CommandLine.arguments.dropFirst()
 func badUsage() -> Never {
@@ -55,6 +59,7 @@ while let option = options.popFirst() {
         guard let list = options.popFirst() else { badUsage() }
         selected = Set(list.split(separator: ",").map(String.init))
     case "--smoke": smoke = true
+    case "--memory": memory = true
     default: badUsage()
     }
 }
@@ -71,6 +76,7 @@ let collectorPath = product("collector", "swift build -c release --product colle
 let cliPath = product("collector-cli", "swift build -c release --product collector-cli")
 let nioServerPath = product("NIOHTTPServer", "swift build -c release --product NIOHTTPServer")
 let library = product("libLeakAgentPreload.so", "agent/build-preload -c release")
+_ = product("leakwatch-symbolizer", "agent/build-preload -c release")
 _ = product("libLeakAgentRuntime.so", "agent/build-preload -c release")
 // agent/leakwatch-run of the repository these products were built in.
 let leakwatchRun: String = {
@@ -107,18 +113,25 @@ func loadAverage() -> String {
     ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
 }
 
-/// Starts `server` the given way, waits until it listens, runs `body` on its port, stops it.
-/// Also returns the resident memory of its process group just before the stop.
+/// Starts `server` the given way and waits until it listens: its process group and port.
 @MainActor
-func withServer<Result>(_ server: Server, _ way: Way, _ body: (Int) -> Result) -> (Result, residentBytes: Int) {
+func startServer(_ server: Server, _ way: Way) -> (pid: pid_t, port: Int) {
     let port = freeLoopbackPort()
-    let logPath = "\(scratch)/\(server.name).log"
+    let logPath = "\(scratch)/\(server.name)-\(port).log"
     let (arguments, environment) = server.launch(way, port: port, directory: scratch, settings: settings)
     let pid = Children.spawn(arguments, environment: environment, logPath: logPath)
     guard waitUntilListening(port: port, pid: pid) else {
         fail("\(server.name) (\(way.rawValue)) did not listen on \(port); its log:\n"
              + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
     }
+    return (pid, port)
+}
+
+/// Starts `server` the given way, runs `body` on its port, stops it. Also returns the resident
+/// memory of its process group just before the stop.
+@MainActor
+func withServer<Result>(_ server: Server, _ way: Way, _ body: (Int) -> Result) -> (Result, residentBytes: Int) {
+    let (pid, port) = startServer(server, way)
     let result = body(port)
     let resident = Children.residentBytes(ofGroup: pid)
     Children.stop(pid)
@@ -152,6 +165,10 @@ if smoke {
     }
     print(failures == 0 ? "ServerBenchmark --smoke: all \(servers.count) servers passed" : "ServerBenchmark --smoke: \(failures) failed")
     exit(failures == 0 ? 0 : 1)
+}
+
+if memory {
+    exit(measureMemory(of: servers, seconds: seconds))
 }
 
 // MARK: Benchmark
