@@ -151,6 +151,58 @@ static inline void *counted(void *pointer, size_t size, lt_thread *sampler, uint
     return track_allocation(pointer, size);
 }
 
+// --- the guarded pool (guard_pool.c) ---
+
+/// Places an allocation that is due the pool there and counts it (its requested size is all it
+/// holds), recorded as a sample too when `sampler` sampled it (in the sample set: a pool block has
+/// no room in front). NULL when the pool did not take it: the caller serves it as usual.
+static LT_COLD void *guarded_allocation(lt_thread *self, size_t size, size_t alignment, lt_thread *sampler,
+                                        uintptr_t frame_pointer) {
+    self->allocations_until_guard = lt_next_guard_gap(self);
+    if (lt_busy) return NULL; // the tracker's own, and the forking thread's while it holds every lock
+    void *pointer = lt_guard_allocate(size, alignment, frame_pointer, self->stack_high);
+    if (pointer == NULL) return NULL;
+    if (lt_count_allocation(self, size)) lt_publish(self);
+    if (sampler) (void)lt_record_sample(sampler, pointer, 0, size, size, frame_pointer, NULL);
+    return pointer;
+}
+
+/// guarded_allocation if the calling thread's own countdown says this allocation goes to the pool.
+static inline void *guarded_if_due(size_t size, size_t alignment, lt_thread *sampler, uintptr_t frame_pointer) {
+    lt_thread *self = lt_self;
+    if (LT_LIKELY(self->flags & (LT_THREAD_UNREGISTERED | LT_THREAD_ORPHAN))) return NULL; // placeholders: shared
+    if (LT_LIKELY(--self->allocations_until_guard != 0)) return NULL;
+    return guarded_allocation(self, size, alignment, sampler, frame_pointer);
+}
+
+void *lt_malloc_guarded(size_t size, uintptr_t frame_pointer) {
+    void *pointer = guarded_allocation(lt_self, size, 16, NULL, frame_pointer);
+    return pointer ? pointer : lt_counted_allocation(lt_next.malloc(size));
+}
+
+/// Counts the release of `usable` bytes by the calling thread, whatever state it is in.
+static void count_release(size_t usable) {
+    lt_thread *self = lt_self;
+    if (lt_busy || (self->flags & LT_THREAD_UNREGISTERED)) {
+        if (!lt_busy) lt_count_orphan_free(usable);
+    } else if (self->flags & LT_THREAD_ORPHAN) {
+        lt_count_orphan_free(usable);
+    } else if (lt_count_free(self, usable)) {
+        lt_publish(self);
+    }
+}
+
+void lt_free_guarded(void *pointer, uintptr_t frame_pointer) {
+    size_t size = lt_guard_block_size(pointer);
+    // Its sample record goes first: once in quarantine the slot may be handed out again.
+    lt_sample_record record;
+    if (size != SIZE_MAX && lt_filter_may_contain(pointer) && lt_sample_set_remove(pointer, &record)) {
+        lt_retire_sample(&record, 0);
+    }
+    if (!lt_guard_release(pointer, frame_pointer, lt_self->stack_high)) return; // double or invalid: reported
+    count_release(size);
+}
+
 // --- frees ---
 
 void lt_release_slow(void *pointer) {
@@ -193,6 +245,8 @@ void lt_free(void *pointer) {
 
 void *lt_malloc_slow(size_t size, uintptr_t frame_pointer) {
     lt_thread *sampler = thread_due_sample(size);
+    void *guarded = guarded_if_due(size, 16, sampler, frame_pointer);
+    if (LT_UNLIKELY(guarded != NULL)) return guarded;
     if (sampler && lt_records_in_prefix) return sampled_allocation(sampler, size, 0, false, frame_pointer, NULL);
     return counted(lt_next.malloc(size), size, sampler, frame_pointer, NULL);
 }
@@ -204,12 +258,19 @@ void *lt_calloc(size_t count, size_t size) {
         return NULL;
     }
     lt_thread *sampler = thread_due_aligned_sample(16, total);
+    void *guarded = guarded_if_due(total, 16, sampler, FRAME()); // a pool block is zeroed
+    if (LT_UNLIKELY(guarded != NULL)) return guarded;
     if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) return sampled_allocation(sampler, total, 0, true, FRAME(), NULL);
     return counted(lt_next.calloc(count, size), total, sampler, FRAME(), NULL);
 }
 
 int lt_posix_memalign(void **out, size_t alignment, size_t size) {
     lt_thread *sampler = alignment % sizeof(void *) == 0 ? thread_due_aligned_sample(alignment, size) : NULL;
+    void *guarded = alignment % sizeof(void *) == 0 ? guarded_if_due(size, alignment, sampler, FRAME()) : NULL;
+    if (LT_UNLIKELY(guarded != NULL)) {
+        *out = guarded;
+        return 0;
+    }
     if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) {
         void *pointer = sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
         if (pointer == NULL) return ENOMEM;
@@ -228,6 +289,8 @@ int lt_posix_memalign(void **out, size_t alignment, size_t size) {
 
 static inline void *aligned_allocation(size_t alignment, size_t size, uintptr_t frame_pointer) {
     lt_thread *sampler = thread_due_aligned_sample(alignment, size);
+    void *guarded = guarded_if_due(size, alignment, sampler, frame_pointer);
+    if (LT_UNLIKELY(guarded != NULL)) return guarded;
     if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) {
         return sampled_allocation(sampler, size, alignment, false, frame_pointer, NULL);
     }
@@ -244,6 +307,8 @@ void *lt_aligned_alloc_from(size_t alignment, size_t size, uintptr_t frame_point
 
 void *lt_memalign(size_t alignment, size_t size) {
     lt_thread *sampler = thread_due_aligned_sample(alignment, size);
+    void *guarded = guarded_if_due(size, alignment, sampler, FRAME());
+    if (LT_UNLIKELY(guarded != NULL)) return guarded;
     if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) {
         return sampled_allocation(sampler, size, alignment, false, FRAME(), NULL);
     }
@@ -253,6 +318,8 @@ void *lt_memalign(size_t alignment, size_t size) {
 void *lt_valloc(size_t size) {
     size_t page = lt_page_size();
     lt_thread *sampler = thread_due_aligned_sample(page, size);
+    void *guarded = guarded_if_due(size, page, sampler, FRAME());
+    if (LT_UNLIKELY(guarded != NULL)) return guarded;
     if (LT_UNLIKELY(sampler != NULL) && lt_records_in_prefix) return sampled_allocation(sampler, size, page, false, FRAME(), NULL);
     return counted(lt_next.valloc(size), size, sampler, FRAME(), NULL);
 }
@@ -270,6 +337,10 @@ void *lt_pvalloc(size_t size) {
         }
         if (lt_records_in_prefix) return sampled_allocation(sampler, counted_size, page, false, FRAME(), NULL);
     }
+    // pvalloc's whole pages: a block of them fills its slot.
+    size_t whole_pages = size == 0 ? page : (size + page - 1) & ~(page - 1);
+    void *guarded = whole_pages >= size ? guarded_if_due(whole_pages, page, NULL, FRAME()) : NULL;
+    if (LT_UNLIKELY(guarded != NULL)) return guarded;
     return counted(lt_next.pvalloc(size), counted_size, sampler, FRAME(), NULL);
 }
 
@@ -345,7 +416,39 @@ static void *resized_in_place(void *pointer, size_t size, lt_thread *sampler, ui
     return track_allocation(resized, size);
 }
 
+/// A fresh block for realloc: from the pool when the thread is due it, else as malloc would give it.
+static void *fresh_block(size_t size, lt_thread *sampler, uintptr_t frame_pointer) {
+    void *guarded = guarded_if_due(size, 16, sampler, frame_pointer);
+    if (guarded != NULL) return guarded;
+    if (sampler && lt_records_in_prefix) return sampled_allocation(sampler, size, 0, false, frame_pointer, NULL);
+    return counted(lt_next.malloc(size), size, sampler, frame_pointer, NULL);
+}
+
+/// Moves a block to a fresh one (into the pool or out of it): copies what both hold, frees the old.
+static void *moved(void *pointer, size_t old_size, size_t size, lt_thread *sampler, uintptr_t frame_pointer) {
+    void *fresh = fresh_block(size, sampler, frame_pointer);
+    if (fresh == NULL) return NULL; // the old block stays as it was
+    __builtin_memcpy(fresh, pointer, old_size < size ? old_size : size);
+    if (lt_in_guard_pool(pointer)) {
+        lt_free_guarded(pointer, frame_pointer);
+    } else {
+        lt_free(pointer);
+    }
+    return fresh;
+}
+
+/// realloc of a pointer in the guarded pool: always a move, out of the pool unless due again.
+static LT_COLD void *reallocate_guarded(void *pointer, size_t size, uintptr_t frame_pointer) {
+    size_t old_size = lt_guard_block_size(pointer);
+    if (old_size == SIZE_MAX || size == 0) {
+        lt_free_guarded(pointer, frame_pointer); // realloc(p, 0) frees, as glibc's; a bad pointer is reported
+        return NULL;
+    }
+    return moved(pointer, old_size, size, thread_due_aligned_sample(16, size), frame_pointer);
+}
+
 static void *reallocate(void *pointer, size_t size, uintptr_t frame_pointer) {
+    if (LT_UNLIKELY(lt_in_guard_pool(pointer))) return reallocate_guarded(pointer, size, frame_pointer);
     if (LT_UNLIKELY(lt_is_bootstrap_pointer(pointer))) {
         // Bootstrap blocks never reach the next allocator: move the data out to a real block.
         void *moved_out = track_allocation(lt_next.malloc(size), size);
@@ -354,9 +457,16 @@ static void *reallocate(void *pointer, size_t size, uintptr_t frame_pointer) {
         return moved_out;
     }
     lt_thread *sampler = thread_due_aligned_sample(16, size);
-    if (pointer == NULL) {
-        if (sampler && lt_records_in_prefix) return sampled_allocation(sampler, size, 0, false, frame_pointer, NULL);
-        return counted(lt_next.malloc(size), size, sampler, frame_pointer, NULL);
+    if (pointer == NULL) return fresh_block(size, sampler, frame_pointer);
+    if (LT_UNLIKELY(size != 0 && size <= lt_page_size() && lt_guard_pool.bytes != 0)) {
+        // Into the pool when due: the countdown is taken here, the move below.
+        void *guarded = guarded_if_due(size, 16, sampler, frame_pointer);
+        if (guarded != NULL) {
+            size_t old_size = lt_usable_size_slow(pointer);
+            __builtin_memcpy(guarded, pointer, old_size < size ? old_size : size);
+            lt_free(pointer);
+            return guarded;
+        }
     }
     if (lt_records_in_prefix) {
         bool was_sampled = lt_glibc_block_is_sampled(pointer);
@@ -380,6 +490,10 @@ void *lt_reallocarray(void *pointer, size_t count, size_t size) {
 
 size_t lt_usable_size_slow(void *pointer) {
     if (pointer == NULL || lt_is_bootstrap_pointer(pointer)) return 0;
+    if (lt_in_guard_pool(pointer)) {
+        size_t size = lt_guard_block_size(pointer);
+        return size == SIZE_MAX ? 0 : size; // only what was asked for: a byte more is past the guard
+    }
     // Blocks whose records are in the sample set are not moved: only prefixes are left out.
     if (lt_records_in_prefix && lt_glibc_block_is_sampled(pointer)) return sampled_usable_size(pointer, prefix_offset(pointer));
     return lt_next.usable_size(pointer);

@@ -1,8 +1,8 @@
 // Fork safety. A fork while another thread holds one of the tracker's locks would leave the child
 // with a lock nobody can release. The prepare handler takes them all, so fork happens between
 // critical sections, outermost first: the agent's work, the patterns' merge table (held across the
-// shards' locks), the thread registry, the sample tables (sites, sample set, shards); the parent
-// releases them in reverse.
+// shards' locks), the thread registry, the sample tables (sites, sample set, shards), the guarded
+// pool's slot table (a leaf: nothing is locked under it); the parent releases them in reverse.
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -75,9 +75,11 @@ static void before_fork(void) {
     lt_patterns_lock();
     lt_registry_lock();
     lt_tables_lock();
+    lt_guard_lock();
 }
 
 static void after_fork_in_parent(void) {
+    lt_guard_unlock();
     lt_tables_unlock();
     lt_registry_unlock();
     lt_patterns_unlock();
@@ -86,6 +88,7 @@ static void after_fork_in_parent(void) {
 }
 
 static void after_fork_in_child(void) {
+    lt_guard_reinit_after_fork();
     lt_tables_reinit_after_fork();
     lt_registry_reinit_after_fork();
     lt_patterns_reinit_after_fork();

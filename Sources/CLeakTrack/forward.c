@@ -171,6 +171,7 @@ static void resolve_all(void) {
     lt_records_in_prefix = lt_next_is_glibc && same_object(dlsym(RTLD_DEFAULT, "free"), (void *)lt_free);
     resolving_here = false;
     lt_sampler_configure_from_environment();
+    lt_guard_configure_from_environment();
     atomic_store(&resolution, RESOLVED);
 }
 

@@ -283,4 +283,29 @@ LT_HIDDEN void lt_sample_set_lock(void);
 LT_HIDDEN void lt_sample_set_unlock(void);
 LT_HIDDEN void lt_sample_set_reinit_after_fork(void);
 
+// --- guard_pool.c: sampled allocations between guard pages (see the diagram there) ---
+/// Maps the pool and installs the fault handler when LEAKWATCH_GUARD_SAMPLE is not 0 and the next
+/// allocator is glibc's with this library's free() the process's; once, as the allocator is resolved.
+/// Defined by the preload library only (weak here: a linked program has none): true when the
+/// process was started with no LEAKWATCH_* variable, which then only counts (no stacks, no pool).
+/// Not LT_HIDDEN: a hidden undefined weak symbol is addressed PC-relative in a PIE program and is
+/// never NULL there.
+bool lt_preload_unconfigured(void) __attribute__((weak));
+LT_HIDDEN void lt_guard_configure_from_environment(void);
+/// The thread's next guard countdown: uniform in [1, 2N-1]; UINT32_MAX while the pool is off.
+LT_HIDDEN uint32_t lt_next_guard_gap(lt_thread *self);
+/// A block of `size` bytes aligned to `alignment`, its end against a guard page; NULL when the pool
+/// is off, full (counted), or the block would not fit one slot. Zeroed. The stack from
+/// `frame_pointer` is kept for the report.
+LT_HIDDEN void *lt_guard_allocate(size_t size, size_t alignment, uintptr_t frame_pointer, uintptr_t stack_high);
+/// The requested size of a live pool block; SIZE_MAX for any other pointer in the pool.
+LT_HIDDEN size_t lt_guard_block_size(const void *pointer);
+/// Frees a pool block into quarantine; false (reported; in crash mode, never returns) for a double
+/// or invalid free, which the caller then ignores.
+LT_HIDDEN bool lt_guard_release(void *pointer, uintptr_t frame_pointer, uintptr_t stack_high);
+/// The slot table's lock: the innermost of the tracker's (fork.c).
+LT_HIDDEN void lt_guard_lock(void);
+LT_HIDDEN void lt_guard_unlock(void);
+LT_HIDDEN void lt_guard_reinit_after_fork(void);
+
 #endif

@@ -106,7 +106,9 @@ lt_thread *lt_thread_register(void) {
     block->stack_high = stack_high;
     if (!lt_records_in_prefix) block->flags = LT_THREAD_SLOW_FREE;
     block->random_state = seed_for_thread(block);
+    block->guard_random_state = block->random_state * 0x9E3779B97F4A7C15ull | 1; // a stream of its own
     block->bytes_until_sample = lt_next_sample_gap(block);
+    block->allocations_until_guard = lt_next_guard_gap(block);
     lt_self = block;
     lt_busy = 0;
     return block;

@@ -27,6 +27,9 @@ static size_t count_leakwatch_variables(void) {
     return count;
 }
 
+// The core's rule for the guard pool (lt_internal.h): unconfigured, the process only counts.
+__attribute__((visibility("hidden"))) bool lt_preload_unconfigured(void) { return count_leakwatch_variables() == 0; }
+
 // The LEAKWATCH_* variables as the process started: the agent reads them later, on its own thread,
 // by when a program may have cleared its environment (nginx's workers keep only what its `env`
 // directives name, before a worker's agent starts), and a copy is the only safe read of them

@@ -139,6 +139,23 @@ void lt_tagged_free(void *pointer);
 #define LT_CALLOC(count, size) lt_tagged_calloc((count), (size), __FILE__, __LINE__, __func__)
 #define LT_FREE(pointer) lt_tagged_free(pointer)
 
+/// The guarded pool (LEAKWATCH_GUARD_SAMPLE): what it holds and what it caught. Crosses into Swift
+/// by value, for the agent's events and the benchmark.
+typedef struct lt_guard_stats {
+    uint64_t sample;              // one allocation in `sample` goes to the pool; 0: off
+    uint64_t slot_count;          // 0 while the pool is off
+    uint64_t mapped_bytes;        // the pool's mapping, guard pages included
+    uint64_t guarded_allocations; // placed in the pool since start
+    uint64_t pool_full;           // due a slot but none was free: served by the allocator instead
+    uint64_t live_blocks;
+    uint64_t quarantined_slots;
+    uint64_t retired_slots;       // an error was reported on them: never used again
+    uint64_t errors_reported;
+} lt_guard_stats;
+_Static_assert(sizeof(lt_guard_stats) == 9 * 8, "lt_guard_stats layout is read by Swift");
+
+void lt_read_guard_stats(lt_guard_stats *out);
+
 /// Brackets the shipper thread's work between waits: a fork waits until it is done (see fork.c).
 void lt_agent_work_begin(void);
 void lt_agent_work_end(void);

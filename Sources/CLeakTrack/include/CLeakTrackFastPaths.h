@@ -61,7 +61,9 @@ typedef struct lt_thread {
     // First line: everything the malloc/free fast path touches.
     int64_t bytes_until_sample;
     uint32_t flags; // non-zero sends free() to the slow path
-    uint32_t reserved;
+    // Allocations to go before the next one is placed in the guarded pool (guard_pool.c): its own
+    // countdown, not the stack sampler's byte gap. 0 in the placeholders, which never reach it.
+    uint32_t allocations_until_guard;
     uint64_t allocation_count;
     uint64_t free_count;
     // Bytes since the last publish, as two sums that only malloc or only free writes: in a
@@ -76,6 +78,7 @@ typedef struct lt_thread {
     // Cold: sampling and bookkeeping.
     lt_site_cache last_site;
     uint64_t random_state;
+    uint64_t guard_random_state;
     uintptr_t stack_high; // exclusive top of this thread's stack; 0 when unknown
     struct lt_thread *next_in_registry;
     struct lt_thread *next_free; // while on the free list of exited threads' blocks
@@ -121,6 +124,21 @@ _Static_assert(sizeof(size_t) == 8, "the inline chunk size assumes a 64-bit glib
 /// block (LT_SAMPLE_MARKER, lt_internal.h) and before a bootstrap one.
 #define LT_GLIBC_SIZE_UNUSED_BIT ((size_t)8)
 
+// --- the guarded pool (guard_pool.c) ---
+
+/// The guarded pool's addresses, guard pages included: [start, start + bytes). Set once when the
+/// allocator is resolved; both 0 while the pool is off, so the test below never holds then.
+typedef struct lt_guard_range {
+    uintptr_t start;
+    uintptr_t bytes;
+} lt_guard_range;
+LT_HIDDEN extern lt_guard_range lt_guard_pool;
+
+/// Whether `pointer` is in the guarded pool: one unsigned range comparison (NULL is not).
+static inline bool lt_in_guard_pool(const void *pointer) {
+    return (uintptr_t)pointer - LT_LOAD(lt_guard_pool.start) < LT_LOAD(lt_guard_pool.bytes);
+}
+
 // --- counting ---
 
 /// Counts an allocation; returns whether the thread's pending bytes are due to be published.
@@ -163,6 +181,10 @@ LT_HIDDEN LT_COLD void *lt_published(void *pointer);
 LT_HIDDEN LT_COLD void lt_release_slow(void *pointer);
 LT_HIDDEN LT_COLD void lt_free_after_publishing(lt_thread *self, void *pointer);
 LT_HIDDEN LT_COLD size_t lt_usable_size_slow(void *pointer);
+/// malloc when the thread's guard countdown has run out: the block goes to the guarded pool.
+LT_HIDDEN LT_COLD void *lt_malloc_guarded(size_t size, uintptr_t frame_pointer);
+/// free of a pointer in the guarded pool, from the entry point whose frame record is at `frame_pointer`.
+LT_HIDDEN LT_COLD void lt_free_guarded(void *pointer, uintptr_t frame_pointer);
 /// aligned_alloc for an entry point whose frame record is at `frame_pointer` (C++'s aligned new).
 LT_HIDDEN void *lt_aligned_alloc_from(size_t alignment, size_t size, uintptr_t frame_pointer);
 
@@ -172,17 +194,23 @@ static LT_ALWAYS_INLINE void *lt_malloc_fast(size_t size, uintptr_t frame_pointe
     lt_thread *self = lt_self;
     if (LT_UNLIKELY(lt_reaches_sample(self, size))) return lt_malloc_slow(size, frame_pointer);
     self->bytes_until_sample -= (int64_t)size;
+    if (LT_UNLIKELY(--self->allocations_until_guard == 0)) return lt_malloc_guarded(size, frame_pointer);
     void *pointer = lt_next.malloc(size);
     if (LT_UNLIKELY(pointer == NULL || !lt_next_is_glibc)) return lt_counted_allocation(pointer);
     if (LT_UNLIKELY(lt_count_allocation(lt_self, lt_glibc_usable_size(pointer)))) return lt_published(pointer);
     return pointer;
 }
 
-// A thread whose blocks need more than their glibc chunk header carries LT_THREAD_SLOW_FREE, so
+// A pointer in the guarded pool is told first, before anything reads the (perhaps PROT_NONE) word
+// in front of it. A thread whose blocks need more than their glibc chunk header carries LT_THREAD_SLOW_FREE, so
 // the test of its flags comes first and the inline header read below only ever sees glibc's
 // blocks; there, a sampled block's marker sends it to the slow path.
 static LT_ALWAYS_INLINE void lt_free_fast(void *pointer) {
     if (LT_UNLIKELY(pointer == NULL)) return;
+    if (LT_UNLIKELY(lt_in_guard_pool(pointer))) {
+        lt_free_guarded(pointer, (uintptr_t)__builtin_frame_address(0));
+        return;
+    }
     lt_thread *self = lt_self;
     if (LT_UNLIKELY(self->flags)) {
         lt_release_slow(pointer);
@@ -203,7 +231,7 @@ static LT_ALWAYS_INLINE void lt_free_fast(void *pointer) {
 // Programs ask this often (the Swift runtime on every array and string buffer it allocates), so
 // over glibc an ordinary block's answer comes from its chunk header, as free() takes it.
 static LT_ALWAYS_INLINE size_t lt_malloc_usable_size_fast(void *pointer) {
-    if (LT_LIKELY(lt_next_is_glibc && pointer != NULL)) {
+    if (LT_LIKELY(lt_next_is_glibc && pointer != NULL && !lt_in_guard_pool(pointer))) {
         size_t header = ((const size_t *)pointer)[-1];
         if (LT_LIKELY(!(header & LT_GLIBC_SIZE_UNUSED_BIT))) return lt_glibc_usable_size_from_header(header);
     }
