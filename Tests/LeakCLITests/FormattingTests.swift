@@ -1,5 +1,6 @@
 import Foundation
 import LeakCLI
+import LeakWire
 import Testing
 
 @Suite("units, durations, names, addresses, JSON text")

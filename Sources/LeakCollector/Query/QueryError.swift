@@ -12,7 +12,7 @@ public struct QueryError: Error, CustomStringConvertible, Sendable {
     public let description: String
 
     static func unknownHost(_ host: String, requestID: UInt64, knownHosts: [String]) -> QueryError {
-        let hint = knownHosts.isEmpty ? "no host has reported yet" : "known hosts include \(knownHosts.prefix(5).joined(separator: ", "))"
+        let hint = knownHosts.isEmpty ? "no known host has a similar name" : "did you mean \(knownHosts.prefix(5).joined(separator: ", "))?"
         return QueryError(code: .unknownHost, requestID: requestID, description: "host '\(host)' has never reported to this collector; \(hint)")
     }
 

@@ -261,30 +261,9 @@ public struct QueryService: Sendable {
         return host
     }
 
-    /// Known host names, the most similar to `name` first.
+    /// The known host names near `name`, nearest first (the cli ranks them the same way).
     func nearHostNames(to name: String) throws -> [String] {
-        let names = try store.hosts().map(\.name)
-        let lowered = name.lowercased()
-        let scored: [(name: String, distance: Int)] = names.map { ($0, Self.editDistance(lowered, $0.lowercased())) }
-        let sorted = scored.sorted { (a, b) -> Bool in a.distance != b.distance ? a.distance < b.distance : a.name < b.name }
-        return sorted.prefix(5).map { $0.name }
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.utf8), b = Array(b.utf8)
-        if a.isEmpty { return b.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in stride(from: 1, through: b.count, by: 1) {
-                let substitution: Int = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-                let insertion: Int = current[j - 1] + 1
-                let deletion: Int = previous[j] + 1
-                current[j] = min(deletion, insertion, substitution)
-            }
-            previous = current
-        }
-        return previous[b.count]
+        NameSuggestions.nearest(to: name, among: try store.hosts().map(\.name), limit: 5)
     }
 
     /// At most `maximumPoints` points: each time bucket keeps its floor (minimum), per instance.

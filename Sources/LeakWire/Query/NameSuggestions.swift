@@ -1,4 +1,5 @@
-/// "Did you mean": the known names closest to a mistyped one, by edit distance.
+/// "Did you mean": the known names closest to a mistyped one, by edit distance. One ranking for the
+/// collector, which names them in its unknown-host answers, and the cli, which suggests them.
 public enum NameSuggestions {
     /// Levenshtein distance (insertions, deletions, substitutions each cost 1), case-insensitive.
     public static func editDistance(_ a: String, _ b: String) -> Int {
@@ -32,17 +33,5 @@ public enum NameSuggestions {
             return distance <= threshold ? (candidate, distance) : nil
         }
         return scored.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.prefix(limit).map(\.0)
-    }
-
-    /// The message for an unknown host: what was asked, the suggestions, what to do next.
-    public static func unknownHostMessage(_ host: String, known: [String]) -> String {
-        var message = "the collector knows no host named '\(host)'"
-        let suggestions = nearest(to: host, among: known)
-        if !suggestions.isEmpty {
-            message += "; did you mean " + suggestions.map { "'\($0)'" }.joined(separator: ", ") + "?"
-        } else if known.isEmpty {
-            message += " (no host has reported yet)"
-        }
-        return message + " Run `collector-cli hosts` to list the hosts it knows."
     }
 }
