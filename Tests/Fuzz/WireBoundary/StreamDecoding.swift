@@ -1,0 +1,91 @@
+import LeakWire
+
+/// One stream through a `FrameDecoder`, whole or in chunks, checking the decoder's own promises:
+/// it never claims more bytes than it was given, every frame keeps the limits of
+/// docs/PROTOCOL.md section 4, and an error is final.
+struct StreamDecoding {
+    enum Outcome: Equatable, CustomStringConvertible {
+        /// Every byte became a frame.
+        case complete
+        /// `finish()` refused the end of the stream, or `nextFrame()` threw.
+        case failed(WireError)
+
+        var description: String {
+            switch self {
+            case .complete: "complete"
+            case .failed(let error): "\(error)"
+            }
+        }
+    }
+
+    private(set) var frames: [Frame] = []
+    private(set) var outcome = Outcome.complete
+
+    init(_ input: [UInt8], chunking: ChunkSizes?) {
+        let limits = WireBoundary.limits
+        var decoder = FrameDecoder(limits: limits)
+        var chunking = chunking
+        var given = 0
+        var consumed = 0
+        do {
+            while given < input.count {
+                let count = min(input.count - given, chunking?.next() ?? input.count)
+                let piece = input[given..<given + count]
+                // Both ways in: the NIO handler appends raw readable bytes, tests append arrays.
+                if count & 1 == 0 {
+                    piece.withUnsafeBytes { decoder.append($0) }
+                } else {
+                    decoder.append(piece)
+                }
+                given += count
+                while let frame = try decoder.nextFrame() {
+                    Self.checkLimits(frame, limits: limits)
+                    frames.append(frame)
+                    consumed += frame.wireByteCount
+                    invariant(consumed <= given, "decoder returned \(consumed) bytes of frames from \(given) bytes given")
+                }
+                // Between frames every byte is in a frame or buffered; inside a body, the header
+                // has been taken too.
+                let unaccounted = given - consumed - decoder.bufferedByteCount
+                invariant(unaccounted == 0 || unaccounted == 8,
+                          "\(consumed) bytes in frames + \(decoder.bufferedByteCount) buffered, \(given) given")
+            }
+        } catch let error as WireError {
+            outcome = .failed(error)
+            // An error of nextFrame() is final: the stream is out of step.
+            do {
+                _ = try decoder.nextFrame()
+                invariant(false, "nextFrame() after \(error) did not throw")
+            } catch let again as WireError {
+                invariant(again == error, "nextFrame() after \(error) threw \(again)")
+            } catch {
+                invariant(false, "nextFrame() threw a non-WireError: \(error)")
+            }
+        } catch {
+            invariant(false, "FrameDecoder threw a non-WireError: \(type(of: error)) \(error)")
+        }
+        if case .complete = outcome {
+            do {
+                try decoder.finish()
+            } catch let error as WireError {
+                invariant(error == .truncated && decoder.bufferedByteCount + 8 > 0, "finish() threw \(error)")
+                outcome = .failed(error)
+            } catch {
+                invariant(false, "finish() threw a non-WireError: \(error)")
+            }
+        }
+    }
+
+    /// docs/PROTOCOL.md section 4: the header's length at most 4 MiB, the inflated body at most
+    /// min(16 MiB, max(64 KiB, 256 x compressed size)).
+    static func checkLimits(_ frame: Frame, limits: WireLimits) {
+        let sentBodyBytes = frame.wireByteCount - 8
+        invariant(sentBodyBytes >= 0 && sentBodyBytes <= limits.maximumFrameBodyBytes,
+                  "\(frame.kind) frame took \(frame.wireByteCount) bytes on the wire")
+        let ratioBound = sentBodyBytes.multipliedReportingOverflow(by: limits.maximumInflateRatio)
+        let bound = min(limits.maximumInflatedBodyBytes,
+                        max(limits.inflateRatioExemptBytes, ratioBound.overflow ? .max : ratioBound.partialValue))
+        invariant(frame.body.count <= bound,
+                  "\(frame.kind) body of \(sentBodyBytes) bytes inflated to \(frame.body.count), bound \(bound)")
+    }
+}
