@@ -143,12 +143,14 @@ static void arm_handlers(void) {
 
 // --- configuration ---
 
+/// The variable's value into `out` if it is set; false when it is set but not a whole number.
 static bool read_unsigned(const char *name, uint64_t *out) {
     const char *text = getenv(name);
-    if (text == NULL || *text == '\0' || text[0] == '-') return false;
+    if (text == NULL || *text == '\0') return true;
+    if (text[0] == '-') return false;
     char *end = NULL;
     unsigned long long value = strtoull(text, &end, 10);
-    if (end == NULL || *end != '\0') return false; // malformed: the default stays
+    if (end == NULL || *end != '\0') return false;
     *out = value;
     return true;
 }
@@ -157,9 +159,12 @@ void lt_guard_configure_from_environment(void) {
     if (!lt_records_in_prefix) return;
     if (lt_preload_unconfigured != NULL && lt_preload_unconfigured()) return;
     uint64_t sample = DEFAULT_SAMPLE, slots = DEFAULT_SLOTS;
-    read_unsigned("LEAKWATCH_GUARD_SAMPLE", &sample);
-    read_unsigned("LEAKWATCH_GUARD_SLOTS", &slots);
     const char *mode = getenv("LEAKWATCH_GUARD_MODE");
+    bool mode_valid = mode == NULL || *mode == '\0' || strcmp(mode, "recover") == 0 || strcmp(mode, "crash") == 0;
+    // A malformed setting turns the pool off; the agent says which on stderr (AgentConfiguration).
+    if (!read_unsigned("LEAKWATCH_GUARD_SAMPLE", &sample) || !read_unsigned("LEAKWATCH_GUARD_SLOTS", &slots) || !mode_valid) {
+        return;
+    }
     pool.crash = mode != NULL && strcmp(mode, "crash") == 0;
     if (sample == 0 || slots == 0) return;
     if (sample > (1u << 31)) sample = 1u << 31;

@@ -71,7 +71,8 @@ public struct AgentConfigurationError: Error, CustomStringConvertible, Equatable
 
 extension AgentConfiguration {
     /// Reads LEAKWATCH_COLLECTOR (host:port), LEAKWATCH_HOST, LEAKWATCH_SERVICE, LEAKWATCH_TOKEN or
-    /// LEAKWATCH_TOKEN_FILE, LEAKWATCH_INTERVAL (seconds) and LEAKWATCH_SAMPLE_BYTES.
+    /// LEAKWATCH_TOKEN_FILE, LEAKWATCH_INTERVAL (seconds) and LEAKWATCH_SAMPLE_BYTES, and checks the
+    /// LEAKWATCH_GUARD_* settings the C core reads.
     public static func fromEnvironment(_ environment: [String: String]) throws(AgentConfigurationError) -> AgentConfiguration {
         var configuration = AgentConfiguration()
         func nonEmpty(_ key: String) -> String? {
@@ -109,6 +110,17 @@ extension AgentConfiguration {
                                               expected: "a whole number of bytes (0 = no stacks, 1 = every allocation)")
             }
             configuration.sampleMeanBytes = bytes
+        }
+        // Read by the C core, which turns the guard pool off when one is malformed; checked here
+        // so that the one line on stderr names it.
+        for key in ["LEAKWATCH_GUARD_SAMPLE", "LEAKWATCH_GUARD_SLOTS"] {
+            if let text = nonEmpty(key), UInt64(text) == nil {
+                throw AgentConfigurationError(setting: key, value: text, expected: "a whole number (0 turns the guard-page pool off)")
+            }
+        }
+        if let mode = nonEmpty("LEAKWATCH_GUARD_MODE"), mode != "recover", mode != "crash" {
+            throw AgentConfigurationError(setting: "LEAKWATCH_GUARD_MODE", value: mode,
+                                          expected: "recover or crash")
         }
         return configuration
     }

@@ -48,6 +48,9 @@ struct AgentConfigurationTests {
         ("LEAKWATCH_SAMPLE_BYTES", "lots", "a whole number of bytes"),
         ("LEAKWATCH_SAMPLE_BYTES", "-1", "a whole number of bytes"),
         ("LEAKWATCH_TOKEN_FILE", "/nonexistent/token", "a readable file"),
+        ("LEAKWATCH_GUARD_SAMPLE", "often", "a whole number"),
+        ("LEAKWATCH_GUARD_SLOTS", "-64", "a whole number"),
+        ("LEAKWATCH_GUARD_MODE", "abort", "recover or crash"),
     ])
     func aBadValueIsRefusedClearly(setting: String, value: String, expected: String) {
         #expect {

@@ -145,6 +145,11 @@ struct GuardPoolTests {
         #expect(off.status == 0 && off.value("result") == "ok", "\(off.summary)")
         #expect(off.value("guarded") == "0", "\(off.summary)")
         #expect(!off.standardError.contains("leakwatch: ERROR"), "\(off.summary)")
+        // A malformed setting turns the pool off too (the agent's line naming it comes once its
+        // runtime has loaded, 50 ms in: AgentConfigurationTests).
+        let malformed = try await Self.run("clean", sample: "often", program: program)
+        #expect(malformed.status == 0 && malformed.value("result") == "ok", "\(malformed.summary)")
+        #expect(malformed.value("guarded") == "0", "\(malformed.summary)")
     }
 
     @Test("a full pool falls through to the allocator and counts it")
