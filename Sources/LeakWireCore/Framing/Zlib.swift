@@ -1,71 +1,58 @@
 import CZlib
 
 /// zlib (RFC 1950) deflate and bounded inflate over the system libz.
-enum Zlib {
-    /// Deflates `input` at the default level.
-    static func deflate(_ input: [UInt8], level: Int32 = Z_DEFAULT_COMPRESSION) -> [UInt8] {
-        var outputLength = compressBound(uLong(input.count))
-        var output = [UInt8](repeating: 0, count: Int(outputLength))
-        let status = output.withUnsafeMutableBufferPointer { out in
-            input.withUnsafeBufferPointer { source in
-                compress2(out.baseAddress, &outputLength, source.baseAddress, uLong(source.count), level)
+public enum Zlib {
+    /// `input` deflated in one call: a zlib stream (`windowBits` 15) or, with 31, a gzip file
+    /// (RFC 1952 header and trailer, what pprof readers expect of a `.pb.gz`).
+    public static func deflate(_ input: [UInt8], level: Int32 = Z_DEFAULT_COMPRESSION, windowBits: Int32 = 15) -> [UInt8] {
+        var stream = z_stream()
+        let status = deflateInit2_(&stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY,
+                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        // Fails only for lack of memory or bad constants: a programming error, not a wrong frame.
+        precondition(status == Z_OK, "deflateInit2 failed with \(status)")
+        defer { deflateEnd(&stream) }
+        // deflateBound covers zlib's header; a gzip header and trailer are 18 bytes.
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)
+        let produced = input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { out -> Int in
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                stream.avail_in = uInt(source.count)
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                let result = CZlib.deflate(&stream, Z_FINISH)
+                precondition(result == Z_STREAM_END, "deflate did not finish within deflateBound: \(result)")
+                return out.count - Int(stream.avail_out)
             }
         }
-        // compress2 only fails for lack of memory or a bad level: both programming errors
-        // given compressBound, so fail loudly rather than send a wrong frame.
-        precondition(status == Z_OK, "compress2 failed with \(status)")
-        output.removeSubrange(Int(outputLength)...)
+        output.removeSubrange(produced...)
         return output
     }
 
     /// Inflates a zlib stream, refusing to produce more than the limits allow.
-    ///
-    /// Output grows a chunk at a time, so a zlib bomb costs at most the limit plus one chunk
-    /// of memory before it is refused.
     static func inflate(_ input: [UInt8], limits: WireLimits) throws -> [UInt8] {
         let limit = limits.inflatedLimit(compressedBytes: input.count)
-        let chunkBytes = 32 << 10
         var stream = z_stream()
         guard inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw WireError.corruptCompressedBody.with("inflateInit failed")
         }
         defer { inflateEnd(&stream) }
-
         var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: chunkBytes)
-        let result: Result<Void, WireError> = input.withUnsafeBufferPointer { source in
-            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-            stream.avail_in = uInt(source.count)
-            while true {
-                let status = chunk.withUnsafeMutableBufferPointer { out -> Int32 in
-                    stream.next_out = out.baseAddress
-                    stream.avail_out = uInt(out.count)
-                    return CZlib.inflate(&stream, Z_NO_FLUSH)
-                }
-                let produced = chunkBytes - Int(stream.avail_out)
-                if output.count + produced > limit {
-                    return .failure(limitError(limits: limits, compressedBytes: input.count, limit: limit))
-                }
-                output.append(contentsOf: chunk[0..<produced])
-                switch status {
-                case Z_STREAM_END:
-                    guard stream.avail_in == 0 else {
-                        return .failure(WireError.corruptCompressedBody.with(
-                            "\(stream.avail_in) bytes after the end of the zlib stream"))
-                    }
-                    return .success(())
-                case Z_OK:
-                    continue
-                case Z_BUF_ERROR where stream.avail_in == 0:
-                    return .failure(WireError.corruptCompressedBody.with("zlib stream ends before its end marker"))
-                default:
-                    let reason = stream.msg.map { String(cString: $0) } ?? "status \(status)"
-                    return .failure(WireError.corruptCompressedBody.with("zlib: \(reason)"))
-                }
-            }
+        var chunk = [UInt8](repeating: 0, count: 32 << 10)
+        let stop = input.withUnsafeBufferPointer { source in
+            BoundedInflate.run(&stream, input: source, flush: Z_NO_FLUSH, chunk: &chunk, limit: limit, into: &output)
         }
-        try result.get()
-        return output
+        switch stop {
+        case .streamEnd(unusedInput: 0):
+            return output
+        case .streamEnd(let unused):
+            throw WireError.corruptCompressedBody.with("\(unused) bytes after the end of the zlib stream")
+        case .inputConsumed:
+            throw WireError.corruptCompressedBody.with("zlib stream ends before its end marker")
+        case .overLimit:
+            throw limitError(limits: limits, compressedBytes: input.count, limit: limit)
+        case .failed(let reason):
+            throw WireError.corruptCompressedBody.with("zlib: \(reason)")
+        }
     }
 
     static func limitError(limits: WireLimits, compressedBytes: Int, limit: Int) -> WireError {

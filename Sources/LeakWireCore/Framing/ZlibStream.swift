@@ -58,36 +58,18 @@ final class InflateStream: @unchecked Sendable {
         }
         let limit = limits.inflatedLimit(compressedBytes: input.count)
         var output: [UInt8] = []
-        let chunkBytes = chunk.count
-        let result: Result<Void, WireError> = input.withUnsafeBufferPointer { source in
-            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-            stream.avail_in = uInt(source.count)
-            defer { stream.next_in = nil; stream.next_out = nil }
-            while true {
-                let status = chunk.withUnsafeMutableBufferPointer { out -> Int32 in
-                    stream.next_out = out.baseAddress
-                    stream.avail_out = uInt(out.count)
-                    return CZlib.inflate(&stream, Z_SYNC_FLUSH)
-                }
-                let produced = chunkBytes - Int(stream.avail_out)
-                if output.count + produced > limit {
-                    return .failure(Zlib.limitError(limits: limits, compressedBytes: input.count, limit: limit))
-                }
-                output.append(contentsOf: chunk[0..<produced])
-                switch status {
-                case Z_OK where stream.avail_in == 0 && stream.avail_out > 0, Z_BUF_ERROR where stream.avail_in == 0:
-                    return .success(())
-                case Z_OK:
-                    continue
-                case Z_STREAM_END:
-                    return .failure(WireError.corruptCompressedBody.with("a CONTEXT frame ended the connection's zlib stream"))
-                default:
-                    let reason = stream.msg.map { String(cString: $0) } ?? "status \(status)"
-                    return .failure(WireError.corruptCompressedBody.with("zlib: \(reason)"))
-                }
-            }
+        let stop = input.withUnsafeBufferPointer { source in
+            BoundedInflate.run(&stream, input: source, flush: Z_SYNC_FLUSH, chunk: &chunk, limit: limit, into: &output)
         }
-        try result.get()
-        return output
+        switch stop {
+        case .inputConsumed:
+            return output
+        case .streamEnd:
+            throw WireError.corruptCompressedBody.with("a CONTEXT frame ended the connection's zlib stream")
+        case .overLimit:
+            throw Zlib.limitError(limits: limits, compressedBytes: input.count, limit: limit)
+        case .failed(let reason):
+            throw WireError.corruptCompressedBody.with("zlib: \(reason)")
+        }
     }
 }
