@@ -76,13 +76,14 @@ public final class BlockingConnection {
         throw WireError.descriptorLost.with("the program closed the connection's socket (descriptor reused or closed)")
     }
 
-    /// The error for a send or recv that failed with `errno`. EBADF or ENOTSOCK means the program
-    /// closed the socket while this call waited on it (a program that closes every descriptor
+    /// The error for a send or recv that failed with `errno`. A descriptor that is no longer this
+    /// socket (EBADF, or another file of the program's at the same number, found by its identity)
+    /// means the program closed it while this call waited (a program that closes every descriptor
     /// above 2): the number is forgotten, not closed, as `requireOwnDescriptor` does.
     private func failure(of call: String) -> WireError {
         let code = errno
         let reason = POSIX.errnoDescription
-        if code == EBADF || code == ENOTSOCK {
+        if code == EBADF || code == ENOTSOCK || !descriptorIsOurs {
             descriptor = -1
             return WireError.descriptorLost.with("the program closed the connection's socket (\(call): \(reason))")
         }
@@ -185,6 +186,7 @@ public final class BlockingConnection {
                             "sent \(offset) of \(raw.count) bytes in \(options.ioTimeoutSeconds) s: the peer is not reading")
                     }
                     _ = options.waiting { POSIX.poll(descriptor, events: Int16(POLLOUT), milliseconds: deadline.remainingMilliseconds()) }
+                    try requireOwnDescriptor() // closed, and its number perhaps reused, during the wait
                     continue
                 }
                 throw failure(of: "send")
@@ -227,6 +229,7 @@ public final class BlockingConnection {
                 continue
             }
             if received == 0 {
+                try requireOwnDescriptor() // an end of file from another file at the same number
                 close()
                 try decoder.finish()
                 throw WireError.connectionClosed.with("the peer closed the connection")
@@ -234,6 +237,7 @@ public final class BlockingConnection {
             guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { throw failure(of: "recv") }
             if deadline.hasPassed { return nil }
             _ = options.waiting { POSIX.poll(descriptor, events: Int16(POLLIN), milliseconds: deadline.remainingMilliseconds()) }
+            try requireOwnDescriptor() // closed, and its number perhaps reused, during the wait
         }
     }
 
