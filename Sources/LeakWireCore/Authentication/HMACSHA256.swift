@@ -1,33 +1,35 @@
 import CCrypto
 
-/// HMAC-SHA256 from OpenSSL's libcrypto: the one implementation agent and collector use.
+/// HMAC-SHA256 (RFC 2104) over OpenSSL's low-level SHA-256: the one implementation agent and
+/// collector use.
 ///
-/// `HMAC()` runs in libcrypto's default library context, whose first use loads the system's
-/// openssl.cnf; a host program that later initialises OpenSSL with settings of its own
-/// (OPENSSL_init_crypto with a config file or appname) finds them ignored, as with any other
-/// library of the process that uses OpenSSL first. A private OSSL_LIB_CTX does not avoid it: on
-/// OpenSSL 3.0 EVP_Q_mac in one still loads openssl.cnf (seen with strace, 3.0.19). That first use
-/// also makes 2 MB of libcrypto resident (0.9 MB PSS, 0.15 MB private; loading it alone, 1.5 MB).
+/// Not `HMAC()`: an EVP call runs in libcrypto's default library context, and its first use on the
+/// agent's thread (loading openssl.cnf, filling the context's hash tables) raced the program's own
+/// first use of OpenSSL: python3 under the agent crashed about one run in ten (CCrypto/shim.h).
+/// `SHA256_Init`/`Update`/`Final` keep all their state in the caller's `SHA256_CTX`.
 enum HMACSHA256 {
     static let byteCount = 32
+    private static let blockByteCount = 64
 
-    /// nil when libcrypto refuses (after the program called OPENSSL_cleanup, or out of memory).
+    /// nil only if libcrypto's digest fails, which it does not for in-memory input.
     static func authenticationCode(key: [UInt8], message: [UInt8]) -> [UInt8]? {
-        guard let keyLength = Int32(exactly: key.count) else { return nil }
-        var code = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        // Storage even for an empty key (no token configured): libcrypto is never handed NULL.
-        let keyStorage = key.isEmpty ? [0] : key
-        let result = keyStorage.withUnsafeBytes { keyBytes in
-            message.withUnsafeBufferPointer { messageBytes in
-                code.withUnsafeMutableBufferPointer { out in
-                    HMAC(EVP_sha256(), keyBytes.baseAddress, keyLength, messageBytes.baseAddress, messageBytes.count,
-                         out.baseAddress, &length)
-                }
-            }
+        guard var paddedKey = key.count > blockByteCount ? sha256([key]) : key else { return nil }
+        paddedKey += [UInt8](repeating: 0, count: blockByteCount - paddedKey.count)
+        guard let inner = sha256([paddedKey.map { $0 ^ 0x36 }, message]) else { return nil }
+        return sha256([paddedKey.map { $0 ^ 0x5c }, inner])
+    }
+
+    /// SHA-256 of the parts, one after the other.
+    private static func sha256(_ parts: [[UInt8]]) -> [UInt8]? {
+        var context = SHA256_CTX()
+        guard SHA256_Init(&context) == 1 else { return nil }
+        for part in parts {
+            let updated = part.withUnsafeBytes { SHA256_Update(&context, $0.baseAddress, $0.count) }
+            guard updated == 1 else { return nil }
         }
-        guard result != nil, length == byteCount else { return nil }
-        return Array(code.prefix(byteCount))
+        var digest = [UInt8](repeating: 0, count: byteCount)
+        guard SHA256_Final(&digest, &context) == 1 else { return nil }
+        return digest
     }
 
     /// Compares in time that depends on the length only (CRYPTO_memcmp), so a forged proof learns
