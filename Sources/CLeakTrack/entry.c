@@ -184,6 +184,8 @@ void *lt_malloc_guarded(size_t size, uintptr_t frame_pointer) {
 static void count_release(size_t usable) {
     lt_thread *self = lt_self;
     if (lt_busy || (self->flags & LT_THREAD_UNREGISTERED)) {
+        // Before a thread's first allocation, or inside registration: nothing of ours to count
+        // against, so the free goes to the orphan totals and stays balanced.
         if (!lt_busy) lt_count_orphan_free(usable);
     } else if (self->flags & LT_THREAD_ORPHAN) {
         lt_count_orphan_free(usable);
@@ -207,7 +209,6 @@ void lt_free_guarded(void *pointer, uintptr_t frame_pointer) {
 
 void lt_release_slow(void *pointer) {
     if (lt_is_bootstrap_pointer(pointer)) return;
-    lt_thread *self = lt_self;
     lt_sample_record record;
     size_t offset, usable;
     if (take_record(pointer, &record, &offset)) {
@@ -217,15 +218,7 @@ void lt_release_slow(void *pointer) {
         offset = 0;
         usable = lt_usable_size(pointer);
     }
-    if (lt_busy || (self->flags & LT_THREAD_UNREGISTERED)) {
-        // Before a thread's first allocation, or inside registration: nothing of ours to count
-        // against, so the free goes to the orphan totals and stays balanced.
-        if (!lt_busy) lt_count_orphan_free(usable);
-    } else if (self->flags & LT_THREAD_ORPHAN) {
-        lt_count_orphan_free(usable);
-    } else if (lt_count_free(self, usable)) {
-        lt_publish(self);
-    }
+    count_release(usable);
     lt_next.free((char *)pointer - offset);
 }
 
