@@ -46,10 +46,12 @@ let package = Package(
             name: "LeakAgent",
             dependencies: ["CHelperProcess", "CLeakTrackAPI", "LeakStacks", "LeakSymbolication", "LeakWireCore"]
         ),
-        // Addresses to frames with the Swift Runtime's DWARF reader: in leakwatch-symbolizer, and
-        // in the agent only when that program is missing.
-        .target(name: "LeakSymbolication", dependencies: ["CRustDemangle"]),
-        .executableTarget(name: "leakwatch-symbolizer", dependencies: ["LeakSymbolication"]),
+        // What the agent and leakwatch-symbolizer exchange: loaded images, addresses, frames.
+        .target(name: "LeakSymbolication"),
+        // Addresses to frames with the Swift Runtime's DWARF reader, only in leakwatch-symbolizer:
+        // the agent never maps the Runtime library nor keeps debug information.
+        .target(name: "LeakDebugInfo", dependencies: ["CRustDemangle", "LeakSymbolication"]),
+        .executableTarget(name: "leakwatch-symbolizer", dependencies: ["LeakDebugInfo", "LeakSymbolication"]),
         // Starts the symbolizer as a child the watched program cannot see or reap.
         .target(name: "CHelperProcess"),
 
@@ -170,7 +172,7 @@ let package = Package(
             dependencies: ["LeakCollector", "LeakTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CollectorSupport"
         ),
-        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "CLeakTrack", "LeakStacks", "LeakSymbolication", "LeakTestSupport"]),
+        .testTarget(name: "LeakAgentTests", dependencies: ["LeakAgent", "CLeakTrack", "LeakDebugInfo", "LeakStacks", "LeakSymbolication", "LeakTestSupport"]),
         .testTarget(name: "LeakWireTests", dependencies: ["LeakWire", "LeakWireCore", "LeakTestSupport"]),
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis", "SyntheticSeries", "LeakTestSupport"]),
         .testTarget(

@@ -1,7 +1,6 @@
 // `--memory`: what the agent adds to each server's memory while it ships, and whether that grows
-// with uptime. Each server runs three ways at once (plain; the agent; the agent naming addresses in
-// the server's own process, as when leakwatch-symbolizer is missing), the three loaded in turn in
-// bursts of a few seconds, and after each round the memory of each one's process group is read:
+// with uptime. Each server runs two ways at once (plain; the agent shipping), the two loaded in turn
+// in bursts of a few seconds, and after each round the memory of each one's process group is read:
 // RSS, and the pages no other process maps. "Added" is a way's figure less the plain server's,
 // per process (nginx is a master and 2 workers). Growth is the added RSS at the end less the added
 // RSS at the first round after the warm-up (the agent's first snapshots, the symbolizer's first run).
@@ -18,8 +17,8 @@ let burstSeconds = 3
 
 @MainActor
 func measureMemory(of servers: [Server], seconds: Int) -> Int32 {
-    let ways: [Way] = [.plain, .agent, .agentNamingInProcess]
-    print("ServerBenchmark --memory: \(seconds) s per server, the three ways at once, loaded in turn "
+    let ways: [Way] = [.plain, .agent]
+    print("ServerBenchmark --memory: \(seconds) s per server, both ways at once, loaded in turn "
           + "\(burstSeconds) s each; agent interval \(settings.intervalSeconds.map { "\($0) s" } ?? "default (10 s)")")
     var missed = 0
     for server in servers {
@@ -42,7 +41,7 @@ func measureMemory(of servers: [Server], seconds: Int) -> Int32 {
         guard let plain = last[.plain], plain.processes > 0 else { fail("\(server.name): the plain server has no process left") }
         print("\n\(server.name): plain RSS \(mebibytes(plain.resident)) MiB in \(plain.processes) process(es), unshared \(mebibytes(plain.unshared)) MiB; "
               + "leakwatch-symbolizer seen at " + (symbolizerPeak > 0 ? "\(mebibytes(symbolizerPeak)) MiB RSS at most" : "no sample"))
-        for way in [Way.agent, .agentNamingInProcess] {
+        for way in [Way.agent] {
             guard let end = last[way] else { continue }
             let processes = max(plain.processes, 1)
             let addedResident = (end.resident - plain.resident) / processes

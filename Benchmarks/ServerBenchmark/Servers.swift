@@ -6,21 +6,17 @@ import Foundation
 import Glibc
 #endif
 
-/// How a server runs: without the agent, or with it shipping at the default T or at T = 1; or
-/// (`--memory`) with it naming addresses in the server's own process, as it does when
-/// leakwatch-symbolizer is missing.
+/// How a server runs: without the agent, or with it shipping at the default T or at T = 1.
 enum Way: String, CaseIterable {
     case plain = "plain"
     case agent = "agent"
     case agentEveryAllocation = "agent T=1"
-    case agentNamingInProcess = "agent, names in-process"
 
     /// What the agent reads besides where to ship.
     var agentEnvironment: [String: String] {
         switch self {
         case .plain, .agent: [:]
         case .agentEveryAllocation: ["LEAKWATCH_SAMPLE_BYTES": "1"]
-        case .agentNamingInProcess: ["LEAKWATCH_SYMBOLIZER": "/nonexistent/leakwatch-symbolizer"]
         }
     }
 }

@@ -5,8 +5,9 @@ import Synchronization
 /// Turns return addresses into demangled, file:line-annotated frames with inlined frames expanded.
 ///
 /// Runs on the agent's own thread or at exit, never inside an allocation hook. New addresses are
-/// named in batches by `leakwatch-symbolizer` (see `SymbolizerProcess`), in this process only
-/// when that program is not installed or has failed; each address's frames are cached.
+/// named in batches by `leakwatch-symbolizer` (see `SymbolizerProcess`); each address's frames are
+/// cached. The agent never reads debug information itself: when that program is not installed or
+/// has failed, a frame is `module+0xoffset` with the module's build-id, for addr2line to name later.
 public final class Symbolizer: Sendable {
     private struct State {
         var images: ProcessImages?
@@ -14,7 +15,7 @@ public final class Symbolizer: Sendable {
         /// nil values too: an address outside every image must not re-read the image map each time.
         var imageOffsetByAddress: [UInt64: UInt64?] = [:]
         /// nil once it has failed, or when it is not installed (`processFailure` says which): then
-        /// this process reads the debug information itself.
+        /// frames stay unsymbolized.
         var process: SymbolizerProcess?
         var processFailure: String?
     }
@@ -34,11 +35,11 @@ public final class Symbolizer: Sendable {
         }
     }
 
-    /// Where frames are named: the symbolizer program's path, or "in-process" with the reason.
+    /// Where frames are named: the symbolizer program's path, or "unsymbolized: " and the reason.
     public var whereNamed: String {
         state.withLock { state in
             if let process = state.process { return process.path }
-            return "in-process: " + (state.processFailure ?? "")
+            return "unsymbolized: " + (state.processFailure ?? "")
         }
     }
 
@@ -90,7 +91,7 @@ public final class Symbolizer: Sendable {
             state.process = nil
             state.processFailure = error.description
         }
-        let frames = named ?? unnamed.map { Symbolication.frames(forReturnAddress: $0, in: images) }
+        let frames = named ?? unnamed.map { [images.unsymbolizedFrame(forReturnAddress: $0)] }
         for (address, addressFrames) in zip(unnamed, frames) {
             state.framesByAddress[address] = addressFrames.map { frame in
                 StackFrame(function: frame.function, file: frame.file, line: frame.line, image: frame.image,

@@ -1,7 +1,7 @@
 /// The request the agent writes to `leakwatch-symbolizer`'s stdin and the answer it reads back
 /// from its stdout: one of each per run. Integers little-endian, strings and lists length-prefixed
-/// (u32). A different build of the program answers a different magic, and the agent then
-/// symbolizes in-process instead.
+/// (u32). A different build of the program answers a different magic, and the agent then leaves
+/// its frames unsymbolized (`module+0xoffset`).
 public struct SymbolizationRequest: Equatable, Sendable {
     public var images: [LoadedImage]
     public var addresses: [UInt64]

@@ -5,6 +5,7 @@
 // messages, one answer each. The debug information read to answer, tens of megabytes for a large
 // binary, lives in this process and is kept for the next request; after `idleSeconds` without
 // one, or when the agent closes its end, it exits and gives it all back.
+import LeakDebugInfo
 import LeakSymbolication
 #if canImport(Glibc)
 import Glibc
@@ -30,7 +31,7 @@ while let message = agent.receive() {
     } catch {
         fail("\(error)")
     }
-    let images = ProcessImages(images: request.images)
-    let answer = request.addresses.map { Symbolication.frames(forReturnAddress: $0, in: images) }
+    let tables = SymbolTables(ProcessImages(images: request.images))
+    let answer = request.addresses.map(tables.frames(forReturnAddress:))
     guard agent.send(SymbolizerExchange.encode(answer: answer)) else { fail("the agent is gone") }
 }

@@ -71,6 +71,29 @@ struct ExecutableKindsTests {
         #expect(secondRun?.frames.first?.function == frame.function)
     }
 
+    @Test("without leakwatch-symbolizer the agent reads no debug information: frames are image+offset, resolvable later")
+    func withoutTheSymbolizerFramesStayUnsymbolized() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let program = try await PreloadTests.compile("two_leaks.c", into: directory)
+        let report = directory.appendingPathComponent("report.json")
+        let result = try await ChildProcess.run(
+            URL(fileURLWithPath: "/bin/bash"),
+            [PreloadTests.script.path, "--library", try PreloadTests.library().path, "--report", report.path,
+             "--sample-bytes", "1", "--", program.path],
+            environment: ["LEAKWATCH_SYMBOLIZER": "/nonexistent/leakwatch-symbolizer"])
+        #expect(result.status == 0 && result.standardOutput == "two_leaks done\n", "\(result.summary)")
+        let exitReport = try ExitReportJSON(contentsOf: report)
+        #expect(exitReport.symbolizer == "unsymbolized: /nonexistent/leakwatch-symbolizer is not an executable file",
+                "\(exitReport.symbolizer)")
+        let parser = try #require(exitReport.sites.first { $0.liveBytes == 5 * 12345 }, "no site of 5 × 12345 bytes")
+        let frame = try #require(parser.frames.first)
+        #expect(frame.function.hasPrefix("two_leaks+0x") && frame.file == nil && frame.buildID != nil, "\(frame)")
+        let offset = String(frame.function.dropFirst("two_leaks+".count))
+        let resolved = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/addr2line"), ["-f", "-e", program.path, offset])
+        #expect(resolved.standardOutput.hasPrefix("leak_in_parser\n"), "addr2line \(offset): \(resolved.standardOutput)")
+    }
+
     @Test("a C program that crashes with the agent's runtime loaded dies as without it: SIGSEGV, no Swift backtrace")
     func aCrashIsTheProgramsOwn() async throws {
         let directory = try TemporaryDirectory()

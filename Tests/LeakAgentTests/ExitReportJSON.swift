@@ -29,7 +29,7 @@ struct ExitReportJSON {
     var sites: [Site]
     /// Present when the agent shipped to a collector.
     var shipping: [String: Any]?
-    /// Where the frames were named: leakwatch-symbolizer's path, or "in-process: " and why.
+    /// Where the frames were named: leakwatch-symbolizer's path, or "unsymbolized: " and why.
     var symbolizer: String
 
     init(data: Data) throws {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import LeakAgent
+import LeakDebugInfo
 import LeakSymbolication
 import LeakTestSupport
 import Testing
@@ -9,7 +10,7 @@ import Glibc
 #endif
 
 /// The agent and `leakwatch-symbolizer` agree on the bytes between them, a damaged message is a
-/// clear error, and the program names addresses exactly as the agent would in-process.
+/// clear error, and the program names addresses exactly as its symbol tables do in this process.
 @Suite struct SymbolizerExchangeTests {
     static let image = LoadedImage(path: "/usr/lib/x86_64-linux-gnu/libc.so.6", loadBias: 0x7f00_0000_0000,
                                    mappedStart: 0x7f00_0000_0000, endOfText: 0x7f00_0019_0000, buildID: [0xde, 0xad, 0x01])
@@ -53,7 +54,7 @@ import Glibc
         }
     }
 
-    @Test func theProgramNamesAddressesAsTheAgentWouldInProcess() throws {
+    @Test func theProgramNamesAddressesAsItsSymbolTablesDo() throws {
         let program = try BuiltProducts.executable("leakwatch-symbolizer")
         let inTests = UInt64(UInt(bitPattern: unsafeBitCast(symbolizerProbe as @convention(c) () -> Int32, to: Int.self))) + 1
         let inLibc = UInt64(UInt(bitPattern: unsafeBitCast(getpid as @convention(c) () -> pid_t, to: Int.self))) + 1
@@ -62,7 +63,7 @@ import Glibc
         var process = SymbolizerProcess(path: program.path)
         defer { process.stop() }
         let named = try process.symbolize(SymbolizationRequest(images: images.images, addresses: addresses))
-        let inProcess = addresses.map { Symbolication.frames(forReturnAddress: $0, in: images) }
+        let inProcess = addresses.map(SymbolTables(images).frames(forReturnAddress:))
         #expect(named == inProcess)
         // The same program answers the next request, and one started again after a stop.
         #expect(try process.symbolize(SymbolizationRequest(images: images.images, addresses: [inLibc])) == [inProcess[1]])

@@ -220,7 +220,7 @@ enum ExitReportShape {
         if !unexpected.isEmpty { problems.append("unexpected top-level keys \(unexpected.sorted())") }
         // Named by leakwatch-symbolizer, not in the program's own memory.
         if let symbolizer = root["symbolizer"] as? String {
-            if symbolizer.hasPrefix("in-process") { problems.append("symbolizer: \(symbolizer)") }
+            if symbolizer.hasPrefix("unsymbolized") { problems.append("symbolizer: \(symbolizer)") }
         } else {
             problems.append("no \"symbolizer\" string")
         }

@@ -1,31 +1,32 @@
 import CRustDemangle
+import LeakSymbolication
 @_spi(Internal) import Runtime
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Return addresses to demangled, file:line-annotated frames, inlined frames expanded, from the
-/// images' symbol tables and DWARF.
+/// images' symbol tables and DWARF, read by the Swift Runtime.
 ///
 /// This reads and keeps the debug information of every image it is asked about, tens of megabytes
-/// for a large Swift server: the agent runs it in `leakwatch-symbolizer`, a process of its own
-/// that exits when done, and here only when that program is not installed.
-public enum Symbolication {
-    /// Frames for one return address of a process whose images are `images`, innermost
-    /// (inlined) first.
-    public static func frames(forReturnAddress address: UInt64, in images: ProcessImages) -> [SymbolizedFrame] {
-        guard let index = images.index(holding: address) else { return [unknownFrame(address)] }
-        return frames(forReturnAddress: address, in: images.images[index], map: images.map)
+/// for a large Swift server: only `leakwatch-symbolizer` runs it, a process of its own that exits
+/// when idle, so none of it stays in the watched process.
+public struct SymbolTables {
+    private let images: ProcessImages
+    /// nil when the Runtime would not take the map (see `ImageMap.of`): no symbols, offsets still.
+    private let map: ImageMap?
+
+    public init(_ images: ProcessImages) {
+        self.images = images
+        map = ImageMap.of(images.images)
     }
 
-    /// A frame no symbol covers (a stripped binary) is named `module+0xoffset`, the offset being
-    /// the object's own virtual address, with its build-id: what addr2line or llvm-symbolizer
-    /// resolve later against the binary's debug file, and the same in every process.
-    private static func frames(forReturnAddress address: UInt64, in image: LoadedImage, map: ImageMap?) -> [SymbolizedFrame] {
-        let unsymbolized = SymbolizedFrame(function: "\(image.name)+\(hex(address - image.loadBias))", image: String(image.name),
-                                           buildID: image.buildIDText)
-        guard let map else { return [unsymbolized] }
-        let backtrace = Backtrace(architecture: architecture, frames: [RichFrame<UInt64>.returnAddress(address)],
+    /// Frames for one return address, innermost (inlined) first; `module+0xoffset` with the
+    /// build-id where no symbol covers it (a stripped binary).
+    public func frames(forReturnAddress address: UInt64) -> [SymbolizedFrame] {
+        let unsymbolized = images.unsymbolizedFrame(forReturnAddress: address)
+        guard let map, images.index(holding: address) != nil else { return [unsymbolized] }
+        let backtrace = Backtrace(architecture: Self.architecture, frames: [RichFrame<UInt64>.returnAddress(address)],
                                   images: map)
         let options: Backtrace.SymbolicationOptions = [.showInlineFrames, .showSourceLocations, .useSymbolCache]
         guard let symbolicated = backtrace.symbolicated(with: map, options: options),
@@ -40,7 +41,7 @@ public enum Symbolication {
             }
             let location = symbol.sourceLocation
             return SymbolizedFrame(
-                function: rustName(symbol.rawName) ?? symbol.name,
+                function: Self.rustName(symbol.rawName) ?? symbol.name,
                 file: location.map(\.path).flatMap { $0.isEmpty || $0 == "<unknown>" ? nil : $0 },
                 line: location.map(\.line).flatMap { $0 > 0 ? $0 : nil },
                 image: symbol.imageName,
@@ -66,12 +67,6 @@ public enum Symbolication {
         "unknown"
         #endif
     }
-
-    public static func unknownFrame(_ address: UInt64) -> SymbolizedFrame {
-        SymbolizedFrame(function: hex(address), image: "?")
-    }
-
-    public static func hex(_ address: UInt64) -> String { "0x" + String(address, radix: 16) }
 }
 
 extension SymbolicatedBacktrace.Frame {
