@@ -47,7 +47,7 @@ public struct AllocationSite: Sendable, Equatable {
     /// `__allocating_init`, else the first frame outside the Swift runtime and the allocator,
     /// else the first frame.
     public var primaryFrame: StackFrame? {
-        if let initializer = frames.prefix(12).lastIndex(where: { $0.function.contains("__allocating_init") }),
+        if let initializer = frames.prefix(12).lastIndex(where: { $0.function.containsText("__allocating_init") }),
            initializer + 1 < frames.count {
             return frames[initializer + 1]
         }

@@ -1,4 +1,5 @@
 import CLeakTrackAPI
+import LeakStacks
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -54,7 +55,16 @@ enum ExitReportDestination: Equatable {
         if setting == "-" {
             self = standardErrorOpen ? .standardError : .file("leakwatch-\(pid).json")
         } else {
-            self = .file(setting.replacing("%p", with: String(pid)))
+            self = .file(Self.path(setting, withPID: pid))
         }
+    }
+
+    private static func path(_ setting: String, withPID pid: Int32) -> String {
+        var path = "", rest = setting[...]
+        while let marker = rest.firstRange(ofText: "%p") {
+            path += rest[..<marker.lowerBound] + String(pid)
+            rest = rest[marker.upperBound...]
+        }
+        return path + rest
     }
 }

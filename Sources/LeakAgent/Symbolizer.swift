@@ -136,7 +136,7 @@ public final class Symbolizer: Sendable {
     /// `Module.Type.__allocating_init(...)` names the class being instantiated.
     static func allocatedTypeName(in frames: [StackFrame]) -> String? {
         for frame in frames.prefix(8) {
-            guard let range = frame.function.firstRange(of: ".__allocating_init") else { continue }
+            guard let range = frame.function.firstRange(ofText: ".__allocating_init") else { continue }
             var name = frame.function[..<range.lowerBound]
             if name.hasPrefix("static ") { name = name.dropFirst("static ".count) }
             return String(name)

@@ -30,8 +30,8 @@ public enum StackFrameKind {
     /// namespace must say so: a symbolizer that folds an inlined frame into its caller gives the
     /// caller's name the callee's line.
     public static func isStandardLibrary(function: String, file: String) -> Bool {
-        guard file.contains("/include/c++/") || (file.contains("/rustc") && file.contains("/library/")) else { return false }
-        return standardLibraryNamespaces.contains { function.hasPrefix($0) || function.contains(" " + $0) }
+        guard file.containsText("/include/c++/") || (file.containsText("/rustc") && file.containsText("/library/")) else { return false }
+        return standardLibraryNamespaces.contains { function.hasPrefix($0) || function.containsText(" " + $0) }
     }
 
     // " std::" too: a demangled template function's name starts with its return type.

@@ -15,10 +15,28 @@ public enum BuiltProducts {
     }
 
     private static let linkedPreloadLibrary = Result<URL, any Error> {
+        try buildPreload(["--skip-runtime", "--output", directory.path])
+        return url("libLeakAgentPreload.so")
+    }
+
+    /// The preloadable agent exactly as agent/build-preload ships it (debug): the C library, its
+    /// runtime built apart without the Concurrency and StringProcessing modules, and the
+    /// symbolizer, in a directory of their own. Built the first time a test asks for it.
+    public static var shippedPreloadAgent: URL {
+        get throws { try builtShippedPreloadAgent.get() }
+    }
+
+    private static let builtShippedPreloadAgent = Result<URL, any Error> {
+        let output = ChildProcess.repositoryRoot.appendingPathComponent(".build-agent/shipped-debug")
+        try buildPreload(["-c", "debug", "--output", output.path])
+        return output
+    }
+
+    private static func buildPreload(_ arguments: [String]) throws {
         let script = ChildProcess.repositoryRoot.appendingPathComponent("agent/build-preload")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script.path, "--skip-runtime", "--output", directory.path]
+        process.arguments = [script.path] + arguments
         let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
@@ -28,7 +46,6 @@ public enum BuiltProducts {
         guard process.terminationStatus == 0 else {
             throw TestFailure("agent/build-preload failed (\(process.terminationStatus)): \(String(decoding: message, as: UTF8.self))")
         }
-        return url("libLeakAgentPreload.so")
     }
 
     /// The executable `name`, or a failure that says how to build it.

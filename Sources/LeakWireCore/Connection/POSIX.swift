@@ -84,21 +84,28 @@ enum POSIX {
 }
 
 /// A point in monotonic time by which an operation must finish.
+///
+/// Read from `CLOCK_MONOTONIC` rather than `ContinuousClock`, which lives in the Concurrency
+/// library: the preloaded agent is built without it, so a C program does not map it for the agent.
 struct Deadline {
-    let instant: ContinuousClock.Instant
+    private let nanoseconds: Int64
 
     init(secondsFromNow seconds: Double) {
-        instant = .now + .nanoseconds(Int64(max(0, min(seconds, 1e9)) * 1e9))
+        nanoseconds = Self.now() + Int64(max(0, min(seconds, 1e9)) * 1e9)
     }
 
     /// Milliseconds left, at most `slice` (so callers can check for cancellation), at least 0.
     func remainingMilliseconds(slice: Int32 = 100) -> Int32 {
-        let left = ContinuousClock.now.duration(to: instant)
-        if left <= .zero { return 0 }
-        let (seconds, attoseconds) = left.components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1
-        return Int32(min(Int64(slice), milliseconds))
+        let left = nanoseconds - Self.now()
+        if left <= 0 { return 0 }
+        return Int32(min(Int64(slice), left / 1_000_000 + 1))
     }
 
-    var hasPassed: Bool { ContinuousClock.now >= instant }
+    var hasPassed: Bool { Self.now() >= nanoseconds }
+
+    private static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
 }
