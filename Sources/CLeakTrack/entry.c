@@ -51,10 +51,10 @@ static inline void *track_allocation(void *pointer, size_t requested) {
     return pointer;
 }
 
-void *lt_counted_allocation(void *pointer) {
+void *lt_counted_allocation(void *pointer, size_t requested) {
     if (pointer == NULL) return NULL;
     lt_thread *self = lt_self;
-    if (lt_count_allocation(self, lt_usable_size(pointer))) lt_publish(self);
+    if (lt_count_allocation(self, lt_allocated_size(pointer, requested))) lt_publish(self);
     return pointer;
 }
 
@@ -177,7 +177,7 @@ static inline void *guarded_if_due(size_t size, size_t alignment, lt_thread *sam
 
 void *lt_malloc_guarded(size_t size, uintptr_t frame_pointer) {
     void *pointer = guarded_allocation(lt_self, size, 16, NULL, frame_pointer);
-    return pointer ? pointer : lt_counted_allocation(lt_next.malloc(size));
+    return pointer ? pointer : lt_counted_allocation(lt_next.malloc(size), size);
 }
 
 /// Counts the release of `usable` bytes by the calling thread, whatever state it is in.
@@ -216,7 +216,7 @@ void lt_release_slow(void *pointer) {
         lt_retire_sample(&record, offset);
     } else {
         offset = 0;
-        usable = lt_usable_size(pointer);
+        usable = lt_next_usable_size(pointer);
     }
     count_release(usable);
     lt_next.free((char *)pointer - offset);

@@ -43,7 +43,13 @@ static inline uint64_t lt_thread_freed_bytes(const lt_thread *thread) {
 }
 
 // --- forward.c: the allocator the process would have used without us ---
-LT_HIDDEN bool lt_is_bootstrap_pointer(const void *pointer);
+/// The static arena dlsym's own allocations are served from while the next allocator is resolved.
+#define LT_BOOTSTRAP_ARENA_BYTES (64 * 1024)
+LT_HIDDEN extern unsigned char lt_bootstrap_arena[LT_BOOTSTRAP_ARENA_BYTES];
+/// Inline: every free and malloc_usable_size over a foreign allocator asks it.
+static inline bool lt_is_bootstrap_pointer(const void *pointer) {
+    return (uintptr_t)pointer - (uintptr_t)lt_bootstrap_arena < LT_BOOTSTRAP_ARENA_BYTES;
+}
 /// Bytes from `pointer`, a bootstrap block, to the end of the arena.
 LT_HIDDEN size_t lt_bootstrap_bytes_after(const void *pointer);
 /// Whether sampled blocks carry their record in front (see samples.c): the next allocator is
@@ -62,6 +68,27 @@ LT_HIDDEN LT_PRESERVE_MOST size_t lt_usable_size_elsewhere(void *pointer);
 
 static inline size_t lt_usable_size(void *pointer) {
     return LT_LIKELY(lt_next_is_glibc) ? lt_glibc_usable_size(pointer) : lt_usable_size_elsewhere(pointer);
+}
+
+/// lt_usable_size for out-of-line code, which has registers to spare: the next allocator is
+/// called directly, without the wrapper's saves.
+static inline size_t lt_next_usable_size(void *pointer) {
+    return LT_LIKELY(lt_next_is_glibc) ? lt_glibc_usable_size(pointer) : lt_next.usable_size(pointer);
+}
+
+/// Usable sizes of a foreign allocator's blocks of up to LT_SIZE_CLASSES_MAX bytes, indexed by
+/// the requested size rounded up to 8 (see forward.c); all 0 when not known.
+#define LT_SIZE_CLASSES_MAX 4096
+LT_HIDDEN extern uint32_t lt_size_classes[LT_SIZE_CLASSES_MAX / 8 + 1];
+
+/// The usable size of `pointer`, just returned for a request of `requested` bytes: from the size
+/// class table when it holds that size (no lookup of the block), else from the next allocator.
+static inline size_t lt_allocated_size(void *pointer, size_t requested) {
+    if (requested <= LT_SIZE_CLASSES_MAX) {
+        size_t usable = lt_size_classes[(requested + 7) >> 3];
+        if (LT_LIKELY(usable != 0)) return usable;
+    }
+    return lt_next_usable_size(pointer);
 }
 
 // --- map.c: the operating system's memory, for everything the tracker keeps (we are malloc) ---

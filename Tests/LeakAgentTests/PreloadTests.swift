@@ -183,6 +183,7 @@ struct PreloadTests {
         #expect(result.status == 0, "\(result.summary)")
         #expect(result.value("result") == "ok")
         #expect(result.value("trackerPresent") == "1")
+        #expect(result.value("churnBalanced") == "1", "\(result.summary)")
         #expect(result.value("jemallocVersion") == plain.value("jemallocVersion"))
         let report = try ExitReportJSON(contentsOf: reportURL)
         let site = try #require(report.site(withFrame: "leak_in_jemalloc_program"))

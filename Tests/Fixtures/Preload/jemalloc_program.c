@@ -65,6 +65,25 @@ int main(void) {
         // lt_stats: total_allocated_bytes, current_bytes, peak_bytes, allocation_count, free_count ...
         printf("trackedAllocations=%llu trackedBytes=%llu\n", (unsigned long long)stats[3], (unsigned long long)stats[0]);
         failures += stats[3] < 2 * BLOCKS || stats[0] < (uint64_t)BLOCKS * 264 * 1024;
+
+        // Every request size up to past the tracker's size-class table (4096): a malloc is counted
+        // from the table, its free from malloc_usable_size, and the two must agree to the byte.
+        enum { SIZES = 5000 };
+        static void *churn[SIZES];
+        read_stats(stats);
+        uint64_t before = stats[1];
+        uint64_t usable = 0;
+        for (int size = 0; size < SIZES; size++) {
+            churn[size] = malloc((size_t)size);
+            usable += malloc_usable_size(churn[size]);
+        }
+        read_stats(stats);
+        uint64_t during = stats[1];
+        for (int size = 0; size < SIZES; size++) free(churn[size]);
+        read_stats(stats);
+        int balanced = during - before == usable && stats[1] == before;
+        printf("churnBalanced=%d\n", balanced);
+        failures += !balanced;
     }
     printf("result=%s\n", failures == 0 ? "ok" : "failed");
     return failures == 0 ? 0 : 1;
