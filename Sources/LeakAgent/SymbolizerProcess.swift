@@ -33,6 +33,11 @@ struct SymbolizerProcess {
         guard access(path, X_OK) == 0 else {
             return .failure(Failure(description: "\(path) is not an executable file"))
         }
+        // Valgrind runs only the clones of thread libraries, fork and vfork, and ends the whole
+        // process at the intermediate child's (no exit signal, a shared descriptor table).
+        if LoadedImage.read().contains(where: { $0.name.hasPrefix("vgpreload_core") }) {
+            return .failure(Failure(description: "not started under valgrind, which cannot run the clone that starts it"))
+        }
         return .success(SymbolizerProcess(path: path))
     }
 

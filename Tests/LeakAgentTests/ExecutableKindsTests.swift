@@ -94,6 +94,24 @@ struct ExecutableKindsTests {
         #expect(resolved.standardOutput.hasPrefix("leak_in_parser\n"), "addr2line \(offset): \(resolved.standardOutput)")
     }
 
+    @Test("under valgrind the agent starts no symbolizer (valgrind would end the process at its clone) and the program runs on",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/valgrind"), "valgrind is not installed (.ci/run installs it)"))
+    func underValgrindTheProgramRunsOn() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let program = try await PreloadTests.compile("two_leaks.c", into: directory)
+        let report = directory.appendingPathComponent("report.json")
+        // The agent goes to the program only, through env(1) under valgrind, not to valgrind's launcher.
+        let result = try await ChildProcess.run(
+            URL(fileURLWithPath: "/usr/bin/valgrind"),
+            ["--tool=none", "--quiet", "--trace-children=yes", "/usr/bin/env", "LD_PRELOAD=\(try PreloadTests.library().path)",
+             "LEAKWATCH_REPORT=\(report.path)", "LEAKWATCH_SAMPLE_BYTES=1", program.path])
+        #expect(result.status == 0 && result.standardOutput == "two_leaks done\n", "\(result.summary)")
+        let exitReport = try ExitReportJSON(contentsOf: report)
+        #expect(exitReport.symbolizer.hasPrefix("unsymbolized: not started under valgrind"), "\(exitReport.symbolizer)")
+        #expect(exitReport.sites.contains { $0.liveBytes == 5 * 12345 && $0.frames.first?.function.hasPrefix("two_leaks+0x") == true })
+    }
+
     @Test("a C program that crashes with the agent's runtime loaded dies as without it: SIGSEGV, no Swift backtrace")
     func aCrashIsTheProgramsOwn() async throws {
         let directory = try TemporaryDirectory()
