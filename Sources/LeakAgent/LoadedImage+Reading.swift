@@ -21,11 +21,22 @@ extension LoadedImage {
 
     private init?(record: lt_image) {
         let loaderPath = record.path.map { String(cString: $0) } ?? ""
-        guard let path = loaderPath.isEmpty ? Self.executablePath() : loaderPath, path.hasPrefix("/") else { return nil }
+        guard let path = loaderPath.isEmpty ? Self.executablePath() : Self.absolutePath(loaderPath), path.hasPrefix("/") else {
+            return nil
+        }
         var record = record
         let buildID = withUnsafeBytes(of: &record.build_id) { Array($0.prefix(Int(record.build_id_size))) }
         self.init(path: path, loadBias: record.load_bias, mappedStart: record.mapped_start,
                   endOfText: record.text_end, buildID: buildID)
+    }
+
+    /// The loader keeps the name dlopen was given ("./plugin.so"): the file from the working
+    /// directory of now, which is the one dlopen saw unless the program has moved since.
+    private static func absolutePath(_ loaderPath: String) -> String? {
+        if loaderPath.hasPrefix("/") { return loaderPath }
+        guard let resolved = realpath(loaderPath, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     static func executablePath() -> String? {

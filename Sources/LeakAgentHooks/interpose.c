@@ -46,6 +46,8 @@ LT_FORWARD(void *, aligned_alloc, (size_t alignment, size_t size), (alignment, s
 LT_FORWARD(void *, memalign, (size_t alignment, size_t size), (alignment, size), lt_memalign)
 LT_FORWARD(void *, valloc, (size_t size), (size), lt_valloc)
 LT_FORWARD(void *, pvalloc, (size_t size), (size), lt_pvalloc)
+// Not an allocation, but what unloading a library does to its addresses (images.c).
+LT_FORWARD(int, dlclose, (void *handle), (handle), lt_dlclose)
 // C23's sized frees (glibc 2.36 has none yet): a sampled block must never reach a later glibc's.
 LT_FORWARD(void, free_sized, (void *pointer, size_t size), (pointer), lt_free)
 LT_FORWARD(void, free_aligned_sized, (void *pointer, size_t alignment, size_t size), (pointer), lt_free)

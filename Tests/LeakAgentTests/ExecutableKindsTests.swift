@@ -94,6 +94,24 @@ struct ExecutableKindsTests {
         #expect(resolved.standardOutput.hasPrefix("leak_in_parser\n"), "addr2line \(offset): \(resolved.standardOutput)")
     }
 
+    @Test("a library the program dlopens by a relative path, leaks in and dlcloses is still named, with file and line")
+    func anUnloadedLibraryIsStillNamed() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        _ = try await PreloadTests.compile("dlclose_plugin.c", into: directory, flags: ["-shared", "-fPIC"], name: "libplugin.so")
+        let program = try await PreloadTests.compile("dlclose_main.c", into: directory, libraries: ["-ldl"])
+        let report = directory.appendingPathComponent("report.json")
+        let result = try await ChildProcess.run(
+            URL(fileURLWithPath: "/bin/bash"),
+            ["-c", "cd \(directory.path) && exec \(PreloadTests.script.path) --library \(try PreloadTests.library().path) "
+                + "--report \(report.path) --sample-bytes 1 -- \(program.path) ./libplugin.so"])
+        #expect(result.status == 0 && result.standardOutput == "plugin unloaded\n", "\(result.summary)")
+        let site = try #require(try ExitReportJSON(contentsOf: report).sites.first { $0.liveBytes == 8 * 4000 }, "no site of 8 × 4000 bytes")
+        let frame = try #require(site.frames.first)
+        #expect(frame.function == "leak_in_plugin" && frame.file?.hasSuffix("dlclose_plugin.c") == true && frame.line == 7
+                    && frame.image == "libplugin.so", "\(site.frames.prefix(2))")
+    }
+
     @Test("under valgrind the agent starts no symbolizer (valgrind would end the process at its clone) and the program runs on",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/valgrind"), "valgrind is not installed (.ci/run installs it)"))
     func underValgrindTheProgramRunsOn() async throws {

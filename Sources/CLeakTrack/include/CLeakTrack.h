@@ -91,15 +91,16 @@ typedef struct lt_image {
     uint64_t mapped_start;
     uint64_t text_end;
     /// The loader's own string ("" for the main program, a soname for the vDSO): valid while the
-    /// object stays loaded, so copy it at once.
+    /// object stays loaded (an unloaded one's, until 16 more are), so copy it at once.
     const char *path;
     uint8_t build_id[LT_BUILD_ID_MAX];
     uint32_t build_id_size;
     int32_t reserved;
 } lt_image;
 
-/// Fills `out` with up to `capacity` loaded objects and returns how many there are (more than
-/// `capacity` means call again with more room). Takes the loader's lock: not for a hook.
+/// Fills `out` with up to `capacity` loaded objects, then the last ones the program unloaded
+/// (dlclose) whose addresses no loaded object has taken since, and returns how many there are
+/// (more than `capacity` means call again with more room). Takes the loader's lock: not for a hook.
 int lt_read_images(lt_image *out, int capacity);
 
 void lt_read_stats(lt_stats *out);

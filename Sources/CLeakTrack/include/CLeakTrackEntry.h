@@ -32,6 +32,9 @@ void *lt_operator_new_array_aligned(size_t size, size_t alignment);
 void *lt_operator_new_aligned_nothrow(size_t size, size_t alignment, const void *nothrow);
 void *lt_operator_new_array_aligned_nothrow(size_t size, size_t alignment, const void *nothrow);
 
+/// dlclose, remembering where the object was if it leaves (images.c): its addresses stay nameable.
+int lt_dlclose(void *handle);
+
 /// Registers the exit report when LEAKWATCH_REPORT is set; called from the hooks' constructor.
 void lt_install_exit_report(void);
 /// Runs `body` (given NULL) on a detached thread of the agent's, every signal blocked there so
