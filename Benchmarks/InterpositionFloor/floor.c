@@ -48,6 +48,11 @@ void *malloc(size_t size) {
 
 void free(void *pointer) {
     if (__builtin_expect(from_arena(pointer), 0)) return;
+    // A program may free (NULL, say) before it ever allocates: nginx does.
+    if (__builtin_expect(next_free == NULL, 0)) {
+        resolve();
+        if (next_free == NULL) return; // on the resolving thread: only arena blocks exist yet
+    }
     next_free(pointer);
 }
 
