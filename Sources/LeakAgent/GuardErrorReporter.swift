@@ -29,7 +29,7 @@ final class GuardErrorReporter: Sendable {
 
     func start() {
         lt_guard_set_reporter(doorbell.writeDescriptor)
-        AgentThread.spawn(name: "leakwatch-guard") { [self] in
+        let thread = AgentThread.spawn(name: "leakwatch-guard") { [self] in
             // Errors caught before the agent started wait in the ring too.
             while !stopping.load(ordering: .acquiring) {
                 lt_agent_work_begin() // a fork waits for this work, as for the shipper's
@@ -42,6 +42,8 @@ final class GuardErrorReporter: Sendable {
                 doorbell.wait(seconds: 5)
             }
         }
+        // No thread, no reporter: a dying thread must not wait for one.
+        if thread == nil { lt_guard_set_reporter(-1) }
     }
 
     /// The thread ends at its next wake; the descriptor is the core's no longer.
