@@ -43,14 +43,32 @@ struct MemoryErrorsEndToEndTests {
          "LEAKWATCH_SERVICE": "guarded", "LEAKWATCH_GUARD_SAMPLE": "1", "LEAKWATCH_GUARD_MODE": guardMode]
     }
 
-    /// guard_errors.c preloaded; it waits 500 ms first for the agent to start.
-    static func runPreloaded(_ mode: String, guardMode: String = "recover", collector: TestCollector, host: String,
-                             directory: TemporaryDirectory) async throws -> ChildResult {
-        let program = try await PreloadFixture.compile("guard_errors.c", into: directory, libraries: ["-ldl", "-lpthread"])
-        return try await ChildProcess.run(
+    /// Runs a fixture that waits for the file given as its last argument before its bug, and
+    /// creates the file once `host` is on the collector's books: these tests are about an error's
+    /// way to the collector, not about how long an agent takes to start on a busy machine.
+    static func runOnceShipping(_ executable: URL, _ arguments: [String], environment: [String: String],
+                                collector: TestCollector, host: String, directory: TemporaryDirectory) async throws -> ChildResult {
+        let start = directory.appendingPathComponent("start-\(host)")
+        async let result = ChildProcess.run(executable, arguments + [start.path], environment: environment)
+        let shipping = await waitUntil(seconds: 60) { (try? collector.collector.store.host(named: host)) != nil }
+        FileManager.default.createFile(atPath: start.path, contents: nil)
+        let finished = try await result
+        try #require(shipping, "\(host) never shipped: \(finished.summary)")
+        return finished
+    }
+
+    static func compiledProgram(_ directory: TemporaryDirectory) async throws -> URL {
+        try await PreloadFixture.compile("guard_errors.c", into: directory, libraries: ["-ldl", "-lpthread"])
+    }
+
+    /// `program` (guard_errors.c) preloaded, its bug run once its agent ships.
+    static func runPreloaded(_ program: URL, _ mode: String, guardMode: String = "recover", collector: TestCollector,
+                             host: String, directory: TemporaryDirectory) async throws -> ChildResult {
+        try await runOnceShipping(
             URL(fileURLWithPath: "/bin/bash"),
-            [PreloadFixture.script.path, "--library", try BuiltProducts.preloadLibrary.path, "--", program.path, mode, "500"],
-            environment: environment(collector, host: host, guardMode: guardMode))
+            [PreloadFixture.script.path, "--library", try BuiltProducts.preloadLibrary.path, "--", program.path, mode],
+            environment: environment(collector, host: host, guardMode: guardMode), collector: collector, host: host,
+            directory: directory)
     }
 
     /// The symbolized report: its headline and the first frames under it, under "freed by" and
@@ -97,7 +115,8 @@ struct MemoryErrorsEndToEndTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try await TestCollector.start().use { collector in
-            let result = try await Self.runPreloaded(testCase.mode, collector: collector, host: "web-1", directory: directory)
+            let program = try await Self.compiledProgram(directory)
+            let result = try await Self.runPreloaded(program, testCase.mode, collector: collector, host: "web-1", directory: directory)
             #expect(result.status == 0 && result.standardOutput.hasSuffix("survived\n"), "\(result.summary)")
             let report = try #require(SymbolizedReport(result.standardError, kind: testCase.kind), "\(result.summary)")
             #expect(report.headline.contains(testCase.placement), "\(report.headline)")
@@ -127,7 +146,9 @@ struct MemoryErrorsEndToEndTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try await TestCollector.start().use { collector in
-            let crashed = try await Self.runPreloaded("overflow", guardMode: "crash", collector: collector, host: "web-2",
+            // One binary on two hosts: one code path, one allocation site.
+            let program = try await Self.compiledProgram(directory)
+            let crashed = try await Self.runPreloaded(program, "overflow", guardMode: "crash", collector: collector, host: "web-2",
                                                       directory: directory)
             #expect(crashed.status == SIGSEGV, "\(crashed.summary)")
             #expect(crashed.standardError.contains("leakwatch: the program dies of it (LEAKWATCH_GUARD_MODE=crash)"),
@@ -143,7 +164,7 @@ struct MemoryErrorsEndToEndTests {
             for line in report.text.split(separator: "\n") { #expect(line.count <= 100, "too wide: \(line)") }
             #expect(report.text.contains("allocated at allocate_block (guard_errors.c:"), "\(report.text)")
 
-            let recovered = try await Self.runPreloaded("overflow", collector: collector, host: "web-1", directory: directory)
+            let recovered = try await Self.runPreloaded(program, "overflow", collector: collector, host: "web-1", directory: directory)
             #expect(recovered.status == 0, "\(recovered.summary)")
             let rows = try await Self.listedErrors(collector, occurrences: 2)
             #expect(rows.count == 1, "one allocation site and kind: \(rows)")
@@ -158,10 +179,14 @@ struct MemoryErrorsEndToEndTests {
     @Test("a Swift program linked with LeakAgentHooks writes past an UnsafeMutablePointer: caught, named, stored",
           .timeLimit(.minutes(3)))
     func swiftUnsafeMutablePointer() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         try await TestCollector.start().use { collector in
             var environment = Self.environment(collector, host: "swift-1", guardMode: "recover")
             environment["LEAKWATCH_GUARD_SLOTS"] = "1024" // the Swift runtime's own blocks take slots too
-            let result = try await ChildProcess.fixture("LeakFixtureSwift", ["overflow"], environment: environment)
+            let result = try await Self.runOnceShipping(try BuiltProducts.executable("LeakFixtureSwift"), ["overflow"],
+                                                        environment: environment, collector: collector, host: "swift-1",
+                                                        directory: directory)
             #expect(result.status == 0 && result.value("guarded") == "1", "\(result.summary)")
             #expect(result.standardOutput.contains("survived"), "\(result.summary)")
             let report = try #require(SymbolizedReport(result.standardError, kind: "heap-buffer-overflow"), "\(result.summary)")

@@ -131,9 +131,13 @@ func unreadable(_ address: UnsafeRawPointer) -> Bool {
 /// Started from the environment (LEAKWATCH_GUARD_SAMPLE=1 sends every allocation to the guarded
 /// pool while it has slots), counts one Int32 past eight: the agent reports a heap-buffer-overflow
 /// 0 bytes after a 32-byte block (malloc's 16-byte alignment would hide a shorter overrun of a
-/// 24-byte one in the slot's padding) and, in recover mode, the program runs on.
+/// 24-byte one in the slot's padding) and, in recover mode, the program runs on. With a second
+/// argument, waits first (60 s at most) for that file: the test creates it once the agent has shipped.
 func modeOverflow() -> Int32 {
     LeakAgent.startFromEnvironment()
+    if CommandLine.arguments.count > 2 {
+        for _ in 0..<6000 where access(CommandLine.arguments[2], F_OK) != 0 { usleep(10_000) }
+    }
     // The Swift runtime keeps blocks of its own in the pool: allocate until one is guarded.
     var counters = allocateCounters(8)
     var attempts = 1
