@@ -173,6 +173,7 @@ struct MemoryErrorsEndToEndTests {
             let text = try await collector.run(["memory-errors"])
             #expect(text.text.contains("heap-buffer-overflow  2 hosts, 2 times"), "\(text.text)")
             #expect(text.text.contains("allocated at allocate_block (guard_errors.c:"), "\(text.text)")
+            for line in text.text.split(separator: "\n") { #expect(line.count <= 100, "too wide: \(line)") }
         }
     }
 
