@@ -352,8 +352,8 @@ static void copy_stack(const guard_stack *stack, uint64_t *frames, int32_t *coun
 }
 
 /// The error for the agent's reporter (guard_errors.c); its sequence, 0 when the ring is full.
-static uint64_t record(enum lt_guard_error_kind kind, uintptr_t address, const guard_slot *slot, access_kind how,
-                       const guard_stack *current) {
+static uint64_t record_for_agent(enum lt_guard_error_kind kind, uintptr_t address, const guard_slot *slot,
+                                 access_kind how, const guard_stack *current) {
     lt_guard_error *error = lt_guard_error_claim();
     if (error == NULL) return 0;
     error->kind = kind;
@@ -373,13 +373,12 @@ static uint64_t record(enum lt_guard_error_kind kind, uintptr_t address, const g
 
 /// Writes the raw report of `kind` at `address`, about `slot` (NULL: none near), `current` being
 /// the stack of the access or of the bad free, and records it for the agent (its sequence).
-static uint64_t report(enum lt_guard_error_kind kind_number, uintptr_t address, const guard_slot *slot, access_kind how,
+static uint64_t report(enum lt_guard_error_kind kind, uintptr_t address, const guard_slot *slot, access_kind how,
                        const guard_stack *current) {
     atomic_fetch_add_explicit(&pool.errors, 1, memory_order_relaxed);
-    const char *kind = kind_names[kind_number];
     line out = {.length = 0};
     put(&out, "leakwatch: ERROR: ");
-    put(&out, kind);
+    put(&out, kind_names[kind]);
     put(&out, " on address ");
     put_unsigned(&out, address, 16);
     put(&out, " (");
@@ -415,7 +414,7 @@ static uint64_t report(enum lt_guard_error_kind kind_number, uintptr_t address, 
     if (slot && slot->freed) put_stack(&out, "previously freed", &slot->released);
     if (slot) put_stack(&out, "allocated", &slot->allocated);
     put(&out, "leakwatch: SUMMARY: ");
-    put(&out, kind);
+    put(&out, kind_names[kind]);
     put(&out, " offset=");
     put_signed(&out, offset);
     put(&out, " size=");
@@ -426,7 +425,7 @@ static uint64_t report(enum lt_guard_error_kind kind_number, uintptr_t address, 
     put_unsigned(&out, (uint64_t)current->thread, 10);
     put(&out, pool.crash ? " mode=crash" : " mode=recover");
     flush(&out);
-    return record(kind_number, address, slot, how, current);
+    return record_for_agent(kind, address, slot, how, current);
 }
 
 // --- bad frees, caught in free() itself ---
