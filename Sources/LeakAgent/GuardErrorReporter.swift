@@ -15,8 +15,23 @@ import Musl
 final class GuardErrorReporter: Sendable {
     private let record: @Sendable (MemoryErrorReport) -> Void
     private let ship: @Sendable () -> Void
-    private let doorbell = ShipperDoorbell()
+    private let doorbell = GuardErrorReporter.processDoorbell()
     private let stopping = Atomic<Bool>(false)
+
+    /// One doorbell per process, never closed: the fault handler may have read its descriptor just
+    /// before an agent stops, and a closed descriptor's number may be the program's next file,
+    /// which must not get a stray byte. A forked child shares its parent's pipe, so it makes its own
+    /// (the core forgot the parent's at the fork).
+    private static let doorbells = Mutex<(owner: pid_t, doorbell: ShipperDoorbell)?>(nil)
+
+    private static func processDoorbell() -> ShipperDoorbell {
+        doorbells.withLock { current in
+            if let current, current.owner == getpid() { return current.doorbell }
+            let doorbell = ShipperDoorbell()
+            current = (getpid(), doorbell)
+            return doorbell
+        }
+    }
 
     /// nil while the pool is off: nothing to report.
     init?(record: @escaping @Sendable (MemoryErrorReport) -> Void, ship: @escaping @Sendable () -> Void) {
@@ -41,6 +56,7 @@ final class GuardErrorReporter: Sendable {
                 for report in reports { lt_guard_error_settled(report.error.sequence) }
                 doorbell.wait(seconds: 5)
             }
+            doorbell.ring() // what woke a stopping reporter may be its successor's
         }
         // No thread, no reporter: a dying thread must not wait for one.
         if thread == nil { lt_guard_set_reporter(-1) }
