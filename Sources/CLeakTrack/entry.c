@@ -160,6 +160,9 @@ static LT_COLD void *guarded_allocation(lt_thread *self, size_t size, size_t ali
                                         uintptr_t frame_pointer) {
     self->allocations_until_guard = lt_next_guard_gap(self);
     if (lt_busy) return NULL; // the tracker's own, and the forking thread's while it holds every lock
+    // The agent's threads (loading the Swift runtime alone takes hundreds of blocks) would only
+    // spend the slots the program's bugs need.
+    if (self->flags & LT_THREAD_AGENT) return NULL;
     void *pointer = lt_guard_allocate(size, alignment, frame_pointer, self->stack_high);
     if (pointer == NULL) return NULL;
     if (lt_count_allocation(self, size)) lt_publish(self);

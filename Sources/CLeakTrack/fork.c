@@ -89,6 +89,7 @@ static void after_fork_in_parent(void) {
 
 static void after_fork_in_child(void) {
     lt_guard_reinit_after_fork();
+    lt_guard_errors_reinit_after_fork();
     lt_tables_reinit_after_fork();
     lt_registry_reinit_after_fork();
     lt_patterns_reinit_after_fork();

@@ -3,7 +3,8 @@
 // between two PROT_NONE guard pages, its block pushed against the right guard page. A read or write
 // past the block's end faults at once; a freed slot is made PROT_NONE and left in quarantine, so a
 // use after free faults too; free() itself catches double and invalid frees. The SIGSEGV/SIGBUS
-// handler recognises a fault in the pool, reports it (report below), and either lets the program
+// handler recognises a fault in the pool, reports it (report below; guard_errors.c hands it to the
+// agent, which names the stacks and ships the error), and either lets the program
 // run on (recover, the default) or dies by the original signal (crash).
 //
 //   lt_guard_pool.start                                             start + bytes
@@ -49,7 +50,7 @@
 #define DEFAULT_SAMPLE 10000u
 #define DEFAULT_SLOTS 64u
 #define MAX_SLOTS 4096u
-#define GUARD_FRAMES 32
+#define GUARD_FRAMES LT_GUARD_FRAMES
 
 lt_guard_range lt_guard_pool;
 
@@ -107,7 +108,7 @@ static uintptr_t slot_start(uint32_t index) { return lt_guard_pool.start + (2 * 
 
 uint32_t lt_next_guard_gap(lt_thread *self) {
     uint32_t sample = pool.sample;
-    if (sample == 0 || lt_guard_pool.bytes == 0) return UINT32_MAX;
+    if (sample == 0 || lt_guard_pool.bytes == 0 || (self->flags & LT_THREAD_AGENT)) return UINT32_MAX;
     uint64_t x = self->guard_random_state; // xorshift64*, as the stack sampler's own
     x ^= x >> 12;
     x ^= x << 25;
@@ -339,16 +340,45 @@ static void put_stack(line *out, const char *what, const guard_stack *stack) {
     }
 }
 
-typedef enum access_kind { ACCESS_UNKNOWN, ACCESS_READ, ACCESS_WRITE, ACCESS_FREE } access_kind;
+typedef enum lt_guard_access access_kind;
 static const char *const access_names[] = {"unknown", "read", "write", "free"};
+static const char *const kind_names[] = {"wild-access", "heap-buffer-overflow", "heap-buffer-underflow",
+                                         "heap-use-after-free", "double-free", "invalid-free"};
 
-/// Writes the report of `kind` at `address`, about `slot` (NULL: none near), `current` being the
-/// stack of the access or of the bad free.
-static void report(const char *kind, uintptr_t address, const guard_slot *slot, access_kind how, const guard_stack *current) {
+static void copy_stack(const guard_stack *stack, uint64_t *frames, int32_t *count, int32_t *thread) {
+    for (int i = 0; i < stack->count; i++) frames[i] = stack->frames[i];
+    *count = stack->count;
+    *thread = stack->thread;
+}
+
+/// The error for the agent's reporter (guard_errors.c); its sequence, 0 when the ring is full.
+static uint64_t record_for_agent(enum lt_guard_error_kind kind, uintptr_t address, const guard_slot *slot,
+                                 access_kind how, const guard_stack *current) {
+    lt_guard_error *error = lt_guard_error_claim();
+    if (error == NULL) return 0;
+    error->kind = kind;
+    error->access = how;
+    error->address = address;
+    error->crash = pool.crash;
+    copy_stack(current, error->access_frames, &error->access_frame_count, &error->thread);
+    if (slot) {
+        error->block_address = slot->block;
+        error->block_size = slot->size;
+        error->offset = (int64_t)(address - slot->block);
+        copy_stack(&slot->allocated, error->allocation_frames, &error->allocation_frame_count, &error->allocation_thread);
+        if (slot->freed) copy_stack(&slot->released, error->free_frames, &error->free_frame_count, &error->free_thread);
+    }
+    return lt_guard_error_publish(error);
+}
+
+/// Writes the raw report of `kind` at `address`, about `slot` (NULL: none near), `current` being
+/// the stack of the access or of the bad free, and records it for the agent (its sequence).
+static uint64_t report(enum lt_guard_error_kind kind, uintptr_t address, const guard_slot *slot, access_kind how,
+                       const guard_stack *current) {
     atomic_fetch_add_explicit(&pool.errors, 1, memory_order_relaxed);
     line out = {.length = 0};
     put(&out, "leakwatch: ERROR: ");
-    put(&out, kind);
+    put(&out, kind_names[kind]);
     put(&out, " on address ");
     put_unsigned(&out, address, 16);
     put(&out, " (");
@@ -380,11 +410,11 @@ static void report(const char *kind, uintptr_t address, const guard_slot *slot, 
         put(&out, ")");
         flush(&out);
     }
-    put_stack(&out, how == ACCESS_FREE ? "freed" : "accessed", current);
+    put_stack(&out, how == LT_GUARD_ACCESS_FREE ? "freed" : "accessed", current);
     if (slot && slot->freed) put_stack(&out, "previously freed", &slot->released);
     if (slot) put_stack(&out, "allocated", &slot->allocated);
     put(&out, "leakwatch: SUMMARY: ");
-    put(&out, kind);
+    put(&out, kind_names[kind]);
     put(&out, " offset=");
     put_signed(&out, offset);
     put(&out, " size=");
@@ -395,6 +425,7 @@ static void report(const char *kind, uintptr_t address, const guard_slot *slot, 
     put_unsigned(&out, (uint64_t)current->thread, 10);
     put(&out, pool.crash ? " mode=crash" : " mode=recover");
     flush(&out);
+    return record_for_agent(kind, address, slot, how, current);
 }
 
 // --- bad frees, caught in free() itself ---
@@ -423,7 +454,9 @@ bool lt_guard_release(void *pointer, uintptr_t frame_pointer, uintptr_t stack_hi
     capture(&current, frame_pointer, stack_high);
     bool twice = slot != NULL && slot->block == address && slot->freed;
     bool near_block = slot != NULL && slot->state != SLOT_UNUSED;
-    report(twice ? "double-free" : "invalid-free", address, near_block ? slot : NULL, ACCESS_FREE, &current);
+    uint64_t sequence = report(twice ? LT_GUARD_ERROR_DOUBLE_FREE : LT_GUARD_ERROR_INVALID_FREE, address,
+                               near_block ? slot : NULL, LT_GUARD_ACCESS_FREE, &current);
+    lt_guard_error_hand_over(sequence, pool.crash);
     if (pool.crash) abort(); // as glibc dies of a double free it detects
     return false;
 }
@@ -434,7 +467,7 @@ bool lt_guard_release(void *pointer, uintptr_t frame_pointer, uintptr_t stack_hi
 static access_kind access_of(const void *context) {
 #if defined(__x86_64__)
     const ucontext_t *saved = context;
-    return saved->uc_mcontext.gregs[REG_ERR] & 2 ? ACCESS_WRITE : ACCESS_READ; // page-fault error code: W
+    return saved->uc_mcontext.gregs[REG_ERR] & 2 ? LT_GUARD_ACCESS_WRITE : LT_GUARD_ACCESS_READ; // page-fault error code: W
 #elif defined(__aarch64__)
     // The ESR record among the kernel's context records; WnR (bit 6) of a data abort.
     const ucontext_t *saved = context;
@@ -448,14 +481,14 @@ static access_kind access_of(const void *context) {
         if (magic == 0x45535201u) { // ESR_MAGIC
             uint64_t esr;
             memcpy(&esr, record + 8, 8);
-            return (esr >> 6) & 1 ? ACCESS_WRITE : ACCESS_READ;
+            return (esr >> 6) & 1 ? LT_GUARD_ACCESS_WRITE : LT_GUARD_ACCESS_READ;
         }
         record += size;
     }
-    return ACCESS_UNKNOWN;
+    return LT_GUARD_ACCESS_UNKNOWN;
 #else
     (void)context;
-    return ACCESS_UNKNOWN;
+    return LT_GUARD_ACCESS_UNKNOWN;
 #endif
 }
 
@@ -482,7 +515,7 @@ static void access_stack(const void *context, guard_stack *stack) {
 
 /// The slot an access at `address` concerns and the kind of error; NULL when the page is no slot's
 /// business (a wild access into unused slots).
-static guard_slot *classify(uintptr_t address, const char **kind, uintptr_t *page) {
+static guard_slot *classify(uintptr_t address, enum lt_guard_error_kind *kind, uintptr_t *page) {
     uintptr_t number = (address - lt_guard_pool.start) / pool.page;
     *page = lt_guard_pool.start + number * pool.page;
     guard_slot *chosen = NULL;
@@ -506,9 +539,9 @@ static guard_slot *classify(uintptr_t address, const char **kind, uintptr_t *pag
         }
     }
     if (chosen == NULL) return NULL;
-    if (chosen->freed) *kind = "heap-use-after-free";
-    else if (address < chosen->block) *kind = "heap-buffer-underflow";
-    else *kind = "heap-buffer-overflow";
+    if (chosen->freed) *kind = LT_GUARD_ERROR_USE_AFTER_FREE;
+    else if (address < chosen->block) *kind = LT_GUARD_ERROR_UNDERFLOW;
+    else *kind = LT_GUARD_ERROR_OVERFLOW;
     return chosen;
 }
 
@@ -542,12 +575,13 @@ static void on_fault(int signal, siginfo_t *info, void *context) {
         errno = saved_errno;
         return;
     }
-    const char *kind = "wild-access";
+    enum lt_guard_error_kind kind = LT_GUARD_ERROR_WILD_ACCESS;
     uintptr_t page;
     guard_slot *slot = classify(address, &kind, &page);
     guard_stack current;
     access_stack(context, &current);
-    report(kind, address, slot, access_of(context), &current);
+    uint64_t sequence = report(kind, address, slot, access_of(context), &current);
+    lt_guard_error_hand_over(sequence, pool.crash && !holding_pool);
     if (pool.crash || holding_pool) {
         chain(signal, info, context);
     } else {

@@ -335,4 +335,16 @@ LT_HIDDEN void lt_guard_lock(void);
 LT_HIDDEN void lt_guard_unlock(void);
 LT_HIDDEN void lt_guard_reinit_after_fork(void);
 
+// --- guard_errors.c: what the pool caught, handed to the agent's reporter (see there) ---
+/// A free record of the ring, zeroed, to fill; NULL when every one waits for the reporter.
+/// Async-signal-safe, as the three below.
+LT_HIDDEN lt_guard_error *lt_guard_error_claim(void);
+/// Numbers a filled record and makes it the reporter's; returns its sequence.
+LT_HIDDEN uint64_t lt_guard_error_publish(lt_guard_error *record);
+/// Wakes the reporter for error `sequence` (0: none recorded) and, when the caller is `dying` of
+/// it, waits until the agent has settled it or LT_GUARD_SETTLE_MILLISECONDS pass. Does nothing
+/// while no reporter runs.
+LT_HIDDEN void lt_guard_error_hand_over(uint64_t sequence, bool dying);
+LT_HIDDEN void lt_guard_errors_reinit_after_fork(void);
+
 #endif

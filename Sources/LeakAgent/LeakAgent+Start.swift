@@ -14,6 +14,7 @@ extension LeakAgent {
         let builder: SnapshotBuilder
         let shipper: Shipper?
         let monitor: MemoryMonitor?
+        let guardReporter: GuardErrorReporter?
 
         init(configuration: AgentConfiguration) {
             self.configuration = configuration
@@ -32,6 +33,10 @@ extension LeakAgent {
                     workGate: BlockingWaitHooks(willWait: { lt_agent_work_end() }, didWait: { lt_agent_work_begin() }))
             }
             self.shipper = shipper
+            guardReporter = GuardErrorReporter(record: { builder.record($0) }, ship: {
+                // The process may be about to die of it (crash mode): the collector must have it first.
+                _ = shipper?.shipNowAndWait(seconds: Running.memoryErrorDeliverySeconds)
+            })
             let callback = configuration.onThresholdCrossing
             monitor = configuration.thresholds.map { thresholds in
                 MemoryMonitor(thresholds: thresholds) { crossing in
@@ -42,12 +47,17 @@ extension LeakAgent {
             }
         }
 
+        /// Within the core's LT_GUARD_SETTLE_MILLISECONDS, naming the stacks included.
+        static let memoryErrorDeliverySeconds = 1.5
+
         func start() {
             monitor?.start()
             shipper?.start()
+            guardReporter?.start()
         }
 
         func stop() {
+            guardReporter?.stop()
             monitor?.stop()
             shipper?.stop()
         }

@@ -6,20 +6,13 @@ import Testing
 /// library built next to the tests (the debug build; operators use the release one).
 @Suite("agent/leakwatch-run and the preload library")
 struct PreloadTests {
-    static var script: URL { ChildProcess.repositoryRoot.appendingPathComponent("agent/leakwatch-run") }
+    static var script: URL { PreloadFixture.script }
 
     static func library() throws -> URL { try BuiltProducts.preloadLibrary }
 
-    /// Compiles Tests/Fixtures/Preload/`source` with the flags that keep frames and line numbers,
-    /// and `flags` after them (`-no-pie`, `-s`...), into `name` (the source's base name by default).
     static func compile(_ source: String, into directory: TemporaryDirectory, flags: [String] = [], name: String? = nil,
                         libraries: [String] = []) async throws -> URL {
-        let sourceURL = ChildProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/Preload/\(source)")
-        let output = directory.appendingPathComponent(name ?? (source as NSString).deletingPathExtension)
-        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/cc"),
-                                                ["-g", "-fno-omit-frame-pointer", "-O0"] + flags + [sourceURL.path, "-o", output.path] + libraries)
-        try #require(result.status == 0, "cc failed: \(result.summary)")
-        return output
+        try await PreloadFixture.compile(source, into: directory, flags: flags, name: name, libraries: libraries)
     }
 
     static func runThroughScript(_ arguments: [String], script: URL = PreloadTests.script) async throws -> ChildResult {

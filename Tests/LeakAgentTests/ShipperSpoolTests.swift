@@ -34,6 +34,26 @@ struct ShipperSpoolTests {
         #expect(spool.count == 0 && spool.byteCount == 0 && spool.stacks.count == 0)
     }
 
+    @Test func aMemoryErrorsStacksAreInternedLikeSites() {
+        var snapshot = Self.snapshot(1, stackIDs: [1])
+        var event = Wire.Event(kind: .memoryError)
+        event.accessStackID = 7
+        event.allocationStackID = 1 // a site's stack too: carried once
+        snapshot.events = [event]
+        snapshot.stacks.append(Wire.Stack(id: 7, frames: [Wire.Frame(function: "write_past_end")]))
+        var spool = ShipperSpool(limitBytes: 1 << 20)
+        spool.append(snapshot, reportedDrops: 0)
+        #expect(spool.stacks.definition(7) != nil, "an event's stack is kept while its snapshot is spooled")
+        var carried = Set<UInt64>()
+        let entry = spool.entries.first!.snapshot
+        #expect(spool.stacks.missing(for: entry, carried: &carried).map(\.id) == [1, 7])
+        #expect(spool.stacks.missing(for: entry, carried: &carried).isEmpty, "once per connection")
+        var reconnected = Set<UInt64>()
+        #expect(spool.stacks.missing(for: entry, carried: &reconnected).map(\.id) == [1, 7], "and again after a reconnect")
+        spool.acknowledge(through: 1)
+        #expect(spool.stacks.count == 0)
+    }
+
     @Test func aFullSpoolDropsTheOldestAndCarriesUnreportedCounts() {
         let size = Self.entryBytes(stackIDs: [1])
         var spool = ShipperSpool(limitBytes: size * 3)

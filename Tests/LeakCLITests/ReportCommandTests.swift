@@ -29,7 +29,7 @@ struct ReportCommandTests {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [String: Any])
             #expect(Set(object.keys) == [
                 "schemaVersion", "host", "service", "generatedAt", "windowStart", "verdict", "latest", "series", "restarts",
-                "growingSites", "sites", "topSizes", "sizeClasses", "events",
+                "growingSites", "sites", "topSizes", "sizeClasses", "events", "memoryErrors",
             ])
             #expect(object["schemaVersion"] as? Int == 1)
             #expect(object["host"] as? String == "web-3")

@@ -47,4 +47,37 @@ import Testing
             }
         }
     }
+
+    /// What a process about to die of a memory error relies on: a snapshot taken on demand and
+    /// acknowledged before `shipNowAndWait` returns, long before the next interval; and a prompt
+    /// false, not the whole wait, when the collector cannot be reached.
+    @Test func shipNowAndWaitReturnsOnceTheCollectorHasTheSnapshot() async throws {
+        try await TestCollector.start().use { collector in
+            let configuration = ShipperConfiguration(
+                collectorHost: "127.0.0.1", collectorPort: collector.port, token: testToken, hostName: "dying", serviceName: "api",
+                intervalSeconds: 3600, minimumImmediateSpacingSeconds: 0)
+            let shipper = Shipper(configuration: configuration) {
+                var snapshot = Wire.Snapshot(makeSnapshot(sequence: 0, siteCount: 1))
+                snapshot.timestampUnixNanos = 0
+                return snapshot
+            }
+            shipper.start()
+            defer { shipper.stop() }
+            try #require(await waitUntil(seconds: 20) { shipper.statistics.snapshotsAcknowledged >= 1 })
+            let delivered = try await blocking { shipper.shipNowAndWait(seconds: 10) }
+            #expect(delivered)
+            let stored = try collector.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") }
+            #expect(stored == 2, "the first interval's snapshot and the one shipped now, committed before the return")
+        }
+
+        let unreachable = Shipper(configuration: ShipperConfiguration(
+            collectorHost: "127.0.0.1", collectorPort: try closedPort(), token: testToken, intervalSeconds: 3600,
+            minimumImmediateSpacingSeconds: 0, backoffMinimumSeconds: 0.05, backoffMaximumSeconds: 0.05)) { Wire.Snapshot() }
+        unreachable.start()
+        defer { unreachable.stop() }
+        let started = ContinuousClock.now
+        let delivered = try await blocking { unreachable.shipNowAndWait(seconds: 10) }
+        #expect(!delivered)
+        #expect(ContinuousClock.now - started < .seconds(5), "a refused connection ends the wait")
+    }
 }

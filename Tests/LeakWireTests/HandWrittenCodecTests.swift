@@ -104,8 +104,12 @@ struct HandWrittenCodecTests {
             #expect("\(Wire.ErrorCode(rawValue: raw))" == "\(Leakwatch_V1_ErrorCode(rawValue: Int(raw))!)")
             #expect(Wire.ErrorCode(rawValue: raw).rawValue == raw)
         }
-        for raw in Int32(0)...5 {
+        for raw in Int32(0)...6 {
             #expect("\(Wire.EventKind(rawValue: raw))" == "\(Leakwatch_V1_EventKind(rawValue: Int(raw))!)")
+            #expect("\(Wire.MemoryErrorKind(rawValue: raw))" == "\(Leakwatch_V1_MemoryErrorKind(rawValue: Int(raw))!)")
+        }
+        for raw in Int32(0)...3 {
+            #expect("\(Wire.MemoryAccess(rawValue: raw))" == "\(Leakwatch_V1_MemoryAccess(rawValue: Int(raw))!)")
         }
         for raw in Int32(0)...2 {
             #expect("\(Wire.Role(rawValue: raw))" == "\(Leakwatch_V1_Role(rawValue: Int(raw))!)")

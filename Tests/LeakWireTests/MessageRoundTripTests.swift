@@ -108,6 +108,22 @@ struct MessageRoundTripTests {
         var stacksResponse = Leakwatch_V1_StacksResponse()
         stacksResponse.requestID = 6
         stacksResponse.stacks = Fixtures.exampleSnapshot.stacks
+        var memoryErrorsRequest = Leakwatch_V1_MemoryErrorsRequest()
+        memoryErrorsRequest.requestID = 7
+        memoryErrorsRequest.serviceName = "checkout"
+        memoryErrorsRequest.sinceUnixNanos = 5
+        memoryErrorsRequest.limit = 10
+        var memoryErrorSite = Leakwatch_V1_MemoryErrorSite()
+        memoryErrorSite.kind = .heapUseAfterFree
+        memoryErrorSite.allocationFrames = Fixtures.exampleSnapshot.stacks[0].frames
+        memoryErrorSite.hostCount = 2
+        memoryErrorSite.occurrences = 3
+        memoryErrorSite.firstSeenUnixNanos = 1
+        memoryErrorSite.lastSeenUnixNanos = 2
+        memoryErrorSite.hosts = ["web-3", "web-1"]
+        var memoryErrorsResponse = Leakwatch_V1_MemoryErrorsResponse()
+        memoryErrorsResponse.requestID = 7
+        memoryErrorsResponse.sites = [memoryErrorSite]
 
         return [
             .hello(Fixtures.exampleHello), .challenge(challenge), .authenticate(authenticate), .welcome(welcome),
@@ -117,6 +133,7 @@ struct MessageRoundTripTests {
             .sitesRequest(sitesRequest), .sitesResponse(sitesResponse),
             .seriesRequest(seriesRequest), .seriesResponse(seriesResponse),
             .stacksRequest(stacksRequest), .stacksResponse(stacksResponse),
+            .memoryErrorsRequest(memoryErrorsRequest), .memoryErrorsResponse(memoryErrorsResponse),
         ]
     }
 

@@ -34,8 +34,21 @@ struct RandomWireMessages {
                           typeName: random.chance(0.5) ? string() : nil)
             },
             events: (0..<count(large: 20)).map { _ in
-                Wire.Event(kind: Wire.EventKind(rawValue: enumeration(known: 6)), timestampUnixNanos: int64(),
-                           value: uint64(), droppedCount: uint64(), message: string(), thresholdBytes: uint64())
+                var event = Wire.Event(kind: Wire.EventKind(rawValue: enumeration(known: 7)), timestampUnixNanos: int64(),
+                                       value: uint64(), droppedCount: uint64(), message: string(), thresholdBytes: uint64())
+                if random.chance(0.5) {
+                    event.memoryErrorKind = Wire.MemoryErrorKind(rawValue: enumeration(known: 7))
+                    event.access = Wire.MemoryAccess(rawValue: enumeration(known: 4))
+                    event.faultAddress = uint64()
+                    event.blockOffset = int64()
+                    event.blockSizeBytes = uint64()
+                    event.threadID = uint32()
+                    event.accessStackID = uint64()
+                    event.allocationStackID = uint64()
+                    event.freeStackID = uint64()
+                    event.recovered = random.chance(0.5)
+                }
+                return event
             })
     }
 

@@ -61,6 +61,15 @@ import Testing
         Case(name: "event message", field: "events[0].message", rule: .tooLong) {
             $0.events[0].message = String(repeating: "m", count: 20_000)
         },
+        Case(name: "memory error offset", field: "events[0].block_offset", rule: .aboveBound) {
+            $0.events[0].blockOffset = .min
+        },
+        Case(name: "memory error block size", field: "events[0].block_size_bytes", rule: .aboveBound) {
+            $0.events[0].blockSizeBytes = .max
+        },
+        Case(name: "memory error stack id", field: "events[0].free_stack_id", rule: .aboveBound) {
+            $0.events[0].freeStackID = .max
+        },
         Case(name: "function name", field: "stacks[0].frames[0].function", rule: .tooLong) {
             $0.stacks[0].frames[0].function = String(repeating: "f", count: 20_000)
         },
@@ -93,6 +102,8 @@ import Testing
             $0.stats.uptimeSeconds = 4_294_967_296
             $0.timestampUnixNanos = Self.receivedAt + 300_000_000_000
             $0.events[0].timestampUnixNanos = 1_577_836_800_000_000_000
+            $0.events[0].blockOffset = -(1 << 56)
+            $0.events[0].faultAddress = .max // an address, not an amount
             $0.stacks[0].frames = Array(repeating: $0.stacks[0].frames[0], count: 256)
             $0.stacks[0].frames[0].function = String(repeating: "f", count: 16 << 10)
         } == nil)

@@ -121,6 +121,16 @@ extension Leakwatch_V1_Snapshot {
                 $0.droppedCount = event.droppedCount
                 $0.message = event.message
                 $0.thresholdBytes = event.thresholdBytes
+                $0.memoryErrorKind = Leakwatch_V1_MemoryErrorKind(rawValue: Int(event.memoryErrorKind.rawValue))!
+                $0.access = Leakwatch_V1_MemoryAccess(rawValue: Int(event.access.rawValue))!
+                $0.faultAddress = event.faultAddress
+                $0.blockOffset = event.blockOffset
+                $0.blockSizeBytes = event.blockSizeBytes
+                $0.threadID = event.threadID
+                $0.accessStackID = event.accessStackID
+                $0.allocationStackID = event.allocationStackID
+                $0.freeStackID = event.freeStackID
+                $0.recovered = event.recovered
             }
         }
     }
@@ -153,9 +163,21 @@ extension Wire.Snapshot {
                           allocatedBytes: site.allocatedBytes, typeName: site.hasTypeName ? site.typeName : nil)
             },
             events: snapshot.events.map { event in
-                Wire.Event(kind: Wire.EventKind(rawValue: Int32(event.kind.rawValue)),
-                           timestampUnixNanos: event.timestampUnixNanos, value: event.value,
-                           droppedCount: event.droppedCount, message: event.message, thresholdBytes: event.thresholdBytes)
+                var wire = Wire.Event(kind: Wire.EventKind(rawValue: Int32(event.kind.rawValue)),
+                                      timestampUnixNanos: event.timestampUnixNanos, value: event.value,
+                                      droppedCount: event.droppedCount, message: event.message,
+                                      thresholdBytes: event.thresholdBytes)
+                wire.memoryErrorKind = Wire.MemoryErrorKind(rawValue: Int32(event.memoryErrorKind.rawValue))
+                wire.access = Wire.MemoryAccess(rawValue: Int32(event.access.rawValue))
+                wire.faultAddress = event.faultAddress
+                wire.blockOffset = event.blockOffset
+                wire.blockSizeBytes = event.blockSizeBytes
+                wire.threadID = event.threadID
+                wire.accessStackID = event.accessStackID
+                wire.allocationStackID = event.allocationStackID
+                wire.freeStackID = event.freeStackID
+                wire.recovered = event.recovered
+                return wire
             })
     }
 }

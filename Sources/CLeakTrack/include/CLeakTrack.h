@@ -157,6 +157,50 @@ _Static_assert(sizeof(lt_guard_stats) == 9 * 8, "lt_guard_stats layout is read b
 
 void lt_read_guard_stats(lt_guard_stats *out);
 
+#define LT_GUARD_FRAMES 32
+
+/// What the guarded pool caught (LT_GUARD_ERROR_*): the kinds of AddressSanitizer's reports.
+enum lt_guard_error_kind {
+    LT_GUARD_ERROR_WILD_ACCESS = 0, // into the pool, near no block
+    LT_GUARD_ERROR_OVERFLOW = 1,
+    LT_GUARD_ERROR_UNDERFLOW = 2,
+    LT_GUARD_ERROR_USE_AFTER_FREE = 3,
+    LT_GUARD_ERROR_DOUBLE_FREE = 4,
+    LT_GUARD_ERROR_INVALID_FREE = 5,
+};
+enum lt_guard_access { LT_GUARD_ACCESS_UNKNOWN = 0, LT_GUARD_ACCESS_READ = 1, LT_GUARD_ACCESS_WRITE = 2, LT_GUARD_ACCESS_FREE = 3 };
+
+/// One error as the fault handler (or free) recorded it, with raw return addresses, for the
+/// agent's reporter thread to name, print and ship. Crosses into Swift by value.
+typedef struct lt_guard_error {
+    uint64_t sequence;      // 1, 2, ... in the order caught
+    uint64_t address;       // the faulting address (the pointer freed, for a bad free)
+    int64_t offset;         // from the block's first byte; negative before it
+    uint64_t block_address; // 0 when no block is near
+    uint64_t block_size;    // as requested
+    int32_t kind;           // lt_guard_error_kind
+    int32_t access;         // lt_guard_access
+    int32_t thread;         // the faulting (or freeing) thread's id
+    int32_t crash;          // 1: the process dies once the error is settled (LEAKWATCH_GUARD_MODE=crash)
+    int32_t access_frame_count, allocation_frame_count, free_frame_count, allocation_thread;
+    int32_t free_thread, reserved;
+    uint64_t access_frames[LT_GUARD_FRAMES];     // innermost first; frame 0 of a fault is its pc
+    uint64_t allocation_frames[LT_GUARD_FRAMES]; // return addresses, the caller of malloc first
+    uint64_t free_frames[LT_GUARD_FRAMES];       // when the block was freed
+} lt_guard_error;
+_Static_assert(sizeof(lt_guard_error) == 80 + 3 * 8 * LT_GUARD_FRAMES, "lt_guard_error layout is read by Swift");
+
+/// The descriptor the agent's reporter thread polls: after recording an error the fault handler
+/// (async-signal-safe) writes one byte to it. -1, the default and a forked child's until its agent
+/// starts again, means nobody reports: the handler's raw report on stderr is all, and nothing waits.
+void lt_guard_set_reporter(int wake_descriptor);
+/// Moves the oldest recorded error into `out`; 0 when there is none.
+int lt_guard_take_error(lt_guard_error *out);
+/// The error of `sequence` has reached the collector, or cannot: a thread dying of it
+/// (crash mode) stops waiting. Without this call it waits at most LT_GUARD_SETTLE_MILLISECONDS.
+void lt_guard_error_settled(uint64_t sequence);
+#define LT_GUARD_SETTLE_MILLISECONDS 2000
+
 /// Brackets the shipper thread's work between waits: a fork waits until it is done (see fork.c).
 void lt_agent_work_begin(void);
 void lt_agent_work_end(void);

@@ -32,6 +32,7 @@ extension Shipper {
             let immediateAllowed = immediatePending && now >= lastSnapshotAt + configuration.minimumImmediateSpacingSeconds
             if due || immediateAllowed {
                 sequence += 1
+                sequenceTaking.store(sequence, ordering: .releasing)
                 takeSnapshot(sequence: sequence, spool: &spool)
                 lastSnapshotAt = now
                 immediatePending = false
@@ -120,6 +121,7 @@ extension Shipper {
             isCancelled: { [self] in stopping.load(ordering: .relaxed) })
         let welcome = try connection.handshake(hello: configuration.hello, token: configuration.token)
         let acknowledged = spool.acknowledge(through: welcome.lastAcknowledgedSequence)
+        sequenceAcknowledged.store(welcome.lastAcknowledgedSequence, ordering: .releasing)
         state.withLock {
             $0.connectionsEstablished += 1
             $0.snapshotsAcknowledged += UInt64(acknowledged)
@@ -148,6 +150,7 @@ extension Shipper {
         switch message {
         case .ack(let ack):
             let count = spool.acknowledge(through: ack.sequence)
+            sequenceAcknowledged.store(ack.sequence, ordering: .releasing)
             state.withLock { $0.snapshotsAcknowledged += UInt64(count) }
         case .error(let error):
             // A snapshot the collector can never accept is dropped, not resent on every reconnect
@@ -157,6 +160,7 @@ extension Shipper {
                 throw ShipperFailure("the collector reported \(error.code): \(error.message)")
             }
             let dropped = spool.reject(sequence: sequence)
+            failuresToShip.add(1, ordering: .releasing)
             let text = "the collector rejected snapshot \(sequence), dropped it: \(error.message)"
             state.withLock {
                 if dropped { $0.snapshotsRejected += 1 }
@@ -169,6 +173,7 @@ extension Shipper {
     }
 
     private func record(_ error: any Error, connecting: Bool) {
+        failuresToShip.add(1, ordering: .releasing)
         // Abandoned because stop() was called: not a failure worth reporting.
         if stopping.load(ordering: .acquiring) { return }
         let text = connecting

@@ -39,6 +39,11 @@ public final class Shipper: Sendable {
     let finished = Atomic<Bool>(false)
     let started = Atomic<Bool>(false)
     let state = Mutex(ShipperStatistics())
+    /// For `shipNowAndWait`: the newest sequence whose snapshot has begun to be taken, the highest
+    /// the collector acknowledged, and failures to ship (a lost connection, a rejected snapshot).
+    let sequenceTaking = Atomic<UInt64>(0)
+    let sequenceAcknowledged = Atomic<UInt64>(0)
+    let failuresToShip = Atomic<UInt64>(0)
     /// The collector connection's socket while connected (-1 otherwise), for `abandonAfterFork`.
     let connectedDescriptor = Atomic<Int32>(-1)
     private let thread = Mutex<pthread_t?>(nil)
@@ -95,6 +100,24 @@ public final class Shipper: Sendable {
     public func requestImmediateSnapshot() {
         immediateRequested.store(true, ordering: .releasing)
         doorbell.ring()
+    }
+
+    /// Takes a snapshot at once, like `requestImmediateSnapshot`, and waits until the collector has
+    /// acknowledged it (true), shipping failed, or `seconds` passed. Whatever was recorded for the
+    /// snapshot before the call is in it. For the agent's own threads, when the process may be
+    /// about to die: it polls every 2 ms.
+    public func shipNowAndWait(seconds: Double) -> Bool {
+        // A snapshot begun after this load starts after whatever the caller recorded.
+        let needed = sequenceTaking.load(ordering: .acquiring) + 1
+        let failures = failuresToShip.load(ordering: .acquiring)
+        requestImmediateSnapshot()
+        let deadline = ShipperClock.monotonicSeconds() + seconds
+        while ShipperClock.monotonicSeconds() < deadline && !finished.load(ordering: .acquiring) {
+            if sequenceAcknowledged.load(ordering: .acquiring) >= needed { return true }
+            if failuresToShip.load(ordering: .acquiring) != failures { return false }
+            usleep(2000)
+        }
+        return false
     }
 
     /// Stops the shipper thread, waiting at most `configuration.stopTimeoutSeconds`. Returns

@@ -29,6 +29,9 @@ final class ShipperDoorbell: Sendable {
         if writeEnd >= 0 { close(writeEnd) }
     }
 
+    /// The end `ring` writes to, for a ringer that cannot call Swift (CLeakTrack's fault handler).
+    var writeDescriptor: Int32 { writeEnd }
+
     func ring() {
         var byte: UInt8 = 1
         _ = write(writeEnd, &byte, 1)

@@ -19,28 +19,36 @@ struct StackTable {
     func definition(_ id: UInt64) -> Wire.Stack? { definitions[id] }
 
     mutating func retain(_ snapshot: Wire.Snapshot) {
-        for site in snapshot.sites { references[site.stackID, default: 0] += 1 }
+        for id in snapshot.referencedStackIDs { references[id, default: 0] += 1 }
     }
 
     mutating func release(_ snapshot: Wire.Snapshot) {
-        for site in snapshot.sites {
-            guard let count = references[site.stackID] else { continue }
+        for id in snapshot.referencedStackIDs {
+            guard let count = references[id] else { continue }
             if count <= 1 {
-                references[site.stackID] = nil
-                definitions[site.stackID] = nil
+                references[id] = nil
+                definitions[id] = nil
             } else {
-                references[site.stackID] = count - 1
+                references[id] = count - 1
             }
         }
     }
 
-    /// The definitions `snapshot`'s sites need that `carried` lacks; adds them to `carried`.
+    /// The definitions `snapshot`'s sites and events need that `carried` lacks; adds them to `carried`.
     func missing(for snapshot: Wire.Snapshot, carried: inout Set<UInt64>) -> [Wire.Stack] {
         var stacks: [Wire.Stack] = []
-        for site in snapshot.sites where !carried.contains(site.stackID) {
-            carried.insert(site.stackID)
-            if let stack = definitions[site.stackID] { stacks.append(stack) }
+        for id in snapshot.referencedStackIDs where !carried.contains(id) {
+            carried.insert(id)
+            if let stack = definitions[id] { stacks.append(stack) }
         }
         return stacks
+    }
+}
+
+extension Wire.Snapshot {
+    /// The stack ids its sites and events name, each once, in order of first mention.
+    var referencedStackIDs: [UInt64] {
+        var seen = Set<UInt64>()
+        return (sites.map(\.stackID) + events.flatMap(\.stackIDs)).filter { seen.insert($0).inserted }
     }
 }

@@ -116,6 +116,17 @@ public final class CollectorClient {
         return response
     }
 
+    public func memoryErrors(serviceName: String, sinceUnixNanos: Int64, limit: UInt32 = 0) throws -> Leakwatch_V1_MemoryErrorsResponse {
+        var request = Leakwatch_V1_MemoryErrorsRequest()
+        request.requestID = takeRequestID()
+        request.serviceName = serviceName
+        request.sinceUnixNanos = sinceUnixNanos
+        request.limit = limit
+        guard case .memoryErrorsResponse(let response) = try exchange(.memoryErrorsRequest(request), id: request.requestID)
+        else { throw unexpected("MemoryErrorsResponse") }
+        return response
+    }
+
     /// Host names the collector knows, for suggestions after an unknown-host answer.
     public func knownHostNames() -> [String] {
         (try? fleetOverview().hosts.map(\.host)) ?? []

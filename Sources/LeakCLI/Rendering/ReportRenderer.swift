@@ -58,6 +58,10 @@ public struct ReportRenderer: Sendable {
         lines.append(contentsOf: sizesSection(report))
         lines.append("")
         lines.append(contentsOf: eventsSection(report))
+        if !report.memoryErrors.isEmpty {
+            lines.append("")
+            lines.append(contentsOf: memoryErrorsSection(report))
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -173,6 +177,17 @@ public struct ReportRenderer: Sendable {
         return lines
     }
 
+    /// Shown only when the guarded pool caught something: most hosts never have a line of it.
+    private func memoryErrorsSection(_ report: Leakwatch_V1_HostReportResponse) -> [String] {
+        let errors = report.memoryErrors.sorted { $0.timestampUnixNanos > $1.timestampUnixNanos }
+        var lines = [heading("Memory errors", "caught by the guarded pool, newest first, times UTC")]
+        for error in errors.prefix(5) {
+            lines.append(contentsOf: MemoryErrorRendering.block(error, frameLimit: 2, width: Self.width))
+        }
+        if errors.count > 5 { lines.append(style.dim("  … \(errors.count - 5) more: collector-cli report --format json")) }
+        return lines
+    }
+
     static func kindName(_ kind: Leakwatch_V1_EventKind) -> String {
         switch kind {
         case .thresholdWarning: "threshold-warning"
@@ -180,6 +195,7 @@ public struct ReportRenderer: Sendable {
         case .thresholdCleared: "threshold-cleared"
         case .snapshotsDropped: "snapshots-dropped"
         case .agentError: "agent-error"
+        case .memoryError: "memory-error"
         default: "unknown"
         }
     }
@@ -198,6 +214,8 @@ public struct ReportRenderer: Sendable {
             text = "dropped data: \(Units.count(event.droppedCount)) snapshots lost"
         case .agentError:
             text = "agent error"
+        case .memoryError:
+            text = "memory error"
         default:
             text = "event \(event.kind.rawValue)"
         }
@@ -268,6 +286,7 @@ public struct ReportRenderer: Sendable {
                     ("message", .string(event.message)),
                 ])
             })),
+            ("memoryErrors", .array(report.memoryErrors.map(MemoryErrorRendering.json))),
         ])
     }
 }

@@ -15,6 +15,10 @@ public struct QueryService: Sendable {
     /// Points whose per-site values a report or a sites listing reads (evenly spaced, newest
     /// included): enough for each site's trend. Default 240.
     public var maximumSiteRowsPerReport = 240
+    /// Memory errors in a host report, newest first. Default 20.
+    public var maximumMemoryErrorsPerReport = 20
+    /// Rows of a memory-errors listing when the request names no limit. Default 50.
+    public var defaultMemoryErrorSiteLimit = 50
     /// Most points in a series response. Default 10,000.
     public var maximumSeriesPoints = 10_000
     public var staleAfterSeconds: Double = 60
@@ -29,7 +33,7 @@ public struct QueryService: Sendable {
 
     static func isRequest(_ message: WireMessage) -> Bool {
         switch message {
-        case .fleetOverviewRequest, .hostReportRequest, .sitesRequest, .seriesRequest, .stacksRequest: true
+        case .fleetOverviewRequest, .hostReportRequest, .sitesRequest, .seriesRequest, .stacksRequest, .memoryErrorsRequest: true
         default: false
         }
     }
@@ -41,6 +45,7 @@ public struct QueryService: Sendable {
         case .sitesRequest(let r): r.requestID
         case .seriesRequest(let r): r.requestID
         case .stacksRequest(let r): r.requestID
+        case .memoryErrorsRequest(let r): r.requestID
         default: 0
         }
     }
@@ -53,6 +58,7 @@ public struct QueryService: Sendable {
         case .sitesRequest(let r): .sitesResponse(try sites(r))
         case .seriesRequest(let r): .seriesResponse(try series(r))
         case .stacksRequest(let r): .stacksResponse(try stacks(r))
+        case .memoryErrorsRequest(let r): .memoryErrorsResponse(try memoryErrors(r))
         default: throw QueryError.badRequest("\(request.name) is not a query request", requestID: 0)
         }
     }
@@ -148,6 +154,7 @@ public struct QueryService: Sendable {
         let limit = request.maxSites > 0 ? Int(request.maxSites) : defaultSiteLimit
         response.sites = try siteReports(window: window, verdict: verdict, limit: limit)
         response.recentEvents = try store.recentEvents(hostId: host.id, limit: 20).map(Self.event)
+        response.memoryErrors = try memoryErrorReports(try store.memoryErrors(hostId: host.id, fromMs: fromMs, limit: maximumMemoryErrorsPerReport))
         return response
     }
 
@@ -199,6 +206,58 @@ public struct QueryService: Sendable {
             }
             return report
         }
+    }
+
+    // MARK: Memory errors
+
+    public func memoryErrors(_ request: Leakwatch_V1_MemoryErrorsRequest) throws -> Leakwatch_V1_MemoryErrorsResponse {
+        let limit = request.limit > 0 ? Int(min(request.limit, 1000)) : defaultMemoryErrorSiteLimit
+        let summaries = try store.memoryErrorSites(
+            serviceName: request.serviceName, fromMs: request.sinceUnixNanos / 1_000_000, limit: limit)
+        let frames = try framesByStack(summaries.flatMap { [$0.allocationStackId, $0.newest.accessStackId].compactMap { $0 } })
+        var response = Leakwatch_V1_MemoryErrorsResponse()
+        response.requestID = request.requestID
+        response.sites = summaries.map { summary in
+            var site = Leakwatch_V1_MemoryErrorSite()
+            site.kind = SnapshotTranslator.memoryErrorKind(named: summary.kind)
+            site.allocationFrames = summary.allocationStackId.flatMap { frames[$0] } ?? []
+            site.hostCount = UInt32(clamping: summary.hostCount)
+            site.occurrences = UInt64(clamping: summary.occurrences)
+            site.firstSeenUnixNanos = Saturating.nanos(milliseconds: summary.firstSeenMs)
+            site.lastSeenUnixNanos = Saturating.nanos(milliseconds: summary.lastSeenMs)
+            site.hosts = summary.hostNames
+            site.accessFrames = summary.newest.accessStackId.flatMap { frames[$0] } ?? []
+            site.blockSizeBytes = UInt64(max(0, summary.newest.blockSizeBytes))
+            return site
+        }
+        return response
+    }
+
+    /// Stored memory errors with their stacks' frames.
+    func memoryErrorReports(_ records: [MemoryErrorRecord]) throws -> [Leakwatch_V1_MemoryErrorReport] {
+        let frames = try framesByStack(records.flatMap { [$0.accessStackId, $0.allocationStackId, $0.freeStackId].compactMap { $0 } })
+        return records.map { record in
+            var report = Leakwatch_V1_MemoryErrorReport()
+            report.kind = SnapshotTranslator.memoryErrorKind(named: record.kind)
+            report.access = SnapshotTranslator.access(named: record.access)
+            report.timestampUnixNanos = Saturating.nanos(milliseconds: record.timestampMs)
+            report.faultAddress = UInt64(bitPattern: record.faultAddress)
+            report.blockOffset = record.blockOffset
+            report.blockSizeBytes = UInt64(max(0, record.blockSizeBytes))
+            report.threadID = UInt32(truncatingIfNeeded: record.threadId)
+            report.recovered = record.recovered
+            report.accessFrames = record.accessStackId.flatMap { frames[$0] } ?? []
+            report.allocationFrames = record.allocationStackId.flatMap { frames[$0] } ?? []
+            report.freeFrames = record.freeStackId.flatMap { frames[$0] } ?? []
+            return report
+        }
+    }
+
+    private func framesByStack(_ ids: [Int64]) throws -> [Int64: [Leakwatch_V1_Frame]] {
+        let unique = Array(Set(ids))
+        guard !unique.isEmpty else { return [:] }
+        return Dictionary(try store.stacks(ids: unique).map { ($0.id, $0.decodedFrames().map(Self.frame)) },
+                          uniquingKeysWith: { a, _ in a })
     }
 
     // MARK: Series and stacks

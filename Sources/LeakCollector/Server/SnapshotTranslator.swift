@@ -70,6 +70,24 @@ struct SnapshotTranslator {
                 stackDigest: digest, liveBytesEstimate: Self.clamp(site.liveBytes),
                 liveObjectsEstimate: Self.clamp(site.liveObjects), allocatedBytesTotal: Self.clamp(site.allocatedBytes)))
         }
+        var memoryErrors: [MemoryErrorSample] = []
+        for event in snapshot.events where event.kind == .memoryError {
+            func digest(_ id: UInt64, _ role: String) throws(SnapshotRejection) -> StackDigest? {
+                guard id != 0 else { return nil }
+                guard let digest = digests[id] else {
+                    throw SnapshotRejection(
+                        "snapshot \(snapshot.sequence) has a memory error whose \(role) stack id \(id) this connection never defined; send its Stack first")
+                }
+                return digest
+            }
+            memoryErrors.append(MemoryErrorSample(
+                timestampMs: event.timestampUnixNanos / 1_000_000, kind: Self.name(of: event.memoryErrorKind),
+                access: Self.name(of: event.access), faultAddress: event.faultAddress, blockOffset: event.blockOffset,
+                blockSizeBytes: Self.clamp(event.blockSizeBytes), threadID: Int64(event.threadID), recovered: event.recovered,
+                accessStack: try digest(event.accessStackID, "access"),
+                allocationStack: try digest(event.allocationStackID, "allocation"),
+                freeStack: try digest(event.freeStackID, "free")))
+        }
         if snapshot.sequence > previous?.sequence ?? 0 { previous = SnapshotCounters(snapshot) }
         let stats = snapshot.stats
         let timestampMs = snapshot.timestampUnixNanos / 1_000_000
@@ -94,7 +112,7 @@ struct SnapshotTranslator {
                 residentBytes: Self.clamp(stats.rssBytes), uptimeSeconds: stats.uptimeSeconds),
             overhead: AgentOverhead(
                 trackerBytes: Self.clamp(snapshot.overhead.trackerBytes), agentHeapBytes: Self.clamp(snapshot.overhead.agentHeapBytes)),
-            newStacks: newStacks, sites: sites, pattern: pattern, events: events,
+            newStacks: newStacks, sites: sites, pattern: pattern, events: events, memoryErrors: memoryErrors,
             receivedAtMs: receivedAtUnixNanos / 1_000_000))
     }
 
@@ -134,7 +152,50 @@ struct SnapshotTranslator {
         case .thresholdCleared: "thresholdCleared"
         case .snapshotsDropped: "snapshotsDropped"
         case .agentError: "agentError"
+        case .memoryError: "memoryError"
         default: "unspecified"
+        }
+    }
+
+    static func name(of kind: Leakwatch_V1_MemoryErrorKind) -> String {
+        switch kind {
+        case .heapBufferOverflow: "heapBufferOverflow"
+        case .heapBufferUnderflow: "heapBufferUnderflow"
+        case .heapUseAfterFree: "heapUseAfterFree"
+        case .doubleFree: "doubleFree"
+        case .invalidFree: "invalidFree"
+        case .wildAccess: "wildAccess"
+        default: "unspecified"
+        }
+    }
+
+    static func memoryErrorKind(named name: String) -> Leakwatch_V1_MemoryErrorKind {
+        switch name {
+        case "heapBufferOverflow": .heapBufferOverflow
+        case "heapBufferUnderflow": .heapBufferUnderflow
+        case "heapUseAfterFree": .heapUseAfterFree
+        case "doubleFree": .doubleFree
+        case "invalidFree": .invalidFree
+        case "wildAccess": .wildAccess
+        default: .unspecified
+        }
+    }
+
+    static func name(of access: Leakwatch_V1_MemoryAccess) -> String {
+        switch access {
+        case .read: "read"
+        case .write: "write"
+        case .free: "free"
+        default: "unknown"
+        }
+    }
+
+    static func access(named name: String) -> Leakwatch_V1_MemoryAccess {
+        switch name {
+        case "read": .read
+        case "write": .write
+        case "free": .free
+        default: .unknown
         }
     }
 
@@ -145,13 +206,14 @@ struct SnapshotTranslator {
         case "thresholdCleared": .thresholdCleared
         case "snapshotsDropped": .snapshotsDropped
         case "agentError": .agentError
+        case "memoryError": .memoryError
         default: .unspecified
         }
     }
 
     static func severity(of kind: Leakwatch_V1_EventKind) -> String {
         switch kind {
-        case .thresholdCritical, .agentError: "critical"
+        case .thresholdCritical, .agentError, .memoryError: "critical"
         case .thresholdWarning, .snapshotsDropped: "warning"
         default: "info"
         }

@@ -102,6 +102,20 @@ extension CollectorStore {
                 ])
             }
         }
+        for error in snapshot.memoryErrors {
+            func stackID(_ digest: StackDigest?) throws -> Int64? {
+                guard let digest else { return nil }
+                guard let id = try self.stackID(for: digest, referencedAtMs: error.timestampMs, db: db, caches: &caches) else {
+                    throw StoreError.unknownStack
+                }
+                return id
+            }
+            try statements.insertMemoryError.execute(arguments: [
+                hostID, instanceID, error.timestampMs, error.kind, error.access, Int64(bitPattern: error.faultAddress),
+                error.blockOffset, error.blockSizeBytes, error.threadID, error.recovered,
+                try stackID(error.accessStack), try stackID(error.allocationStack), try stackID(error.freeStack),
+            ])
+        }
         return .stored
     }
 
@@ -158,6 +172,7 @@ extension CollectorStore {
 private struct IngestStatements {
     let insertSample: Statement
     let insertEvent: Statement
+    let insertMemoryError: Statement
 
     init(_ db: Database) throws {
         insertSample = try db.cachedStatement(sql: """
@@ -170,6 +185,11 @@ private struct IngestStatements {
         insertEvent = try db.cachedStatement(sql: """
             INSERT INTO event (hostId, instanceId, timestampMs, kind, severity, message, value, thresholdBytes)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insertMemoryError = try db.cachedStatement(sql: """
+            INSERT INTO memoryError (hostId, instanceId, timestampMs, kind, access, faultAddress, blockOffset, blockSizeBytes,
+                threadId, recovered, accessStackId, allocationStackId, freeStackId)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
     }
 }

@@ -20,6 +20,7 @@ extension CollectorStore {
               AND NOT EXISTS (SELECT 1 FROM sample WHERE instanceId = processInstance.id)
               AND NOT EXISTS (SELECT 1 FROM sampleRollup WHERE instanceId = processInstance.id)
               AND id NOT IN (SELECT instanceId FROM event)
+              AND NOT EXISTS (SELECT 1 FROM memoryError WHERE instanceId = processInstance.id)
             LIMIT ?
             """) { row, caches in
             caches.instanceIDs[WriteCaches.InstanceKey(hostID: row["hostId"], instanceKey: row["instanceKey"])] = nil
@@ -30,6 +31,7 @@ extension CollectorStore {
               AND NOT EXISTS (SELECT 1 FROM processInstance WHERE hostId = host.id)
               AND NOT EXISTS (SELECT 1 FROM verdict WHERE hostId = host.id)
               AND id NOT IN (SELECT hostId FROM event)
+              AND NOT EXISTS (SELECT 1 FROM memoryError WHERE hostId = host.id)
             LIMIT ?
             """) { row, caches in
             caches.hostIDs[row["name"] as String] = nil

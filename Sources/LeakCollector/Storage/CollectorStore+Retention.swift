@@ -7,6 +7,7 @@ public struct RetentionReport: Sendable, Equatable {
     public var minuteBucketsRolledUp = 0
     public var hourBucketsDeleted = 0
     public var eventsDeleted = 0
+    public var memoryErrorsDeleted = 0
     public var verdictsDeleted = 0
     public var stacksDeleted = 0
     public var instancesDeleted = 0
@@ -52,6 +53,9 @@ extension CollectorStore {
             report.hourBucketsDeleted = db.changesCount
             try db.execute(sql: "DELETE FROM event WHERE timestampMs < ?", arguments: [hourCutoffMs])
             report.eventsDeleted = db.changesCount
+            // As long as the hour buckets, the longest-kept leak data: a rare bug's only trace.
+            try db.execute(sql: "DELETE FROM memoryError WHERE timestampMs < ?", arguments: [hourCutoffMs])
+            report.memoryErrorsDeleted = db.changesCount
             try db.execute(sql: "DELETE FROM verdict WHERE evaluatedAtMs < ?", arguments: [hourCutoffMs])
             report.verdictsDeleted = db.changesCount
         }

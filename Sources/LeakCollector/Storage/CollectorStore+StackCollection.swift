@@ -5,8 +5,8 @@ extension CollectorStore {
     /// Deletes the stacks nothing retained refers to, `chunkSize` per transaction; returns how many.
     ///
     /// Sites refer to stacks by row id inside packed blobs (samples, rollups) and verdicts' JSON,
-    /// which no index reaches. So the writer keeps a promise instead (`stack.lastSeenMs` is at
-    /// least the time of every sample, rollup point and verdict that refers to the stack), and a
+    /// which no index reaches; memory errors by unindexed columns. So the writer keeps a promise instead (`stack.lastSeenMs` is at
+    /// least the time of every sample, rollup point, verdict and memory error that refers to the stack), and a
     /// stack whose `lastSeenMs` is older than the oldest retained sample, rollup bucket and
     /// verdict has no referrer left. `notReferencedSinceMs` caps that bound: stacks seen within
     /// the retention are kept even when nothing refers to them.
@@ -60,7 +60,7 @@ extension CollectorStore {
         return deleted
     }
 
-    /// Time of the oldest retained sample, rollup bucket or verdict (index look-ups only); nil
+    /// Time of the oldest retained sample, rollup bucket, verdict or memory error (index look-ups only); nil
     /// when there are none.
     private static func oldestReferenceMs(_ db: Database) throws -> Int64? {
         let rollupStart = try db.cachedStatement(sql: "SELECT min(bucketStartMs) FROM sampleRollup WHERE resolutionSeconds = ?")
@@ -69,6 +69,7 @@ extension CollectorStore {
             Int64.fetchOne(rollupStart, arguments: [minuteSeconds]),
             Int64.fetchOne(rollupStart, arguments: [hourSeconds]),
             Int64.fetchOne(db.cachedStatement(sql: "SELECT min(evaluatedAtMs) FROM verdict")),
+            Int64.fetchOne(db.cachedStatement(sql: "SELECT min(timestampMs) FROM memoryError")),
         ].compactMap { $0 }.min()
     }
 }

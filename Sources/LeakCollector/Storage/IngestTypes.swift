@@ -244,6 +244,38 @@ public struct SnapshotEvent: Sendable, Equatable {
     }
 }
 
+/// A memory-safety error an agent's guarded pool caught, its stacks by digest (nil: none).
+public struct MemoryErrorSample: Sendable, Equatable {
+    public var timestampMs: Int64
+    /// `MemoryErrorKind` and `MemoryAccess` case names ("heapBufferOverflow", "write").
+    public var kind: String
+    public var access: String
+    public var faultAddress: UInt64
+    public var blockOffset: Int64
+    public var blockSizeBytes: Int64
+    public var threadID: Int64
+    public var recovered: Bool
+    public var accessStack: StackDigest?
+    public var allocationStack: StackDigest?
+    public var freeStack: StackDigest?
+
+    public init(timestampMs: Int64, kind: String, access: String, faultAddress: UInt64 = 0, blockOffset: Int64 = 0,
+                blockSizeBytes: Int64 = 0, threadID: Int64 = 0, recovered: Bool = true, accessStack: StackDigest? = nil,
+                allocationStack: StackDigest? = nil, freeStack: StackDigest? = nil) {
+        self.timestampMs = timestampMs
+        self.kind = kind
+        self.access = access
+        self.faultAddress = faultAddress
+        self.blockOffset = blockOffset
+        self.blockSizeBytes = blockSizeBytes
+        self.threadID = threadID
+        self.recovered = recovered
+        self.accessStack = accessStack
+        self.allocationStack = allocationStack
+        self.freeStack = freeStack
+    }
+}
+
 /// Identity of one run of a process; a restart is a new instance.
 public struct ProcessIdentity: Hashable, Sendable {
     public var hostName: String
@@ -279,11 +311,14 @@ public struct SnapshotIngest: Sendable {
     public var sites: [SiteSample]
     public var pattern: AllocationPattern
     public var events: [SnapshotEvent]
+    /// The MEMORY_ERROR events among `events`, with their stacks.
+    public var memoryErrors: [MemoryErrorSample]
 
     public init(
         process: ProcessIdentity, sequence: Int64, timestampMs: Int64, stats: SnapshotStats,
         overhead: AgentOverhead = .init(), newStacks: [StackDefinition] = [], sites: [SiteSample] = [],
-        pattern: AllocationPattern = .init(), events: [SnapshotEvent] = [], receivedAtMs: Int64 = 0
+        pattern: AllocationPattern = .init(), events: [SnapshotEvent] = [], memoryErrors: [MemoryErrorSample] = [],
+        receivedAtMs: Int64 = 0
     ) {
         self.process = process
         self.sequence = sequence
@@ -295,6 +330,7 @@ public struct SnapshotIngest: Sendable {
         self.sites = sites
         self.pattern = pattern
         self.events = events
+        self.memoryErrors = memoryErrors
     }
 }
 

@@ -164,6 +164,32 @@ enum Migrations {
                 ALTER TABLE sample ADD COLUMN receivedAtMs INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v6-memory-errors") { db in
+            try db.execute(sql: """
+                -- Memory-safety errors the agents' guarded pools caught (MEMORY_ERROR events). Stack
+                -- columns hold stack row ids (NULL: no such stack); like the sites' ids in sample
+                -- blobs they carry no foreign key: stack.lastSeenMs covers them for the collector
+                -- of stacks, and retention deletes these rows with the hour tier's data, never sooner.
+                CREATE TABLE memoryError (
+                    id INTEGER PRIMARY KEY,
+                    hostId INTEGER NOT NULL REFERENCES host(id) ON DELETE CASCADE,
+                    instanceId INTEGER NOT NULL REFERENCES processInstance(id) ON DELETE CASCADE,
+                    timestampMs INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    access TEXT NOT NULL,
+                    faultAddress INTEGER NOT NULL,
+                    blockOffset INTEGER NOT NULL,
+                    blockSizeBytes INTEGER NOT NULL,
+                    threadId INTEGER NOT NULL,
+                    recovered INTEGER NOT NULL,
+                    accessStackId INTEGER,
+                    allocationStackId INTEGER,
+                    freeStackId INTEGER
+                );
+                CREATE INDEX memoryError_host_time ON memoryError(hostId, timestampMs);
+                CREATE INDEX memoryError_time ON memoryError(timestampMs);
+                """)
+        }
         return migrator
     }
 }

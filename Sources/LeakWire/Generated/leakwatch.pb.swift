@@ -65,6 +65,8 @@ public nonisolated enum Leakwatch_V1_MessageKind: SwiftProtobuf.Enum, Swift.Case
   case seriesResponse // = 39
   case stacksRequest // = 40
   case stacksResponse // = 41
+  case memoryErrorsRequest // = 42
+  case memoryErrorsResponse // = 43
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -91,6 +93,8 @@ public nonisolated enum Leakwatch_V1_MessageKind: SwiftProtobuf.Enum, Swift.Case
     case 39: self = .seriesResponse
     case 40: self = .stacksRequest
     case 41: self = .stacksResponse
+    case 42: self = .memoryErrorsRequest
+    case 43: self = .memoryErrorsResponse
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -115,6 +119,8 @@ public nonisolated enum Leakwatch_V1_MessageKind: SwiftProtobuf.Enum, Swift.Case
     case .seriesResponse: return 39
     case .stacksRequest: return 40
     case .stacksResponse: return 41
+    case .memoryErrorsRequest: return 42
+    case .memoryErrorsResponse: return 43
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -139,6 +145,8 @@ public nonisolated enum Leakwatch_V1_MessageKind: SwiftProtobuf.Enum, Swift.Case
     .seriesResponse,
     .stacksRequest,
     .stacksResponse,
+    .memoryErrorsRequest,
+    .memoryErrorsResponse,
   ]
 
 }
@@ -287,6 +295,9 @@ public nonisolated enum Leakwatch_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIt
   /// dropped_count snapshots were lost (spool full)
   case snapshotsDropped // = 4
   case agentError // = 5
+
+  /// the guarded pool caught a memory-safety bug (fields 7-16)
+  case memoryError // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -301,6 +312,7 @@ public nonisolated enum Leakwatch_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIt
     case 3: self = .thresholdCleared
     case 4: self = .snapshotsDropped
     case 5: self = .agentError
+    case 6: self = .memoryError
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -313,6 +325,7 @@ public nonisolated enum Leakwatch_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIt
     case .thresholdCleared: return 3
     case .snapshotsDropped: return 4
     case .agentError: return 5
+    case .memoryError: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -325,6 +338,114 @@ public nonisolated enum Leakwatch_V1_EventKind: SwiftProtobuf.Enum, Swift.CaseIt
     .thresholdCleared,
     .snapshotsDropped,
     .agentError,
+    .memoryError,
+  ]
+
+}
+
+/// What a MEMORY_ERROR event caught, AddressSanitizer's names in docs/AGENT.md, "Guard pages".
+public nonisolated enum Leakwatch_V1_MemoryErrorKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// past the block's end
+  case heapBufferOverflow // = 1
+
+  /// before its start
+  case heapBufferUnderflow // = 2
+  case heapUseAfterFree // = 3
+  case doubleFree // = 4
+
+  /// a pointer into a block, not to its start
+  case invalidFree // = 5
+
+  /// into the guarded pool, near no block
+  case wildAccess // = 6
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .heapBufferOverflow
+    case 2: self = .heapBufferUnderflow
+    case 3: self = .heapUseAfterFree
+    case 4: self = .doubleFree
+    case 5: self = .invalidFree
+    case 6: self = .wildAccess
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .heapBufferOverflow: return 1
+    case .heapBufferUnderflow: return 2
+    case .heapUseAfterFree: return 3
+    case .doubleFree: return 4
+    case .invalidFree: return 5
+    case .wildAccess: return 6
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Leakwatch_V1_MemoryErrorKind] = [
+    .unspecified,
+    .heapBufferOverflow,
+    .heapBufferUnderflow,
+    .heapUseAfterFree,
+    .doubleFree,
+    .invalidFree,
+    .wildAccess,
+  ]
+
+}
+
+public nonisolated enum Leakwatch_V1_MemoryAccess: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unknown // = 0
+  case read // = 1
+  case write // = 2
+
+  /// double and invalid frees
+  case free // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unknown
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unknown
+    case 1: self = .read
+    case 2: self = .write
+    case 3: self = .free
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unknown: return 0
+    case .read: return 1
+    case .write: return 2
+    case .free: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Leakwatch_V1_MemoryAccess] = [
+    .unknown,
+    .read,
+    .write,
+    .free,
   ]
 
 }
@@ -680,10 +801,41 @@ public nonisolated struct Leakwatch_V1_Event: Sendable {
   /// SNAPSHOTS_DROPPED: how many
   public var droppedCount: UInt64 = 0
 
+  /// MEMORY_ERROR: the report's first line
   public var message: String = String()
 
   /// threshold events: the threshold crossed
   public var thresholdBytes: UInt64 = 0
+
+  /// MEMORY_ERROR only, else absent (0). Stack ids refer to Stack.id, interned as sites' are;
+  /// 0 means no such stack (no free stack before a block is freed, none for a wild access).
+  public var memoryErrorKind: Leakwatch_V1_MemoryErrorKind = .unspecified
+
+  public var access: Leakwatch_V1_MemoryAccess = .unknown
+
+  /// the faulting address; the pointer passed for a bad free
+  public var faultAddress: UInt64 = 0
+
+  /// fault_address minus the block's first byte (< 0 before it)
+  public var blockOffset: Int64 = 0
+
+  /// as the program requested it; 0: no block near
+  public var blockSizeBytes: UInt64 = 0
+
+  /// the faulting (or freeing) thread, as the kernel numbers it
+  public var threadID: UInt32 = 0
+
+  /// where it faulted, or the bad free
+  public var accessStackID: UInt64 = 0
+
+  /// where the block was allocated
+  public var allocationStackID: UInt64 = 0
+
+  /// where it was freed
+  public var freeStackID: UInt64 = 0
+
+  /// the process ran on (LEAKWATCH_GUARD_MODE=recover); false: it died
+  public var recovered: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1071,11 +1223,50 @@ public nonisolated struct Leakwatch_V1_HostReportResponse: @unchecked Sendable {
   /// Clears the value of `latestOverhead`. Subsequent reads from it will return its default value.
   public mutating func clearLatestOverhead() {_uniqueStorage()._latestOverhead = nil}
 
+  /// newest first, within the report's window
+  public var memoryErrors: [Leakwatch_V1_MemoryErrorReport] {
+    get {_storage._memoryErrors}
+    set {_uniqueStorage()._memoryErrors = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One stored MEMORY_ERROR event with its stacks' frames (top frames first).
+public nonisolated struct Leakwatch_V1_MemoryErrorReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: Leakwatch_V1_MemoryErrorKind = .unspecified
+
+  public var access: Leakwatch_V1_MemoryAccess = .unknown
+
+  public var timestampUnixNanos: Int64 = 0
+
+  public var faultAddress: UInt64 = 0
+
+  public var blockOffset: Int64 = 0
+
+  public var blockSizeBytes: UInt64 = 0
+
+  public var threadID: UInt32 = 0
+
+  public var recovered: Bool = false
+
+  public var accessFrames: [Leakwatch_V1_Frame] = []
+
+  public var allocationFrames: [Leakwatch_V1_Frame] = []
+
+  public var freeFrames: [Leakwatch_V1_Frame] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Leakwatch_V1_SitesRequest: Sendable {
@@ -1202,12 +1393,81 @@ public nonisolated struct Leakwatch_V1_StacksResponse: Sendable {
   public init() {}
 }
 
+/// The fleet's memory-safety errors, one row per allocation site and kind.
+public nonisolated struct Leakwatch_V1_MemoryErrorsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var requestID: UInt64 = 0
+
+  /// empty: every service
+  public var serviceName: String = String()
+
+  /// 0: every stored error
+  public var sinceUnixNanos: Int64 = 0
+
+  /// 0: the collector's default
+  public var limit: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Leakwatch_V1_MemoryErrorSite: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: Leakwatch_V1_MemoryErrorKind = .unspecified
+
+  /// empty: errors with no block (wild accesses)
+  public var allocationFrames: [Leakwatch_V1_Frame] = []
+
+  public var hostCount: UInt32 = 0
+
+  public var occurrences: UInt64 = 0
+
+  public var firstSeenUnixNanos: Int64 = 0
+
+  public var lastSeenUnixNanos: Int64 = 0
+
+  /// at most 10, most recently affected first
+  public var hosts: [String] = []
+
+  /// of the newest occurrence
+  public var accessFrames: [Leakwatch_V1_Frame] = []
+
+  /// of the newest occurrence
+  public var blockSizeBytes: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Leakwatch_V1_MemoryErrorsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var requestID: UInt64 = 0
+
+  /// most hosts first, then most occurrences, then newest
+  public var sites: [Leakwatch_V1_MemoryErrorSite] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "leakwatch.v1"
 
 nonisolated extension Leakwatch_V1_MessageKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_HELLO\0\u{1}MESSAGE_KIND_CHALLENGE\0\u{1}MESSAGE_KIND_AUTHENTICATE\0\u{1}MESSAGE_KIND_WELCOME\0\u{1}MESSAGE_KIND_ERROR\0\u{2}\u{b}MESSAGE_KIND_SNAPSHOT\0\u{1}MESSAGE_KIND_ACK\0\u{2}\u{f}MESSAGE_KIND_FLEET_OVERVIEW_REQUEST\0\u{1}MESSAGE_KIND_FLEET_OVERVIEW_RESPONSE\0\u{1}MESSAGE_KIND_HOST_REPORT_REQUEST\0\u{1}MESSAGE_KIND_HOST_REPORT_RESPONSE\0\u{1}MESSAGE_KIND_SITES_REQUEST\0\u{1}MESSAGE_KIND_SITES_RESPONSE\0\u{1}MESSAGE_KIND_SERIES_REQUEST\0\u{1}MESSAGE_KIND_SERIES_RESPONSE\0\u{1}MESSAGE_KIND_STACKS_REQUEST\0\u{1}MESSAGE_KIND_STACKS_RESPONSE\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_HELLO\0\u{1}MESSAGE_KIND_CHALLENGE\0\u{1}MESSAGE_KIND_AUTHENTICATE\0\u{1}MESSAGE_KIND_WELCOME\0\u{1}MESSAGE_KIND_ERROR\0\u{2}\u{b}MESSAGE_KIND_SNAPSHOT\0\u{1}MESSAGE_KIND_ACK\0\u{2}\u{f}MESSAGE_KIND_FLEET_OVERVIEW_REQUEST\0\u{1}MESSAGE_KIND_FLEET_OVERVIEW_RESPONSE\0\u{1}MESSAGE_KIND_HOST_REPORT_REQUEST\0\u{1}MESSAGE_KIND_HOST_REPORT_RESPONSE\0\u{1}MESSAGE_KIND_SITES_REQUEST\0\u{1}MESSAGE_KIND_SITES_RESPONSE\0\u{1}MESSAGE_KIND_SERIES_REQUEST\0\u{1}MESSAGE_KIND_SERIES_RESPONSE\0\u{1}MESSAGE_KIND_STACKS_REQUEST\0\u{1}MESSAGE_KIND_STACKS_RESPONSE\0\u{1}MESSAGE_KIND_MEMORY_ERRORS_REQUEST\0\u{1}MESSAGE_KIND_MEMORY_ERRORS_RESPONSE\0")
 }
 
 nonisolated extension Leakwatch_V1_Role: SwiftProtobuf._ProtoNameProviding {
@@ -1219,7 +1479,15 @@ nonisolated extension Leakwatch_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding 
 }
 
 nonisolated extension Leakwatch_V1_EventKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_THRESHOLD_WARNING\0\u{1}EVENT_KIND_THRESHOLD_CRITICAL\0\u{1}EVENT_KIND_THRESHOLD_CLEARED\0\u{1}EVENT_KIND_SNAPSHOTS_DROPPED\0\u{1}EVENT_KIND_AGENT_ERROR\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_KIND_UNSPECIFIED\0\u{1}EVENT_KIND_THRESHOLD_WARNING\0\u{1}EVENT_KIND_THRESHOLD_CRITICAL\0\u{1}EVENT_KIND_THRESHOLD_CLEARED\0\u{1}EVENT_KIND_SNAPSHOTS_DROPPED\0\u{1}EVENT_KIND_AGENT_ERROR\0\u{1}EVENT_KIND_MEMORY_ERROR\0")
+}
+
+nonisolated extension Leakwatch_V1_MemoryErrorKind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEMORY_ERROR_KIND_UNSPECIFIED\0\u{1}MEMORY_ERROR_KIND_HEAP_BUFFER_OVERFLOW\0\u{1}MEMORY_ERROR_KIND_HEAP_BUFFER_UNDERFLOW\0\u{1}MEMORY_ERROR_KIND_HEAP_USE_AFTER_FREE\0\u{1}MEMORY_ERROR_KIND_DOUBLE_FREE\0\u{1}MEMORY_ERROR_KIND_INVALID_FREE\0\u{1}MEMORY_ERROR_KIND_WILD_ACCESS\0")
+}
+
+nonisolated extension Leakwatch_V1_MemoryAccess: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEMORY_ACCESS_UNKNOWN\0\u{1}MEMORY_ACCESS_READ\0\u{1}MEMORY_ACCESS_WRITE\0\u{1}MEMORY_ACCESS_FREE\0")
 }
 
 nonisolated extension Leakwatch_V1_VerdictStatus: SwiftProtobuf._ProtoNameProviding {
@@ -1771,7 +2039,7 @@ nonisolated extension Leakwatch_V1_Stack: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Leakwatch_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}timestamp_unix_nanos\0\u{1}value\0\u{3}dropped_count\0\u{1}message\0\u{3}threshold_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}timestamp_unix_nanos\0\u{1}value\0\u{3}dropped_count\0\u{1}message\0\u{3}threshold_bytes\0\u{3}memory_error_kind\0\u{1}access\0\u{3}fault_address\0\u{3}block_offset\0\u{3}block_size_bytes\0\u{3}thread_id\0\u{3}access_stack_id\0\u{3}allocation_stack_id\0\u{3}free_stack_id\0\u{1}recovered\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1785,6 +2053,16 @@ nonisolated extension Leakwatch_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.droppedCount) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.message) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.thresholdBytes) }()
+      case 7: try { try decoder.decodeSingularEnumField(value: &self.memoryErrorKind) }()
+      case 8: try { try decoder.decodeSingularEnumField(value: &self.access) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.faultAddress) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.blockOffset) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.blockSizeBytes) }()
+      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.threadID) }()
+      case 13: try { try decoder.decodeSingularUInt64Field(value: &self.accessStackID) }()
+      case 14: try { try decoder.decodeSingularUInt64Field(value: &self.allocationStackID) }()
+      case 15: try { try decoder.decodeSingularUInt64Field(value: &self.freeStackID) }()
+      case 16: try { try decoder.decodeSingularBoolField(value: &self.recovered) }()
       default: break
       }
     }
@@ -1809,6 +2087,36 @@ nonisolated extension Leakwatch_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._
     if self.thresholdBytes != 0 {
       try visitor.visitSingularUInt64Field(value: self.thresholdBytes, fieldNumber: 6)
     }
+    if self.memoryErrorKind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.memoryErrorKind, fieldNumber: 7)
+    }
+    if self.access != .unknown {
+      try visitor.visitSingularEnumField(value: self.access, fieldNumber: 8)
+    }
+    if self.faultAddress != 0 {
+      try visitor.visitSingularUInt64Field(value: self.faultAddress, fieldNumber: 9)
+    }
+    if self.blockOffset != 0 {
+      try visitor.visitSingularInt64Field(value: self.blockOffset, fieldNumber: 10)
+    }
+    if self.blockSizeBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.blockSizeBytes, fieldNumber: 11)
+    }
+    if self.threadID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.threadID, fieldNumber: 12)
+    }
+    if self.accessStackID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.accessStackID, fieldNumber: 13)
+    }
+    if self.allocationStackID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.allocationStackID, fieldNumber: 14)
+    }
+    if self.freeStackID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.freeStackID, fieldNumber: 15)
+    }
+    if self.recovered != false {
+      try visitor.visitSingularBoolField(value: self.recovered, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1819,6 +2127,16 @@ nonisolated extension Leakwatch_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.droppedCount != rhs.droppedCount {return false}
     if lhs.message != rhs.message {return false}
     if lhs.thresholdBytes != rhs.thresholdBytes {return false}
+    if lhs.memoryErrorKind != rhs.memoryErrorKind {return false}
+    if lhs.access != rhs.access {return false}
+    if lhs.faultAddress != rhs.faultAddress {return false}
+    if lhs.blockOffset != rhs.blockOffset {return false}
+    if lhs.blockSizeBytes != rhs.blockSizeBytes {return false}
+    if lhs.threadID != rhs.threadID {return false}
+    if lhs.accessStackID != rhs.accessStackID {return false}
+    if lhs.allocationStackID != rhs.allocationStackID {return false}
+    if lhs.freeStackID != rhs.freeStackID {return false}
+    if lhs.recovered != rhs.recovered {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2420,7 +2738,7 @@ nonisolated extension Leakwatch_V1_SiteReport: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Leakwatch_V1_HostReportResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HostReportResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}host\0\u{3}service_name\0\u{1}verdict\0\u{3}latest_stats\0\u{3}latest_timestamp_unix_nanos\0\u{1}series\0\u{1}sites\0\u{3}top_sizes\0\u{3}size_classes\0\u{3}recent_events\0\u{3}known_hosts\0\u{3}host_found\0\u{3}latest_overhead\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}host\0\u{3}service_name\0\u{1}verdict\0\u{3}latest_stats\0\u{3}latest_timestamp_unix_nanos\0\u{1}series\0\u{1}sites\0\u{3}top_sizes\0\u{3}size_classes\0\u{3}recent_events\0\u{3}known_hosts\0\u{3}host_found\0\u{3}latest_overhead\0\u{3}memory_errors\0")
 
   fileprivate class _StorageClass {
     var _requestID: UInt64 = 0
@@ -2437,6 +2755,7 @@ nonisolated extension Leakwatch_V1_HostReportResponse: SwiftProtobuf.Message, Sw
     var _knownHosts: [String] = []
     var _hostFound: Bool = false
     var _latestOverhead: Leakwatch_V1_AgentOverhead? = nil
+    var _memoryErrors: [Leakwatch_V1_MemoryErrorReport] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2461,6 +2780,7 @@ nonisolated extension Leakwatch_V1_HostReportResponse: SwiftProtobuf.Message, Sw
       _knownHosts = source._knownHosts
       _hostFound = source._hostFound
       _latestOverhead = source._latestOverhead
+      _memoryErrors = source._memoryErrors
     }
   }
 
@@ -2493,6 +2813,7 @@ nonisolated extension Leakwatch_V1_HostReportResponse: SwiftProtobuf.Message, Sw
         case 12: try { try decoder.decodeRepeatedStringField(value: &_storage._knownHosts) }()
         case 13: try { try decoder.decodeSingularBoolField(value: &_storage._hostFound) }()
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._latestOverhead) }()
+        case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._memoryErrors) }()
         default: break
         }
       }
@@ -2547,6 +2868,9 @@ nonisolated extension Leakwatch_V1_HostReportResponse: SwiftProtobuf.Message, Sw
       try { if let v = _storage._latestOverhead {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
       } }()
+      if !_storage._memoryErrors.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._memoryErrors, fieldNumber: 15)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2570,10 +2894,91 @@ nonisolated extension Leakwatch_V1_HostReportResponse: SwiftProtobuf.Message, Sw
         if _storage._knownHosts != rhs_storage._knownHosts {return false}
         if _storage._hostFound != rhs_storage._hostFound {return false}
         if _storage._latestOverhead != rhs_storage._latestOverhead {return false}
+        if _storage._memoryErrors != rhs_storage._memoryErrors {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Leakwatch_V1_MemoryErrorReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MemoryErrorReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}access\0\u{3}timestamp_unix_nanos\0\u{3}fault_address\0\u{3}block_offset\0\u{3}block_size_bytes\0\u{3}thread_id\0\u{1}recovered\0\u{3}access_frames\0\u{3}allocation_frames\0\u{3}free_frames\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.access) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.timestampUnixNanos) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.faultAddress) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.blockOffset) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.blockSizeBytes) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.threadID) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.recovered) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.accessFrames) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.allocationFrames) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.freeFrames) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    }
+    if self.access != .unknown {
+      try visitor.visitSingularEnumField(value: self.access, fieldNumber: 2)
+    }
+    if self.timestampUnixNanos != 0 {
+      try visitor.visitSingularInt64Field(value: self.timestampUnixNanos, fieldNumber: 3)
+    }
+    if self.faultAddress != 0 {
+      try visitor.visitSingularUInt64Field(value: self.faultAddress, fieldNumber: 4)
+    }
+    if self.blockOffset != 0 {
+      try visitor.visitSingularInt64Field(value: self.blockOffset, fieldNumber: 5)
+    }
+    if self.blockSizeBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.blockSizeBytes, fieldNumber: 6)
+    }
+    if self.threadID != 0 {
+      try visitor.visitSingularUInt32Field(value: self.threadID, fieldNumber: 7)
+    }
+    if self.recovered != false {
+      try visitor.visitSingularBoolField(value: self.recovered, fieldNumber: 8)
+    }
+    if !self.accessFrames.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.accessFrames, fieldNumber: 9)
+    }
+    if !self.allocationFrames.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.allocationFrames, fieldNumber: 10)
+    }
+    if !self.freeFrames.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.freeFrames, fieldNumber: 11)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Leakwatch_V1_MemoryErrorReport, rhs: Leakwatch_V1_MemoryErrorReport) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.access != rhs.access {return false}
+    if lhs.timestampUnixNanos != rhs.timestampUnixNanos {return false}
+    if lhs.faultAddress != rhs.faultAddress {return false}
+    if lhs.blockOffset != rhs.blockOffset {return false}
+    if lhs.blockSizeBytes != rhs.blockSizeBytes {return false}
+    if lhs.threadID != rhs.threadID {return false}
+    if lhs.recovered != rhs.recovered {return false}
+    if lhs.accessFrames != rhs.accessFrames {return false}
+    if lhs.allocationFrames != rhs.allocationFrames {return false}
+    if lhs.freeFrames != rhs.freeFrames {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2837,6 +3242,156 @@ nonisolated extension Leakwatch_V1_StacksResponse: SwiftProtobuf.Message, SwiftP
   public static func ==(lhs: Leakwatch_V1_StacksResponse, rhs: Leakwatch_V1_StacksResponse) -> Bool {
     if lhs.requestID != rhs.requestID {return false}
     if lhs.stacks != rhs.stacks {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Leakwatch_V1_MemoryErrorsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MemoryErrorsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}service_name\0\u{3}since_unix_nanos\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.serviceName) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.sinceUnixNanos) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.requestID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.serviceName.isEmpty {
+      try visitor.visitSingularStringField(value: self.serviceName, fieldNumber: 2)
+    }
+    if self.sinceUnixNanos != 0 {
+      try visitor.visitSingularInt64Field(value: self.sinceUnixNanos, fieldNumber: 3)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Leakwatch_V1_MemoryErrorsRequest, rhs: Leakwatch_V1_MemoryErrorsRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.serviceName != rhs.serviceName {return false}
+    if lhs.sinceUnixNanos != rhs.sinceUnixNanos {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Leakwatch_V1_MemoryErrorSite: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MemoryErrorSite"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}allocation_frames\0\u{3}host_count\0\u{1}occurrences\0\u{3}first_seen_unix_nanos\0\u{3}last_seen_unix_nanos\0\u{1}hosts\0\u{3}access_frames\0\u{3}block_size_bytes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.allocationFrames) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.hostCount) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.occurrences) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.firstSeenUnixNanos) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.lastSeenUnixNanos) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.hosts) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.accessFrames) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.blockSizeBytes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    }
+    if !self.allocationFrames.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.allocationFrames, fieldNumber: 2)
+    }
+    if self.hostCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.hostCount, fieldNumber: 3)
+    }
+    if self.occurrences != 0 {
+      try visitor.visitSingularUInt64Field(value: self.occurrences, fieldNumber: 4)
+    }
+    if self.firstSeenUnixNanos != 0 {
+      try visitor.visitSingularInt64Field(value: self.firstSeenUnixNanos, fieldNumber: 5)
+    }
+    if self.lastSeenUnixNanos != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastSeenUnixNanos, fieldNumber: 6)
+    }
+    if !self.hosts.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.hosts, fieldNumber: 7)
+    }
+    if !self.accessFrames.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.accessFrames, fieldNumber: 8)
+    }
+    if self.blockSizeBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.blockSizeBytes, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Leakwatch_V1_MemoryErrorSite, rhs: Leakwatch_V1_MemoryErrorSite) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.allocationFrames != rhs.allocationFrames {return false}
+    if lhs.hostCount != rhs.hostCount {return false}
+    if lhs.occurrences != rhs.occurrences {return false}
+    if lhs.firstSeenUnixNanos != rhs.firstSeenUnixNanos {return false}
+    if lhs.lastSeenUnixNanos != rhs.lastSeenUnixNanos {return false}
+    if lhs.hosts != rhs.hosts {return false}
+    if lhs.accessFrames != rhs.accessFrames {return false}
+    if lhs.blockSizeBytes != rhs.blockSizeBytes {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Leakwatch_V1_MemoryErrorsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MemoryErrorsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}sites\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.sites) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.requestID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.sites.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.sites, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Leakwatch_V1_MemoryErrorsResponse, rhs: Leakwatch_V1_MemoryErrorsResponse) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.sites != rhs.sites {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -20,6 +20,8 @@ public enum WireMessage: Sendable, WireEncodable, WireDecodable {
     case seriesResponse(Leakwatch_V1_SeriesResponse)
     case stacksRequest(Leakwatch_V1_StacksRequest)
     case stacksResponse(Leakwatch_V1_StacksResponse)
+    case memoryErrorsRequest(Leakwatch_V1_MemoryErrorsRequest)
+    case memoryErrorsResponse(Leakwatch_V1_MemoryErrorsResponse)
 
     public var kind: MessageKind {
         switch self {
@@ -40,6 +42,8 @@ public enum WireMessage: Sendable, WireEncodable, WireDecodable {
         case .seriesResponse: .seriesResponse
         case .stacksRequest: .stacksRequest
         case .stacksResponse: .stacksResponse
+        case .memoryErrorsRequest: .memoryErrorsRequest
+        case .memoryErrorsResponse: .memoryErrorsResponse
         }
     }
 
@@ -62,6 +66,8 @@ public enum WireMessage: Sendable, WireEncodable, WireDecodable {
         case .seriesResponse(let m): m
         case .stacksRequest(let m): m
         case .stacksResponse(let m): m
+        case .memoryErrorsRequest(let m): m
+        case .memoryErrorsResponse(let m): m
         }
     }
 
@@ -95,6 +101,8 @@ public enum WireMessage: Sendable, WireEncodable, WireDecodable {
             case .seriesResponse: self = .seriesResponse(try .init(serializedBytes: body))
             case .stacksRequest: self = .stacksRequest(try .init(serializedBytes: body))
             case .stacksResponse: self = .stacksResponse(try .init(serializedBytes: body))
+            case .memoryErrorsRequest: self = .memoryErrorsRequest(try .init(serializedBytes: body))
+            case .memoryErrorsResponse: self = .memoryErrorsResponse(try .init(serializedBytes: body))
             }
         } catch {
             throw WireError.malformedMessage.with("\(kind) body of \(body.count) bytes is not valid protobuf: \(error)")

@@ -50,6 +50,14 @@ public enum SnapshotValidation {
             try checker.counter("events[\(index)].dropped_count", event.droppedCount)
             try checker.string("events[\(index)].message", event.message)
             try checker.counter("events[\(index)].threshold_bytes", event.thresholdBytes)
+            // fault_address is an address, any 64-bit value; the rest are amounts.
+            try checker.counter("events[\(index)].block_offset", event.blockOffset.magnitude, shown: "\(event.blockOffset)",
+                                expected: "-\(limits.maximumCounter)...\(limits.maximumCounter)")
+            try checker.counter("events[\(index)].block_size_bytes", event.blockSizeBytes)
+            for (field, id) in [("access_stack_id", event.accessStackID), ("allocation_stack_id", event.allocationStackID),
+                                ("free_stack_id", event.freeStackID)] {
+                try checker.counter("events[\(index)].\(field)", id)
+            }
         }
     }
 

@@ -19,4 +19,6 @@ public enum MessageKind: UInt8, Sendable, CaseIterable {
     case seriesResponse = 39
     case stacksRequest = 40
     case stacksResponse = 41
+    case memoryErrorsRequest = 42
+    case memoryErrorsResponse = 43
 }

@@ -117,5 +117,15 @@ extension Wire.Event {
         writer.uint64(4, droppedCount)
         writer.string(5, message)
         writer.uint64(6, thresholdBytes)
+        writer.enumeration(7, memoryErrorKind.rawValue)
+        writer.enumeration(8, access.rawValue)
+        writer.uint64(9, faultAddress)
+        writer.int64(10, blockOffset)
+        writer.uint64(11, blockSizeBytes)
+        writer.uint32(12, threadID)
+        writer.uint64(13, accessStackID)
+        writer.uint64(14, allocationStackID)
+        writer.uint64(15, freeStackID)
+        writer.bool(16, recovered)
     }
 }

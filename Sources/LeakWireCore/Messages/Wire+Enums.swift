@@ -56,11 +56,56 @@ extension Wire {
         case thresholdCleared
         case snapshotsDropped
         case agentError
+        case memoryError
         case unrecognized(Int32)
 
         static let known: [EventKind] = [
             .unspecified, .thresholdWarning, .thresholdCritical, .thresholdCleared, .snapshotsDropped, .agentError,
+            .memoryError,
         ]
+
+        public init(rawValue: Int32) {
+            self = rawValue >= 0 && Int(rawValue) < Self.known.count ? Self.known[Int(rawValue)] : .unrecognized(rawValue)
+        }
+
+        public var rawValue: Int32 {
+            if case .unrecognized(let value) = self { return value }
+            return Int32(Self.known.firstIndex(of: self)!)
+        }
+    }
+
+    public enum MemoryErrorKind: Hashable, Sendable {
+        case unspecified
+        case heapBufferOverflow
+        case heapBufferUnderflow
+        case heapUseAfterFree
+        case doubleFree
+        case invalidFree
+        case wildAccess
+        case unrecognized(Int32)
+
+        static let known: [MemoryErrorKind] = [
+            .unspecified, .heapBufferOverflow, .heapBufferUnderflow, .heapUseAfterFree, .doubleFree, .invalidFree, .wildAccess,
+        ]
+
+        public init(rawValue: Int32) {
+            self = rawValue >= 0 && Int(rawValue) < Self.known.count ? Self.known[Int(rawValue)] : .unrecognized(rawValue)
+        }
+
+        public var rawValue: Int32 {
+            if case .unrecognized(let value) = self { return value }
+            return Int32(Self.known.firstIndex(of: self)!)
+        }
+    }
+
+    public enum MemoryAccess: Hashable, Sendable {
+        case unknown
+        case read
+        case write
+        case free
+        case unrecognized(Int32)
+
+        static let known: [MemoryAccess] = [.unknown, .read, .write, .free]
 
         public init(rawValue: Int32) {
             self = rawValue >= 0 && Int(rawValue) < Self.known.count ? Self.known[Int(rawValue)] : .unrecognized(rawValue)

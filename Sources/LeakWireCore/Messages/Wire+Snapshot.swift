@@ -139,6 +139,17 @@ extension Wire {
         public var droppedCount: UInt64
         public var message: String
         public var thresholdBytes: UInt64
+        // A MEMORY_ERROR event's (fields 7-16).
+        public var memoryErrorKind: MemoryErrorKind = .unspecified
+        public var access: MemoryAccess = .unknown
+        public var faultAddress: UInt64 = 0
+        public var blockOffset: Int64 = 0
+        public var blockSizeBytes: UInt64 = 0
+        public var threadID: UInt32 = 0
+        public var accessStackID: UInt64 = 0
+        public var allocationStackID: UInt64 = 0
+        public var freeStackID: UInt64 = 0
+        public var recovered = false
 
         public init(kind: EventKind = .unspecified, timestampUnixNanos: Int64 = 0, value: UInt64 = 0,
                     droppedCount: UInt64 = 0, message: String = "", thresholdBytes: UInt64 = 0) {
@@ -148,6 +159,11 @@ extension Wire {
             self.droppedCount = droppedCount
             self.message = message
             self.thresholdBytes = thresholdBytes
+        }
+
+        /// The stacks the event refers to (a MEMORY_ERROR's), 0s left out.
+        public var stackIDs: [UInt64] {
+            [accessStackID, allocationStackID, freeStackID].filter { $0 != 0 }
         }
     }
 

@@ -10,6 +10,10 @@
 // Modes run in sequence; every check prints and counts. Exit 0 only if all held.
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <time.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -56,6 +60,86 @@ static int failures;
         printf("%-44s %s\n", label, ok_ ? "ok" : "FAILED");                                           \
         if (!ok_) failures++;                                                                         \
     } while (0)
+
+// The guarded pool's error ring (guard_errors.c), driven as the fault handler and the agent's
+// reporter thread drive it: four threads record errors at once (claim, fill, publish, wake), one
+// takes them, each thread's in its order, and settles them; a thread dying of an error waits until
+// it is settled. The ring's own entry points are the core's, not public: declared here.
+lt_guard_error *lt_guard_error_claim(void);
+uint64_t lt_guard_error_publish(lt_guard_error *record);
+void lt_guard_error_hand_over(uint64_t sequence, bool dying);
+
+#define RING_WRITERS 4
+#define RING_ERRORS_EACH 500
+
+static void *record_errors(void *argument) {
+    for (int i = 0; i < RING_ERRORS_EACH; i++) {
+        lt_guard_error *error;
+        while ((error = lt_guard_error_claim()) == NULL) sched_yield();
+        error->kind = LT_GUARD_ERROR_OVERFLOW;
+        error->thread = (int32_t)(uintptr_t)argument;
+        error->offset = i;
+        error->access_frame_count = 1;
+        error->access_frames[0] = 0x1000 + (uint64_t)i;
+        lt_guard_error_hand_over(lt_guard_error_publish(error), false);
+    }
+    return NULL;
+}
+
+static void *die_of_an_error(void *argument) {
+    lt_guard_error *error = lt_guard_error_claim();
+    if (error) lt_guard_error_hand_over(lt_guard_error_publish(error), true);
+    return argument;
+}
+
+static double seconds_now(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static void guard_error_ring(void) {
+    int wake[2];
+    if (pipe(wake) != 0) return;
+    fcntl(wake[1], F_SETFL, O_NONBLOCK);
+    lt_guard_set_reporter(wake[1]);
+    pthread_t writers[RING_WRITERS];
+    for (uintptr_t t = 0; t < RING_WRITERS; t++) pthread_create(&writers[t], NULL, record_errors, (void *)t);
+    int next[RING_WRITERS] = {0};
+    int taken = 0, out_of_order = 0;
+    lt_guard_error error;
+    while (taken < RING_WRITERS * RING_ERRORS_EACH) {
+        if (!lt_guard_take_error(&error)) {
+            char drained[64];
+            (void)!read(wake[0], drained, sizeof drained); // until a writer wakes us
+            continue;
+        }
+        int t = error.thread;
+        if (t < 0 || t >= RING_WRITERS || error.offset != next[t] || error.access_frames[0] != 0x1000 + (uint64_t)next[t]) {
+            out_of_order++;
+        } else {
+            next[t]++;
+        }
+        lt_guard_error_settled(error.sequence);
+        taken++;
+    }
+    for (int t = 0; t < RING_WRITERS; t++) pthread_join(writers[t], NULL);
+    CHECK("error ring: each record taken once, in order", out_of_order == 0 && taken == RING_WRITERS * RING_ERRORS_EACH);
+    CHECK("error ring: empty afterwards", lt_guard_take_error(&error) == 0);
+
+    pthread_t dying;
+    double start = seconds_now();
+    pthread_create(&dying, NULL, die_of_an_error, NULL);
+    while (!lt_guard_take_error(&error)) sched_yield();
+    usleep(50000);
+    lt_guard_error_settled(error.sequence);
+    pthread_join(dying, NULL);
+    double waited = seconds_now() - start;
+    CHECK("error ring: a dying thread waits until settled", waited >= 0.05 && waited < 1.0);
+    lt_guard_set_reporter(-1);
+    close(wake[0]);
+    close(wake[1]);
+}
 
 void *volatile escape_slot;
 static void *escape(void *pointer) {
@@ -355,6 +439,7 @@ int main(void) {
     overflow();
     sampled(1, 40, 100);
     sampled(4096, 1000, 3000);
+    guard_error_ring();
     CHECK("hooks active", stats_now().hooks_active == 1);
     printf("result=%s\n", failures == 0 ? "ok" : "failed");
     return failures == 0 ? 0 : 1;

@@ -1,6 +1,7 @@
 // A Swift program linked with LeakAgentHooks. Like the C fixture, each mode checks the agent's
 // numbers against a sequence whose effect is known exactly, prints what it measured, and exits 0
-// only when every check held; `classleak` leaks class instances for the exit report.
+// only when every check held; `classleak` leaks class instances for the exit report; `overflow`
+// writes past an UnsafeMutablePointer's allocation for the guarded pool to catch.
 import LeakAgent
 #if canImport(Glibc)
 import Glibc
@@ -107,13 +108,59 @@ func modeClassLeak() -> Int32 {
     return 0
 }
 
+@inline(never)
+func allocateCounters(_ count: Int) -> UnsafeMutablePointer<Int32> {
+    let counters = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+    counters.initialize(repeating: 0, count: count)
+    return counters
+}
+
+@inline(never)
+func countPastEnd(_ counters: UnsafeMutablePointer<Int32>, count: Int) {
+    counters[count] = 1 // one element too far: the bug
+}
+
+/// Whether the byte at `address` cannot be read, without touching it: write(2) says EFAULT.
+func unreadable(_ address: UnsafeRawPointer) -> Bool {
+    var ends: [Int32] = [0, 0]
+    guard pipe(&ends) == 0 else { return false }
+    defer { close(ends[0]); close(ends[1]) }
+    return write(ends[1], address, 1) < 0 && errno == EFAULT
+}
+
+/// Started from the environment (LEAKWATCH_GUARD_SAMPLE=1 sends every allocation to the guarded
+/// pool while it has slots), counts one Int32 past eight: the agent reports a heap-buffer-overflow
+/// 0 bytes after a 32-byte block (malloc's 16-byte alignment would hide a shorter overrun of a
+/// 24-byte one in the slot's padding) and, in recover mode, the program runs on. With a second
+/// argument, waits first (60 s at most) for that file: the test creates it once the agent has shipped.
+func modeOverflow() -> Int32 {
+    LeakAgent.startFromEnvironment()
+    if CommandLine.arguments.count > 2 {
+        for _ in 0..<6000 where access(CommandLine.arguments[2], F_OK) != 0 { usleep(10_000) }
+    }
+    // The Swift runtime keeps blocks of its own in the pool: allocate until one is guarded.
+    var counters = allocateCounters(8)
+    var attempts = 1
+    while !unreadable(UnsafeRawPointer(counters + 8)) && attempts < 1000 {
+        counters = allocateCounters(8)
+        attempts += 1
+    }
+    print("guarded=\(unreadable(UnsafeRawPointer(counters + 8)) ? 1 : 0)")
+    fflush(nil)
+    countPastEnd(counters, count: 8)
+    counters.deallocate()
+    print("survived")
+    return 0
+}
+
 let mode = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ""
 let status: Int32
 switch mode {
 case "exact": status = modeExact()
 case "classleak": status = modeClassLeak()
+case "overflow": status = modeOverflow()
 default:
-    print("usage: LeakFixtureSwift exact|classleak")
+    print("usage: LeakFixtureSwift exact|classleak|overflow")
     exit(2)
 }
 print("result=\(status == 0 ? "ok" : "failed")")

@@ -4,7 +4,10 @@
 // inlined, so the report's stacks name it. Prints `survived` when it runs on after the bug.
 //
 //   guard_errors overflow|underflow|use-after-free-read|use-after-free-write|double-free|
-//                invalid-free|own-handler|clean|pool-full|fork|threads
+//                invalid-free|own-handler|clean|pool-full|fork|threads [START-FILE]
+//
+// START-FILE: a file to wait for first (60 s at most): the test creates it once the preloaded
+// agent has started and shipped, so the report has someone to take it over.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -156,6 +159,7 @@ static void *thread_churn(void *argument) {
 
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "clean";
+    for (int waited = 0; argc > 2 && access(argv[2], F_OK) != 0 && waited < 6000; waited++) usleep(10000);
     if (strcmp(mode, "overflow") == 0) {
         char *block = allocate_block(32);
         write_past_end(block, 32);

@@ -40,6 +40,11 @@ enum Seeds {
             ("series-response", frame(.seriesResponse(.with { $0.requestID = 4 }))),
             ("stacks-request", frame(.stacksRequest(.with { $0.requestID = 5; $0.host = "web-3"; $0.ids = [3] }))),
             ("stacks-response", frame(.stacksResponse(.with { $0.requestID = 5; $0.stacks = [stack] }))),
+            ("memory-errors-request", frame(.memoryErrorsRequest(.with { $0.requestID = 6; $0.limit = 10 }))),
+            ("memory-errors-response", frame(.memoryErrorsResponse(.with {
+                $0.requestID = 6
+                $0.sites = [.with { $0.kind = .heapBufferOverflow; $0.allocationFrames = stack.frames; $0.hostCount = 1 }]
+            }))),
         ]
         // Sessions: what a real agent and a real client send, in order.
         let context = FrameEncoder(compression: .context(minimumBytes: 64))

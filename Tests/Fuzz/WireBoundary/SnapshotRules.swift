@@ -58,6 +58,11 @@ enum SnapshotRules {
             counter("events[\(i)].dropped_count", event.droppedCount)
             text("events[\(i)].message", event.message)
             counter("events[\(i)].threshold_bytes", event.thresholdBytes)
+            if event.blockOffset.magnitude > 1 << 56 { broken.insert("events[\(i)].block_offset") }
+            counter("events[\(i)].block_size_bytes", event.blockSizeBytes)
+            counter("events[\(i)].access_stack_id", event.accessStackID)
+            counter("events[\(i)].allocation_stack_id", event.allocationStackID)
+            counter("events[\(i)].free_stack_id", event.freeStackID)
         }
         // Checked against the defaults the table documents; a harness with other limits must say so.
         invariant(limits == .default, "SnapshotRules restates the default limits only")

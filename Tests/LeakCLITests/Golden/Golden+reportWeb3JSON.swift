@@ -615,7 +615,8 @@ extension Golden {
       "droppedCount": 0,
       "message": "heap above warning threshold"
     }
-  ]
+  ],
+  "memoryErrors": []
 }
 """#
 }
