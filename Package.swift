@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "LeakAgentHooks", dependencies: ["CLeakTrack"], cSettings: cCoreSettings),
         .target(
             name: "LeakAgent",
-            dependencies: ["CHelperProcess", "CLeakTrackAPI", "LeakStacks", "LeakSymbolication", "LeakWireCore"]
+            dependencies: ["CHelperProcess", "CLeakTrackAPI", "JSONEscaping", "LeakStacks", "LeakSymbolication", "LeakWireCore"]
         ),
         // What the agent and leakwatch-symbolizer exchange: loaded images, addresses, frames.
         .target(name: "LeakSymbolication"),
@@ -54,6 +54,9 @@ let package = Package(
         .executableTarget(name: "leakwatch-symbolizer", dependencies: ["LeakDebugInfo", "LeakSymbolication"]),
         // Starts the symbolizer as a child the watched program cannot see or reap.
         .target(name: "CHelperProcess"),
+
+        // The JSON string escaping of the agent's exit report and collector-cli's JSON output.
+        .target(name: "JSONEscaping"),
 
         // Which frames of an allocation stack are the allocator's or a runtime's: one rule for the
         // agent, which drops them, and the cli, which starts a site's text after them.
@@ -100,7 +103,7 @@ let package = Package(
         .target(
             name: "LeakCLI",
             dependencies: [
-                "LeakWire", "LeakStacks", "CZlib",
+                "JSONEscaping", "LeakWire", "LeakStacks", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Generated/profile.pb.swift (pprof export) imports SwiftProtobuf itself.
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

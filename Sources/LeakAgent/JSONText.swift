@@ -1,24 +1,8 @@
-/// A minimal JSON writer for the agent's reports, so the agent needs no Foundation.
-struct JSONText {
-    private(set) var text = ""
+import JSONEscaping
 
-    static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+/// A minimal JSON writer for the agent's reports, so the agent needs no Foundation.
+enum JSONText {
+    static func quoted(_ value: String) -> String { JSONEscaping.quoted(value) }
 
     /// An object from ordered key/value pairs whose values are already JSON.
     static func object(_ fields: [(String, String?)]) -> String {

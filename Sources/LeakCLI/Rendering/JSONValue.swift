@@ -1,4 +1,5 @@
 import Foundation
+import JSONEscaping
 
 /// A JSON document with keys in a fixed order, printed deterministically: collector-cli's
 /// JSON output is an interface (docs/CLI.md), so its bytes must not depend on hashing.
@@ -37,7 +38,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             out.append("{\n")
             for (index, (key, value)) in members.enumerated() {
                 out.append(pad)
-                out.append(Self.quoted(key))
+                out.append(JSONEscaping.quoted(key))
                 out.append(": ")
                 value.write(to: &out, indent: indent + 1)
                 out.append(index == members.count - 1 ? "\n" : ",\n")
@@ -52,7 +53,7 @@ public indirect enum JSONValue: Sendable, Equatable {
                 out.append(index == elements.count - 1 ? "\n" : ",\n")
             }
             out.append(closingPad + "]")
-        case .string(let text): out.append(Self.quoted(text))
+        case .string(let text): out.append(JSONEscaping.quoted(text))
         case .integer(let value): out.append(String(value))
         case .unsigned(let value): out.append(String(value))
         case .decimal(let value, let places):
@@ -67,22 +68,5 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .bool(let value): out.append(value ? "true" : "false")
         case .null: out.append("null")
         }
-    }
-
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out.append("\\\"")
-            case "\\": out.append("\\\\")
-            case "\n": out.append("\\n")
-            case "\r": out.append("\\r")
-            case "\t": out.append("\\t")
-            case _ where scalar.value < 0x20:
-                out.append(String(format: "\\u%04x", scalar.value))
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
