@@ -61,10 +61,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // OpenSSL's libcrypto, for the handshake's HMAC-SHA256 (Debian's libssl-dev).
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // OpenSSL's libssl, for TLS 1.3 around the frames of the agent and collector-cli (the
+        // collector's side is swift-nio-ssl's).
+        .systemLibrary(name: "CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         // What the agent links, so it never loads Foundation (8 MB resident in every process it is
         // preloaded into): frames, zlib, limits, the blocking connection, the client handshake, and
-        // the messages an agent sends and receives, encoded by hand after leakwatch.proto.
-        .target(name: "LeakWireCore", dependencies: ["CZlib", "CCrypto"]),
+        // the messages an agent sends and receives, encoded by hand after leakwatch.proto, and TLS.
+        .target(name: "LeakWireCore", dependencies: ["CZlib", "CCrypto", "CSSL"]),
         // Every message of leakwatch.proto as SwiftProtobuf's generated types, the server handshake
         // and snapshot validation: the collector's and the cli's side. Re-exports LeakWireCore.
         .target(
