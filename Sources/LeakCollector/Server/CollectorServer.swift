@@ -2,6 +2,7 @@ import LeakWire
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// The TCP listener. On graceful shutdown it stops accepting, lets every connection finish
@@ -75,6 +76,7 @@ public final class CollectorServer: Service, Sendable {
         waiters.forEach { $0.resume(returning: address) }
         logger.info("collector listening", metadata: [
             "leak.address": "\(address)", "leak.database": "\(environment.store.databasePath)",
+            "leak.transport": "\(configuration.tls.map { $0.isMutual ? "mutual TLS 1.3" : "TLS 1.3" } ?? "plaintext")",
         ])
 
         await withGracefulShutdownHandler {
@@ -112,7 +114,16 @@ public final class CollectorServer: Service, Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown"
-                    try channel.pipeline.syncOperations.addHandlers([
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tlsContext = environment.tlsContext {
+                        var logger = environment.logger
+                        logger[metadataKey: "leak.peer"] = "\(peer)"
+                        try pipeline.addHandlers([
+                            NIOSSLServerHandler(context: tlsContext),
+                            TLSPeerHandler(isMutual: configuration.tls?.isMutual == true, logger: logger),
+                        ])
+                    }
+                    try pipeline.addHandlers([
                         ByteToMessageHandler(WireFrameDecoder(limits: configuration.wireLimits, account: account)),
                         CollectorConnectionHandler(environment: environment, peer: peer, account: account),
                     ])
