@@ -1,4 +1,11 @@
 import CSSL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The connecting side of TLS 1.3 (the agent, collector-cli): the CA the collector's certificate
 /// must chain to, and for mutual TLS this side's certificate and key. Built once from its files, so
@@ -62,6 +69,13 @@ public final class TLSClientContext: @unchecked Sendable {
     }
 
     private func load(_ files: Files) throws(FileError) {
+        for (role, path) in [(FileError.Role.certificateAuthority, files.certificateAuthorityFile),
+                             (.certificate, files.certificateFile), (.privateKey, files.privateKeyFile)] {
+            // OpenSSL says only "system lib" for a file it cannot open.
+            if let path, access(path, R_OK) != 0 {
+                throw FileError(role: role, path: path, reason: "cannot be read: \(String(cString: strerror(errno)))")
+            }
+        }
         ERR_clear_error()
         guard SSL_CTX_load_verify_locations(context, files.certificateAuthorityFile, nil) == 1 else {
             throw FileError(role: .certificateAuthority, path: files.certificateAuthorityFile,
