@@ -49,6 +49,8 @@ public final class BlockingConnection {
     private let isCancelled: @Sendable () -> Bool
     /// Set once the TLS handshake is done: every byte in and out goes through it.
     private var tls: TLSClientSession?
+    /// A TLS failure (an alert) that came after frames still to be read: thrown once they are.
+    private var pendingTLSFailure: WireError?
     /// Bytes of frames sent and received, for overhead accounting.
     public private(set) var bytesSent = 0
     public private(set) var bytesReceived = 0
@@ -276,18 +278,24 @@ public final class BlockingConnection {
                 bytesReceived += frame.wireByteCount
                 return frame
             }
+            if let pendingTLSFailure { throw pendingTLSFailure }
             guard let received = try receiveSome(into: &chunk, deadline: deadline) else { return nil }
             try chunk.withUnsafeBytes { raw in try accept(UnsafeRawBufferPointer(rebasing: raw[0..<received])) }
         }
     }
 
     /// Bytes from the socket into the frame decoder, through TLS when there is TLS. Every complete
-    /// record is decrypted now, so that nothing waits inside TLS while the owner polls the socket.
+    /// record is decrypted now, so that nothing waits inside TLS while the owner polls the socket;
+    /// an alert after an Error frame waits until the frame is read, so the frame's message is seen.
     private func accept(_ received: UnsafeRawBufferPointer) throws {
         guard let tls else { return decoder.append(received) }
         try tls.receive(ciphertext: received)
         var plaintext: [UInt8] = []
-        while try tls.readPlaintext(into: &plaintext) {}
+        do {
+            while try tls.readPlaintext(into: &plaintext) {}
+        } catch {
+            pendingTLSFailure = error
+        }
         plaintext.withUnsafeBytes { decoder.append($0) }
         // Reading can make TLS answer (a key update); it goes out at once.
         let answer = tls.takeCiphertext()

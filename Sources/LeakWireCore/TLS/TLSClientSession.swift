@@ -67,7 +67,7 @@ final class TLSClientSession {
         let result = SSL_connect(connection)
         if result == 1 { return true }
         if SSL_get_error(connection, result) == SSL_ERROR_WANT_READ { return false }
-        throw failure(result, during: "handshake")
+        throw failure(during: "handshake")
     }
 
     /// Ciphertext from the collector.
@@ -79,7 +79,8 @@ final class TLSClientSession {
     }
 
     /// Plaintext decrypted from what was received, appended to `plaintext`; false when no complete
-    /// record is left (receive more).
+    /// record is left (receive more), or after the collector's close_notify (the end of the TCP
+    /// stream follows, and with it the connection's usual end).
     func readPlaintext(into plaintext: inout [UInt8]) throws(WireError) -> Bool {
         ERR_clear_error()
         let count = record.withUnsafeMutableBytes { SSL_read(connection, $0.baseAddress, Int32($0.count)) }
@@ -87,8 +88,9 @@ final class TLSClientSession {
             plaintext += record[0..<Int(count)]
             return true
         }
-        if SSL_get_error(connection, count) == SSL_ERROR_WANT_READ { return false }
-        throw failure(count, during: "read")
+        let kind = SSL_get_error(connection, count)
+        if kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_ZERO_RETURN { return false }
+        throw failure(during: "read")
     }
 
     /// Encrypts `plaintext` into the outbound ciphertext (memory: it always fits).
@@ -96,7 +98,7 @@ final class TLSClientSession {
         guard !plaintext.isEmpty else { return }
         ERR_clear_error()
         let written = plaintext.withUnsafeBytes { SSL_write(connection, $0.baseAddress, Int32($0.count)) }
-        guard written == Int32(plaintext.count) else { throw failure(written, during: "write") }
+        guard written == Int32(plaintext.count) else { throw failure(during: "write") }
     }
 
     /// Queues TLS's close_notify, for a peer that should tell a clean end from a cut connection.
@@ -117,17 +119,13 @@ final class TLSClientSession {
 
     /// What went wrong, in words an operator can act on: a certificate that did not verify names
     /// the check that failed; an alert from the collector says that it refused this side.
-    private func failure(_ result: Int32, during step: String) -> WireError {
-        let kind = SSL_get_error(connection, result)
+    private func failure(during step: String) -> WireError {
         let verification = SSL_get_verify_result(connection)
         if verification != X509_V_OK {
             ERR_clear_error()
             let reason = String(cString: X509_verify_cert_error_string(verification))
             return WireError.tlsFailed.with(
                 "TLS \(step) failed: the collector's certificate did not verify (\(reason)): it must be signed by the configured CA and name '\(serverName)'")
-        }
-        if kind == SSL_ERROR_ZERO_RETURN {
-            return WireError.connectionClosed.with("the collector ended the TLS session")
         }
         let reason = TLSErrors.takeReason()
         if reason.contains("alert") {
