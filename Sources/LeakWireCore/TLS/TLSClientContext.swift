@@ -48,6 +48,13 @@ public final class TLSClientContext: @unchecked Sendable {
     let context: OpaquePointer
 
     public init(files: Files) throws(FileError) {
+        // OpenSSL's first use registers an atexit handler that frees its global tables. A process
+        // that exits while the agent's thread is inside OpenSSL then crashes that thread: bash's
+        // command-substitution children, forked with the agent and gone within milliseconds, did
+        // in 2 of 78 runs of pyenv's python3 shim (a SIGSEGV in CRYPTO_THREAD_read_lock under
+        // SSL_CTX_new_ex, OPENSSL_cleanup on the main thread). Without it the tables live until the
+        // process does. A program that initialised OpenSSL before the agent keeps its handler.
+        _ = OPENSSL_init_ssl(UInt64(OPENSSL_INIT_NO_ATEXIT), nil)
         guard let library = OSSL_LIB_CTX_new() else {
             throw FileError(role: .certificateAuthority, path: files.certificateAuthorityFile, reason: "OpenSSL could not start: \(TLSErrors.takeReason())")
         }
