@@ -193,7 +193,7 @@ public final class BlockingConnection {
         let session = try TLSClientSession(context: context, serverName: serverName)
         let deadline = Deadline(secondsFromNow: options.connectTimeoutSeconds)
         var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while try !session.advanceHandshake() {
+        while try !advance(session, deadline: deadline) {
             try sendAll(session.takeCiphertext(), deadline: deadline)
             guard let received = try receiveSome(into: &chunk, deadline: deadline) else {
                 close()
@@ -204,6 +204,18 @@ public final class BlockingConnection {
         // TLS 1.3: the client's Finished (and its certificate) go out after the collector's.
         try sendAll(session.takeCiphertext(), deadline: deadline)
         tls = session
+    }
+
+    /// One handshake step. A failed one leaves TLS's alert to send ("unknown ca", "bad
+    /// certificate"): it goes out, so the collector logs why, not only that the peer left.
+    private func advance(_ session: TLSClientSession, deadline: Deadline) throws -> Bool {
+        do {
+            return try session.advanceHandshake()
+        } catch {
+            try? sendAll(session.takeCiphertext(), deadline: deadline)
+            close()
+            throw error
+        }
     }
 
     /// Sends one message as a frame; returns the frame's size on the wire.

@@ -36,6 +36,10 @@ final class TLSPeerHandler: ChannelInboundHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard let tlsError = error as? NIOSSLError else { return context.fireErrorCaught(error) }
         switch tlsError {
+        case .handshakeFailed(.sslError(let stack)) where stack.contains(.eofDuringHandshake):
+            // A process that exits while its agent connects (a shell's short-lived children, each
+            // with an agent of its own) is no misconfiguration: 50 in 80 runs of a bash shim.
+            logger.debug("peer closed during the TLS handshake")
         case .handshakeFailed:
             logger.warning(
                 "TLS handshake failed: the peer's certificate did not verify, it sent none under mutual TLS, it does not trust this collector's certificate, or it does not speak TLS",
