@@ -105,6 +105,28 @@ import Testing
         }
     }
 
+    @Test func aConnectionBeyondTheMaximumIsToldWhyInsideTLS() async throws {
+        let certificates = try await TestCertificates.make(clientHosts: [])
+        defer { certificates.remove() }
+        try await TestCollector.start { configuration in
+            configuration.maximumConnections = 1
+            configuration.tls = CollectorTLSConfiguration(
+                certificateChainFile: certificates.server.certificate, privateKeyFile: certificates.server.key)
+        }.use { running in
+            let context = try Self.trusting(certificates.certificateAuthority)
+            let admitted = try await blocking { try TestAgent(port: running.port, hostName: "admitted", tls: context) }
+            let refusal = try await blocking { () -> Wire.CollectorMessage in
+                var options = BlockingConnection.Options()
+                options.tls = context
+                let connection = try BlockingConnection.connect(host: "127.0.0.1", port: running.port, options: options)
+                return try connection.receive(Wire.CollectorMessage.self)
+            }
+            guard case .error(let error) = refusal else { Issue.record("expected an Error frame, got \(refusal)"); return }
+            #expect(error.message.contains("limit of 1 connections"), "\(error)")
+            #expect(try await blocking { try admitted.sendAndWait(makeSnapshot(sequence: 1)) } == 1)
+        }
+    }
+
     // MARK: Mutual TLS
 
     @Test func mutualTLSRefusesAClientWithoutACertificate() async throws {
