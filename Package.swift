@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MARK: Agent
@@ -66,10 +67,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // OpenSSL's libcrypto, for the handshake's HMAC-SHA256 (Debian's libssl-dev).
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // OpenSSL's libssl, for TLS 1.3 around the frames of the agent and collector-cli (the
+        // collector's side is swift-nio-ssl's).
+        .systemLibrary(name: "CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         // What the agent links, so it never loads Foundation (8 MB resident in every process it is
         // preloaded into): frames, zlib, limits, the blocking connection, the client handshake, and
-        // the messages an agent sends and receives, encoded by hand after leakwatch.proto.
-        .target(name: "LeakWireCore", dependencies: ["CZlib", "CCrypto"]),
+        // the messages an agent sends and receives, encoded by hand after leakwatch.proto, and TLS.
+        .target(name: "LeakWireCore", dependencies: ["CZlib", "CCrypto", "CSSL"]),
         // Every message of leakwatch.proto as SwiftProtobuf's generated types, the server handshake
         // and snapshot validation: the collector's and the cli's side. Re-exports LeakWireCore.
         .target(
@@ -86,6 +90,8 @@ let package = Package(
                 "LeakWire", "LeakAnalysis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import LeakWireCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -23,6 +24,9 @@ public struct AgentConfiguration: Sendable {
     public var serviceName: String
     /// The fleet token proving this agent may report; it never crosses the wire.
     public var token: [UInt8]
+    /// TLS 1.3 to the collector (LEAKWATCH_TLS_CA, and for mutual TLS LEAKWATCH_TLS_CERT and
+    /// LEAKWATCH_TLS_KEY); nil: plaintext.
+    public var tls: TLSClientContext?
     /// Seconds between snapshots (default 10).
     public var intervalSeconds: Double
     /// Mean bytes between sampled allocations (T, default 512 KiB; 1 = every allocation; 0 = none).
@@ -36,6 +40,7 @@ public struct AgentConfiguration: Sendable {
 
     public init(collector: CollectorAddress? = nil, hostName: String = AgentConfiguration.machineHostName(),
                 serviceName: String = AgentConfiguration.programName(), token: [UInt8] = [],
+                tls: TLSClientContext? = nil,
                 intervalSeconds: Double = 10, sampleMeanBytes: UInt64 = 512 * 1024,
                 spoolLimitBytes: Int = 8 << 20, thresholds: MemoryThresholds? = nil,
                 onThresholdCrossing: (@Sendable (ThresholdCrossing) -> Void)? = nil) {
@@ -43,6 +48,7 @@ public struct AgentConfiguration: Sendable {
         self.hostName = hostName
         self.serviceName = serviceName
         self.token = token
+        self.tls = tls
         self.intervalSeconds = intervalSeconds
         self.sampleMeanBytes = sampleMeanBytes
         self.spoolLimitBytes = spoolLimitBytes
@@ -71,7 +77,8 @@ public struct AgentConfigurationError: Error, CustomStringConvertible, Equatable
 
 extension AgentConfiguration {
     /// Reads LEAKWATCH_COLLECTOR (host:port), LEAKWATCH_HOST, LEAKWATCH_SERVICE, LEAKWATCH_TOKEN or
-    /// LEAKWATCH_TOKEN_FILE, LEAKWATCH_INTERVAL (seconds) and LEAKWATCH_SAMPLE_BYTES, and checks the
+    /// LEAKWATCH_TOKEN_FILE, LEAKWATCH_TLS_CA, LEAKWATCH_TLS_CERT and LEAKWATCH_TLS_KEY (read only with
+    /// a collector), LEAKWATCH_INTERVAL (seconds) and LEAKWATCH_SAMPLE_BYTES, and checks the
     /// LEAKWATCH_GUARD_* settings the C core reads.
     public static func fromEnvironment(_ environment: [String: String]) throws(AgentConfigurationError) -> AgentConfiguration {
         var configuration = AgentConfiguration()
@@ -96,6 +103,10 @@ extension AgentConfiguration {
                                               expected: "a readable file holding the fleet token")
             }
             configuration.token = token
+        }
+        if configuration.collector != nil {
+            configuration.tls = try tlsContext(certificateAuthority: nonEmpty("LEAKWATCH_TLS_CA"),
+                                               certificate: nonEmpty("LEAKWATCH_TLS_CERT"), privateKey: nonEmpty("LEAKWATCH_TLS_KEY"))
         }
         if let text = nonEmpty("LEAKWATCH_INTERVAL") {
             guard let seconds = Double(text), seconds.isFinite, seconds >= 0.05, seconds <= 86_400 else {
@@ -131,6 +142,34 @@ extension AgentConfiguration {
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty, let port = UInt16(text[text.index(after: colon)...]), port > 0 else { return nil }
         return CollectorAddress(host: host, port: port)
+    }
+
+    /// The TLS the three variables describe, its files read now so that a bad one is a configuration
+    /// error; nil when none is set.
+    static func tlsContext(certificateAuthority: String?, certificate: String?,
+                           privateKey: String?) throws(AgentConfigurationError) -> TLSClientContext? {
+        guard certificateAuthority != nil || certificate != nil || privateKey != nil else { return nil }
+        guard let certificateAuthority else {
+            let (setting, value) = certificate.map { ("LEAKWATCH_TLS_CERT", $0) } ?? ("LEAKWATCH_TLS_KEY", privateKey ?? "")
+            throw AgentConfigurationError(setting: setting, value: value,
+                                          expected: "LEAKWATCH_TLS_CA too: the CA that signed the collector's certificate")
+        }
+        do {
+            return try TLSClientContext(files: .init(certificateAuthorityFile: certificateAuthority,
+                                                     certificateFile: certificate, privateKeyFile: privateKey))
+        } catch {
+            switch error.role {
+            case .certificateAuthority:
+                throw AgentConfigurationError(setting: "LEAKWATCH_TLS_CA", value: certificateAuthority,
+                                              expected: "a PEM file of the CA that signed the collector's certificate; \(error.reason)")
+            case .certificate:
+                throw AgentConfigurationError(setting: "LEAKWATCH_TLS_CERT", value: certificate ?? "",
+                                              expected: "this host's PEM client certificate, with LEAKWATCH_TLS_KEY; \(error.reason)")
+            case .privateKey:
+                throw AgentConfigurationError(setting: "LEAKWATCH_TLS_KEY", value: privateKey ?? "",
+                                              expected: "the unencrypted PEM key of LEAKWATCH_TLS_CERT; \(error.reason)")
+            }
+        }
     }
 
     static func readToken(_ path: String) -> [UInt8]? {

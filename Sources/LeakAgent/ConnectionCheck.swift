@@ -19,13 +19,15 @@ enum ConnectionCheck {
         let collector = "\(shipping.collectorHost):\(shipping.collectorPort)"
         var report = "leakwatch: host \"\(shipping.hostName)\", service \"\(shipping.serviceName)\", collector \(collector)\n"
         if shipping.token.isEmpty { report += "leakwatch: no token (--token-file or LEAKWATCH_TOKEN): a collector that requires one refuses it\n" }
-        let options = BlockingConnection.Options(connectTimeoutSeconds: shipping.connectTimeoutSeconds,
-                                                 ioTimeoutSeconds: shipping.ioTimeoutSeconds)
+        if let tls = shipping.tls {
+            report += "leakwatch: TLS 1.3, the collector's certificate checked against \(tls.files.certificateAuthorityFile)"
+                + (tls.files.certificateFile.map { ", client certificate \($0)" } ?? "") + "\n"
+        }
         do {
             let connection = try BlockingConnection.connect(host: shipping.collectorHost, port: shipping.collectorPort,
-                                                            options: options, isCancelled: { false })
+                                                            options: shipping.connectionOptions, isCancelled: { false })
             defer { connection.close() }
-            report += "leakwatch: connected to \(collector)\n"
+            report += "leakwatch: connected to \(collector)\(shipping.tls == nil ? "" : " over TLS")\n"
             let welcome = try connection.handshake(hello: shipping.hello, token: shipping.token)
             report += "leakwatch: authenticated; protocol version \(welcome.version): this agent can ship\n"
             return (true, report)

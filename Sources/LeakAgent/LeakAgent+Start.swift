@@ -170,7 +170,7 @@ extension AgentConfiguration {
     func shipperConfiguration(processStartUnixNanos: Int64) -> ShipperConfiguration? {
         collector.map { collector in
             ShipperConfiguration(
-                collectorHost: collector.host, collectorPort: Int(collector.port), token: token,
+                collectorHost: collector.host, collectorPort: Int(collector.port), token: token, tls: tls,
                 hostName: hostName, serviceName: serviceName,
                 intervalSeconds: intervalSeconds, spoolLimitBytes: spoolLimitBytes,
                 processStartUnixNanos: processStartUnixNanos, agentVersion: ThisProcess.agentVersion,

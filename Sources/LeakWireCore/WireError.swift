@@ -28,6 +28,7 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case cancelled
         case descriptorLost
         case cryptoFailed
+        case tlsFailed
     }
 
     private let code: Code
@@ -92,6 +93,9 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let descriptorLost = WireError(.descriptorLost)
     /// libcrypto could not compute an HMAC (the program shut OpenSSL down, or memory ran out).
     public static let cryptoFailed = WireError(.cryptoFailed)
+    /// TLS failed: the collector's certificate did not verify, the collector refused this side's,
+    /// or the peer does not speak TLS (`detail` says which, in OpenSSL's words).
+    public static let tlsFailed = WireError(.tlsFailed)
 
     /// The same case with a specific explanation.
     package func with(_ detail: String) -> WireError { WireError(code, detail) }
@@ -112,7 +116,7 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unexpectedMessage: return .protocolViolation
         case .timedOut: return .handshakeTimeout
         case .remoteError, .nameResolutionFailed, .connectFailed, .connectionClosed, .ioFailed,
-             .cancelled, .descriptorLost, .cryptoFailed:
+             .cancelled, .descriptorLost, .cryptoFailed, .tlsFailed:
             return .internal
         }
     }

@@ -11,7 +11,9 @@ struct CollectorCommand: AsyncParsableCommand {
         abstract: "Leakwatch collector: receives agent snapshots, stores them in SQLite, judges leaks, answers queries.",
         discussion: """
             Flags override the configuration file. Without --token-file (or tokenFile in the \
-            configuration file) every connection is refused unless --insecure-no-auth is given. \
+            configuration file) every connection is refused unless --tls-client-ca or \
+            --insecure-no-auth is given. --tls-cert and --tls-key put the same frames inside TLS 1.3 \
+            on the same port (docs/OPERATIONS.md). \
             SIGTERM or SIGINT stops accepting, finishes in-flight writes and closes the database. \
             Log level from LOG_LEVEL (trace, debug, info, notice, warning, error, critical; default info).
             """)
@@ -28,6 +30,15 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(name: .customLong("config"), help: "JSON configuration file (see collector/collector.example.json).")
     var configurationFile: String?
 
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve TLS 1.3 on the same port (with --tls-key).")
+    var tlsCertificateFile: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKeyFile: String?
+
+    @Option(name: .customLong("tls-client-ca"), help: "PEM CA: peers must present a certificate it signed (mutual TLS); an agent reports only as the host its certificate names.")
+    var tlsClientCAFile: String?
+
     @Flag(name: .customLong("insecure-no-auth"), help: "Accept peers without authentication (trusted networks only).")
     var insecureNoAuthentication = false
 
@@ -37,6 +48,7 @@ struct CollectorCommand: AsyncParsableCommand {
         if let listen { try configuration.setListen(listen) }
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
         if let tokenFile { try configuration.loadToken(fromFile: tokenFile) }
+        try configuration.setTLS(certificateFile: tlsCertificateFile, keyFile: tlsKeyFile, clientCAFile: tlsClientCAFile)
         if insecureNoAuthentication { configuration.insecureNoAuthentication = true }
 
         LoggingSystem.bootstrap { label in

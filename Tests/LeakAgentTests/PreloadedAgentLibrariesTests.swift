@@ -27,6 +27,7 @@ struct PreloadedAgentLibrariesTests {
         // A parse that found nothing would pass below: the Swift runtime must be among them.
         #expect(needed.contains { $0.contains("[libswiftCore.so]") }, "\(dynamic.standardOutput)")
         #expect(needed.contains { $0.contains("[libcrypto.so") }, "HMAC comes from libcrypto: \(dynamic.standardOutput)")
+        #expect(needed.contains { $0.contains("[libssl.so") }, "TLS comes from libssl: \(dynamic.standardOutput)")
         #expect(!needed.contains { Self.isUnwanted($0) }, "\(needed.joined(separator: "\n"))")
 
         let closure = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/ldd"), [runtime.path])

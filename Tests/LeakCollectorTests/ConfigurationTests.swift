@@ -43,6 +43,43 @@ import Testing
         #expect(configuration.store.rawRetentionSeconds == 48 * 3600)
     }
 
+    @Test func tlsFilesComeFromTheFileOrFlagsAndAreCheckedAtStart() async throws {
+        let certificates = try await TestCertificates.make(clientHosts: ["web-1"])
+        defer { certificates.remove() }
+        let directory = certificates.directory
+        try """
+            {"tlsCertificateFile": "server.pem", "tlsKeyFile": "server.key", "tlsClientCAFile": "ca.pem"}
+            """.write(toFile: directory.path + "/collector.json", atomically: true, encoding: .utf8)
+        var file = CollectorConfiguration()
+        try file.apply(configurationFile: directory.path + "/collector.json")
+        #expect(file.tls == CollectorTLSConfiguration(
+            certificateChainFile: certificates.server.certificate, privateKeyFile: certificates.server.key,
+            clientCAFile: certificates.certificateAuthority), "relative to the file's directory")
+        #expect(file.tls?.isMutual == true)
+
+        // Mutual TLS may stand in for the token; a certificate needs its key.
+        try file.validate()
+        var configuration = CollectorConfiguration()
+        configuration.token = Array("t".utf8)
+        var keyless = CollectorConfiguration()
+        keyless.token = configuration.token
+        try keyless.setTLS(certificateFile: certificates.server.certificate, keyFile: nil, clientCAFile: nil)
+        #expect(throws: ConfigurationError.self) { try keyless.validate() }
+
+        // Files are read when the collector is built: a wrong key names both files.
+        var mismatched = configuration
+        mismatched.dataDirectory = directory.path + "/data"
+        try mismatched.setTLS(certificateFile: certificates.server.certificate, keyFile: certificates.client("web-1").key,
+                              clientCAFile: nil)
+        let error = try #require(throws: ConfigurationError.self) { _ = try buildCollector(mismatched, handleSignals: false) }
+        #expect(error.description.contains("cannot be used together"), "\(error)")
+        var missing = mismatched
+        try missing.setTLS(certificateFile: nil, keyFile: certificates.server.key, clientCAFile: "/nonexistent/ca.pem")
+        let missingError = try #require(throws: ConfigurationError.self) { _ = try buildCollector(missing, handleSignals: false) }
+        #expect(missingError.description.contains("/nonexistent/ca.pem") && missingError.description.contains("--tls-client-ca"),
+                "\(missingError)")
+    }
+
     @Test func badValuesSayWhatToDo() {
         var configuration = CollectorConfiguration()
         #expect(throws: ConfigurationError.self) { try configuration.setListen("7070") }

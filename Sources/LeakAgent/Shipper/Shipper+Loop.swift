@@ -113,8 +113,7 @@ extension Shipper {
     }
 
     private func connect(spool: inout ShipperSpool) throws -> Session {
-        var options = BlockingConnection.Options(connectTimeoutSeconds: configuration.connectTimeoutSeconds,
-                                                 ioTimeoutSeconds: configuration.ioTimeoutSeconds)
+        var options = configuration.connectionOptions
         options.waitHooks = workGate
         let connection = try BlockingConnection.connect(
             host: configuration.collectorHost, port: configuration.collectorPort, options: options,

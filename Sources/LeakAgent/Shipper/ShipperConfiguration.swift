@@ -15,6 +15,9 @@ public struct ShipperConfiguration: Sendable {
     public var collectorPort: Int
     /// Shared secret proving this agent to the collector (never sent; see docs/PROTOCOL.md).
     public var token: [UInt8]
+    /// TLS 1.3 around the frames; the collector's certificate must name `collectorHost`. Default
+    /// nil: plaintext.
+    public var tls: TLSClientContext?
 
     /// This machine's name as the collector shows it. Default: gethostname().
     public var hostName: String
@@ -56,6 +59,7 @@ public struct ShipperConfiguration: Sendable {
         collectorHost: String,
         collectorPort: Int,
         token: [UInt8],
+        tls: TLSClientContext? = nil,
         hostName: String = ShipperConfiguration.systemHostName(),
         serviceName: String = "",
         intervalSeconds: Double = 10,
@@ -76,6 +80,7 @@ public struct ShipperConfiguration: Sendable {
         self.collectorHost = collectorHost
         self.collectorPort = collectorPort
         self.token = token
+        self.tls = tls
         self.hostName = hostName
         self.serviceName = serviceName
         self.intervalSeconds = intervalSeconds
@@ -92,6 +97,13 @@ public struct ShipperConfiguration: Sendable {
         self.processStartUnixNanos = processStartUnixNanos
         self.agentVersion = agentVersion
         self.sampleMeanBytes = sampleMeanBytes
+    }
+
+    /// How the shipper and `leakwatch-run --check` connect.
+    public var connectionOptions: BlockingConnection.Options {
+        var options = BlockingConnection.Options(connectTimeoutSeconds: connectTimeoutSeconds, ioTimeoutSeconds: ioTimeoutSeconds)
+        options.tls = tls
+        return options
     }
 
     /// The Hello this configuration describes.

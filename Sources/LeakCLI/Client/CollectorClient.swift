@@ -8,14 +8,19 @@ public final class CollectorClient {
     private let connection: BlockingConnection
     private var nextRequestID: UInt64 = 1
 
-    /// Connects and completes the handshake.
-    public init(endpoint: CollectorEndpoint, token: [UInt8]?, connectTimeoutSeconds: Double = 5,
-                requestTimeoutSeconds: Double = 30) throws {
+    /// Connects (inside TLS when `tls` is given) and completes the handshake.
+    public init(endpoint: CollectorEndpoint, token: [UInt8]?, tls: TLSClientContext? = nil,
+                connectTimeoutSeconds: Double = 5, requestTimeoutSeconds: Double = 30) throws {
         self.endpoint = endpoint
-        let options = BlockingConnection.Options(
+        var options = BlockingConnection.Options(
             connectTimeoutSeconds: connectTimeoutSeconds, ioTimeoutSeconds: requestTimeoutSeconds)
+        options.tls = tls
         do {
             connection = try BlockingConnection.connect(host: endpoint.host, port: endpoint.port, options: options)
+        } catch let error as WireError where error == .tlsFailed {
+            throw CLIError.collectorUnreachable.with(
+                "cannot reach the collector at \(endpoint) over TLS: \(error.detail). "
+                    + "Check --tls-ca (the CA that signed the collector's certificate) and, for mutual TLS, --tls-cert and --tls-key.")
         } catch let error as WireError {
             throw CLIError.collectorUnreachable.with(
                 "cannot reach the collector at \(endpoint): \(error.detail.isEmpty ? "\(error)" : error.detail). "
@@ -24,10 +29,12 @@ public final class CollectorClient {
         try authenticate(token: token)
     }
 
-    public convenience init(context: CLIContext, collectorOption: String?, tokenFileOption: String?) throws {
+    public convenience init(context: CLIContext, collectorOption: String?, tokenFileOption: String?,
+                            tls: TLSClientContext? = nil) throws {
         try self.init(
             endpoint: CollectorEndpoint.resolve(option: collectorOption, environment: context.environment),
             token: FleetToken.resolve(option: tokenFileOption, context: context),
+            tls: tls,
             connectTimeoutSeconds: context.connectTimeoutSeconds,
             requestTimeoutSeconds: context.requestTimeoutSeconds)
     }

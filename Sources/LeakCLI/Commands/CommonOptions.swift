@@ -1,4 +1,5 @@
 import ArgumentParser
+import LeakWire
 
 /// Where the collector is and how to prove we may ask it: shared by every subcommand.
 public struct ConnectionOptions: ParsableArguments, Sendable {
@@ -11,10 +12,28 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         valueName: "path"))
     public var tokenFile: String?
 
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp(
+        "Speak TLS 1.3 to the collector, whose certificate this CA signed (default: $LEAKWATCH_TLS_CA; none: plaintext).",
+        valueName: "path"))
+    public var tlsCertificateAuthority: String?
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp(
+        "Client certificate for a collector with mutual TLS (default: $LEAKWATCH_TLS_CERT).", valueName: "path"))
+    public var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp(
+        "Private key of --tls-cert (default: $LEAKWATCH_TLS_KEY).", valueName: "path"))
+    public var tlsPrivateKey: String?
+
     public init() {}
 
     func connect(_ context: CLIContext) throws -> CollectorClient {
-        try CollectorClient(context: context, collectorOption: collector, tokenFileOption: tokenFile)
+        try CollectorClient(context: context, collectorOption: collector, tokenFileOption: tokenFile, tls: tls(context))
+    }
+
+    func tls(_ context: CLIContext) throws -> TLSClientContext? {
+        try CollectorTLS.resolve(certificateAuthority: tlsCertificateAuthority, certificate: tlsCertificate,
+                                 privateKey: tlsPrivateKey, context: context)
     }
 }
 

@@ -101,6 +101,7 @@ public struct SimulateCommand: CLICommand {
         let series = try loadSeries(context)
         let endpoint = try CollectorEndpoint.resolve(option: connection.collector, environment: context.environment)
         let token = try FleetToken.resolve(option: connection.tokenFile, context: context) ?? []
+        let tls = try connection.tls(context)
         let longest = series.map { $0.rows.last!.tSeconds }.max() ?? 0
         let startUnixNanos = start.flatMap(Self.parseTime) ?? (context.nowUnixNanos - Int64(longest * 1e9))
 
@@ -115,7 +116,8 @@ public struct SimulateCommand: CLICommand {
             Thread.detachNewThread {
                 let agent = ReplayAgent(
                     series: hostSeries, service: service, endpoint: endpoint, token: token, startUnixNanos: startUnixNanos,
-                    stackIDs: stackIDs, window: window, connectTimeoutSeconds: connectTimeout, requestTimeoutSeconds: requestTimeout)
+                    stackIDs: stackIDs, window: window, tls: tls, connectTimeoutSeconds: connectTimeout,
+                    requestTimeoutSeconds: requestTimeout)
                 results.set(index, Result { try agent.run(speed: speed, clockStart: clockStart) })
                 group.leave()
             }

@@ -24,6 +24,7 @@ public final class ReplayAgent {
     /// Stack id each `site_id` is sent as.
     let stackIDs: [String: UInt64]
     let window: Int
+    let tls: TLSClientContext?
     let connectTimeoutSeconds: Double
     let requestTimeoutSeconds: Double
 
@@ -49,7 +50,8 @@ public final class ReplayAgent {
     /// - Parameter startUnixNanos: the time `t_seconds` 0 stands for.
     public init(
         series: ReplaySeries, service: String, endpoint: CollectorEndpoint, token: [UInt8], startUnixNanos: Int64,
-        stackIDs: [String: UInt64], window: Int = 64, connectTimeoutSeconds: Double = 5, requestTimeoutSeconds: Double = 30
+        stackIDs: [String: UInt64], window: Int = 64, tls: TLSClientContext? = nil,
+        connectTimeoutSeconds: Double = 5, requestTimeoutSeconds: Double = 30
     ) {
         self.series = series
         self.service = service
@@ -58,6 +60,7 @@ public final class ReplayAgent {
         self.startUnixNanos = startUnixNanos
         self.stackIDs = stackIDs
         self.window = window
+        self.tls = tls
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.summary = Summary(host: series.host)
@@ -114,7 +117,8 @@ public final class ReplayAgent {
     }
 
     private func open(pid: UInt32, first row: ReplaySeries.Row, ordinal: Int) throws -> Instance {
-        let options = BlockingConnection.Options(connectTimeoutSeconds: connectTimeoutSeconds, ioTimeoutSeconds: requestTimeoutSeconds)
+        var options = BlockingConnection.Options(connectTimeoutSeconds: connectTimeoutSeconds, ioTimeoutSeconds: requestTimeoutSeconds)
+        options.tls = tls
         let connection: BlockingConnection
         do {
             connection = try BlockingConnection.connect(host: endpoint.host, port: endpoint.port, options: options)

@@ -3,7 +3,8 @@ import Foundation
 /// Everything a command reads from the world besides its arguments, so tests can fix it:
 /// the environment, the clock, whether output is a terminal, where relative paths resolve.
 public struct CLIContext: Sendable {
-    /// Environment variables (LEAKWATCH_COLLECTOR, LEAKWATCH_TOKEN_FILE, LEAKWATCH_TOKEN, NO_COLOR).
+    /// Environment variables (LEAKWATCH_COLLECTOR, LEAKWATCH_TOKEN_FILE, LEAKWATCH_TOKEN, LEAKWATCH_TLS_*,
+    /// NO_COLOR).
     public var environment: [String: String]
     /// "Now" in unix nanoseconds: the reference for `--since` and for "ago" in text output.
     public var nowUnixNanos: Int64

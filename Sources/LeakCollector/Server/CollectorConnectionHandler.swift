@@ -23,6 +23,8 @@ import NIOCore
 /// Idle: a connection that completes no frame for `idleTimeoutSeconds` (the collector owing
 /// it nothing) is closed, so a peer trickling bytes cannot hold a connection and its buffer.
 /// Errors close this connection only; they are logged with the peer and host.
+/// Mutual TLS: `TLSPeerHandler` sends the client certificate's host name (`CertifiedPeer`) before
+/// any frame, and the handshake holds an agent's Hello to it.
 final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = Frame
     typealias OutboundIn = ByteBuffer
@@ -139,6 +141,12 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
         if event is ChannelShouldQuiesceEvent {
             quiescing = true
             if pendingWork == 0 { closeForShutdown() }
+        } else if let peer = event as? CertifiedPeer {
+            // Mutual TLS verified the certificate before any frame: the handshake holds Hello to its name.
+            guard case .handshaking(var handshake) = state else { return }
+            handshake.certifyPeer(hostName: peer.hostName)
+            state = .handshaking(handshake)
+            logger[metadataKey: "leak.certifiedHost"] = "\(peer.hostName ?? "none")"
         } else {
             context.fireUserInboundEventTriggered(event)
         }

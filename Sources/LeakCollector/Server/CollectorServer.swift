@@ -2,6 +2,8 @@ import LeakWire
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import ServiceLifecycle
 
 /// The TCP listener. On graceful shutdown it stops accepting, lets every connection finish
@@ -75,6 +77,7 @@ public final class CollectorServer: Service, Sendable {
         waiters.forEach { $0.resume(returning: address) }
         logger.info("collector listening", metadata: [
             "leak.address": "\(address)", "leak.database": "\(environment.store.databasePath)",
+            "leak.transport": "\(configuration.tls.map { $0.isMutual ? "mutual TLS 1.3" : "TLS 1.3" } ?? "plaintext")",
         ])
 
         await withGracefulShutdownHandler {
@@ -112,7 +115,16 @@ public final class CollectorServer: Service, Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let peer = channel.remoteAddress.map { "\($0)" } ?? "unknown"
-                    try channel.pipeline.syncOperations.addHandlers([
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tlsContext = environment.tlsContext {
+                        var logger = environment.logger
+                        logger[metadataKey: "leak.peer"] = "\(peer)"
+                        try pipeline.addHandlers([
+                            NIOSSLServerHandler(context: tlsContext),
+                            TLSPeerHandler(isMutual: configuration.tls?.isMutual == true, logger: logger),
+                        ])
+                    }
+                    try pipeline.addHandlers([
                         ByteToMessageHandler(WireFrameDecoder(limits: configuration.wireLimits, account: account)),
                         CollectorConnectionHandler(environment: environment, peer: peer, account: account),
                     ])
@@ -131,8 +143,16 @@ public final class CollectorServer: Service, Sendable {
         error.code = .internal
         error.message = "the collector is at its limit of \(maximum) connections (maximumConnections); reconnect later"
         let frame = (try? FrameEncoder().encode(.error(error))) ?? []
+        let tlsContext = environment.tlsContext
+        let handshakeTimeout = TimeAmount.milliseconds(Int64(environment.configuration.handshakeTimeoutSeconds * 1000))
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler(frame: frame))
+            // Under TLS the Error frame goes inside it, once its handshake is done: a TLS peer
+            // would read a plaintext frame as a broken TLS record.
+            if let tlsContext {
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+            }
+            try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler(
+                frame: frame, afterTLSHandshake: tlsContext != nil, handshakeTimeout: handshakeTimeout))
         }
     }
 
@@ -163,21 +183,45 @@ public final class CollectorServer: Service, Sendable {
     }
 }
 
-/// The whole pipeline of a refused connection: once it is active, the Error frame, then close.
+/// The whole pipeline of a refused connection (after TLS's handler, under TLS): once it is active,
+/// or its TLS handshake done, the Error frame, then close. A TLS handshake that fails or does not
+/// finish within the handshake timeout just closes.
 private final class RefusedConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let frame: [UInt8]
+    let afterTLSHandshake: Bool
+    let handshakeTimeout: TimeAmount
 
-    init(frame: [UInt8]) { self.frame = frame }
+    init(frame: [UInt8], afterTLSHandshake: Bool, handshakeTimeout: TimeAmount) {
+        self.frame = frame
+        self.afterTLSHandshake = afterTLSHandshake
+        self.handshakeTimeout = handshakeTimeout
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { refuse(context: context) }
+        if afterTLSHandshake {
+            let channel = context.channel
+            context.eventLoop.scheduleTask(in: handshakeTimeout) { channel.close(promise: nil) }
+        } else if context.channel.isActive {
+            refuse(context: context)
+        }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        refuse(context: context)
+        if !afterTLSHandshake { refuse(context: context) }
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if afterTLSHandshake, let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
+            refuse(context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}

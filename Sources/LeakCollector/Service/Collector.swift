@@ -50,6 +50,7 @@ public func buildCollector(
     if configuration.insecureNoAuthentication {
         logger.warning("authentication is disabled (--insecure-no-auth): any peer that can connect may send data and read reports")
     }
+    let tlsContext = try configuration.tls?.makeServerContext()
     let store = try CollectorStore(path: configuration.databasePath, configuration: configuration.store, logger: logger)
     let writer = BatchWriter(store: store, maximumBatchSize: configuration.maximumSnapshotsPerTransaction, logger: logger)
     let maintenance = MaintenanceService(store: store, configuration: configuration, logger: logger)
@@ -58,7 +59,8 @@ public func buildCollector(
     queries.verdictLoop = { [interval = configuration.verdictIntervalSeconds] in (maintenance.latestVerdictPass, interval) }
     let environment = ServerEnvironment(
         configuration: configuration, store: store, writer: writer, queries: queries,
-        threadPool: NIOThreadPool.singleton, logger: logger, collectorVersion: collectorVersion)
+        threadPool: NIOThreadPool.singleton, logger: logger, collectorVersion: collectorVersion,
+        tlsContext: tlsContext)
     let group = configuration.eventLoopThreads == System.coreCount
         ? MultiThreadedEventLoopGroup.singleton
         : MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)

@@ -18,6 +18,9 @@ public struct CollectorConfiguration: Sendable, Equatable {
     /// Accept peers without checking their proof. Only for a trusted network or a demo;
     /// the collector logs a warning at start. Default false.
     public var insecureNoAuthentication: Bool = false
+    /// TLS 1.3 around the same framing, and with a client CA mutual TLS; nil (the default) listens
+    /// in plaintext. docs/OPERATIONS.md says when to use which.
+    public var tls: CollectorTLSConfiguration?
     /// A connection that completes no frame for this long is closed, before and after the
     /// handshake (while the collector owes it an answer the clock waits). Bytes that trickle in
     /// without finishing a frame do not count: a peer dribbling a byte every few seconds is
@@ -87,6 +90,9 @@ extension CollectorConfiguration {
         var dataDirectory: String?
         var tokenFile: String?
         var insecureNoAuthentication: Bool?
+        var tlsCertificateFile: String?
+        var tlsKeyFile: String?
+        var tlsClientCAFile: String?
         var idleTimeoutSeconds: Double?
         var inboundBufferBudgetBytes: Int?
         var handshakeTimeoutSeconds: Double?
@@ -132,6 +138,8 @@ extension CollectorConfiguration {
         if let v = file.dataDirectory { dataDirectory = resolve(v) }
         if let v = file.tokenFile { try loadToken(fromFile: resolve(v)) }
         if let v = file.insecureNoAuthentication { insecureNoAuthentication = v }
+        try setTLS(certificateFile: file.tlsCertificateFile.map(resolve), keyFile: file.tlsKeyFile.map(resolve),
+                   clientCAFile: file.tlsClientCAFile.map(resolve))
         if let v = file.idleTimeoutSeconds { idleTimeoutSeconds = v }
         if let v = file.inboundBufferBudgetBytes { inboundBufferBudgetBytes = v }
         if let v = file.handshakeTimeoutSeconds { handshakeTimeoutSeconds = v }
@@ -168,6 +176,17 @@ extension CollectorConfiguration {
         listenPort = port
     }
 
+    /// Sets whichever TLS files are given over the current ones. A certificate and its key go
+    /// together; a client CA needs them (see `validate()`).
+    public mutating func setTLS(certificateFile: String?, keyFile: String?, clientCAFile: String?) throws {
+        guard certificateFile != nil || keyFile != nil || clientCAFile != nil else { return }
+        var settings = tls ?? CollectorTLSConfiguration(certificateChainFile: "", privateKeyFile: "")
+        if let certificateFile { settings.certificateChainFile = certificateFile }
+        if let keyFile { settings.privateKeyFile = keyFile }
+        if let clientCAFile { settings.clientCAFile = clientCAFile }
+        tls = settings
+    }
+
     /// Reads the fleet token: the file's contents with surrounding whitespace removed.
     public mutating func loadToken(fromFile path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -180,9 +199,15 @@ extension CollectorConfiguration {
 
     /// Checks the configuration can run.
     public func validate() throws {
-        if token == nil && !insecureNoAuthentication {
+        if token == nil && !insecureNoAuthentication && tls?.clientCAFile == nil {
             throw ConfigurationError(
-                "no fleet token: pass --token-file FILE (the same token the agents use), or --insecure-no-auth to accept unauthenticated peers on a trusted network")
+                "no fleet token: pass --token-file FILE (the same token the agents use), --tls-client-ca FILE to authenticate peers by their certificates, or --insecure-no-auth to accept unauthenticated peers on a trusted network")
+        }
+        if let tls {
+            if tls.certificateChainFile.isEmpty || tls.privateKeyFile.isEmpty {
+                throw ConfigurationError(
+                    "TLS needs both a certificate and its private key: pass --tls-cert FILE and --tls-key FILE (tlsCertificateFile and tlsKeyFile in the configuration file)")
+            }
         }
         if maximumPendingSnapshotsPerConnection < 1 { throw ConfigurationError("maximumPendingSnapshotsPerConnection must be at least 1") }
         if !(idleTimeoutSeconds > 0) { throw ConfigurationError("idleTimeoutSeconds must be greater than 0") }

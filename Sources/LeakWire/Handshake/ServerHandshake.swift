@@ -4,6 +4,7 @@ import LeakWireCore
 ///
 /// ```
 ///   .awaitingHello ──Hello──▶ send Challenge ──▶ .awaitingAuthenticate
+///        (mutual TLS: an agent Hello naming another host than its certificate ──▶ .reject)
 ///   .awaitingAuthenticate ──Authenticate──▶ proof checked by `configuration.authentication`:
 ///        .token(secret): valid proof ──▶ .authenticated(hello, version); else ──▶ .reject
 ///        .acceptAnyProof:            any proof ──▶ .authenticated(hello, version)
@@ -13,6 +14,11 @@ import LeakWireCore
 ///
 /// Without authentication the messages and their order stay the same, so peers need no setting
 /// of their own; only the proof goes unchecked.
+///
+/// Under mutual TLS the transport has verified the peer's certificate before Hello arrives; its
+/// owner passes the certificate's name to `certifyPeer(hostName:)`, and an agent may then report
+/// only as that host, so that one host's key cannot speak for another. The token proof is still
+/// checked when configured: both can be on.
 public struct ServerHandshake: Sendable {
     /// How the collector judges the proof in Authenticate.
     public enum Authentication: Sendable {
@@ -30,12 +36,16 @@ public struct ServerHandshake: Sendable {
         /// Versions this collector speaks. Default: `ProtocolVersion.supported`.
         public var supportedVersions: [UInt32]
         public var collectorVersion: String
+        /// Whether the transport must certify the peer's host name (mutual TLS): an agent's Hello is
+        /// then accepted only under the name `certifyPeer(hostName:)` was given. Default false.
+        public var requiresCertifiedHostName: Bool
 
         public init(authentication: Authentication, supportedVersions: [UInt32] = ProtocolVersion.supported,
-                    collectorVersion: String = "") {
+                    collectorVersion: String = "", requiresCertifiedHostName: Bool = false) {
             self.authentication = authentication
             self.supportedVersions = supportedVersions
             self.collectorVersion = collectorVersion
+            self.requiresCertifiedHostName = requiresCertifiedHostName
         }
 
         /// Peers must prove they know `token`.
@@ -64,6 +74,8 @@ public struct ServerHandshake: Sendable {
     public let configuration: Configuration
     private let nonce: [UInt8]
     private(set) var state: State = .awaitingHello
+    /// The host name the peer's verified certificate carries (nil: none, or no TLS).
+    public private(set) var certifiedHostName: String?
 
     /// `nonce` defaults to fresh random bytes; tests pass a fixed one.
     public init(configuration: Configuration, nonce: [UInt8] = WireAuthentication.makeNonce()) {
@@ -78,6 +90,12 @@ public struct ServerHandshake: Sendable {
         return nil
     }
 
+    /// The host name the transport verified for this peer (a mutual-TLS client certificate's DNS
+    /// name, else its common name; nil when the certificate names none). Call before Hello arrives.
+    public mutating func certifyPeer(hostName: String?) {
+        certifiedHostName = hostName
+    }
+
     public mutating func receive(_ message: WireMessage) -> Action {
         let action = step(message)
         if case .reject = action { state = .failed }
@@ -87,7 +105,7 @@ public struct ServerHandshake: Sendable {
     private mutating func step(_ message: WireMessage) -> Action {
         switch (state, message) {
         case (.awaitingHello, .hello(let hello)):
-            if let problem = Self.problem(with: hello) { return .reject(problem) }
+            if let problem = Self.problem(with: hello) ?? identityProblem(with: hello) { return .reject(problem) }
             guard let version = ProtocolVersion.negotiate(offered: hello.supportedVersions,
                                                           supported: configuration.supportedVersions) else {
                 return .reject(WireError.noCommonVersion.with(
@@ -128,6 +146,21 @@ public struct ServerHandshake: Sendable {
         welcome.lastAcknowledgedSequence = lastAcknowledgedSequence
         if case .authenticated(_, let version) = state { welcome.version = version }
         return .welcome(welcome)
+    }
+
+    /// Under mutual TLS, an agent reports only as the host its certificate names. DNS names
+    /// compare without regard to case.
+    private func identityProblem(with hello: Leakwatch_V1_Hello) -> WireError? {
+        guard configuration.requiresCertifiedHostName, hello.role == .agent else { return nil }
+        guard let certified = certifiedHostName else {
+            return WireError.authenticationFailed.with(
+                "host '\(hello.hostName)' presented a client certificate that names no host (no DNS subject alternative name, no common name): issue it for the host's name")
+        }
+        guard certified.lowercased() == hello.hostName.lowercased() else {
+            return WireError.authenticationFailed.with(
+                "the client certificate is for host '\(certified)' but Hello names host '\(hello.hostName)': a host reports only under its certificate's name (set LEAKWATCH_HOST to '\(certified)', or issue a certificate for '\(hello.hostName)')")
+        }
+        return nil
     }
 
     static let maximumNameBytes = 255

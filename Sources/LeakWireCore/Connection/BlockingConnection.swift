@@ -7,7 +7,8 @@ import Darwin
 #endif
 
 /// A blocking TCP connection speaking Leakwatch frames, for the agent's shipper thread and
-/// collector-cli: connect (with timeout), handshake, send and receive messages.
+/// collector-cli: connect (with timeout), handshake, send and receive messages; with
+/// `Options.tls`, the same frames inside TLS 1.3 (a `TLSClientSession` this connection feeds).
 ///
 /// Every call is bounded: name resolution by the system resolver's own timeouts, connect by
 /// `connectTimeoutSeconds`, each send and receive by `ioTimeoutSeconds`. Waits are sliced
@@ -22,6 +23,9 @@ public final class BlockingConnection {
         public var compression: FrameEncoder.Compression
         /// Run around each blocking wait (name resolution, poll). Default: none.
         public var waitHooks: BlockingWaitHooks?
+        /// TLS around the frames, the handshake bounded by `connectTimeoutSeconds`. Default: none,
+        /// plaintext.
+        public var tls: TLSClientContext?
 
         /// Defaults: connect 5 s, I/O 10 s, default limits, bodies of 256 bytes or more
         /// deflated in the connection's zlib stream (CONTEXT).
@@ -43,6 +47,10 @@ public final class BlockingConnection {
     private let encoder: FrameEncoder
     public let options: Options
     private let isCancelled: @Sendable () -> Bool
+    /// Set once the TLS handshake is done: every byte in and out goes through it.
+    private var tls: TLSClientSession?
+    /// A TLS failure (an alert) that came after frames still to be read: thrown once they are.
+    private var pendingTLSFailure: WireError?
     /// Bytes of frames sent and received, for overhead accounting.
     public private(set) var bytesSent = 0
     public private(set) var bytesReceived = 0
@@ -98,9 +106,22 @@ public final class BlockingConnection {
     public func close() {
         if descriptor >= 0 {
             // Never close a number the program has reused: only forget it.
-            if descriptorIsOurs { _ = POSIX.close(descriptor) }
+            if descriptorIsOurs {
+                sayTLSGoodbye()
+                _ = POSIX.close(descriptor)
+            }
             descriptor = -1
         }
+    }
+
+    /// One non-blocking try at sending TLS's close_notify, so the collector tells a clean end from
+    /// a cut connection; never waits.
+    private func sayTLSGoodbye() {
+        guard let session = tls else { return }
+        tls = nil
+        session.shutdown()
+        let goodbye = session.takeCiphertext()
+        if !goodbye.isEmpty { _ = goodbye.withUnsafeBytes { POSIX.send(descriptor, $0.baseAddress!, $0.count) } }
     }
 
     /// Resolves `host` (getaddrinfo, on the calling thread) and connects to the first address
@@ -127,7 +148,7 @@ public final class BlockingConnection {
             guard fd >= 0 else { failures.append("socket: \(POSIX.errnoDescription)"); continue }
             POSIX.setNonBlocking(fd)
             if POSIX.connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 {
-                return BlockingConnection(descriptor: fd, options: options, isCancelled: isCancelled)
+                return try established(fd, host: host, options: options, isCancelled: isCancelled)
             }
             guard errno == EINPROGRESS else {
                 failures.append(POSIX.errnoDescription)
@@ -146,7 +167,7 @@ public final class BlockingConnection {
                 break
             }
             if outcome == nil {
-                return BlockingConnection(descriptor: fd, options: options, isCancelled: isCancelled)
+                return try established(fd, host: host, options: options, isCancelled: isCancelled)
             }
             _ = POSIX.close(fd)
             if isCancelled() { throw WireError.cancelled }
@@ -155,6 +176,46 @@ public final class BlockingConnection {
         let allTimedOut = !failures.isEmpty && failures.allSatisfy { $0.hasPrefix("timed out") }
         let error = allTimedOut ? WireError.timedOut : WireError.connectFailed
         throw error.with("cannot connect to \(host):\(port): \(failures.joined(separator: "; "))")
+    }
+
+    /// The connection on a connected socket, after its TLS handshake when there is TLS.
+    private static func established(_ fd: Int32, host: String, options: Options,
+                                    isCancelled: @escaping @Sendable () -> Bool) throws -> BlockingConnection {
+        let connection = BlockingConnection(descriptor: fd, options: options, isCancelled: isCancelled)
+        if let context = options.tls {
+            try connection.startTLS(context, serverName: host)
+        }
+        return connection
+    }
+
+    /// The TLS handshake, within the connect timeout; the collector's certificate must name `serverName`.
+    private func startTLS(_ context: TLSClientContext, serverName: String) throws {
+        let session = try TLSClientSession(context: context, serverName: serverName)
+        let deadline = Deadline(secondsFromNow: options.connectTimeoutSeconds)
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while try !advance(session, deadline: deadline) {
+            try sendAll(session.takeCiphertext(), deadline: deadline)
+            guard let received = try receiveSome(into: &chunk, deadline: deadline) else {
+                close()
+                throw WireError.timedOut.with("TLS handshake not finished within \(options.connectTimeoutSeconds) s")
+            }
+            try chunk.withUnsafeBytes { try session.receive(ciphertext: UnsafeRawBufferPointer(rebasing: $0[0..<received])) }
+        }
+        // TLS 1.3: the client's Finished (and its certificate) go out after the collector's.
+        try sendAll(session.takeCiphertext(), deadline: deadline)
+        tls = session
+    }
+
+    /// One handshake step. A failed one leaves TLS's alert to send ("unknown ca", "bad
+    /// certificate"): it goes out, so the collector logs why, not only that the peer left.
+    private func advance(_ session: TLSClientSession, deadline: Deadline) throws -> Bool {
+        do {
+            return try session.advanceHandshake()
+        } catch {
+            try? sendAll(session.takeCiphertext(), deadline: deadline)
+            close()
+            throw error
+        }
     }
 
     /// Sends one message as a frame; returns the frame's size on the wire.
@@ -168,11 +229,22 @@ public final class BlockingConnection {
     /// Sends already-encoded frame bytes. They must not use CONTEXT compression from another
     /// encoder (the peer would inflate them against this connection's stream).
     public func send(frameBytes: [UInt8]) throws {
+        let deadline = Deadline(secondsFromNow: options.ioTimeoutSeconds)
+        if let tls {
+            try tls.write(plaintext: frameBytes)
+            try sendAll(tls.takeCiphertext(), deadline: deadline)
+        } else {
+            try sendAll(frameBytes, deadline: deadline)
+        }
+        bytesSent += frameBytes.count
+    }
+
+    /// Writes all of `bytes` to the socket by `deadline`.
+    private func sendAll(_ bytes: [UInt8], deadline: Deadline) throws {
         try requireOwnDescriptor()
         guard descriptor >= 0 else { throw WireError.connectionClosed.with("send on a closed connection") }
-        let deadline = Deadline(secondsFromNow: options.ioTimeoutSeconds)
         var offset = 0
-        try frameBytes.withUnsafeBytes { raw in
+        try bytes.withUnsafeBytes { raw in
             while offset < raw.count {
                 if isCancelled() { throw WireError.cancelled }
                 let written = POSIX.send(descriptor, raw.baseAddress! + offset, raw.count - offset)
@@ -192,7 +264,6 @@ public final class BlockingConnection {
                 throw failure(of: "send")
             }
         }
-        bytesSent += frameBytes.count
     }
 
     /// The next message, decoded as `Message`, waiting at most the I/O timeout.
@@ -219,15 +290,40 @@ public final class BlockingConnection {
                 bytesReceived += frame.wireByteCount
                 return frame
             }
+            if let pendingTLSFailure { throw pendingTLSFailure }
+            guard let received = try receiveSome(into: &chunk, deadline: deadline) else { return nil }
+            try chunk.withUnsafeBytes { raw in try accept(UnsafeRawBufferPointer(rebasing: raw[0..<received])) }
+        }
+    }
+
+    /// Bytes from the socket into the frame decoder, through TLS when there is TLS. Every complete
+    /// record is decrypted now, so that nothing waits inside TLS while the owner polls the socket;
+    /// an alert after an Error frame waits until the frame is read, so the frame's message is seen.
+    private func accept(_ received: UnsafeRawBufferPointer) throws {
+        guard let tls else { return decoder.append(received) }
+        try tls.receive(ciphertext: received)
+        var plaintext: [UInt8] = []
+        do {
+            while try tls.readPlaintext(into: &plaintext) {}
+        } catch {
+            pendingTLSFailure = error
+        }
+        plaintext.withUnsafeBytes { decoder.append($0) }
+        // Reading can make TLS answer (a key update); it goes out at once.
+        let answer = tls.takeCiphertext()
+        if !answer.isEmpty { try sendAll(answer, deadline: Deadline(secondsFromNow: options.ioTimeoutSeconds)) }
+    }
+
+    /// One recv's worth of bytes into `chunk`, waiting until `deadline`: their count, or nil when
+    /// none came by then. The peer's end of the stream throws `connectionClosed`.
+    private func receiveSome(into chunk: inout [UInt8], deadline: Deadline) throws -> Int? {
+        while true {
             guard descriptor >= 0 else { throw WireError.connectionClosed.with("receive on a closed connection") }
             if isCancelled() { throw WireError.cancelled }
             let received = chunk.withUnsafeMutableBytes { raw in
                 recv(descriptor, raw.baseAddress, raw.count, 0)
             }
-            if received > 0 {
-                chunk.withUnsafeBytes { raw in decoder.append(UnsafeRawBufferPointer(rebasing: raw[0..<received])) }
-                continue
-            }
+            if received > 0 { return received }
             if received == 0 {
                 try requireOwnDescriptor() // an end of file from another file at the same number
                 close()

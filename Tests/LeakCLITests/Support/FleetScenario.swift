@@ -9,8 +9,11 @@ import LeakWire
 final class SeedAgent {
     let connection: BlockingConnection
 
-    init(port: Int, host: String, service: String, instance: UInt8, pid: UInt32, startNanos: Int64) throws {
-        connection = try BlockingConnection.connect(host: "127.0.0.1", port: port)
+    init(port: Int, host: String, service: String, instance: UInt8, pid: UInt32, startNanos: Int64,
+         tls: TLSClientContext? = nil) throws {
+        var options = BlockingConnection.Options()
+        options.tls = tls
+        connection = try BlockingConnection.connect(host: "127.0.0.1", port: port, options: options)
         let hello = Wire.Hello(
             role: .agent, hostName: host, serviceName: service,
             processInstanceID: (0..<16).map { UInt8($0) &+ instance &* 17 }, pid: pid, processStartUnixNanos: startNanos,

@@ -13,8 +13,11 @@ final class TestAgent: @unchecked Sendable {
     var instanceHex: String { hello.processInstanceID.map { String(format: "%02x", $0) }.joined() }
 
     init(port: Int, hostName: String, instanceID: [UInt8] = randomInstanceID(), serviceName: String = "api",
-         token: [UInt8] = testToken, role: Leakwatch_V1_Role = .agent) throws {
-        connection = try BlockingConnection.connect(host: "127.0.0.1", port: port)
+         token: [UInt8] = testToken, role: Leakwatch_V1_Role = .agent,
+         collectorHost: String = "127.0.0.1", tls: TLSClientContext? = nil) throws {
+        var options = BlockingConnection.Options()
+        options.tls = tls
+        connection = try BlockingConnection.connect(host: collectorHost, port: port, options: options)
         var hello = Leakwatch_V1_Hello()
         hello.supportedVersions = ProtocolVersion.supported
         hello.role = role

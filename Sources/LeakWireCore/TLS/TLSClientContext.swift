@@ -1,0 +1,127 @@
+import CSSL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The connecting side of TLS 1.3 (the agent, collector-cli): the CA the collector's certificate
+/// must chain to, and for mutual TLS this side's certificate and key. Built once from its files, so
+/// that an unreadable or mismatched file is a configuration error, not a connection failure; every
+/// connection then makes a `TLSClientSession` from it.
+///
+/// OpenSSL runs in a library context of its own, not the process's default one: the agent lives
+/// inside programs that use OpenSSL themselves, and a first use of the default context on the
+/// agent's thread raced the program's own (CCrypto/shim.h). Sendable because an SSL_CTX, once
+/// configured, is only read by SSL_new, which OpenSSL allows from any thread.
+public final class TLSClientContext: @unchecked Sendable {
+    /// Where the PEM files are.
+    public struct Files: Sendable, Equatable {
+        /// The CA that signed the collector's certificate.
+        public var certificateAuthorityFile: String
+        /// This side's certificate (and intermediates) for mutual TLS; nil: none is presented.
+        public var certificateFile: String?
+        /// The key of `certificateFile`.
+        public var privateKeyFile: String?
+
+        public init(certificateAuthorityFile: String, certificateFile: String? = nil, privateKeyFile: String? = nil) {
+            self.certificateAuthorityFile = certificateAuthorityFile
+            self.certificateFile = certificateFile
+            self.privateKeyFile = privateKeyFile
+        }
+    }
+
+    /// A file that cannot be used, which one, and OpenSSL's reason.
+    public struct FileError: Error, CustomStringConvertible, Sendable {
+        public enum Role: Sendable { case certificateAuthority, certificate, privateKey }
+        public let role: Role
+        public let path: String
+        public let reason: String
+
+        public var description: String { "\(path): \(reason)" }
+    }
+
+    public let files: Files
+    private let library: OpaquePointer
+    let context: OpaquePointer
+
+    public init(files: Files) throws(FileError) {
+        // OpenSSL's first use registers an atexit handler that frees its global tables. A process
+        // that exits while the agent's thread is inside OpenSSL then crashes that thread: bash's
+        // command-substitution children, forked with the agent and gone within milliseconds, did
+        // in 2 of 78 runs of pyenv's python3 shim (a SIGSEGV in CRYPTO_THREAD_read_lock under
+        // SSL_CTX_new_ex, OPENSSL_cleanup on the main thread). Without it the tables live until the
+        // process does. A program that initialised OpenSSL before the agent keeps its handler.
+        _ = OPENSSL_init_ssl(UInt64(OPENSSL_INIT_NO_ATEXIT), nil)
+        guard let library = OSSL_LIB_CTX_new() else {
+            throw FileError(role: .certificateAuthority, path: files.certificateAuthorityFile, reason: "OpenSSL could not start: \(TLSErrors.takeReason())")
+        }
+        guard let context = SSL_CTX_new_ex(library, nil, TLS_client_method()) else {
+            OSSL_LIB_CTX_free(library)
+            throw FileError(role: .certificateAuthority, path: files.certificateAuthorityFile, reason: "OpenSSL could not start: \(TLSErrors.takeReason())")
+        }
+        self.files = files
+        self.library = library
+        self.context = context
+        _ = leakwatch_tls_require_version_1_3(context)
+        SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        try load(files)
+    }
+
+    deinit {
+        SSL_CTX_free(context)
+        OSSL_LIB_CTX_free(library)
+    }
+
+    private func load(_ files: Files) throws(FileError) {
+        for (role, path) in [(FileError.Role.certificateAuthority, files.certificateAuthorityFile),
+                             (.certificate, files.certificateFile), (.privateKey, files.privateKeyFile)] {
+            // OpenSSL says only "system lib" for a file it cannot open.
+            if let path, access(path, R_OK) != 0 {
+                throw FileError(role: role, path: path, reason: "cannot be read: \(String(cString: strerror(errno)))")
+            }
+        }
+        ERR_clear_error()
+        guard SSL_CTX_load_verify_locations(context, files.certificateAuthorityFile, nil) == 1 else {
+            throw FileError(role: .certificateAuthority, path: files.certificateAuthorityFile,
+                            reason: "not a readable PEM file of CA certificates (\(TLSErrors.takeReason()))")
+        }
+        switch (files.certificateFile, files.privateKeyFile) {
+        case (nil, nil):
+            return
+        case (let certificate?, nil):
+            throw FileError(role: .privateKey, path: "", reason: "the client certificate \(certificate) needs its private key")
+        case (nil, let key?):
+            throw FileError(role: .certificate, path: "", reason: "the private key \(key) needs its client certificate")
+        case (let certificate?, let key?):
+            guard SSL_CTX_use_certificate_chain_file(context, certificate) == 1 else {
+                throw FileError(role: .certificate, path: certificate,
+                                reason: "not a readable PEM certificate (\(TLSErrors.takeReason()))")
+            }
+            guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1 else {
+                let reason = TLSErrors.takeReason()
+                throw FileError(role: .privateKey, path: key, reason: reason.contains("mismatch")
+                    ? "not the key of the certificate \(certificate) (\(reason))"
+                    : "not a readable, unencrypted PEM private key (\(reason))")
+            }
+            guard SSL_CTX_check_private_key(context) == 1 else {
+                throw FileError(role: .privateKey, path: key,
+                                reason: "not the key of the certificate \(certificate) (\(TLSErrors.takeReason()))")
+            }
+        }
+    }
+}
+
+/// OpenSSL's thread-local error queue, read into words.
+enum TLSErrors {
+    /// The reason of the queue's latest error ("certificate verify failed"), and the queue emptied.
+    static func takeReason() -> String {
+        let code = ERR_peek_last_error()
+        ERR_clear_error()
+        guard code != 0 else { return "no reason given" }
+        if let reason = ERR_reason_error_string(code) { return String(cString: reason) }
+        return "OpenSSL error \(code)"
+    }
+}
