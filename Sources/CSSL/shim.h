@@ -21,3 +21,14 @@ static inline int leakwatch_tls_set_server_name(SSL *connection, const char *nam
 static inline void leakwatch_tls_retry_when_empty(BIO *bio) {
     BIO_set_mem_eof_return(bio, -1);
 }
+
+// What an error on the queue is, by its library and reason codes rather than its text: an alert the
+// peer sent (its reason is the alert's number past SSL_AD_REASON_OFFSET), or a private key that is
+// not the certificate's.
+static inline int leakwatch_tls_error_is_alert(unsigned long code) {
+    return ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) >= SSL_AD_REASON_OFFSET;
+}
+
+static inline int leakwatch_tls_error_is_key_mismatch(unsigned long code) {
+    return ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH;
+}

@@ -44,10 +44,13 @@ public final class TLSClientContext: @unchecked Sendable {
     }
 
     public let files: Files
-    private let library: OpaquePointer
     let context: OpaquePointer
 
-    public init(files: Files) throws(FileError) {
+    /// The one library context of the process's Leakwatch TLS, never freed: a thread that used it
+    /// runs OpenSSL's per-thread cleanup when it exits, which reads the context, and freeing it
+    /// first crashed that thread (OpenSSL 3.0, a SIGSEGV in CRYPTO_THREAD_read_lock at thread exit
+    /// in 3 of 3 runs of the TLS tests).
+    nonisolated(unsafe) private static let library: OpaquePointer? = { // OpenSSL locks it itself
         // OpenSSL's first use registers an atexit handler that frees its global tables. A process
         // that exits while the agent's thread is inside OpenSSL then crashes that thread: bash's
         // command-substitution children, forked with the agent and gone within milliseconds, did
@@ -55,25 +58,21 @@ public final class TLSClientContext: @unchecked Sendable {
         // SSL_CTX_new_ex, OPENSSL_cleanup on the main thread). Without it the tables live until the
         // process does. A program that initialised OpenSSL before the agent keeps its handler.
         _ = OPENSSL_init_ssl(UInt64(OPENSSL_INIT_NO_ATEXIT), nil)
-        guard let library = OSSL_LIB_CTX_new() else {
-            throw FileError(role: .certificateAuthority, path: files.certificateAuthorityFile, reason: "OpenSSL could not start: \(TLSErrors.takeReason())")
-        }
-        guard let context = SSL_CTX_new_ex(library, nil, TLS_client_method()) else {
-            OSSL_LIB_CTX_free(library)
+        return OSSL_LIB_CTX_new()
+    }()
+
+    public init(files: Files) throws(FileError) {
+        guard let library = Self.library, let context = SSL_CTX_new_ex(library, nil, TLS_client_method()) else {
             throw FileError(role: .certificateAuthority, path: files.certificateAuthorityFile, reason: "OpenSSL could not start: \(TLSErrors.takeReason())")
         }
         self.files = files
-        self.library = library
         self.context = context
         _ = leakwatch_tls_require_version_1_3(context)
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         try load(files)
     }
 
-    deinit {
-        SSL_CTX_free(context)
-        OSSL_LIB_CTX_free(library)
-    }
+    deinit { SSL_CTX_free(context) }
 
     private func load(_ files: Files) throws(FileError) {
         for (role, path) in [(FileError.Role.certificateAuthority, files.certificateAuthorityFile),
@@ -101,8 +100,8 @@ public final class TLSClientContext: @unchecked Sendable {
                                 reason: "not a readable PEM certificate (\(TLSErrors.takeReason()))")
             }
             guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1 else {
-                let reason = TLSErrors.takeReason()
-                throw FileError(role: .privateKey, path: key, reason: reason.contains("mismatch")
+                let (code, reason) = TLSErrors.takeError()
+                throw FileError(role: .privateKey, path: key, reason: leakwatch_tls_error_is_key_mismatch(code) != 0
                     ? "not the key of the certificate \(certificate) (\(reason))"
                     : "not a readable, unencrypted PEM private key (\(reason))")
             }
@@ -117,11 +116,14 @@ public final class TLSClientContext: @unchecked Sendable {
 /// OpenSSL's thread-local error queue, read into words.
 enum TLSErrors {
     /// The reason of the queue's latest error ("certificate verify failed"), and the queue emptied.
-    static func takeReason() -> String {
+    static func takeReason() -> String { takeError().reason }
+
+    /// The queue's latest error, its code and its reason, and the queue emptied.
+    static func takeError() -> (code: UInt, reason: String) {
         let code = ERR_peek_last_error()
         ERR_clear_error()
-        guard code != 0 else { return "no reason given" }
-        if let reason = ERR_reason_error_string(code) { return String(cString: reason) }
-        return "OpenSSL error \(code)"
+        guard code != 0 else { return (0, "no reason given") }
+        if let reason = ERR_reason_error_string(code) { return (code, String(cString: reason)) }
+        return (code, "OpenSSL error \(code)")
     }
 }

@@ -127,8 +127,8 @@ final class TLSClientSession {
             return WireError.tlsFailed.with(
                 "TLS \(step) failed: the collector's certificate did not verify (\(reason)): it must be signed by the configured CA and name '\(serverName)'")
         }
-        let reason = TLSErrors.takeReason()
-        if reason.contains("alert") {
+        let (code, reason) = TLSErrors.takeError()
+        if leakwatch_tls_error_is_alert(code) != 0 {
             return WireError.tlsFailed.with(
                 "TLS \(step) failed: the collector refused the session (\(reason)); with mutual TLS it needs a client certificate signed by its client CA")
         }
