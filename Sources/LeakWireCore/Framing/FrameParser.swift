@@ -2,8 +2,8 @@
 /// holds, and inflates its body straight from them.
 ///
 /// ```
-///   owner's buffer:  [ frame | frame | part of a frame ]
-///                      ▲ nextFrame(in: readable bytes) ──▶ Frame; the owner drops frame.wireByteCount
+///   owner's unconsumed bytes:  [ frame │ frame │ part of a frame ]
+///                                └─ nextFrame(in:) ──▶ Frame; the owner drops its wireByteCount bytes
 ///
 ///   State:   .header ──(8 bytes: validate magic, version, kind, flags, length)──▶
 ///            .body(header) ──(8 + length bytes: inflate if DEFLATED, bounded)──▶ .header
@@ -19,7 +19,7 @@
 /// Not copyable: CONTEXT frames inflate with zlib state kept from the connection's earlier
 /// frames, and two copies would feed that one stream out of order.
 public struct FrameParser: ~Copyable {
-    enum State {
+    private enum State {
         case header
         /// The header is checked; its 8 bytes stay at the front until the whole frame is there.
         case body(FrameHeader)
@@ -27,7 +27,7 @@ public struct FrameParser: ~Copyable {
     }
 
     public let limits: WireLimits
-    private(set) var state: State = .header
+    private var state: State = .header
     /// Created by the first CONTEXT frame, so a peer that sends none never pays for zlib state.
     private var contextInflater: InflateStream?
 
