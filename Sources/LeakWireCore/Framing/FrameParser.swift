@@ -67,9 +67,9 @@ public struct FrameParser: ~Copyable {
         case .header:
             throw WireError.truncated.with("stream ended with \(unconsumedByteCount) bytes of a frame header")
         case .body(let header):
+            let bodyByteCount = unconsumedByteCount - FrameHeader.byteCount
             throw WireError.truncated.with(
-                "stream ended with \(unconsumedByteCount) bytes of a \(header.kind) frame of "
-                    + "\(FrameHeader.byteCount + header.bodyLength) bytes")
+                "stream ended with \(bodyByteCount) bytes of \(header.kind) frame body of \(header.bodyLength) bytes")
         }
     }
 
