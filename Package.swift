@@ -186,7 +186,12 @@ let package = Package(
         .testTarget(name: "LeakAnalysisTests", dependencies: ["LeakAnalysis", "SyntheticSeries", "LeakTestSupport"]),
         .testTarget(
             name: "LeakCollectorTests",
-            dependencies: ["LeakCollector", "LeakAgent", "CLeakTrack", "LeakTestSupport", "LeakCollectorTestSupport"]
+            dependencies: [
+                "LeakCollector", "LeakAgent", "CLeakTrack", "LeakTestSupport", "LeakCollectorTestSupport",
+                // WireFrameDecoderTests: the decoder in an EmbeddedChannel.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "LeakCLITests", dependencies: ["LeakCLI", "LeakCollector", "LeakWire", "LeakTestSupport", "LeakCollectorTestSupport"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libFuzzer over the collector's wire boundary (Tests/Fuzz/WireBoundary: FrameDecoder and its
+# libFuzzer over the collector's wire boundary (Tests/Fuzz/WireBoundary: FrameParser and its
 # inflate limits, the SwiftProtobuf messages, ServerHandshake, SnapshotValidation) under
 # AddressSanitizer. Fails on a crash, a trap, an ASan report or a broken invariant of the harness.
 #

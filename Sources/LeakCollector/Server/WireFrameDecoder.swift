@@ -1,50 +1,57 @@
 import LeakWire
 import NIOCore
 
-/// SwiftNIO adapter for LeakWire's incremental `FrameDecoder`: bytes in, `Frame`s out.
+/// SwiftNIO's side of LeakWire's `FrameParser`: frames read and inflated straight from the
+/// channel's `ByteBuffer`, which keeps the bytes of a partial frame until the rest arrives.
 ///
 /// ```
-///   ByteBuffer ──append──▶ FrameDecoder (limits, bounded inflate) ──nextFrame──▶ Frame ──▶ next handler
+///   ByteBuffer (readable bytes) ──FrameParser (limits, bounded inflate)──▶ Frame ──▶ next handler
+///              ◀── reader index moved past frame.wireByteCount
 /// ```
 ///
 /// A framing error (bad magic, wrong version, unknown kind, oversized, corrupt or bomb zlib)
 /// is thrown; `ByteToMessageHandler` passes it to `errorCaught` of the next handler, which
 /// answers with an Error frame and closes. At end of stream a partial frame is `truncated`.
 ///
-/// After each read it tells the server's `InboundByteBudget` how many bytes of a partial frame
-/// it holds (only when that changed), which decides whether the connection reads on.
-struct WireFrameDecoder: ByteToMessageDecoder {
+/// When it stops for more bytes, or has read every byte, it tells the server's
+/// `InboundByteBudget` how many bytes of a partial frame the connection holds (only when that
+/// changed), which decides whether the connection reads on.
+///
+/// A class, as `ByteToMessageDecoder` needs a copyable type and the parser is not: the
+/// connection's one `ByteToMessageHandler` owns it. Not `Sendable`: it lives on the channel's
+/// event loop.
+final class WireFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = Frame
 
-    private var decoder: FrameDecoder
+    private var parser: FrameParser
     private let account: InboundByteBudget.Account?
     private var reportedHeldBytes = 0
 
     init(limits: WireLimits, account: InboundByteBudget.Account? = nil) {
-        self.decoder = FrameDecoder(limits: limits)
+        self.parser = FrameParser(limits: limits)
         self.account = account
     }
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        buffer.withUnsafeReadableBytes { decoder.append($0) }
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        defer { reportHeldBytes() }
-        while let frame = try decoder.nextFrame() {
-            context.fireChannelRead(wrapInboundOut(frame))
+    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let frame = try buffer.withUnsafeReadableBytes({ try parser.nextFrame(in: $0) }) else {
+            reportHeld(buffer.readableBytes)
+            return .needMoreData
         }
+        buffer.moveReaderIndex(forwardBy: frame.wireByteCount)
+        if buffer.readableBytes == 0 { reportHeld(0) }
+        context.fireChannelRead(wrapInboundOut(frame))
+        return .continue
+    }
+
+    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        try parser.finish(unconsumedByteCount: buffer.readableBytes)
         return .needMoreData
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        _ = try decode(context: context, buffer: &buffer)
-        try decoder.finish()
-        return .needMoreData
-    }
-
-    private mutating func reportHeldBytes() {
-        let held = decoder.bufferedByteCount
-        guard held != reportedHeldBytes, let account else { return }
-        reportedHeldBytes = held
-        account.setHeld(held)
+    private func reportHeld(_ bytes: Int) {
+        guard bytes != reportedHeldBytes, let account else { return }
+        reportedHeldBytes = bytes
+        account.setHeld(bytes)
     }
 }

@@ -1,36 +1,26 @@
-/// Incremental frame decoder: feed it bytes as they arrive, in chunks of any size, and
-/// take complete frames out.
+/// Incremental frame decoder over an array: feed it bytes as they arrive, in chunks of any
+/// size, and take complete frames out.
 ///
 /// ```
 ///          append(bytes)                       nextFrame()
-///   ──────────────────────▶ [ buffered bytes ] ──────────────▶ Frame
-///
-///   State:   .header ──(8 bytes: validate magic, version, kind, flags, length)──▶
-///            .body(header) ──(length bytes: inflate if DEFLATED, bounded)──▶ .header
+///   ──────────────────────▶ [ buffered bytes ] ──FrameParser──▶ Frame
 /// ```
 ///
-/// It has no I/O and no dependency on SwiftNIO: a `ByteToMessageDecoder` appends the
-/// readable bytes of its buffer (`buffer.readWithUnsafeReadableBytes`) and drains frames.
-/// Any error is final: the stream is out of step and the connection must be closed.
+/// The agent's blocking connection and the tests use it; the collector reads its `ByteBuffer`
+/// through a `FrameParser` of its own instead, without this buffer. Any error is final: the
+/// stream is out of step and the connection must be closed.
 ///
-/// One decoder per connection: CONTEXT frames inflate with zlib state kept from earlier
-/// frames, which copies of a decoder share.
-public struct FrameDecoder: Sendable {
-    enum State: Sendable {
-        case header
-        case body(FrameHeader)
-        case failed(WireError)
-    }
-
-    public let limits: WireLimits
-    private(set) var state: State = .header
+/// One decoder per connection, and not copyable: it owns the connection's inflate stream.
+public struct FrameDecoder: ~Copyable {
+    private var parser: FrameParser
     private var buffer: [UInt8] = []
     private var readIndex = 0
-    private var inflater: InflateStream?
 
     public init(limits: WireLimits = .default) {
-        self.limits = limits
+        parser = FrameParser(limits: limits)
     }
+
+    public var limits: WireLimits { parser.limits }
 
     /// Storage kept between frames; beyond it, an emptied buffer is freed.
     static let retainedCapacityBytes = 256 << 10
@@ -49,69 +39,24 @@ public struct FrameDecoder: Sendable {
     }
 
     /// The next complete frame, or nil if more bytes are needed.
-    public mutating func nextFrame() throws -> Frame? {
-        while true {
-            switch state {
-            case .failed(let error):
-                throw error
-            case .header:
-                guard bufferedByteCount >= FrameHeader.byteCount else { return nil }
-                let start = readIndex
-                let parsed = buffer.withUnsafeBytes { raw in
-                    Result { () throws(WireError) in
-                        try FrameHeader(
-                            parsing: UnsafeRawBufferPointer(rebasing: raw[start..<start + FrameHeader.byteCount]),
-                            limits: limits)
-                    }
-                }
-                switch parsed {
-                case .success(let header):
-                    readIndex += FrameHeader.byteCount
-                    state = .body(header)
-                case .failure(let error):
-                    state = .failed(error)
-                    throw error
-                }
-            case .body(let header):
-                guard bufferedByteCount >= header.bodyLength else { return nil }
-                let payload = Array(buffer[readIndex..<readIndex + header.bodyLength])
-                readIndex += header.bodyLength
-                do {
-                    let body: [UInt8]
-                    if header.flags.contains(.context) {
-                        if inflater == nil { inflater = try InflateStream() }
-                        body = try inflater!.inflate(payload, limits: limits)
-                    } else if header.flags.contains(.deflated) {
-                        body = try Zlib.inflate(payload, limits: limits)
-                    } else {
-                        body = payload
-                    }
-                    state = .header
-                    return Frame(kind: header.kind, body: body,
-                                 wireByteCount: FrameHeader.byteCount + header.bodyLength)
-                } catch {
-                    let wireError = error as? WireError ?? WireError.corruptCompressedBody.with("\(error)")
-                    state = .failed(wireError)
-                    throw wireError
-                }
-            }
-        }
+    public mutating func nextFrame() throws(WireError) -> Frame? {
+        guard let frame = try Self.nextFrame(in: buffer, from: readIndex, parser: &parser) else { return nil }
+        readIndex += frame.wireByteCount
+        return frame
     }
 
     /// Call at end of stream: throws `truncated` if a frame was left incomplete.
-    public func finish() throws {
-        if case .failed(let error) = state { throw error }
-        var insideBody = false
-        if case .body = state { insideBody = true }
-        guard bufferedByteCount == 0 && !insideBody else {
-            let inside: String
-            if case .body(let header) = state {
-                inside = "\(header.kind) frame body of \(header.bodyLength) bytes"
-            } else {
-                inside = "a frame header"
-            }
-            throw WireError.truncated.with("stream ended with \(bufferedByteCount) bytes of \(inside)")
-        }
+    public func finish() throws(WireError) {
+        try parser.finish(unconsumedByteCount: bufferedByteCount)
+    }
+
+    // Static, so that the buffer is borrowed while the parser is changed: a closure over `self`
+    // would claim all of it.
+    private static func nextFrame(in buffer: [UInt8], from start: Int, parser: inout FrameParser) throws(WireError) -> Frame? {
+        // Array's withUnsafeBytes only rethrows `any Error`: the typed error comes out as a Result.
+        try buffer.withUnsafeBytes { raw in
+            Result { () throws(WireError) in try parser.nextFrame(in: UnsafeRawBufferPointer(rebasing: raw[start...])) }
+        }.get()
     }
 
     /// Drops consumed bytes once they are the larger part of the buffer, so a long-lived
@@ -132,7 +77,7 @@ public struct FrameDecoder: Sendable {
     }
 
     /// Decodes exactly one frame from `bytes` (no more, no less).
-    public static func decodeSingleFrame(_ bytes: [UInt8], limits: WireLimits = .default) throws -> Frame {
+    public static func decodeSingleFrame(_ bytes: [UInt8], limits: WireLimits = .default) throws(WireError) -> Frame {
         var decoder = FrameDecoder(limits: limits)
         decoder.append(bytes)
         guard let frame = try decoder.nextFrame() else {

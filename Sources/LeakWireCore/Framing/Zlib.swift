@@ -29,7 +29,7 @@ public enum Zlib {
     }
 
     /// Inflates a zlib stream, refusing to produce more than the limits allow.
-    static func inflate(_ input: [UInt8], limits: WireLimits) throws -> [UInt8] {
+    static func inflate(_ input: UnsafeRawBufferPointer, limits: WireLimits) throws(WireError) -> [UInt8] {
         let limit = limits.inflatedLimit(compressedBytes: input.count)
         var stream = z_stream()
         guard inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -38,9 +38,8 @@ public enum Zlib {
         defer { inflateEnd(&stream) }
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 32 << 10)
-        let stop = input.withUnsafeBufferPointer { source in
-            BoundedInflate.run(&stream, input: source, flush: Z_NO_FLUSH, chunk: &chunk, limit: limit, into: &output)
-        }
+        let stop = BoundedInflate.run(&stream, input: input.assumingMemoryBound(to: UInt8.self), flush: Z_NO_FLUSH,
+                                      chunk: &chunk, limit: limit, into: &output)
         switch stop {
         case .streamEnd(unusedInput: 0):
             return output

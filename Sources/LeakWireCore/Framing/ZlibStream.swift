@@ -38,13 +38,14 @@ final class DeflateStream {
     }
 }
 
-/// The receiving end of a `DeflateStream`, bounded like a standalone inflate.
-final class InflateStream: @unchecked Sendable {
+/// The receiving end of a `DeflateStream`, bounded like a standalone inflate. Owned by one
+/// `FrameParser`; a class only so that the `z_stream` never moves (zlib's state records its address).
+final class InflateStream {
     private var stream = z_stream()
     private var chunk = [UInt8](repeating: 0, count: 32 << 10)
     static let syncFlushMarker: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
 
-    init() throws {
+    init() throws(WireError) {
         guard inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw WireError.corruptCompressedBody.with("inflateInit failed")
         }
@@ -52,15 +53,14 @@ final class InflateStream: @unchecked Sendable {
 
     deinit { inflateEnd(&stream) }
 
-    func inflate(_ input: [UInt8], limits: WireLimits) throws -> [UInt8] {
+    func inflate(_ input: UnsafeRawBufferPointer, limits: WireLimits) throws(WireError) -> [UInt8] {
         guard input.count >= 4, input.suffix(4).elementsEqual(Self.syncFlushMarker) else {
             throw WireError.corruptCompressedBody.with("CONTEXT frame body does not end at a zlib sync flush (00 00 ff ff)")
         }
         let limit = limits.inflatedLimit(compressedBytes: input.count)
         var output: [UInt8] = []
-        let stop = input.withUnsafeBufferPointer { source in
-            BoundedInflate.run(&stream, input: source, flush: Z_SYNC_FLUSH, chunk: &chunk, limit: limit, into: &output)
-        }
+        let stop = BoundedInflate.run(&stream, input: input.assumingMemoryBound(to: UInt8.self), flush: Z_SYNC_FLUSH,
+                                      chunk: &chunk, limit: limit, into: &output)
         switch stop {
         case .inputConsumed:
             return output

@@ -1,5 +1,5 @@
 // libFuzzer entry point for the collector's wire boundary: arbitrary bytes as one TCP stream from
-// a peer, through what the collector runs on them (FrameDecoder with its limits and bounded inflate,
+// a peer, through what the collector runs on them (FrameParser with its limits and bounded inflate,
 // the SwiftProtobuf messages, ServerHandshake, SnapshotValidation). A crash, a trap or an ASan
 // report fails the run, and so does a broken invariant (`invariant` below traps).
 //

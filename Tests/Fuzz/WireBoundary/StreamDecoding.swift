@@ -2,7 +2,9 @@ import LeakWire
 
 /// One stream through a `FrameDecoder`, whole or in chunks, checking the decoder's own promises:
 /// it never claims more bytes than it was given, every frame keeps the limits of
-/// docs/PROTOCOL.md section 4, and an error is final.
+/// docs/PROTOCOL.md section 4, and an error is final. Its `FrameParser` reads each frame from
+/// the unconsumed bytes at the front of its buffer, as the collector's `WireFrameDecoder` reads
+/// it from a `ByteBuffer` (which needs SwiftNIO, so it is not linked here).
 struct StreamDecoding {
     enum Outcome: Equatable, CustomStringConvertible {
         /// Every byte became a frame.
@@ -27,11 +29,11 @@ struct StreamDecoding {
         var chunking = chunking
         var given = 0
         var consumed = 0
-        do {
+        do throws(WireError) {
             while given < input.count {
                 let count = min(input.count - given, chunking?.next() ?? input.count)
                 let piece = input[given..<given + count]
-                // Both ways in: the NIO handler appends raw readable bytes, tests append arrays.
+                // Both ways in: the agent appends raw received bytes, tests append arrays.
                 if count & 1 == 0 {
                     piece.withUnsafeBytes { decoder.append($0) }
                 } else {
@@ -50,28 +52,22 @@ struct StreamDecoding {
                 invariant(unaccounted == 0 || unaccounted == 8,
                           "\(consumed) bytes in frames + \(decoder.bufferedByteCount) buffered, \(given) given")
             }
-        } catch let error as WireError {
+        } catch {
             outcome = .failed(error)
             // An error of nextFrame() is final: the stream is out of step.
-            do {
+            do throws(WireError) {
                 _ = try decoder.nextFrame()
                 invariant(false, "nextFrame() after \(error) did not throw")
-            } catch let again as WireError {
+            } catch let again {
                 invariant(again == error, "nextFrame() after \(error) threw \(again)")
-            } catch {
-                invariant(false, "nextFrame() threw a non-WireError: \(error)")
             }
-        } catch {
-            invariant(false, "FrameDecoder threw a non-WireError: \(type(of: error)) \(error)")
         }
         if case .complete = outcome {
-            do {
+            do throws(WireError) {
                 try decoder.finish()
-            } catch let error as WireError {
+            } catch {
                 invariant(error == .truncated && decoder.bufferedByteCount + 8 > 0, "finish() threw \(error)")
                 outcome = .failed(error)
-            } catch {
-                invariant(false, "finish() threw a non-WireError: \(error)")
             }
         }
     }
