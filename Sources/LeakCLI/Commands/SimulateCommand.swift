@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 
 public struct SimulateCommand: CLICommand {
     public static let configuration = CommandConfiguration(
@@ -141,23 +142,18 @@ public struct SimulateCommand: CLICommand {
 }
 
 /// Per-host results written by replay threads.
-private final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [Result<ReplayAgent.Summary, Error>]
+private final class ResultBox: Sendable {
+    private let results: Mutex<[Result<ReplayAgent.Summary, any Error>]>
 
     init(count: Int) {
-        results = Array(repeating: .failure(CLIError.collectorFailed.with("replay did not finish")), count: count)
+        results = Mutex(Array(repeating: .failure(CLIError.collectorFailed.with("replay did not finish")), count: count))
     }
 
-    func set(_ index: Int, _ result: Result<ReplayAgent.Summary, Error>) {
-        lock.lock()
-        results[index] = result
-        lock.unlock()
+    func set(_ index: Int, _ result: sending Result<ReplayAgent.Summary, any Error>) {
+        results.withLock { $0[index] = result }
     }
 
-    var all: [Result<ReplayAgent.Summary, Error>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return results
+    var all: [Result<ReplayAgent.Summary, any Error>] {
+        results.withLock { $0 }
     }
 }

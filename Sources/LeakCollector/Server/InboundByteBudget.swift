@@ -21,7 +21,7 @@
 /// the idle timeout (no complete frame) closes them.
 ///
 /// I/O-free; `InboundByteBudget` puts it behind a lock and calls the wakers outside it.
-struct InboundByteLedger<Waker> {
+struct InboundByteLedger<Waker: Sendable>: Sendable {
     let limitBytes: Int
     private(set) var totalBytes = 0
     private var held: [Int: Int] = [:]
