@@ -18,13 +18,14 @@ public struct CollectorCLI: ParsableCommand {
               collector-cli hosts
               collector-cli report --host web-3 --since 6h
               collector-cli sites --host web-3
+              collector-cli diff --host web-3 --from 6h
               collector-cli errors
               collector-cli export --host web-3 --format pprof --output web-3.pb.gz
               collector-cli simulate recorded/web-3.csv.gz --sites web-3=recorded/web-3.sites.csv
             """,
         version: version,
-        subcommands: [ReportCommand.self, HostsCommand.self, SitesCommand.self, ErrorsCommand.self, ExportCommand.self,
-                      SimulateCommand.self])
+        subcommands: [ReportCommand.self, HostsCommand.self, SitesCommand.self, DiffCommand.self, ErrorsCommand.self,
+                      ExportCommand.self, SimulateCommand.self])
 
     public init() {}
 
