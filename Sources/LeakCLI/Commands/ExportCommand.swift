@@ -6,7 +6,7 @@ public struct ExportCommand: CLICommand {
     public static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a host's live-heap profile as gzipped pprof (go tool pprof, speedscope, Pyroscope).",
-        usage: "collector-cli export --host <name> --format pprof [--base <time>] [--output <path>] [<options>]",
+        usage: "collector-cli export --host <name> --format pprof [--base <time>] [--output <path>]",
         discussion: """
             Sample types: inuse_space (default), inuse_objects, alloc_space. Each sampled site is
             one sample, its stack leaf first; a site's Swift type is the label "type".
