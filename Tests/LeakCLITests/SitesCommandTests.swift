@@ -46,8 +46,8 @@ struct SitesCommandTests {
 
     @Test("by default frames reach the application's first, an inlined one, below four library frames")
     func defaultFramesReachTheApplication() async throws {
-        func frame(_ function: String, _ file: String, image: String) -> Leakwatch_V1_Frame {
-            .with { $0.function = function; $0.file = file; $0.line = 7; $0.image = image; $0.address = 0x1000 }
+        func frame(_ function: String, _ file: String, image: String, inlined: Bool = false) -> Leakwatch_V1_Frame {
+            .with { $0.function = function; $0.file = file; $0.line = 7; $0.image = image; $0.address = 0x1000; $0.inlined = inlined }
         }
         let library = "libNIOCore.so", app = "cache-server"
         let stack: [Leakwatch_V1_Frame] = [
@@ -56,7 +56,7 @@ struct SitesCommandTests {
             frame("NIOCore.ByteBuffer._copyStorageAndRebase()", "/build/nio/ByteBuffer-core.swift", image: library),
             frame("NIOCore.ByteBuffer.writeBytes(_:)", "/build/nio/ByteBuffer-aux.swift", image: library),
             frame("NIOCore.ByteBuffer.writeString(_:)", "/build/nio/ByteBuffer-aux.swift", image: library),
-            frame("Cache.LRUStore.put(_:_:)", "/src/Sources/Cache/LRUStore.swift", image: app),  // inlined into the handler
+            frame("Cache.LRUStore.put(_:_:)", "/src/Sources/Cache/LRUStore.swift", image: app, inlined: true),
             frame("Cache.Handler.channelRead(context:data:)", "/src/Sources/Cache/Handler.swift", image: app),
             frame("main", "/src/Sources/Cache/main.swift", image: app),
             frame("__libc_start_main", "", image: "libc.so.6"),
@@ -74,7 +74,10 @@ struct SitesCommandTests {
             let result = try await collector.run(["sites", "--host", "cache-1"])
             #expect(result.exitCode == 0, "stderr: \(result.standardError)")
             #expect(result.text.contains("        at NIOCore.ByteBuffer.writeString(_:) (ByteBuffer-aux.swift:7)\n"
-                + "        at Cache.LRUStore.put(_:_:) (LRUStore.swift:7)\n        … 3 more frames"), "\(result.text)")
+                + "        at Cache.LRUStore.put(_:_:) (LRUStore.swift:7) [inlined]\n        … 3 more frames"), "\(result.text)")
+            let json = try await collector.run(["sites", "--host", "cache-1", "--format", "json"])
+            #expect(json.text.contains("\"function\": \"Cache.LRUStore.put(_:_:)\",\n"), "\(json.text)")
+            #expect(json.text.components(separatedBy: "\"inlined\": true").count - 1 == 1, "\(json.text)")
             let three = try await collector.run(["sites", "--host", "cache-1", "--frames", "3"])
             #expect(!three.text.contains("LRUStore"), "\(three.text)")
         }

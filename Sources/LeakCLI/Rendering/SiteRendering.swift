@@ -3,7 +3,8 @@ import LeakWire
 
 /// How one allocation site looks in text and in JSON; shared by `report` and `sites`.
 enum SiteRendering {
-    /// `SessionCache.insert(_:) (SessionCache.swift:42)`; unknown parts left out.
+    /// `SessionCache.insert(_:) (SessionCache.swift:42)`, then ` [inlined]` when the compiler
+    /// inlined it into the frame below; unknown parts left out.
     static func frameText(_ frame: Leakwatch_V1_Frame) -> String {
         var function = frame.function
         if function.isEmpty {
@@ -16,7 +17,8 @@ enum SiteRendering {
         } else if !frame.image.isEmpty {
             location = frame.image.split(separator: "/").last.map(String.init) ?? frame.image
         }
-        return location.isEmpty ? function : "\(function) (\(location))"
+        let text = location.isEmpty ? function : "\(function) (\(location))"
+        return frame.inlined ? text + " [inlined]" : text
     }
 
     /// The Swift type when the agent knew it, else nil.
@@ -96,6 +98,7 @@ enum SiteRendering {
             ("line", .unsigned(UInt64(frame.line))),
             ("image", .string(frame.image)),
             ("address", .string("0x" + String(frame.address, radix: 16))),
+            ("inlined", .bool(frame.inlined)),
         ])
     }
 

@@ -416,6 +416,7 @@ public struct QueryService: Sendable {
         out.image = frame.image
         out.address = frame.address
         if let imageOffset = frame.imageOffset { out.imageOffset = imageOffset }
+        out.inlined = frame.inlined ?? false
         return out
     }
 

@@ -770,6 +770,10 @@ public nonisolated struct Leakwatch_V1_Frame: Sendable {
   /// Clears the value of `imageOffset`. Subsequent reads from it will return its default value.
   public mutating func clearImageOffset() {self._imageOffset = nil}
 
+  /// The compiler inlined this frame into the next one (its caller): both share one return
+  /// address. Shown as such by the cli; not part of the frame's identity.
+  public var inlined: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2035,7 +2039,7 @@ nonisolated extension Leakwatch_V1_Site: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}function\0\u{1}file\0\u{1}line\0\u{1}image\0\u{1}address\0\u{3}image_offset\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}function\0\u{1}file\0\u{1}line\0\u{1}image\0\u{1}address\0\u{3}image_offset\0\u{1}inlined\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2049,6 +2053,7 @@ nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._
       case 4: try { try decoder.decodeSingularStringField(value: &self.image) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.address) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self._imageOffset) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.inlined) }()
       default: break
       }
     }
@@ -2077,6 +2082,9 @@ nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._
     try { if let v = self._imageOffset {
       try visitor.visitSingularUInt64Field(value: v, fieldNumber: 6)
     } }()
+    if self.inlined != false {
+      try visitor.visitSingularBoolField(value: self.inlined, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2087,6 +2095,7 @@ nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.image != rhs.image {return false}
     if lhs.address != rhs.address {return false}
     if lhs._imageOffset != rhs._imageOffset {return false}
+    if lhs.inlined != rhs.inlined {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
