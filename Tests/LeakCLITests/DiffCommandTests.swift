@@ -106,7 +106,7 @@ struct DiffCommandTests {
                 "export", "--host", "web-3", "--format", "pprof", "--base", "2h", "--output", "growth.pb.gz",
             ])
             #expect(result.exitCode == 0, "stderr: \(result.standardError)")
-            #expect(result.text.hasPrefix("wrote growth.pb.gz: 1 changed sites since 2026-03-02T10:00:00Z"))
+            #expect(result.text.hasPrefix("wrote growth.pb.gz: 1 changed site since 2026-03-02T10:00:00Z"))
             let path = collector.directory.path + "/growth.pb.gz"
             let bytes = try #require(FileManager.default.contents(atPath: path))
             let profile = try Perftools_Profiles_Profile(serializedBytes: try Gzip.decompress(Array(bytes)))

@@ -101,6 +101,7 @@ public struct ExportCommand: CLICommand {
             kind: .difference)
         builder.comment("leakwatch heap growth of host \(host) since \(Units.rfc3339(unixNanos: diff.fromSnapshotUnixNanos))")
         for change in diff.changes { builder.add(change) }
-        return (try builder.gzipped(), "\(diff.changes.count) changed sites since \(Units.rfc3339(unixNanos: diff.fromSnapshotUnixNanos))")
+        let changed = "\(diff.changes.count) changed site" + (diff.changes.count == 1 ? "" : "s")
+        return (try builder.gzipped(), changed + " since \(Units.rfc3339(unixNanos: diff.fromSnapshotUnixNanos))")
     }
 }
