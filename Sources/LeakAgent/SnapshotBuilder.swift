@@ -89,7 +89,7 @@ final class SnapshotBuilder: Sendable {
         let imageOffsets = Symbolizer.shared.imageOffsets(forAddresses: frames.map(\.address))
         return Wire.Stack(id: id, frames: zip(frames, imageOffsets).map { frame, imageOffset in
             Wire.Frame(function: frame.function, file: frame.file ?? "", line: UInt32(clamping: frame.line ?? 0),
-                       image: frame.image, address: frame.address, imageOffset: imageOffset)
+                       image: frame.image, address: frame.address, imageOffset: imageOffset, inlined: frame.isInlined)
         })
     }
 

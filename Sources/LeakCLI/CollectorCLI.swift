@@ -9,7 +9,8 @@ public struct CollectorCLI: ParsableCommand {
         abstract: "Ask a Leakwatch collector which hosts leak memory, where, and how fast.",
         discussion: """
             Connection: --collector host:port (default $LEAKWATCH_COLLECTOR, else 127.0.0.1:7070);
-            token from --token-file, $LEAKWATCH_TOKEN_FILE or $LEAKWATCH_TOKEN.
+            token from --token-file, $LEAKWATCH_TOKEN_FILE or $LEAKWATCH_TOKEN. Both go before or
+            after the subcommand.
 
             Exit codes: 0 ok, 1 internal error, 2 bad arguments, 3 unknown host, 4 no data yet,
             5 collector unreachable, 6 authentication refused, 7 collector error, 8 cannot write output.
@@ -18,13 +19,14 @@ public struct CollectorCLI: ParsableCommand {
               collector-cli hosts
               collector-cli report --host web-3 --since 6h
               collector-cli sites --host web-3
+              collector-cli diff --host web-3 --from 6h
               collector-cli errors
               collector-cli export --host web-3 --format pprof --output web-3.pb.gz
               collector-cli simulate recorded/web-3.csv.gz --sites web-3=recorded/web-3.sites.csv
             """,
         version: version,
-        subcommands: [ReportCommand.self, HostsCommand.self, SitesCommand.self, ErrorsCommand.self, ExportCommand.self,
-                      SimulateCommand.self])
+        subcommands: [ReportCommand.self, HostsCommand.self, SitesCommand.self, DiffCommand.self, ErrorsCommand.self,
+                      ExportCommand.self, SimulateCommand.self])
 
     public init() {}
 
@@ -42,7 +44,8 @@ public struct CollectorCLI: ParsableCommand {
     public static func run(arguments: [String], context: CLIContext) -> Invocation {
         let runnable: CLICommand
         do {
-            var command = try parseAsRoot(arguments)
+            let subcommandNames = Set(configuration.subcommands.compactMap { $0.configuration.commandName })
+            var command = try parseAsRoot(ArgumentNormalization.normalized(arguments, subcommands: subcommandNames))
             guard let subcommand = command as? CLICommand else {
                 // `--help`, `help report`, or a bare `collector-cli`: ArgumentParser's own
                 // commands, which end by throwing the help text as a clean exit.

@@ -141,7 +141,7 @@ struct ErrorPathTests {
     }
 
     @Test("--help for every subcommand has an example and fits 100 columns",
-          arguments: [[], ["report"], ["hosts"], ["sites"], ["export"], ["simulate"]])
+          arguments: [[], ["report"], ["hosts"], ["sites"], ["diff"], ["export"], ["simulate"]])
     func help(subcommand: [String]) async throws {
         let context = CLIContext(environment: [:], nowUnixNanos: 0, standardOutputIsTerminal: false, currentDirectory: "/tmp")
         let result = CollectorCLI.run(arguments: subcommand + ["--help"], context: context)

@@ -61,7 +61,7 @@ struct ReportCommandTests {
             let frames = try #require(session["frames"] as? [[String: Any]])
             #expect(frames[1]["function"] as? String == "Checkout.SessionCache.insert(_:)")
             #expect(frames[1]["line"] as? Int == 42)
-            #expect(Set(frames[1].keys) == ["function", "file", "line", "image", "address"])
+            #expect(Set(frames[1].keys) == ["function", "file", "line", "image", "address", "inlined"])
             #expect((object["growingSites"] as? [Int]) == [session["stackId"] as! Int])
             let events = try #require(object["events"] as? [[String: Any]])
             #expect(Set(events.compactMap { $0["kind"] as? String }) == ["threshold-warning", "snapshots-dropped"])

@@ -2,6 +2,7 @@ import Foundation
 import LeakCLI
 import LeakCollectorTestSupport
 import LeakTestSupport
+import LeakWire
 import Testing
 
 @Suite("collector-cli sites against a real collector")
@@ -40,6 +41,45 @@ struct SitesCommandTests {
             #expect(sites[1]["typeName"] is NSNull)
             let liveBytes = sites.compactMap { $0["liveBytes"] as? Int }
             #expect(liveBytes.count == 3 && liveBytes.contains(32 << 20) && liveBytes.contains(4 << 20))
+        }
+    }
+
+    @Test("by default frames reach the application's first, an inlined one, below four library frames")
+    func defaultFramesReachTheApplication() async throws {
+        func frame(_ function: String, _ file: String, image: String, inlined: Bool = false) -> Leakwatch_V1_Frame {
+            .with { $0.function = function; $0.file = file; $0.line = 7; $0.image = image; $0.address = 0x1000; $0.inlined = inlined }
+        }
+        let library = "libNIOCore.so", app = "cache-server"
+        let stack: [Leakwatch_V1_Frame] = [
+            frame("swift_allocObject", "", image: "libswiftCore.so"),
+            frame("NIOCore.ByteBufferAllocator.buffer(capacity:)", "/build/nio/ByteBuffer-core.swift", image: library),
+            frame("NIOCore.ByteBuffer._copyStorageAndRebase()", "/build/nio/ByteBuffer-core.swift", image: library),
+            frame("NIOCore.ByteBuffer.writeBytes(_:)", "/build/nio/ByteBuffer-aux.swift", image: library),
+            frame("NIOCore.ByteBuffer.writeString(_:)", "/build/nio/ByteBuffer-aux.swift", image: library),
+            frame("Cache.LRUStore.put(_:_:)", "/src/Sources/Cache/LRUStore.swift", image: app, inlined: true),
+            frame("Cache.Handler.channelRead(context:data:)", "/src/Sources/Cache/Handler.swift", image: app),
+            frame("main", "/src/Sources/Cache/main.swift", image: app),
+            frame("__libc_start_main", "", image: "libc.so.6"),
+        ]
+        try await TestCollector.start().use { collector in
+            let port = collector.port
+            try await blocking {
+                let agent = try SeedAgent(port: port, host: "cache-1", service: "cache", instance: 5, pid: 5, startNanos: FleetScenario.now)
+                var snapshot = FleetScenario.bareSnapshot(sequence: 1, time: FleetScenario.now - FleetScenario.minute)
+                snapshot.stacks = [.with { $0.id = 1; $0.frames = stack }]
+                snapshot.sites = [.with { $0.stackID = 1; $0.liveBytes = 1 << 20; $0.liveObjects = 16 }]
+                try agent.send(snapshot)
+                agent.close()
+            }
+            let result = try await collector.run(["sites", "--host", "cache-1"])
+            #expect(result.exitCode == 0, "stderr: \(result.standardError)")
+            #expect(result.text.contains("        at NIOCore.ByteBuffer.writeString(_:) (ByteBuffer-aux.swift:7)\n"
+                + "        at Cache.LRUStore.put(_:_:) (LRUStore.swift:7) [inlined]\n        … 3 more frames"), "\(result.text)")
+            let json = try await collector.run(["sites", "--host", "cache-1", "--format", "json"])
+            #expect(json.text.contains("\"function\": \"Cache.LRUStore.put(_:_:)\",\n"), "\(json.text)")
+            #expect(json.text.components(separatedBy: "\"inlined\": true").count - 1 == 1, "\(json.text)")
+            let three = try await collector.run(["sites", "--host", "cache-1", "--frames", "3"])
+            #expect(!three.text.contains("LRUStore"), "\(three.text)")
         }
     }
 

@@ -110,6 +110,26 @@ import Testing
             guard case .stacksResponse(let stacks) = stacksReply else { Issue.record("got \(stacksReply)"); return }
             #expect(stacks.stacks.first?.frames.first?.file == "Cache.swift")
 
+            // Site diff: the leaking site grew over the last hour; a diff needs a base before its end.
+            let toNanos = lastMs * 1_000_000
+            let diffReply = try await blocking {
+                try client.query(.siteDiffRequest(.with { $0.requestID = 10; $0.host = "leaky"; $0.fromUnixNanos = fromNanos }))
+            }
+            guard case .siteDiffResponse(let diff) = diffReply else { Issue.record("got \(diffReply)"); return }
+            #expect(diff.requestID == 10)
+            #expect(diff.fromSnapshotUnixNanos == fromNanos && diff.toSnapshotUnixNanos == toNanos)
+            let grown = try #require(diff.changes.first)
+            #expect(grown.stackID == leakSite.stackID)
+            #expect(grown.toLiveBytes > grown.fromLiveBytes)
+            #expect(grown.frames.first?.function == "Cache.insert(_:)")
+            for (id, from, to) in [(11 as UInt64, 0 as Int64, 0 as Int64), (12, toNanos, fromNanos)] {
+                let refused = try await blocking {
+                    try client.query(.siteDiffRequest(.with { $0.requestID = id; $0.host = "leaky"; $0.fromUnixNanos = from; $0.toUnixNanos = to }))
+                }
+                guard case .error(let error) = refused else { Issue.record("got \(refused)"); return }
+                #expect(error.code == .badRequest && error.requestID == id)
+            }
+
             // Unknown host: the report says so and suggests names; other queries answer an Error with
             // the request id, and the connection stays usable.
             let unknownReport = try await blocking { try client.query(.hostReportRequest(.with { $0.requestID = 7; $0.host = "leakyy" })) }

@@ -124,6 +124,16 @@ struct MessageRoundTripTests {
         var memoryErrorsResponse = Leakwatch_V1_MemoryErrorsResponse()
         memoryErrorsResponse.requestID = 7
         memoryErrorsResponse.sites = [memoryErrorSite]
+        let siteDiffRequest = Leakwatch_V1_SiteDiffRequest.with {
+            $0.requestID = 8; $0.host = "web-3"; $0.fromUnixNanos = 11; $0.toUnixNanos = 12; $0.limit = 5
+        }
+        let siteChange = Leakwatch_V1_SiteChange.with {
+            $0.stackID = 3; $0.fromLiveBytes = 10; $0.toLiveBytes = 1 << 40; $0.fromLiveObjects = 1; $0.toLiveObjects = 9
+            $0.typeName = "Checkout.Session"; $0.frames = Fixtures.exampleSnapshot.stacks[0].frames
+        }
+        let siteDiffResponse = Leakwatch_V1_SiteDiffResponse.with {
+            $0.requestID = 8; $0.host = "web-3"; $0.fromSnapshotUnixNanos = 11; $0.toSnapshotUnixNanos = 12; $0.changes = [siteChange]
+        }
 
         return [
             .hello(Fixtures.exampleHello), .challenge(challenge), .authenticate(authenticate), .welcome(welcome),
@@ -134,6 +144,7 @@ struct MessageRoundTripTests {
             .seriesRequest(seriesRequest), .seriesResponse(seriesResponse),
             .stacksRequest(stacksRequest), .stacksResponse(stacksResponse),
             .memoryErrorsRequest(memoryErrorsRequest), .memoryErrorsResponse(memoryErrorsResponse),
+            .siteDiffRequest(siteDiffRequest), .siteDiffResponse(siteDiffResponse),
         ]
     }
 

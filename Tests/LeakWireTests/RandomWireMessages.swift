@@ -55,7 +55,7 @@ struct RandomWireMessages {
     mutating func stack() -> Wire.Stack {
         Wire.Stack(id: uint64(), frames: (0..<count(large: 128)).map { _ in
             Wire.Frame(function: string(), file: string(), line: uint32(), image: string(), address: uint64(),
-                       imageOffset: random.chance(0.5) ? uint64() : nil)
+                       imageOffset: random.chance(0.5) ? uint64() : nil, inlined: random.chance(0.2))
         })
     }
 

@@ -78,6 +78,7 @@ extension Leakwatch_V1_Snapshot {
                         $0.image = frame.image
                         $0.address = frame.address
                         if let imageOffset = frame.imageOffset { $0.imageOffset = imageOffset }
+                        $0.inlined = frame.inlined
                     }
                 }
             }
@@ -144,7 +145,8 @@ extension Wire.Snapshot {
             stacks: snapshot.stacks.map { stack in
                 Wire.Stack(id: stack.id, frames: stack.frames.map { frame in
                     Wire.Frame(function: frame.function, file: frame.file, line: frame.line, image: frame.image,
-                               address: frame.address, imageOffset: frame.hasImageOffset ? frame.imageOffset : nil)
+                               address: frame.address, imageOffset: frame.hasImageOffset ? frame.imageOffset : nil,
+                               inlined: frame.inlined)
                 })
             },
             stats: Wire.Stats(

@@ -123,6 +123,19 @@ public final class CollectorClient {
         return response
     }
 
+    /// Each site's change in live bytes between the host's snapshots nearest two times (to 0: the newest).
+    public func siteDiff(host: String, fromUnixNanos: Int64, toUnixNanos: Int64, limit: UInt32 = 0) throws -> Leakwatch_V1_SiteDiffResponse {
+        var request = Leakwatch_V1_SiteDiffRequest()
+        request.requestID = takeRequestID()
+        request.host = host
+        request.fromUnixNanos = fromUnixNanos
+        request.toUnixNanos = toUnixNanos
+        request.limit = limit
+        guard case .siteDiffResponse(let response) = try exchange(.siteDiffRequest(request), id: request.requestID, host: host)
+        else { throw unexpected("SiteDiffResponse") }
+        return response
+    }
+
     public func memoryErrors(serviceName: String, sinceUnixNanos: Int64, limit: UInt32 = 0) throws -> Leakwatch_V1_MemoryErrorsResponse {
         var request = Leakwatch_V1_MemoryErrorsRequest()
         request.requestID = takeRequestID()

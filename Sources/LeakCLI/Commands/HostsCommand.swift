@@ -5,13 +5,18 @@ public struct HostsCommand: CLICommand {
     public static let configuration = CommandConfiguration(
         commandName: "hosts",
         abstract: "The fleet ranked by suspicion: suspected leaks first, then growing hosts.",
-        usage: "collector-cli hosts [--service <name>] [--format text|json] [<options>]",
+        usage: "collector-cli hosts [--service <name>] [--watch [<seconds>]] [--wide] [--format text|json]",
         discussion: """
-            Stale hosts (no snapshot for several intervals) are marked "stale".
+            Stale hosts (no snapshot for several intervals) are marked "stale". Host and service
+            names are cut only when the terminal is too narrow for them; never with --wide or when
+            the output is not a terminal. --watch redraws the view every 2 seconds (or SECONDS) in
+            place on a terminal, one after another otherwise, until Ctrl-C.
 
             Examples:
               collector-cli hosts
               collector-cli hosts --service checkout --format json
+              collector-cli hosts --watch
+              collector-cli hosts --watch 10 --wide
             """)
 
     @OptionGroup public var connection: ConnectionOptions
@@ -22,9 +27,43 @@ public struct HostsCommand: CLICommand {
     @Option(help: "Output format: text or json.")
     public var format: OutputFormat = .text
 
+    /// Seconds between redraws when `--watch` is given without a number (`ArgumentNormalization`).
+    public static let defaultWatchSeconds = "2"
+
+    @Option(help: ArgumentHelp("Redraw every SECONDS (default 2) until Ctrl-C.", valueName: "seconds"))
+    public var watch: Double?
+
+    @Flag(help: "Never cut host or service names, however narrow the terminal.")
+    public var wide = false
+
     public init() {}
 
+    public func validate() throws {
+        if let watch, !(watch >= 0.1 && watch <= 86_400) {
+            throw ValidationError("--watch \(watch) is not an interval: give seconds between 0.1 and 86400, e.g. --watch 5")
+        }
+    }
+
     public func execute(_ context: CLIContext) throws -> CommandOutput {
+        guard let watch, let output = context.liveOutput else {
+            return CommandOutput(text: try view(context, nowUnixNanos: context.nowUnixNanos))
+        }
+        let loop = WatchLoop(intervalSeconds: watch, fullScreen: context.standardOutputIsTerminal,
+                             title: "Every \(watch == watch.rounded() ? String(Int(watch)) : String(watch))s: collector-cli hosts")
+        // A failed redraw (the collector restarting) is shown in place of the view, and the next
+        // one connects again, as `watch` would.
+        loop.run(output: output, now: context.clock) { now in
+            do { return try view(context, nowUnixNanos: now) } catch let error as CLIError {
+                return "error: \(error.message)\n"
+            } catch {
+                return "error: \(error)\n"
+            }
+        }
+        return CommandOutput(text: "")
+    }
+
+    /// One fleet view, as text or JSON, on a connection of its own.
+    private func view(_ context: CLIContext, nowUnixNanos: Int64) throws -> String {
         let client = try connection.connect(context)
         defer { client.close() }
         let overview = try client.fleetOverview(serviceName: service ?? "")
@@ -33,10 +72,11 @@ public struct HostsCommand: CLICommand {
             throw CLIError.noData.with(service.map { "no host of service '\($0)' has reported yet" }
                 ?? "no host has reported to the collector at \(client.endpoint) yet; start an agent pointed at it")
         }
-        let renderer = HostsRenderer(nowUnixNanos: context.nowUnixNanos, style: TextStyle(enabled: context.usesColour))
+        let renderer = HostsRenderer(nowUnixNanos: nowUnixNanos, style: TextStyle(enabled: context.usesColour),
+                                     maximumWidth: wide ? nil : context.terminalColumns)
         switch format {
-        case .text: return CommandOutput(text: renderer.text(hosts, verdictLoop: overview.verdictLoop))
-        case .json: return CommandOutput(text: renderer.json(hosts).rendered())
+        case .text: return renderer.text(hosts, verdictLoop: overview.verdictLoop)
+        case .json: return renderer.json(hosts).rendered()
         }
     }
 
@@ -58,34 +98,57 @@ public struct HostsCommand: CLICommand {
     }
 }
 
-/// The fleet overview in text (a table within 100 columns) and JSON (an array).
+/// The fleet overview in text (a table) and JSON (an array).
 public struct HostsRenderer: Sendable {
     public var nowUnixNanos: Int64
     public var style: TextStyle
+    /// The terminal's width: host and service names are cut only to fit it. nil (not a terminal,
+    /// or `--wide`): never cut.
+    public var maximumWidth: Int?
 
-    public init(nowUnixNanos: Int64, style: TextStyle) {
+    public init(nowUnixNanos: Int64, style: TextStyle, maximumWidth: Int? = nil) {
         self.nowUnixNanos = nowUnixNanos
         self.style = style
+        self.maximumWidth = maximumWidth
     }
 
-    // HOST 18, SERVICE 14, STATUS 16, RATE 13, HEAP 11, RSS 11, LAST SEEN rest: 100 columns.
-    private static let columns = [18, 14, 16, 13, 11, 11]
+    // HOST 18, SERVICE 14, STATUS 16, RATE 13, HEAP 11, RSS 11, LAST SEEN 17: 100 columns with
+    // names that fit; HOST and SERVICE widen to their longest name.
+    private static let minimumColumns = [18, 14, 16, 13, 11, 11]
+    private static let lastSeenWidth = 17
+
+    /// Column widths for these hosts: every name whole, unless that would pass `maximumWidth`;
+    /// then HOST and SERVICE give back room, never below their minimum.
+    func columns(_ hosts: [Leakwatch_V1_HostOverview]) -> [Int] {
+        var columns = Self.minimumColumns
+        columns[0] = max(columns[0], (hosts.map(\.host.count).max() ?? 0) + 2)
+        columns[1] = max(columns[1], (hosts.map(\.serviceName.count).max() ?? 0) + 2)
+        guard let maximumWidth else { return columns }
+        var excess = columns.reduce(0, +) + Self.lastSeenWidth - maximumWidth
+        for index in [1, 0] where excess > 0 {
+            let giveBack = min(excess, columns[index] - Self.minimumColumns[index])
+            columns[index] -= giveBack
+            excess -= giveBack
+        }
+        return columns
+    }
 
     /// `verdictLoop`: the collector's verdict loop; a line warns when its passes run late or
     /// have stopped, since every status above is then older than it looks.
     public func text(_ hosts: [Leakwatch_V1_HostOverview], verdictLoop: Leakwatch_V1_VerdictLoopStatus? = nil) -> String {
-        var lines = [row(["HOST", "SERVICE", "STATUS", "RATE", "HEAP", "RSS", "LAST SEEN"], styled: nil)]
+        let columns = columns(hosts)
+        var lines = [row(["HOST", "SERVICE", "STATUS", "RATE", "HEAP", "RSS", "LAST SEEN"], columns: columns, styled: nil)]
         for host in hosts {
             let status = HostStatus(host.status)
             let rate = status >= .growing ? Units.rate(bytesPerHour: host.rateBytesPerHour) : "-"
             var seen = host.lastSeenUnixNanos == 0 ? "never" : Units.ago(unixNanos: host.lastSeenUnixNanos, now: nowUnixNanos)
             if host.stale { seen += " (stale)" }
             lines.append(row([
-                Units.fit(host.host, width: Self.columns[0] - 1),
-                Units.fit(host.serviceName.isEmpty ? "-" : host.serviceName, width: Self.columns[1] - 1),
+                Units.fit(host.host, width: columns[0] - 1),
+                Units.fit(host.serviceName.isEmpty ? "-" : host.serviceName, width: columns[1] - 1),
                 status.headline.lowercased(), rate, Units.bytes(host.currentBytes),
                 host.rssBytes == 0 ? "-" : Units.bytes(host.rssBytes), seen,
-            ], styled: status, stale: host.stale))
+            ], columns: columns, styled: status, stale: host.stale))
         }
         let counts = Dictionary(grouping: hosts, by: { HostStatus($0.status) }).mapValues(\.count)
         var summary = "\(hosts.count) host" + (hosts.count == 1 ? "" : "s")
@@ -116,10 +179,10 @@ public struct HostsRenderer: Sendable {
             + "after it was due (\(cost)); raise verdictIntervalSeconds or give the collector more CPU"
     }
 
-    private func row(_ cells: [String], styled status: HostStatus?, stale: Bool = false) -> String {
+    private func row(_ cells: [String], columns: [Int], styled status: HostStatus?, stale: Bool = false) -> String {
         var line = ""
         for (index, cell) in cells.enumerated() {
-            let padded = index < Self.columns.count ? Units.pad(cell, Self.columns[index]) : cell
+            let padded = index < columns.count ? Units.pad(cell, columns[index]) : cell
             switch index {
             case 2 where status != nil: line += style.status(status!, padded)
             case 6 where stale: line += style.dim(padded)

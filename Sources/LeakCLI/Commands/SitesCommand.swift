@@ -23,8 +23,10 @@ public struct SitesCommand: CLICommand {
     @Option(help: ArgumentHelp("Window for growth rates, e.g. 6h, 2d (default: the collector's).", valueName: "duration"))
     public var since: String?
 
-    @Option(help: ArgumentHelp("Stack frames to show per site in text output.", valueName: "n"))
-    public var frames: Int = 3
+    @Option(help: ArgumentHelp(
+        "Stack frames to show per site in text output (default: down to the first frame of the application, at least 3).",
+        valueName: "n"))
+    public var frames: Int?
 
     @Option(help: ArgumentHelp("Most sites to list (0: the collector's default).", valueName: "n"))
     public var limit: Int = 0
@@ -39,7 +41,7 @@ public struct SitesCommand: CLICommand {
 
     public func validate() throws {
         try validateHostName(host)
-        guard frames >= 0, limit >= 0 else { throw ValidationError("--frames and --limit must be 0 or more") }
+        guard (frames ?? 0) >= 0, limit >= 0 else { throw ValidationError("--frames and --limit must be 0 or more") }
         _ = try ReportCommand.sinceOrValidationError(since)
     }
 
@@ -68,7 +70,9 @@ public struct SitesCommand: CLICommand {
             var lines = [style.bold(host) + "  " + style.dim("\(ordered.count) sampled allocation sites, fastest growing first")]
             for (index, site) in ordered.enumerated() {
                 lines.append(contentsOf: SiteRendering.block(
-                    site, rank: index + 1, frameLimit: frames, width: ReportRenderer.width, style: style,
+                    site, rank: index + 1,
+                    frameLimit: frames ?? SiteRendering.framesToFirstApplicationFrame(site.frames, showRuntimeFrames: runtimeFrames),
+                    width: ReportRenderer.width, style: style,
                     showRuntimeFrames: runtimeFrames))
             }
             return CommandOutput(text: lines.joined(separator: "\n") + "\n")

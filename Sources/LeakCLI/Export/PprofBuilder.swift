@@ -2,6 +2,8 @@ import LeakWire
 
 /// Turns a host's sampled sites into a pprof heap profile with three sample types, in this
 /// order: `inuse_space` (bytes, the default), `inuse_objects` (count), `alloc_space` (bytes).
+/// A difference against a base (`export --base`) has the first two only, each value the change
+/// since the base, negative where a site shrank: what `go tool pprof -diff_base` would compute.
 ///
 /// One pprof Sample per site; its locations are the site's frames, leaf first, as pprof wants.
 /// Frames with the same (image, address, function, file, line) share one Location; functions
@@ -14,13 +16,16 @@ public struct PprofBuilder {
     private var locations: [String: UInt64] = [:]
     private var mappings: [String: UInt64] = [:]
 
-    public init(timeUnixNanos: Int64, durationNanos: Int64, sampleMeanBytes: Int64 = 512 << 10) {
+    /// A live heap, or the change of one since a base.
+    public enum Kind: Sendable {
+        case heap
+        case difference
+    }
+
+    public init(timeUnixNanos: Int64, durationNanos: Int64, sampleMeanBytes: Int64 = 512 << 10, kind: Kind = .heap) {
         _ = string("")
-        profile.sampleType = [
-            valueType("inuse_space", "bytes"),
-            valueType("inuse_objects", "count"),
-            valueType("alloc_space", "bytes"),
-        ]
+        profile.sampleType = [valueType("inuse_space", "bytes"), valueType("inuse_objects", "count")]
+        if kind == .heap { profile.sampleType.append(valueType("alloc_space", "bytes")) }
         profile.defaultSampleType = string("inuse_space")
         profile.periodType = valueType("space", "bytes")
         profile.period = sampleMeanBytes
@@ -92,24 +97,37 @@ public struct PprofBuilder {
     }
 
     public mutating func add(_ site: Leakwatch_V1_SiteReport) {
+        add(stackID: site.stackID, frames: site.frames, typeName: site.hasTypeName ? site.typeName : "", values: [
+            Int64(clamping: site.liveBytes), Int64(clamping: site.liveObjects), Int64(clamping: site.allocatedBytes),
+        ])
+    }
+
+    /// A site's change since the base, for a `.difference` profile.
+    public mutating func add(_ change: Leakwatch_V1_SiteChange) {
+        add(stackID: change.stackID, frames: change.frames, typeName: change.hasTypeName ? change.typeName : "", values: [
+            SiteChangeRendering.deltaBytes(change), SiteChangeRendering.deltaObjects(change),
+        ])
+    }
+
+    private mutating func add(stackID: UInt64, frames: [Leakwatch_V1_Frame], typeName: String, values: [Int64]) {
         var sample = Perftools_Profiles_Sample()
-        var frames = site.frames
+        var frames = frames
         if frames.isEmpty {
             var unknown = Leakwatch_V1_Frame()
-            unknown.function = "stack \(site.stackID) (not symbolized)"
+            unknown.function = "stack \(stackID) (not symbolized)"
             frames = [unknown]
         }
         sample.locationID = frames.map { locationID($0) }
-        sample.value = [Int64(clamping: site.liveBytes), Int64(clamping: site.liveObjects), Int64(clamping: site.allocatedBytes)]
-        if site.hasTypeName && !site.typeName.isEmpty {
+        sample.value = values
+        if !typeName.isEmpty {
             var label = Perftools_Profiles_Label()
             label.key = string("type")
-            label.str = string(site.typeName)
+            label.str = string(typeName)
             sample.label.append(label)
         }
         var stackLabel = Perftools_Profiles_Label()
         stackLabel.key = string("stack_id")
-        stackLabel.num = Int64(clamping: site.stackID)
+        stackLabel.num = Int64(clamping: stackID)
         sample.label.append(stackLabel)
         profile.sample.append(sample)
     }

@@ -3,7 +3,8 @@ import LeakWire
 
 /// How one allocation site looks in text and in JSON; shared by `report` and `sites`.
 enum SiteRendering {
-    /// `SessionCache.insert(_:) (SessionCache.swift:42)`; unknown parts left out.
+    /// `SessionCache.insert(_:) (SessionCache.swift:42)`, then ` [inlined]` when the compiler
+    /// inlined it into the frame below; unknown parts left out.
     static func frameText(_ frame: Leakwatch_V1_Frame) -> String {
         var function = frame.function
         if function.isEmpty {
@@ -16,7 +17,8 @@ enum SiteRendering {
         } else if !frame.image.isEmpty {
             location = frame.image.split(separator: "/").last.map(String.init) ?? frame.image
         }
-        return location.isEmpty ? function : "\(function) (\(location))"
+        let text = location.isEmpty ? function : "\(function) (\(location))"
+        return frame.inlined ? text + " [inlined]" : text
     }
 
     /// The Swift type when the agent knew it, else nil.
@@ -51,19 +53,27 @@ enum SiteRendering {
             let room = width - visibleWidth(summary) - 8
             if room >= 8 { summary += "  type " + style.bold(Units.fit(type, width: room)) }
         }
-        var lines = [summary]
-        let hidden = showRuntimeFrames ? 0 : leadingRuntimeFrameCount(site.frames)
+        return [summary] + frameLines(site.frames, stackID: site.stackID, frameLimit: frameLimit, width: width, style: style,
+                                      showRuntimeFrames: showRuntimeFrames)
+    }
+
+    /// A stack's frames under a site's summary line, the allocator's and runtimes' folded away
+    /// unless `showRuntimeFrames`.
+    static func frameLines(_ frames: [Leakwatch_V1_Frame], stackID: UInt64, frameLimit: Int, width: Int, style: TextStyle,
+                           showRuntimeFrames: Bool) -> [String] {
+        var lines: [String] = []
+        let hidden = showRuntimeFrames ? 0 : leadingRuntimeFrameCount(frames)
         if hidden > 0 && frameLimit > 0 {
             lines.append(style.dim("        … \(hidden) allocator and runtime frame" + (hidden == 1 ? "" : "s")))
         }
-        let shown = site.frames.dropFirst(hidden)
+        let shown = frames.dropFirst(hidden)
         for frame in shown.prefix(frameLimit) {
             lines.append("        at " + Units.fit(frameText(frame), width: width - 11))
         }
         if shown.count > frameLimit {
             lines.append("        … \(shown.count - frameLimit) more frame" + (shown.count - frameLimit == 1 ? "" : "s"))
-        } else if site.frames.isEmpty {
-            lines.append("        (stack \(site.stackID) not symbolized)")
+        } else if frames.isEmpty {
+            lines.append("        (stack \(stackID) not symbolized)")
         }
         return lines
     }
@@ -88,6 +98,7 @@ enum SiteRendering {
             ("line", .unsigned(UInt64(frame.line))),
             ("image", .string(frame.image)),
             ("address", .string("0x" + String(frame.address, radix: 16))),
+            ("inlined", .bool(frame.inlined)),
         ])
     }
 
@@ -104,5 +115,25 @@ enum SiteRendering {
             }
         }
         return width
+    }
+}
+
+extension SiteRendering {
+    /// Frames a site's text shows unless `--frames` says otherwise: at least three, and always
+    /// down to the first frame of the application (an inlined one included), however many
+    /// library frames lie above it.
+    static func framesToFirstApplicationFrame(_ frames: [Leakwatch_V1_Frame], showRuntimeFrames: Bool) -> Int {
+        let minimum = 3
+        let shown = Array(frames.dropFirst(showRuntimeFrames ? 0 : leadingRuntimeFrameCount(frames)))
+        guard let image = applicationImage(frames),
+              let first = shown.firstIndex(where: { $0.image == image && !$0.isRuntime })
+        else { return minimum }
+        return max(minimum, first + 1)
+    }
+
+    /// The application's image: the one of the outermost frame with source (its `main` or a
+    /// thread's body); the frames below it are libc's thread and process start.
+    static func applicationImage(_ frames: [Leakwatch_V1_Frame]) -> String? {
+        frames.last { !$0.file.isEmpty && !$0.image.isEmpty && !$0.isRuntime }?.image
     }
 }

@@ -16,24 +16,44 @@ public struct CLIContext: Sendable {
     public var connectTimeoutSeconds: Double
     /// Timeout of each request to the collector.
     public var requestTimeoutSeconds: Double
+    /// The terminal's width in columns when standard output is one; nil otherwise.
+    public var terminalColumns: Int?
+    /// Where a command that keeps running writes as it goes; nil: it answers once (tests of one frame).
+    public var liveOutput: LiveOutput?
+    /// The clock a command that keeps running reads at each redraw.
+    public var clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) }
 
     public init(environment: [String: String], nowUnixNanos: Int64, standardOutputIsTerminal: Bool,
-                currentDirectory: String, connectTimeoutSeconds: Double = 5, requestTimeoutSeconds: Double = 30) {
+                currentDirectory: String, connectTimeoutSeconds: Double = 5, requestTimeoutSeconds: Double = 30,
+                terminalColumns: Int? = nil, liveOutput: LiveOutput? = nil) {
         self.environment = environment
         self.nowUnixNanos = nowUnixNanos
         self.standardOutputIsTerminal = standardOutputIsTerminal
         self.currentDirectory = currentDirectory
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.requestTimeoutSeconds = requestTimeoutSeconds
+        self.terminalColumns = terminalColumns
+        self.liveOutput = liveOutput
     }
 
-    /// The real process: its environment, the system clock, isatty(1), the working directory.
+    /// The real process: its environment, the system clock, isatty(1) and the terminal's width,
+    /// the working directory, standard output written as it goes and stopped by SIGINT.
     public static func process() -> CLIContext {
-        CLIContext(
+        let terminal = isatty(STDOUT_FILENO) == 1
+        return CLIContext(
             environment: ProcessInfo.processInfo.environment,
             nowUnixNanos: Int64(Date().timeIntervalSince1970 * 1e9),
-            standardOutputIsTerminal: isatty(STDOUT_FILENO) == 1,
-            currentDirectory: FileManager.default.currentDirectoryPath)
+            standardOutputIsTerminal: terminal,
+            currentDirectory: FileManager.default.currentDirectoryPath,
+            terminalColumns: terminal ? terminalWidth() : nil,
+            liveOutput: .process())
+    }
+
+    /// TIOCGWINSZ on standard output, else $COLUMNS.
+    private static func terminalWidth() -> Int? {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init)
     }
 
     /// Colour only on a terminal, and never when NO_COLOR is set to anything non-empty

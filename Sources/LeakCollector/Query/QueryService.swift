@@ -19,6 +19,8 @@ public struct QueryService: Sendable {
     public var maximumMemoryErrorsPerReport = 20
     /// Rows of a memory-errors listing when the request names no limit. Default 50.
     public var defaultMemoryErrorSiteLimit = 50
+    /// Rows of a site diff when the request names no limit. Default 100.
+    public var defaultSiteDiffLimit = 100
     /// Most points in a series response. Default 10,000.
     public var maximumSeriesPoints = 10_000
     public var staleAfterSeconds: Double = 60
@@ -33,7 +35,8 @@ public struct QueryService: Sendable {
 
     static func isRequest(_ message: WireMessage) -> Bool {
         switch message {
-        case .fleetOverviewRequest, .hostReportRequest, .sitesRequest, .seriesRequest, .stacksRequest, .memoryErrorsRequest: true
+        case .fleetOverviewRequest, .hostReportRequest, .sitesRequest, .seriesRequest, .stacksRequest, .memoryErrorsRequest,
+             .siteDiffRequest: true
         default: false
         }
     }
@@ -46,6 +49,7 @@ public struct QueryService: Sendable {
         case .seriesRequest(let r): r.requestID
         case .stacksRequest(let r): r.requestID
         case .memoryErrorsRequest(let r): r.requestID
+        case .siteDiffRequest(let r): r.requestID
         default: 0
         }
     }
@@ -59,6 +63,7 @@ public struct QueryService: Sendable {
         case .seriesRequest(let r): .seriesResponse(try series(r))
         case .stacksRequest(let r): .stacksResponse(try stacks(r))
         case .memoryErrorsRequest(let r): .memoryErrorsResponse(try memoryErrors(r))
+        case .siteDiffRequest(let r): .siteDiffResponse(try siteDiff(r))
         default: throw QueryError.badRequest("\(request.name) is not a query request", requestID: 0)
         }
     }
@@ -312,7 +317,7 @@ public struct QueryService: Sendable {
 
     // MARK: Helpers
 
-    private func requireHost(_ name: String, requestID: UInt64) throws -> HostRecord {
+    func requireHost(_ name: String, requestID: UInt64) throws -> HostRecord {
         guard !name.isEmpty else { throw QueryError.badRequest("the request names no host", requestID: requestID) }
         guard let host = try store.host(named: name) else {
             throw QueryError.unknownHost(name, requestID: requestID, knownHosts: try nearHostNames(to: name))
@@ -411,6 +416,7 @@ public struct QueryService: Sendable {
         out.image = frame.image
         out.address = frame.address
         if let imageOffset = frame.imageOffset { out.imageOffset = imageOffset }
+        out.inlined = frame.inlined ?? false
         return out
     }
 

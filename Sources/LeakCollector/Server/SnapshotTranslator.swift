@@ -129,7 +129,7 @@ struct SnapshotTranslator {
             let frames = stack.frames.map {
                 StackFrame(
                     address: $0.address, function: $0.function, file: $0.file, line: $0.line, image: $0.image,
-                    imageOffset: $0.hasImageOffset ? $0.imageOffset : nil)
+                    imageOffset: $0.hasImageOffset ? $0.imageOffset : nil, inlined: $0.inlined)
             }
             let definition = StackDefinition(frames: frames, typeName: typeNames[stack.id])
             if digests[stack.id] == nil && digests.count >= maximumStacks {

@@ -170,27 +170,9 @@ extension CollectorStore {
                 } else {
                     blob = try Data.fetchOne(rollupBlob, arguments: [point.instanceId, locator.resolution, point.timestampMs])
                 }
-                guard let blob, let sites = PackedRows(decoding: blob) else { continue }
-                let values = sites.values
-                var base = 0
-                if isRaw, sites.arity == SiteColumns.arity {
-                    while base < values.count {
-                        window.sites[values[base + SiteColumns.stackID], default: []].append(SiteSeriesPoint(
-                            timestampMs: point.timestampMs, instanceId: point.instanceId,
-                            liveBytes: values[base + SiteColumns.liveBytes],
-                            liveObjects: values[base + SiteColumns.liveObjects],
-                            allocatedBytes: values[base + SiteColumns.allocatedBytes]))
-                        base += SiteColumns.arity
-                    }
-                } else if !isRaw, sites.arity == SiteRollupColumns.arity {
-                    while base < values.count {
-                        window.sites[values[base + SiteRollupColumns.stackID], default: []].append(SiteSeriesPoint(
-                            timestampMs: point.timestampMs, instanceId: point.instanceId,
-                            liveBytes: values[base + SiteRollupColumns.liveBytesMin],
-                            liveObjects: values[base + SiteRollupColumns.liveObjectsLast],
-                            allocatedBytes: values[base + SiteRollupColumns.allocatedBytesLast]))
-                        base += SiteRollupColumns.arity
-                    }
+                guard let blob else { continue }
+                for site in Self.sitePoints(blob: blob, isRaw: isRaw, timestampMs: point.timestampMs, instanceId: point.instanceId) {
+                    window.sites[site.stackId, default: []].append(site.point)
                 }
             }
             return window

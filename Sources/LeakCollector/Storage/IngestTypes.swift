@@ -85,10 +85,13 @@ public struct StackFrame: Hashable, Sendable, Codable {
     /// `address` minus the load address of `image`: the same in every start of the same binary.
     /// Nil when the agent did not send it (agents before protocol field Frame.image_offset).
     public var imageOffset: UInt64?
+    /// True when the compiler inlined this frame into the next one; nil otherwise (and in rows
+    /// stored before protocol field Frame.inlined), so stored JSON only carries it when true.
+    public var inlined: Bool?
 
     public init(
         address: UInt64, function: String, file: String = "", line: UInt32 = 0, image: String = "",
-        imageOffset: UInt64? = nil
+        imageOffset: UInt64? = nil, inlined: Bool = false
     ) {
         self.address = address
         self.function = function
@@ -96,6 +99,7 @@ public struct StackFrame: Hashable, Sendable, Codable {
         self.line = line
         self.image = image
         self.imageOffset = imageOffset
+        self.inlined = inlined ? true : nil
     }
 
     /// What identifies this frame across process starts, best first.

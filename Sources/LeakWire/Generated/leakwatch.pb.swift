@@ -67,6 +67,8 @@ public nonisolated enum Leakwatch_V1_MessageKind: SwiftProtobuf.Enum, Swift.Case
   case stacksResponse // = 41
   case memoryErrorsRequest // = 42
   case memoryErrorsResponse // = 43
+  case siteDiffRequest // = 44
+  case siteDiffResponse // = 45
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -95,6 +97,8 @@ public nonisolated enum Leakwatch_V1_MessageKind: SwiftProtobuf.Enum, Swift.Case
     case 41: self = .stacksResponse
     case 42: self = .memoryErrorsRequest
     case 43: self = .memoryErrorsResponse
+    case 44: self = .siteDiffRequest
+    case 45: self = .siteDiffResponse
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -121,6 +125,8 @@ public nonisolated enum Leakwatch_V1_MessageKind: SwiftProtobuf.Enum, Swift.Case
     case .stacksResponse: return 41
     case .memoryErrorsRequest: return 42
     case .memoryErrorsResponse: return 43
+    case .siteDiffRequest: return 44
+    case .siteDiffResponse: return 45
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -147,6 +153,8 @@ public nonisolated enum Leakwatch_V1_MessageKind: SwiftProtobuf.Enum, Swift.Case
     .stacksResponse,
     .memoryErrorsRequest,
     .memoryErrorsResponse,
+    .siteDiffRequest,
+    .siteDiffResponse,
   ]
 
 }
@@ -762,6 +770,10 @@ public nonisolated struct Leakwatch_V1_Frame: Sendable {
   /// Clears the value of `imageOffset`. Subsequent reads from it will return its default value.
   public mutating func clearImageOffset() {self._imageOffset = nil}
 
+  /// The compiler inlined this frame into the next one (its caller): both share one return
+  /// address. Shown as such by the cli; not part of the frame's identity.
+  public var inlined: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1304,6 +1316,88 @@ public nonisolated struct Leakwatch_V1_SitesResponse: Sendable {
   public init() {}
 }
 
+/// How each site's live bytes changed between two snapshots of a host: the newest snapshot at or
+/// before each time (the oldest stored when none is that old). What `heaptrack -d` and
+/// `jeprof --base` show, from the store.
+public nonisolated struct Leakwatch_V1_SiteDiffRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var requestID: UInt64 = 0
+
+  public var host: String = String()
+
+  /// the base; required (> 0)
+  public var fromUnixNanos: Int64 = 0
+
+  /// 0: the newest snapshot
+  public var toUnixNanos: Int64 = 0
+
+  /// 0: the collector's default; the largest changes either way are kept
+  public var limit: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Leakwatch_V1_SiteChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var stackID: UInt64 = 0
+
+  /// 0: the site had nothing live (or was not sampled) then
+  public var fromLiveBytes: UInt64 = 0
+
+  public var toLiveBytes: UInt64 = 0
+
+  public var fromLiveObjects: UInt64 = 0
+
+  public var toLiveObjects: UInt64 = 0
+
+  public var typeName: String {
+    get {_typeName ?? String()}
+    set {_typeName = newValue}
+  }
+  /// Returns true if `typeName` has been explicitly set.
+  public var hasTypeName: Bool {self._typeName != nil}
+  /// Clears the value of `typeName`. Subsequent reads from it will return its default value.
+  public mutating func clearTypeName() {self._typeName = nil}
+
+  public var frames: [Leakwatch_V1_Frame] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _typeName: String? = nil
+}
+
+public nonisolated struct Leakwatch_V1_SiteDiffResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var requestID: UInt64 = 0
+
+  public var host: String = String()
+
+  /// the snapshots compared; 0: the host has none
+  public var fromSnapshotUnixNanos: Int64 = 0
+
+  public var toSnapshotUnixNanos: Int64 = 0
+
+  /// largest growth first, shrinking sites last; unchanged left out
+  public var changes: [Leakwatch_V1_SiteChange] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Leakwatch_V1_SeriesRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1467,7 +1561,7 @@ public nonisolated struct Leakwatch_V1_MemoryErrorsResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "leakwatch.v1"
 
 nonisolated extension Leakwatch_V1_MessageKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_HELLO\0\u{1}MESSAGE_KIND_CHALLENGE\0\u{1}MESSAGE_KIND_AUTHENTICATE\0\u{1}MESSAGE_KIND_WELCOME\0\u{1}MESSAGE_KIND_ERROR\0\u{2}\u{b}MESSAGE_KIND_SNAPSHOT\0\u{1}MESSAGE_KIND_ACK\0\u{2}\u{f}MESSAGE_KIND_FLEET_OVERVIEW_REQUEST\0\u{1}MESSAGE_KIND_FLEET_OVERVIEW_RESPONSE\0\u{1}MESSAGE_KIND_HOST_REPORT_REQUEST\0\u{1}MESSAGE_KIND_HOST_REPORT_RESPONSE\0\u{1}MESSAGE_KIND_SITES_REQUEST\0\u{1}MESSAGE_KIND_SITES_RESPONSE\0\u{1}MESSAGE_KIND_SERIES_REQUEST\0\u{1}MESSAGE_KIND_SERIES_RESPONSE\0\u{1}MESSAGE_KIND_STACKS_REQUEST\0\u{1}MESSAGE_KIND_STACKS_RESPONSE\0\u{1}MESSAGE_KIND_MEMORY_ERRORS_REQUEST\0\u{1}MESSAGE_KIND_MEMORY_ERRORS_RESPONSE\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MESSAGE_KIND_UNSPECIFIED\0\u{1}MESSAGE_KIND_HELLO\0\u{1}MESSAGE_KIND_CHALLENGE\0\u{1}MESSAGE_KIND_AUTHENTICATE\0\u{1}MESSAGE_KIND_WELCOME\0\u{1}MESSAGE_KIND_ERROR\0\u{2}\u{b}MESSAGE_KIND_SNAPSHOT\0\u{1}MESSAGE_KIND_ACK\0\u{2}\u{f}MESSAGE_KIND_FLEET_OVERVIEW_REQUEST\0\u{1}MESSAGE_KIND_FLEET_OVERVIEW_RESPONSE\0\u{1}MESSAGE_KIND_HOST_REPORT_REQUEST\0\u{1}MESSAGE_KIND_HOST_REPORT_RESPONSE\0\u{1}MESSAGE_KIND_SITES_REQUEST\0\u{1}MESSAGE_KIND_SITES_RESPONSE\0\u{1}MESSAGE_KIND_SERIES_REQUEST\0\u{1}MESSAGE_KIND_SERIES_RESPONSE\0\u{1}MESSAGE_KIND_STACKS_REQUEST\0\u{1}MESSAGE_KIND_STACKS_RESPONSE\0\u{1}MESSAGE_KIND_MEMORY_ERRORS_REQUEST\0\u{1}MESSAGE_KIND_MEMORY_ERRORS_RESPONSE\0\u{1}MESSAGE_KIND_SITE_DIFF_REQUEST\0\u{1}MESSAGE_KIND_SITE_DIFF_RESPONSE\0")
 }
 
 nonisolated extension Leakwatch_V1_Role: SwiftProtobuf._ProtoNameProviding {
@@ -1945,7 +2039,7 @@ nonisolated extension Leakwatch_V1_Site: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}function\0\u{1}file\0\u{1}line\0\u{1}image\0\u{1}address\0\u{3}image_offset\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}function\0\u{1}file\0\u{1}line\0\u{1}image\0\u{1}address\0\u{3}image_offset\0\u{1}inlined\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1959,6 +2053,7 @@ nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._
       case 4: try { try decoder.decodeSingularStringField(value: &self.image) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.address) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self._imageOffset) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.inlined) }()
       default: break
       }
     }
@@ -1987,6 +2082,9 @@ nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._
     try { if let v = self._imageOffset {
       try visitor.visitSingularUInt64Field(value: v, fieldNumber: 6)
     } }()
+    if self.inlined != false {
+      try visitor.visitSingularBoolField(value: self.inlined, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1997,6 +2095,7 @@ nonisolated extension Leakwatch_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.image != rhs.image {return false}
     if lhs.address != rhs.address {return false}
     if lhs._imageOffset != rhs._imageOffset {return false}
+    if lhs.inlined != rhs.inlined {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3064,6 +3163,170 @@ nonisolated extension Leakwatch_V1_SitesResponse: SwiftProtobuf.Message, SwiftPr
     if lhs.requestID != rhs.requestID {return false}
     if lhs.host != rhs.host {return false}
     if lhs.sites != rhs.sites {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Leakwatch_V1_SiteDiffRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SiteDiffRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}host\0\u{3}from_unix_nanos\0\u{3}to_unix_nanos\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.host) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.fromUnixNanos) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.toUnixNanos) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.requestID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.host.isEmpty {
+      try visitor.visitSingularStringField(value: self.host, fieldNumber: 2)
+    }
+    if self.fromUnixNanos != 0 {
+      try visitor.visitSingularInt64Field(value: self.fromUnixNanos, fieldNumber: 3)
+    }
+    if self.toUnixNanos != 0 {
+      try visitor.visitSingularInt64Field(value: self.toUnixNanos, fieldNumber: 4)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Leakwatch_V1_SiteDiffRequest, rhs: Leakwatch_V1_SiteDiffRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.host != rhs.host {return false}
+    if lhs.fromUnixNanos != rhs.fromUnixNanos {return false}
+    if lhs.toUnixNanos != rhs.toUnixNanos {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Leakwatch_V1_SiteChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SiteChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}stack_id\0\u{3}from_live_bytes\0\u{3}to_live_bytes\0\u{3}from_live_objects\0\u{3}to_live_objects\0\u{3}type_name\0\u{1}frames\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.stackID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.fromLiveBytes) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.toLiveBytes) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.fromLiveObjects) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.toLiveObjects) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._typeName) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.frames) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.stackID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.stackID, fieldNumber: 1)
+    }
+    if self.fromLiveBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fromLiveBytes, fieldNumber: 2)
+    }
+    if self.toLiveBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.toLiveBytes, fieldNumber: 3)
+    }
+    if self.fromLiveObjects != 0 {
+      try visitor.visitSingularUInt64Field(value: self.fromLiveObjects, fieldNumber: 4)
+    }
+    if self.toLiveObjects != 0 {
+      try visitor.visitSingularUInt64Field(value: self.toLiveObjects, fieldNumber: 5)
+    }
+    try { if let v = self._typeName {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    if !self.frames.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.frames, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Leakwatch_V1_SiteChange, rhs: Leakwatch_V1_SiteChange) -> Bool {
+    if lhs.stackID != rhs.stackID {return false}
+    if lhs.fromLiveBytes != rhs.fromLiveBytes {return false}
+    if lhs.toLiveBytes != rhs.toLiveBytes {return false}
+    if lhs.fromLiveObjects != rhs.fromLiveObjects {return false}
+    if lhs.toLiveObjects != rhs.toLiveObjects {return false}
+    if lhs._typeName != rhs._typeName {return false}
+    if lhs.frames != rhs.frames {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Leakwatch_V1_SiteDiffResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SiteDiffResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{1}host\0\u{3}from_snapshot_unix_nanos\0\u{3}to_snapshot_unix_nanos\0\u{1}changes\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.host) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.fromSnapshotUnixNanos) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.toSnapshotUnixNanos) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.changes) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.requestID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.host.isEmpty {
+      try visitor.visitSingularStringField(value: self.host, fieldNumber: 2)
+    }
+    if self.fromSnapshotUnixNanos != 0 {
+      try visitor.visitSingularInt64Field(value: self.fromSnapshotUnixNanos, fieldNumber: 3)
+    }
+    if self.toSnapshotUnixNanos != 0 {
+      try visitor.visitSingularInt64Field(value: self.toSnapshotUnixNanos, fieldNumber: 4)
+    }
+    if !self.changes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.changes, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Leakwatch_V1_SiteDiffResponse, rhs: Leakwatch_V1_SiteDiffResponse) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.host != rhs.host {return false}
+    if lhs.fromSnapshotUnixNanos != rhs.fromSnapshotUnixNanos {return false}
+    if lhs.toSnapshotUnixNanos != rhs.toSnapshotUnixNanos {return false}
+    if lhs.changes != rhs.changes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

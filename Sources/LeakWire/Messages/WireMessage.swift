@@ -22,6 +22,8 @@ public enum WireMessage: Sendable, WireEncodable, WireDecodable {
     case stacksResponse(Leakwatch_V1_StacksResponse)
     case memoryErrorsRequest(Leakwatch_V1_MemoryErrorsRequest)
     case memoryErrorsResponse(Leakwatch_V1_MemoryErrorsResponse)
+    case siteDiffRequest(Leakwatch_V1_SiteDiffRequest)
+    case siteDiffResponse(Leakwatch_V1_SiteDiffResponse)
 
     public var kind: MessageKind {
         switch self {
@@ -44,6 +46,8 @@ public enum WireMessage: Sendable, WireEncodable, WireDecodable {
         case .stacksResponse: .stacksResponse
         case .memoryErrorsRequest: .memoryErrorsRequest
         case .memoryErrorsResponse: .memoryErrorsResponse
+        case .siteDiffRequest: .siteDiffRequest
+        case .siteDiffResponse: .siteDiffResponse
         }
     }
 
@@ -68,6 +72,8 @@ public enum WireMessage: Sendable, WireEncodable, WireDecodable {
         case .stacksResponse(let m): m
         case .memoryErrorsRequest(let m): m
         case .memoryErrorsResponse(let m): m
+        case .siteDiffRequest(let m): m
+        case .siteDiffResponse(let m): m
         }
     }
 
@@ -103,6 +109,8 @@ public enum WireMessage: Sendable, WireEncodable, WireDecodable {
             case .stacksResponse: self = .stacksResponse(try .init(serializedBytes: body))
             case .memoryErrorsRequest: self = .memoryErrorsRequest(try .init(serializedBytes: body))
             case .memoryErrorsResponse: self = .memoryErrorsResponse(try .init(serializedBytes: body))
+            case .siteDiffRequest: self = .siteDiffRequest(try .init(serializedBytes: body))
+            case .siteDiffResponse: self = .siteDiffResponse(try .init(serializedBytes: body))
             }
         } catch {
             throw WireError.malformedMessage.with("\(kind) body of \(body.count) bytes is not valid protobuf: \(error)")

@@ -21,4 +21,6 @@ public enum MessageKind: UInt8, Sendable, CaseIterable {
     case stacksResponse = 41
     case memoryErrorsRequest = 42
     case memoryErrorsResponse = 43
+    case siteDiffRequest = 44
+    case siteDiffResponse = 45
 }

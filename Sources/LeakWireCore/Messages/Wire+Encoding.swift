@@ -99,6 +99,7 @@ extension Wire.Frame {
         writer.string(4, image)
         writer.uint64(5, address)
         writer.optionalUInt64(6, imageOffset)
+        writer.bool(7, inlined)
     }
 }
 

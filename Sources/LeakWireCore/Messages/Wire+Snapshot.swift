@@ -110,15 +110,18 @@ extension Wire {
         public var address: UInt64
         /// `optional` in the schema: nil is absent, 0 is sent.
         public var imageOffset: UInt64?
+        /// Inlined by the compiler into the next frame.
+        public var inlined: Bool
 
         public init(function: String = "", file: String = "", line: UInt32 = 0, image: String = "", address: UInt64 = 0,
-                    imageOffset: UInt64? = nil) {
+                    imageOffset: UInt64? = nil, inlined: Bool = false) {
             self.function = function
             self.file = file
             self.line = line
             self.image = image
             self.address = address
             self.imageOffset = imageOffset
+            self.inlined = inlined
         }
     }
 

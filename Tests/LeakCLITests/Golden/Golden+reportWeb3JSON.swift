@@ -483,28 +483,32 @@ extension Golden {
           "file": "/src/Sources/Checkout/Session.swift",
           "line": 14,
           "image": "checkout-server",
-          "address": "0x55a000001a20"
+          "address": "0x55a000001a20",
+          "inlined": false
         },
         {
           "function": "Checkout.SessionCache.insert(_:)",
           "file": "/src/Sources/Checkout/SessionCache.swift",
           "line": 42,
           "image": "checkout-server",
-          "address": "0x55a000002b44"
+          "address": "0x55a000002b44",
+          "inlined": false
         },
         {
           "function": "Checkout.CheckoutHandler.handle(_:context:)",
           "file": "/src/Sources/Checkout/CheckoutHandler.swift",
           "line": 88,
           "image": "checkout-server",
-          "address": "0x55a000003c10"
+          "address": "0x55a000003c10",
+          "inlined": false
         },
         {
           "function": "NIOCore.ChannelHandlerContext.fireChannelRead(_:)",
           "file": "/build/swift-nio/Sources/NIOCore/ChannelPipeline.swift",
           "line": 1712,
           "image": "checkout-server",
-          "address": "0x55a000100400"
+          "address": "0x55a000100400",
+          "inlined": false
         }
       ]
     },
@@ -522,14 +526,16 @@ extension Golden {
           "file": "/build/swift-nio/Sources/NIOCore/ByteBuffer-core.swift",
           "line": 221,
           "image": "checkout-server",
-          "address": "0x55a000109000"
+          "address": "0x55a000109000",
+          "inlined": false
         },
         {
           "function": "Checkout.ResponseWriter.write(_:)",
           "file": "/src/Sources/Checkout/ResponseWriter.swift",
           "line": 31,
           "image": "checkout-server",
-          "address": "0x55a000004d00"
+          "address": "0x55a000004d00",
+          "inlined": false
         }
       ]
     },
@@ -547,14 +553,16 @@ extension Golden {
           "file": "",
           "line": 0,
           "image": "libFoundation.so",
-          "address": "0x7f1000200000"
+          "address": "0x7f1000200000",
+          "inlined": false
         },
         {
           "function": "Checkout.CartParser.parse(_:)",
           "file": "/src/Sources/Checkout/CartParser.swift",
           "line": 19,
           "image": "checkout-server",
-          "address": "0x55a000005e00"
+          "address": "0x55a000005e00",
+          "inlined": false
         }
       ]
     }
