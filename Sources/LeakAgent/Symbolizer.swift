@@ -66,9 +66,8 @@ public final class Symbolizer: Sendable {
             addresses.map { address in
                 guard address != 0 else { return nil }
                 if let cached = state.imageOffsetByAddress[address] { return cached }
-                let offset = Self.images(holding: address, cached: &state.images).map { images, index in
-                    address - images.images[index].loadBias
-                }
+                let images = Self.images(holding: [address], cached: &state.images)
+                let offset = images.index(holding: address).map { address - images.images[$0].loadBias }
                 state.imageOffsetByAddress[address] = offset
                 return offset
             }
@@ -79,11 +78,7 @@ public final class Symbolizer: Sendable {
     private static func resolve(_ addresses: [UInt64], in state: inout State) {
         let unnamed = addresses.filter { state.framesByAddress[$0] == nil }
         guard !unnamed.isEmpty else { return }
-        var images = state.images ?? ProcessImages.read()
-        if state.images != nil, unnamed.contains(where: { images.index(holding: $0) == nil }) {
-            images = ProcessImages.read() // a library loaded since the last read
-        }
-        state.images = images
+        let images = Self.images(holding: unnamed, cached: &state.images)
         var named: [[SymbolizedFrame]]?
         do {
             named = try state.process?.symbolize(SymbolizationRequest(images: images.images, addresses: unnamed))
@@ -100,14 +95,13 @@ public final class Symbolizer: Sendable {
         }
     }
 
-    /// The image map and the index of the image holding `address`; the map is read again once
-    /// when no image holds it (a library loaded since the last read).
-    private static func images(holding address: UInt64, cached: inout ProcessImages?) -> (ProcessImages, Int)? {
-        if let images = cached, let index = images.index(holding: address) { return (images, index) }
-        // The loader's view, not the Runtime's `ImageMap.capture()` (see LoadedImage).
+    /// The process's images, read again when the cached list holds not every one of `addresses`
+    /// (a library loaded, or unloaded, since the last read); the cache keeps the new list.
+    private static func images(holding addresses: [UInt64], cached: inout ProcessImages?) -> ProcessImages {
+        if let images = cached, addresses.allSatisfy({ images.index(holding: $0) != nil }) { return images }
         let images = ProcessImages.read()
         cached = images
-        return images.index(holding: address).map { (images, $0) }
+        return images
     }
 
     static func isAllocationPathFrame(_ frame: StackFrame) -> Bool {
