@@ -104,13 +104,14 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                 state = .agent(translator)
                 switch translation {
                 case .accepted(let ingest):
-                    submit(ingest)
+                    submit(ingest, wireBytes: frame.wireByteCount)
                 case .rejected(let violation):
                     // That snapshot only: the connection, and the snapshots after it, go on.
                     logger.warning("snapshot rejected", metadata: [
                         "leak.sequence": "\(violation.sequence)", "leak.field": "\(violation.field)",
                         "leak.error": "\(violation.detail)",
                     ])
+                    environment.metrics.rejectedFrame(code: Self.metricLabel(violation.errorMessage.code))
                     send(.error(violation.errorMessage))
                 }
             } catch {
@@ -264,13 +265,15 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
 
     // MARK: Snapshots
 
-    private func submit(_ snapshot: SnapshotIngest) {
+    private func submit(_ snapshot: SnapshotIngest, wireBytes: Int) {
         guard let context else { return }
         pendingWork += 1
         let sequence = snapshot.sequence
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
+        let metrics = environment.metrics
         environment.writer.submit(snapshot) { result in
+            if case .success(.stored) = result { metrics.ingestedBytes.increment(by: Int64(wireBytes)) }
             eventLoop.execute { loopBound.value.committed(sequence: sequence, result: result) }
         }
     }
@@ -372,6 +375,13 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
         return error
     }
 
+    /// `frameTooLarge` → `frame_too_large`: Prometheus label values in the metrics' own style.
+    static func metricLabel(_ code: Leakwatch_V1_ErrorCode) -> String {
+        "\(code)".reduce(into: "") { label, character in
+            if character.isUppercase { label += "_" + character.lowercased() } else { label.append(character) }
+        }
+    }
+
     private func rejectUnexpected(_ message: WireMessage, role: String, expected: String) {
         if case .error(let error) = message {
             logger.info("peer sent an error", metadata: ["leak.code": "\(error.code)", "leak.message": "\(error.message)"])
@@ -388,6 +398,13 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
 
     private func fail(_ error: Leakwatch_V1_Error) {
         if case .closed = state { return }
+        switch error.code {
+        case .handshakeTimeout: break  // no frame was refused: none came
+        case .authenticationFailed:
+            environment.metrics.authenticationFailures.increment()
+            environment.metrics.rejectedFrame(code: Self.metricLabel(error.code))
+        default: environment.metrics.rejectedFrame(code: Self.metricLabel(error.code))
+        }
         logger.warning("closing connection after a protocol error", metadata: [
             "leak.error": "\(error.message)", "leak.errorCode": "\(error.code)",
         ])

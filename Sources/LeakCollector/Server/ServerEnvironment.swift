@@ -3,8 +3,8 @@ import LeakWire
 import Logging
 import NIOPosix
 
-/// What every connection handler shares: the store, its writer, the query service and the
-/// thread pool that runs blocking database reads off the event loops.
+/// What every connection handler shares: the store, its writer, the query service, the
+/// thread pool that runs blocking database reads off the event loops, and the health metrics.
 struct ServerEnvironment: Sendable {
     var configuration: CollectorConfiguration
     var store: CollectorStore
@@ -13,6 +13,7 @@ struct ServerEnvironment: Sendable {
     var threadPool: NIOThreadPool
     var logger: Logger
     var collectorVersion: String
+    var metrics: CollectorMetrics
     /// The collector's clock, unix nanoseconds: a snapshot's receipt time, and what its timestamp
     /// may not be far ahead of.
     var nowUnixNanos: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) }
