@@ -54,10 +54,25 @@ enum HookProcess {
             return .timedOut
         }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+            drain(standardError.fileHandleForReading, into: captured)
             let text = String(decoding: captured.withLock { $0 }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             let status = process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
             return .failed(exitStatus: status, standardError: text)
         }
         return .succeeded
+    }
+
+    /// What the pipe holds now, without waiting: the readability handler may not have run before
+    /// the exit was seen, and a child of the hook may keep the pipe open, so never read to its end.
+    private static func drain(_ handle: FileHandle, into captured: Locked<[UInt8]>) {
+        handle.readabilityHandler = nil
+        let descriptor = handle.fileDescriptor
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        var buffer = [UInt8](repeating: 0, count: standardErrorLimit)
+        while captured.withLock({ $0.count }) < standardErrorLimit {
+            let count = read(descriptor, &buffer, buffer.count)
+            guard count > 0 else { return }
+            captured.withLock { $0 += buffer.prefix(min(count, standardErrorLimit - $0.count)) }
+        }
     }
 }
