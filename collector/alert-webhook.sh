@@ -7,15 +7,19 @@
 #   LEAKWATCH_ALERTMANAGER_URL=http://alertmanager:9093 (default http://127.0.0.1:9093)
 #
 # One alert per host (labels alertname, host, service, severity): growing -> suspected-leak
-# updates it, a host back to ok resolves it (endsAt = now). Needs curl and jq. Exits non-zero when the
+# updates it, a host back to ok resolves it (endsAt = now). The collector posts once per change,
+# not at every evaluation as Prometheus does, so a firing alert carries an endsAt 30 days ahead
+# (Alertmanager would resolve it after resolve_timeout otherwise); a memory error, an event, 1 day. Needs curl and jq. Exits non-zero when the
 # post fails, so the collector logs it; curl gives up well before the hook's timeout.
 set -eu
 
 url="${LEAKWATCH_ALERTMANAGER_URL:-http://127.0.0.1:9093}"
 document=$(cat)
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+month=$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)
+day=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
 
-alerts=$(printf '%s' "$document" | jq --arg now "$now" '[{
+alerts=$(printf '%s' "$document" | jq --arg now "$now" --arg month "$month" --arg day "$day" '[{
     labels: {
         alertname: (if .kind == "memory-error" then "LeakwatchMemoryError" else "LeakwatchHostLeak" end),
         host: .host,
@@ -31,8 +35,9 @@ alerts=$(printf '%s' "$document" | jq --arg now "$now" '[{
         status: .newStatus,
         report: .reportCommand
     },
-    startsAt: .at
-} + (if .kind == "status-change" and .newStatus == "ok" then {endsAt: $now} else {} end)]')
+    startsAt: .at,
+    endsAt: (if .kind == "memory-error" then $day elif .newStatus == "ok" then $now else $month end)
+}]')
 
 printf '%s' "$alerts" | curl --silent --show-error --fail --max-time 5 \
     -H 'Content-Type: application/json' --data-binary @- "$url/api/v2/alerts"
