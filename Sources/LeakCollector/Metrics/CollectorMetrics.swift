@@ -1,3 +1,4 @@
+import LeakWire
 import Prometheus
 
 /// The collector's own health, counted where the work happens: connections, ingest, rejected
@@ -45,12 +46,23 @@ public final class CollectorMetrics: Sendable {
             "alerts_dropped", "total", "Alerts not run because the alert hook's queue was full."))
     }
 
-    /// A frame refused with an Error frame, by its protocol error code (a bounded set).
-    func rejectedFrame(code: String) {
+    /// A peer's frame answered with an Error frame: counted by its protocol error code (a bounded
+    /// set), and as an authentication failure when it is one. A handshake that timed out refused
+    /// no frame (none came) and is not counted.
+    func refusedFrame(_ code: Leakwatch_V1_ErrorCode) {
+        guard code != .handshakeTimeout else { return }
+        if code == .authenticationFailed { authenticationFailures.increment() }
         registry.makeCounter(
             descriptor: Self.name("rejected_frames", "total", "Frames refused with an Error frame, by error code."),
-            labels: [("code", code)]
+            labels: [("code", Self.labelValue(code))]
         ).increment()
+    }
+
+    /// `frameTooLarge` → `frame_too_large`, the metrics' own style.
+    static func labelValue(_ code: Leakwatch_V1_ErrorCode) -> String {
+        "\(code)".reduce(into: "") { label, character in
+            if character.isUppercase { label += "_" + character.lowercased() } else { label.append(character) }
+        }
     }
 
     /// One alert hook run, by how it ended: "succeeded", "failed" or "timed_out".

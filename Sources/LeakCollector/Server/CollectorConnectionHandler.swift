@@ -111,7 +111,7 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                         "leak.sequence": "\(violation.sequence)", "leak.field": "\(violation.field)",
                         "leak.error": "\(violation.detail)",
                     ])
-                    environment.metrics.rejectedFrame(code: Self.metricLabel(violation.errorMessage.code))
+                    environment.metrics.refusedFrame(violation.errorMessage.code)
                     send(.error(violation.errorMessage))
                 }
             } catch {
@@ -375,13 +375,6 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
         return error
     }
 
-    /// `frameTooLarge` → `frame_too_large`: Prometheus label values in the metrics' own style.
-    static func metricLabel(_ code: Leakwatch_V1_ErrorCode) -> String {
-        "\(code)".reduce(into: "") { label, character in
-            if character.isUppercase { label += "_" + character.lowercased() } else { label.append(character) }
-        }
-    }
-
     private func rejectUnexpected(_ message: WireMessage, role: String, expected: String) {
         if case .error(let error) = message {
             logger.info("peer sent an error", metadata: ["leak.code": "\(error.code)", "leak.message": "\(error.message)"])
@@ -398,13 +391,7 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
 
     private func fail(_ error: Leakwatch_V1_Error) {
         if case .closed = state { return }
-        switch error.code {
-        case .handshakeTimeout: break  // no frame was refused: none came
-        case .authenticationFailed:
-            environment.metrics.authenticationFailures.increment()
-            environment.metrics.rejectedFrame(code: Self.metricLabel(error.code))
-        default: environment.metrics.rejectedFrame(code: Self.metricLabel(error.code))
-        }
+        environment.metrics.refusedFrame(error.code)
         logger.warning("closing connection after a protocol error", metadata: [
             "leak.error": "\(error.message)", "leak.errorCode": "\(error.code)",
         ])
