@@ -2,6 +2,7 @@ import Foundation
 import LeakCollector
 import LeakCollectorTestSupport
 import LeakTestSupport
+import LeakWire
 import Testing
 
 /// `alertCommand`: a real collector, a replay that turns a host from ok to suspected-leak through
@@ -149,6 +150,48 @@ struct AlertHookTests {
             #expect(line.contains("webhook answered 500") && line.contains("3"), "\(line)")
             let samples = try await MetricsScrape.get(collector).samples
             #expect(samples["leakwatch_alert_hook_runs_total{result=\"failed\"}"] == 1)
+        }
+    }
+
+    @Test("a snapshot with memory errors runs the hook once with their kinds and allocation frames")
+    func memoryErrors() async throws {
+        let scratch = try TemporaryDirectory()
+        defer { scratch.remove() }
+        let hook = try Self.hook(scratch, "cat > \"\(scratch.path)/alert-$$.json\"")
+        try await TestCollector.start { $0.alerts.command = hook; $0.staleAfterSeconds = 1e12 }.use { collector in
+            let port = collector.port
+            try await blocking {
+                let agent = try SeedAgent(port: port, host: "web-9", service: "checkout", instance: 4, pid: 1, startNanos: Self.plan.start)
+                defer { agent.close() }
+                var snapshot = FleetScenario.snapshot(plan: Self.plan, sequence: 1, time: Self.plan.start + Self.hour, instanceStart: Self.plan.start,
+                                                      index: 0, defineStacks: true)
+                for (offset, kind) in [(0, Leakwatch_V1_MemoryErrorKind.heapBufferOverflow), (1, .heapUseAfterFree)] {
+                    var event = Leakwatch_V1_Event()
+                    event.kind = .memoryError
+                    event.timestampUnixNanos = Self.plan.start + Self.hour - Int64(offset) * 1_000_000_000
+                    event.memoryErrorKind = kind
+                    event.access = .write
+                    event.blockSizeBytes = 48
+                    event.blockOffset = 48
+                    event.allocationStackID = 1
+                    event.accessStackID = 2
+                    snapshot.events.append(event)
+                }
+                try agent.send(snapshot)
+            }
+            #expect(await waitUntil(seconds: 20) { collector.logs.contains("alert hook ran") })
+            let files = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasPrefix("alert-") }
+            #expect(files.count == 1)
+            let data = try Data(contentsOf: scratch.appendingPathComponent(try #require(files.first)))
+            let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(document["kind"] as? String == "memory-error")
+            #expect(document["host"] as? String == "web-9")
+            #expect(document["oldStatus"] as? String == "not-enough-data" && document["newStatus"] as? String == "not-enough-data")
+            let errors = try #require(document["memoryErrors"] as? [[String: Any]])
+            #expect(errors.compactMap { $0["kind"] as? String } == ["heapBufferOverflow", "heapUseAfterFree"])
+            let allocation = (errors.first?["allocationFrames"] as? [[String: Any]] ?? []).compactMap { $0["function"] as? String }
+            #expect(allocation.contains("Checkout.SessionCache.insert(_:)"), "\(allocation)")
+            #expect(document["reportCommand"] as? String == "collector-cli report --host 'web-9'")
         }
     }
 }
