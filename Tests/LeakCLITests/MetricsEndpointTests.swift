@@ -113,4 +113,14 @@ struct MetricsEndpointTests {
             #expect(withQuery.status == 200)
         }
     }
+
+    @Test("a metrics port it cannot bind stops the collector gracefully, saying why")
+    func metricsPortTaken() async throws {
+        let taken = try closedPort()
+        let collector = try await TestCollector.start { $0.metricsListen = "127.0.0.1:\(taken)" }
+        let failure = await #expect(throws: ConfigurationError.self) { _ = try await collector.collector.metricsServer?.boundAddress() }
+        #expect(failure?.description.contains("cannot serve metrics on 127.0.0.1:\(taken) (metricsListen)") == true)
+        #expect(await waitUntil(seconds: 20) { collector.logs.contains("collector stopped") }, "\(collector.logs.all)")
+        await #expect(throws: ConfigurationError.self) { try await collector.stop() }
+    }
 }

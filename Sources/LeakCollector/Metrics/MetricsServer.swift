@@ -16,7 +16,8 @@ public final class MetricsServer: Service, Sendable {
     let group: any EventLoopGroup
     let threadPool: NIOThreadPool
     let logger: Logger
-    private let address = Locked((bound: SocketAddress?, waiters: [CheckedContinuation<SocketAddress, Error>]) (nil, []))
+    /// The bind's outcome once known (kept: a caller may ask after a failure), and who waits for it.
+    private let address = Locked((outcome: Result<SocketAddress, Error>?, waiters: [CheckedContinuation<SocketAddress, Error>]) (nil, []))
 
     init(host: String, port: Int, exposition: MetricsExposition, group: any EventLoopGroup, threadPool: NIOThreadPool, logger: Logger) {
         self.host = host
@@ -27,16 +28,25 @@ public final class MetricsServer: Service, Sendable {
         self.logger = logger
     }
 
-    /// The address metrics are served on, once bound (port 0 resolved).
+    /// The address metrics are served on, once bound (port 0 resolved); throws when it cannot bind.
     public func boundAddress() async throws -> SocketAddress {
         try await withCheckedThrowingContinuation { continuation in
-            let ready = address.withLock { state -> SocketAddress? in
-                if let bound = state.bound { return bound }
+            let ready = address.withLock { state -> Result<SocketAddress, Error>? in
+                if let outcome = state.outcome { return outcome }
                 state.waiters.append(continuation)
                 return nil
             }
-            if let ready { continuation.resume(returning: ready) }
+            if let ready { continuation.resume(with: ready) }
         }
+    }
+
+    private func settle(_ outcome: Result<SocketAddress, Error>) {
+        let waiters = address.withLock { state in
+            state.outcome = outcome
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume(with: outcome) }
     }
 
     public func run() async throws {
@@ -45,19 +55,11 @@ public final class MetricsServer: Service, Sendable {
             channel = try await makeBootstrap().bind(host: host, port: port).get()
         } catch {
             let failure = ConfigurationError("cannot serve metrics on \(host):\(port) (metricsListen): \(error)")
-            address.withLock { state in
-                state.waiters.forEach { $0.resume(throwing: failure) }
-                state.waiters = []
-            }
+            settle(.failure(failure))
             throw failure
         }
         let bound = channel.localAddress!
-        let waiters = address.withLock { state in
-            state.bound = bound
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        waiters.forEach { $0.resume(returning: bound) }
+        settle(.success(bound))
         logger.info("serving metrics", metadata: ["leak.address": "\(bound)", "leak.path": "/metrics"])
         await withGracefulShutdownHandler {
             try? await channel.closeFuture.get()

@@ -84,7 +84,9 @@ public func buildCollector(
         .init(service: server),
         .init(service: maintenance, successTerminationBehavior: .ignore),
     ]
-    if let metricsServer { services.append(.init(service: metricsServer)) }
+    // A metrics port it cannot bind shuts the collector down gracefully (store closed) and fails
+    // its run: the server does not stop on cancellation, the group's default for a failed service.
+    if let metricsServer { services.append(.init(service: metricsServer, failureTerminationBehavior: .gracefullyShutdownGroup)) }
     let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
         services: services,
         gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
