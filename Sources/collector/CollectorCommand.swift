@@ -39,6 +39,12 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-client-ca"), help: "PEM CA: peers must present a certificate it signed (mutual TLS); an agent reports only as the host its certificate names.")
     var tlsClientCAFile: String?
 
+    @Option(name: .long, help: "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (default: off).")
+    var metricsListen: String?
+
+    @Option(name: .long, help: "Program run with a JSON document on stdin when a host's status changes or a memory error arrives.")
+    var alertCommand: String?
+
     @Flag(name: .customLong("insecure-no-auth"), help: "Accept peers without authentication (trusted networks only).")
     var insecureNoAuthentication = false
 
@@ -50,6 +56,8 @@ struct CollectorCommand: AsyncParsableCommand {
         if let tokenFile { try configuration.loadToken(fromFile: tokenFile) }
         try configuration.setTLS(certificateFile: tlsCertificateFile, keyFile: tlsKeyFile, clientCAFile: tlsClientCAFile)
         if insecureNoAuthentication { configuration.insecureNoAuthentication = true }
+        if let metricsListen { configuration.metricsListen = metricsListen }
+        if let alertCommand { configuration.alerts.command = alertCommand }
 
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

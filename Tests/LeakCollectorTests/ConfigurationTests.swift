@@ -80,6 +80,30 @@ import Testing
                 "\(missingError)")
     }
 
+    @Test func metricsAndAlertHookFromTheFile() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let hook = directory.path + "/hook.sh"
+        try "#!/bin/sh\n".write(toFile: hook, atomically: true, encoding: .utf8)
+        try """
+            {"metricsListen": "127.0.0.1:9464", "alertCommand": "hook.sh", "alertTimeoutSeconds": 3,
+             "alertQueueCapacity": 5, "reportCommand": "collector-cli --collector lw:7070", "insecureNoAuthentication": true}
+            """.write(toFile: directory.path + "/c.json", atomically: true, encoding: .utf8)
+        var configuration = CollectorConfiguration()
+        try configuration.apply(configurationFile: directory.path + "/c.json")
+        #expect(configuration.metricsListen == "127.0.0.1:9464")
+        #expect(configuration.alerts.command == hook)
+        #expect(configuration.alerts.timeoutSeconds == 3)
+        #expect(configuration.alerts.queueCapacity == 5)
+        #expect(configuration.alerts.reportCommand == "collector-cli --collector lw:7070")
+        // Not executable yet: refused, naming what to do.
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook)
+        try configuration.validate()
+        configuration.metricsListen = "9464"
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+    }
+
     @Test func badValuesSayWhatToDo() {
         var configuration = CollectorConfiguration()
         #expect(throws: ConfigurationError.self) { try configuration.setListen("7070") }

@@ -106,13 +106,14 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                 state = .agent(translator)
                 switch translation {
                 case .accepted(let ingest):
-                    submit(ingest)
+                    submit(ingest, wireBytes: frame.wireByteCount)
                 case .rejected(let violation):
                     // That snapshot only: the connection, and the snapshots after it, go on.
                     logger.warning("snapshot rejected", metadata: [
                         "leak.sequence": "\(violation.sequence)", "leak.field": "\(violation.field)",
                         "leak.error": "\(violation.detail)",
                     ])
+                    environment.metrics.refusedFrame(violation.errorMessage.code)
                     send(.error(violation.errorMessage))
                 }
             } catch {
@@ -272,13 +273,15 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
 
     // MARK: Snapshots
 
-    private func submit(_ snapshot: SnapshotIngest) {
+    private func submit(_ snapshot: SnapshotIngest, wireBytes: Int) {
         guard let context else { return }
         pendingWork += 1
         let sequence = snapshot.sequence
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
+        let metrics = environment.metrics
         environment.writer.submit(snapshot) { result in
+            if case .success(.stored) = result { metrics.ingestedBytes.increment(by: Int64(wireBytes)) }
             eventLoop.execute { loopBound.value.committed(sequence: sequence, result: result) }
         }
     }
@@ -396,6 +399,7 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
 
     private func fail(_ error: Leakwatch_V1_Error) {
         if case .closed = state { return }
+        environment.metrics.refusedFrame(error.code)
         logger.warning("closing connection after a protocol error", metadata: [
             "leak.error": "\(error.message)", "leak.errorCode": "\(error.code)",
         ])

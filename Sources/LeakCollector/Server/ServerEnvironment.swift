@@ -4,8 +4,8 @@ import Logging
 import NIOPosix
 import NIOSSL
 
-/// What every connection handler shares: the store, its writer, the query service and the
-/// thread pool that runs blocking database reads off the event loops.
+/// What every connection handler shares: the store, its writer, the query service, the
+/// thread pool that runs blocking database reads off the event loops, and the health metrics.
 struct ServerEnvironment: Sendable {
     var configuration: CollectorConfiguration
     var store: CollectorStore
@@ -16,6 +16,7 @@ struct ServerEnvironment: Sendable {
     var collectorVersion: String
     /// TLS around every connection's frames; nil: plaintext.
     var tlsContext: NIOSSLContext?
+    var metrics: CollectorMetrics
     /// The collector's clock, unix nanoseconds: a snapshot's receipt time, and what its timestamp
     /// may not be far ahead of.
     var nowUnixNanos: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) }

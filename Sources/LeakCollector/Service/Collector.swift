@@ -13,6 +13,12 @@ public struct Collector: Sendable {
     public let server: CollectorServer
     public let maintenance: MaintenanceService
     public let queries: QueryService
+    /// The collector's health instruments (always counted; served when `metricsListen` is set).
+    public let metrics: CollectorMetrics
+    /// Serves `GET /metrics`; nil unless `metricsListen` is set.
+    public let metricsServer: MetricsServer?
+    /// Runs `alerts.command`; nil unless it is set.
+    public let alertHook: AlertHook?
     /// Server first, maintenance second: graceful shutdown runs in reverse order, so
     /// maintenance stops, then the server drains connections and closes the store.
     public let serviceGroup: ServiceGroup
@@ -52,27 +58,42 @@ public func buildCollector(
     }
     let tlsContext = try configuration.tls?.makeServerContext()
     let store = try CollectorStore(path: configuration.databasePath, configuration: configuration.store, logger: logger)
-    let writer = BatchWriter(store: store, maximumBatchSize: configuration.maximumSnapshotsPerTransaction, logger: logger)
-    let maintenance = MaintenanceService(store: store, configuration: configuration, logger: logger)
+    let metrics = CollectorMetrics()
+    let alertHook = AlertHook(configuration: configuration.alerts, store: store, metrics: metrics, logger: logger)
+    let writer = BatchWriter(
+        store: store, maximumBatchSize: configuration.maximumSnapshotsPerTransaction, logger: logger, metrics: metrics, alerts: alertHook)
+    let maintenance = MaintenanceService(store: store, configuration: configuration, logger: logger, metrics: metrics, alerts: alertHook)
     var queries = QueryService(store: store)
     queries.staleAfterSeconds = configuration.staleAfterSeconds
     queries.verdictLoop = { [interval = configuration.verdictIntervalSeconds] in (maintenance.latestVerdictPass, interval) }
     let environment = ServerEnvironment(
         configuration: configuration, store: store, writer: writer, queries: queries,
         threadPool: NIOThreadPool.singleton, logger: logger, collectorVersion: collectorVersion,
-        tlsContext: tlsContext)
+        tlsContext: tlsContext, metrics: metrics)
     let group = configuration.eventLoopThreads == System.coreCount
         ? MultiThreadedEventLoopGroup.singleton
         : MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
     let server = CollectorServer(environment: environment, group: group)
+    let metricsServer = try configuration.metricsListen.map { listen in
+        let (host, port) = try CollectorConfiguration.hostAndPort(listen, example: "127.0.0.1:9464")
+        let exposition = MetricsExposition(
+            metrics: metrics, store: store, openConnections: { server.connectionCount },
+            latestVerdictPass: { maintenance.latestVerdictPass }, verdictIntervalSeconds: configuration.verdictIntervalSeconds)
+        return MetricsServer(host: host, port: port, exposition: exposition, group: group, threadPool: .singleton, logger: logger)
+    }
+    // The metrics server last: it stops first at shutdown, before the store it reads is closed.
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        .init(service: server),
+        .init(service: maintenance, successTerminationBehavior: .ignore),
+    ]
+    // A metrics port it cannot bind shuts the collector down gracefully (store closed) and fails
+    // its run: the server does not stop on cancellation, the group's default for a failed service.
+    if let metricsServer { services.append(.init(service: metricsServer, failureTerminationBehavior: .gracefullyShutdownGroup)) }
     let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-        services: [
-            .init(service: server),
-            .init(service: maintenance, successTerminationBehavior: .ignore),
-        ],
+        services: services,
         gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
         logger: logger))
     return Collector(
         configuration: configuration, store: store, writer: writer, server: server, maintenance: maintenance,
-        queries: queries, serviceGroup: serviceGroup)
+        queries: queries, metrics: metrics, metricsServer: metricsServer, alertHook: alertHook, serviceGroup: serviceGroup)
 }

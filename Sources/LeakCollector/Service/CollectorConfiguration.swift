@@ -71,6 +71,13 @@ public struct CollectorConfiguration: Sendable, Equatable {
     /// A host with no snapshot for this long is shown as stale. Default 60 s.
     public var staleAfterSeconds: Double = 60
 
+    /// Where `GET /metrics` (Prometheus text format) is served, "HOST:PORT"; nil (the default)
+    /// serves no metrics. Its own port, so a scraper never shares the agents' listener.
+    public var metricsListen: String?
+    /// The alert hook: run when a host's status changes or a memory-safety error arrives, with a
+    /// JSON document on stdin (docs/OPERATIONS.md, "Alert hook"). Default nil: no hook.
+    public var alerts = AlertHookConfiguration()
+
     /// Divides every duration the verdicts use (windows, buckets, grace periods) by this factor.
     /// 1 in production; the demo uses 360 so a minute of snapshots reads like six hours.
     public var analysisTimeScale: Double = 1
@@ -114,6 +121,11 @@ extension CollectorConfiguration {
         var eventLoopThreads: Int?
         var staleAfterSeconds: Double?
         var analysisTimeScale: Double?
+        var metricsListen: String?
+        var alertCommand: String?
+        var alertTimeoutSeconds: Double?
+        var alertQueueCapacity: Int?
+        var reportCommand: String?
     }
 
     /// Applies a JSON configuration file over the current values. Relative paths in the file
@@ -161,19 +173,28 @@ extension CollectorConfiguration {
         if let v = file.eventLoopThreads { eventLoopThreads = v }
         if let v = file.staleAfterSeconds { staleAfterSeconds = v }
         if let v = file.analysisTimeScale { analysisTimeScale = v }
+        if let v = file.metricsListen { metricsListen = v }
+        if let v = file.alertCommand { alerts.command = resolve(v) }
+        if let v = file.alertTimeoutSeconds { alerts.timeoutSeconds = v }
+        if let v = file.alertQueueCapacity { alerts.queueCapacity = v }
+        if let v = file.reportCommand { alerts.reportCommand = v }
     }
 
     /// Parses "HOST:PORT" (IPv6 as "[::1]:7070").
     public mutating func setListen(_ value: String) throws {
+        (listenHost, listenPort) = try Self.hostAndPort(value, example: "0.0.0.0:7070")
+    }
+
+    /// "HOST:PORT" split; an empty host is "0.0.0.0".
+    static func hostAndPort(_ value: String, example: String) throws -> (host: String, port: Int) {
         guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
               (0...65535).contains(port)
         else {
-            throw ConfigurationError("listen address '\(value)' is not HOST:PORT, e.g. 0.0.0.0:7070")
+            throw ConfigurationError("listen address '\(value)' is not HOST:PORT, e.g. \(example)")
         }
         var host = String(value[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        listenHost = host.isEmpty ? "0.0.0.0" : host
-        listenPort = port
+        return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 
     /// Sets whichever TLS files are given over the current ones. A certificate and its key go
@@ -215,6 +236,8 @@ extension CollectorConfiguration {
         if maximumConnections < 1 { throw ConfigurationError("maximumConnections must be at least 1") }
         if !(analysisTimeScale > 0) { throw ConfigurationError("analysisTimeScale must be greater than 0") }
         if eventLoopThreads < 1 { throw ConfigurationError("eventLoopThreads must be at least 1") }
+        if let metricsListen { _ = try Self.hostAndPort(metricsListen, example: "127.0.0.1:9464") }
+        try alerts.validate()
     }
 }
 

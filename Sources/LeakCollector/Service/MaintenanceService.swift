@@ -10,6 +10,9 @@ public final class MaintenanceService: Service, Sendable {
     let configuration: CollectorConfiguration
     let evaluator: VerdictEvaluator
     let logger: Logger
+    let metrics: CollectorMetrics
+    /// Told of every verdict that changes a host's status.
+    let alerts: AlertHook?
     /// Each host's floor buckets, by host id, kept between passes: a pass reads only the snapshots
     /// that arrived since the last one. Hosts not heard from since are skipped.
     private let keptSeries = Locked([Int64: KeptSeries]())
@@ -21,8 +24,13 @@ public final class MaintenanceService: Service, Sendable {
         var throughMs: Int64
     }
 
-    init(store: CollectorStore, configuration: CollectorConfiguration, logger: Logger) {
+    init(
+        store: CollectorStore, configuration: CollectorConfiguration, logger: Logger,
+        metrics: CollectorMetrics, alerts: AlertHook?
+    ) {
         self.store = store
+        self.metrics = metrics
+        self.alerts = alerts
         self.configuration = configuration
         var verdictConfiguration = VerdictEvaluator.defaultConfiguration
         verdictConfiguration.windowSeconds = configuration.verdictWindowSeconds
@@ -101,7 +109,11 @@ public final class MaintenanceService: Service, Sendable {
             series.throughMs = max(series.throughMs, window.points.last?.timestampMs ?? host.lastSeenMs)
             kept = series
             let verdict = evaluator.evaluate(series.accumulator.series, of: window, evaluatedAtMs: host.lastSeenMs)
+            let previousStatus = alerts == nil ? nil : try store.latestJudgedStatus(hostId: host.id)
             try store.storeVerdict(verdict)
+            if let alerts, let change = StatusChange(previous: previousStatus, current: verdict.status) {
+                alerts.submit(.statusChange(host: host, change: change, verdict: verdict))
+            }
             evaluated += 1
             logger.debug("verdict", metadata: [
                 "leak.host": "\(host.name)", "leak.status": "\(verdict.status)",
@@ -116,6 +128,7 @@ public final class MaintenanceService: Service, Sendable {
             wallSeconds: Date().timeIntervalSince(started), cpuSeconds: threadCPUSeconds() - startedCPU,
             hostsEvaluated: evaluated, hostsSeeded: seeded, hostsKept: known.count)
         lastPass.withLock { $0 = pass }
+        metrics.verdictPassDuration.record(.seconds(pass.wallSeconds))
         let level: Logger.Level = pass.lagSeconds > configuration.verdictIntervalSeconds ? .warning : .info
         logger.log(level: level, "verdict pass", metadata: [
             "leak.hosts": "\(evaluated)", "leak.seeded": "\(seeded)",

@@ -30,11 +30,20 @@ public final class BatchWriter: Sendable {
     private let state = Locked(State())
     private let thread = DispatchQueue(label: "leakwatch.store-writer", qos: .userInitiated)
     private let logger: Logger
+    private let metrics: CollectorMetrics
+    /// Told of every committed snapshot that carried memory errors.
+    private let alerts: AlertHook?
 
-    public init(store: CollectorStore, maximumBatchSize: Int = 4096, logger: Logger) {
+    public convenience init(store: CollectorStore, maximumBatchSize: Int = 4096, logger: Logger) {
+        self.init(store: store, maximumBatchSize: maximumBatchSize, logger: logger, metrics: CollectorMetrics(), alerts: nil)
+    }
+
+    init(store: CollectorStore, maximumBatchSize: Int, logger: Logger, metrics: CollectorMetrics, alerts: AlertHook?) {
         self.store = store
         self.maximumBatchSize = maximumBatchSize
         self.logger = logger
+        self.metrics = metrics
+        self.alerts = alerts
     }
 
     /// Queues a snapshot; `completion` runs on the writer thread after its transaction commits
@@ -108,11 +117,22 @@ public final class BatchWriter: Sendable {
 
     private func write(_ batch: [Pending]) {
         do {
+            let started = ContinuousClock.now
             let outcomes = try store.ingest(batch.map(\.snapshot))
+            metrics.commitDuration.record(ContinuousClock.now - started)
             state.withLock {
                 $0.committedSnapshots += batch.count
                 $0.transactions += 1
             }
+            var stored = 0
+            for (pending, outcome) in zip(batch, outcomes) where outcome == .stored {
+                stored += 1
+                if let alerts, let first = pending.snapshot.memoryErrors.map(\.timestampMs).min() {
+                    let process = pending.snapshot.process
+                    alerts.submit(.memoryErrors(hostName: process.hostName, serviceName: process.serviceName, fromMs: first))
+                }
+            }
+            metrics.ingestedSnapshots.increment(by: Int64(stored))
             for (pending, outcome) in zip(batch, outcomes) { pending.completion(.success(outcome)) }
         } catch {
             guard batch.count > 1 else {

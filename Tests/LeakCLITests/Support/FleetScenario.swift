@@ -6,7 +6,8 @@ import LeakTestSupport
 import LeakWire
 
 /// A blocking agent for the tests: real TCP, real handshake, real Snapshot frames, waits for Acks.
-final class SeedAgent {
+/// Used by one thread at a time: `@unchecked` so a test can hand it to a `blocking` closure.
+final class SeedAgent: @unchecked Sendable {
     let connection: BlockingConnection
 
     init(port: Int, host: String, service: String, instance: UInt8, pid: UInt32, startNanos: Int64,
