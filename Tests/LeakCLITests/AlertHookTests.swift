@@ -117,14 +117,15 @@ struct AlertHookTests {
         let hook = try Self.hook(scratch, "exec sleep 30")
         try await TestCollector.start {
             $0.alerts.command = hook
-            $0.alerts.timeoutSeconds = 2
+            $0.alerts.timeoutSeconds = 10
             $0.staleAfterSeconds = 1e12
         }.use { collector in
             let (_, after) = try await Self.okThenLeak(collector)
             #expect(after == "suspectedLeak")
-            // The hook now hangs: another host's snapshots are acked at once all the same.
+            // The hook now hangs: another host's snapshots are acked all the same, before the hook's
+            // timeout ends it (no wall-clock bound of our own: the full suite on 2 cores took 2.7 s
+            // for the 50 where 1.5 s was asked).
             let port = collector.port
-            let started = ContinuousClock.now
             try await blocking {
                 let agent = try SeedAgent(port: port, host: "steady-1", service: "checkout", instance: 3, pid: 1, startNanos: FleetScenario.now)
                 defer { agent.close() }
@@ -132,9 +133,9 @@ struct AlertHookTests {
                     try agent.send(FleetScenario.bareSnapshot(sequence: sequence, time: FleetScenario.now + Int64(sequence) * 1_000_000_000))
                 }
             }
-            #expect(ContinuousClock.now - started < .seconds(1.5), "50 snapshots took \(ContinuousClock.now - started)")
+            #expect(!collector.logs.contains("alert hook timed out and was killed"), "ingest waited for the hanging hook")
             #expect(collector.collector.alertHook?.queuedCount == 0)
-            #expect(await waitUntil(seconds: 10) { collector.logs.contains("alert hook timed out and was killed") })
+            #expect(await waitUntil(seconds: 30) { collector.logs.contains("alert hook timed out and was killed") })
         }
     }
 
