@@ -41,8 +41,10 @@ let package = Package(
         // CLeakTrack's header without its code: what LeakAgent compiles against, so that the
         // runtime library holds no second tracker. Whatever links LeakAgent links CLeakTrack too.
         .systemLibrary(name: "CLeakTrackAPI"),
-        // Rust symbols demangled by libiberty (Debian's libiberty-dev, a static PIC archive).
-        .target(name: "CRustDemangle", linkerSettings: [.linkedLibrary("iberty")]),
+        // C++ and Rust symbols demangled by libiberty (Debian's libiberty-dev, a static PIC archive).
+        .target(name: "CDemangle", linkerSettings: [.linkedLibrary("iberty")]),
+        // Inlined calls read by elfutils' libdw (Debian's libdw-dev), only in leakwatch-symbolizer.
+        .target(name: "CInlineFrames", linkerSettings: [.linkedLibrary("dw"), .linkedLibrary("elf")]),
         .target(name: "LeakAgentHooks", dependencies: ["CLeakTrack"], cSettings: cCoreSettings),
         .target(
             name: "LeakAgent",
@@ -52,7 +54,7 @@ let package = Package(
         .target(name: "LeakSymbolication"),
         // Addresses to frames with the Swift Runtime's DWARF reader, only in leakwatch-symbolizer:
         // the agent never maps the Runtime library nor keeps debug information.
-        .target(name: "LeakDebugInfo", dependencies: ["CRustDemangle", "LeakSymbolication"]),
+        .target(name: "LeakDebugInfo", dependencies: ["CDemangle", "CInlineFrames", "LeakSymbolication"]),
         .executableTarget(name: "leakwatch-symbolizer", dependencies: ["LeakDebugInfo", "LeakSymbolication"]),
         // Starts the symbolizer as a child the watched program cannot see or reap.
         .target(name: "CHelperProcess"),

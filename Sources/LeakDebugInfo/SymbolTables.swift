@@ -1,4 +1,5 @@
-import CRustDemangle
+import CDemangle
+import CInlineFrames
 import LeakSymbolication
 @_spi(Internal) import Runtime
 #if canImport(Glibc)
@@ -33,7 +34,7 @@ public struct SymbolTables {
               !symbolicated.frames.isEmpty else {
             return [unsymbolized]
         }
-        return symbolicated.frames.filter(\.isCode).map { frame in
+        let frames = symbolicated.frames.filter(\.isCode).map { frame in
             guard let symbol = frame.symbol, symbol.name != "<unknown>" else {
                 var frameWithoutSymbol = unsymbolized
                 frameWithoutSymbol.isInlined = frame.inlined
@@ -48,6 +49,46 @@ public struct SymbolTables {
                 isInlined: frame.inlined
             )
         }
+        return withInlinedCalls(frames, returnAddress: address)
+    }
+
+    /// `frames` with the inlined calls the Runtime did not see (see CInlineFrames.h) read by libdw:
+    /// the Runtime's one frame then carries the innermost inlined function's line, which the
+    /// function it names has not.
+    private func withInlinedCalls(_ frames: [SymbolizedFrame], returnAddress address: UInt64) -> [SymbolizedFrame] {
+        guard frames.count == 1, let outermost = frames.first, !outermost.isInlined,
+              let index = images.index(holding: address) else {
+            return frames
+        }
+        let image = images.images[index]
+        // The call instruction, which the return address follows.
+        let callAddress = address - 1 - image.loadBias
+        let capacity = 16
+        let chain = [lw_inline_frame](unsafeUninitializedCapacity: capacity) { buffer, count in
+            count = Int(lw_inline_frames(image.path, callAddress, buffer.baseAddress, Int32(capacity)))
+        }
+        guard chain.count > 1 else { return frames }
+        var expanded = chain.dropLast().map { call in
+            SymbolizedFrame(function: call.name.map { Self.readableName(String(cString: $0)) } ?? "?",
+                            file: call.file.map { String(cString: $0) }, line: call.line > 0 ? Int(call.line) : nil,
+                            image: outermost.image, isInlined: true)
+        }
+        var caller = outermost
+        let site = chain[chain.count - 1]
+        caller.file = site.file.map { String(cString: $0) } ?? caller.file
+        caller.line = site.line > 0 ? Int(site.line) : caller.line
+        expanded.append(caller)
+        return expanded
+    }
+
+    /// A DWARF linkage name demangled (C++, Rust, Swift), or the name as it is.
+    private static func readableName(_ name: String) -> String {
+        if let rust = rustName(name) { return rust }
+        if let demangled = lw_demangle_cxx(name) {
+            defer { free(demangled) }
+            return String(cString: demangled)
+        }
+        return name
     }
 
     /// Rust's names, which the Runtime takes for C++ (legacy: `…::h5f3a…` and `$LT$` escapes) or

@@ -90,15 +90,11 @@ struct AllocatorLanguagesTests {
             let site = try #require(Self.site(startingAt: function, in: report), "no site starts at \(function):\n\(Self.describe(report))")
             let frame = try #require(site.frames.first)
             #expect(site.liveBytes == UInt64(bytes) || function == "rememberAligned", "\(function): \(site.liveBytes) B")
-            // Swift's symbolicator folds an inlined make_unique into remember with make_unique's
-            // line when g++ 12 writes DWARF 5 (addr2line and llvm-symbolizer expand it right).
+            // g++ 12 writes make_unique's inlined call with DWARF 5 range lists, which the Swift
+            // Runtime's reader skips: libdw expands it (CInlineFrames), and remember keeps its line.
             let markedLine = try Self.line(of: marker, in: "leaky_cache.cpp")
-            withKnownIssue("g++'s DWARF 5 inlined frames: the caller gets the callee's line", isIntermittent: true) {
-                #expect(frame.file?.hasSuffix("Tests/Fixtures/Preload/leaky_cache.cpp") == true && frame.line == markedLine,
-                        "\(function): \(frame.file ?? "no file"):\(frame.line ?? 0)")
-            } when: {
-                build.compiler == "g++" && function == "remember"
-            }
+            #expect(frame.file?.hasSuffix("Tests/Fixtures/Preload/leaky_cache.cpp") == true && frame.line == markedLine,
+                    "\(function): \(frame.file ?? "no file"):\(frame.line ?? 0)")
         }
         // The aligned leak's four blocks: several sites when a caller tail-calls (clang's last call
         // in fill), but every one starts at rememberAligned.
