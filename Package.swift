@@ -37,7 +37,7 @@ let package = Package(
     ],
     targets: [
         // MARK: Agent
-        .target(name: "CLeakTrack", cSettings: cCoreSettings, linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("m")]),
+        .target(name: "CLeakTrack", cSettings: cCoreSettings, linkerSettings: [.linkedLibrary("dl")]),
         // CLeakTrack's header without its code: what LeakAgent compiles against, so that the
         // runtime library holds no second tracker. Whatever links LeakAgent links CLeakTrack too.
         .systemLibrary(name: "CLeakTrackAPI"),

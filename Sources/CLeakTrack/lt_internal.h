@@ -142,6 +142,9 @@ static inline uint64_t lt_current_sample_mean(void) {
 LT_HIDDEN int64_t lt_next_sample_gap(lt_thread *self);
 LT_HIDDEN void lt_sample_weight(size_t size, uint64_t mean, uint64_t *bytes, uint64_t *objects_q16);
 LT_HIDDEN void lt_sampler_configure_from_environment(void);
+/// exponential.c: ln x and e^x - 1 to double precision, for the sampler, without libm.
+LT_HIDDEN double lt_log(double x);
+LT_HIDDEN double lt_expm1(double x);
 
 // --- stackwalk.c ---
 /// The loaded object `address` lies in (its start) and its file name; false if none.

@@ -1,7 +1,6 @@
 // Byte-interval sampling: the gap to the next sampled byte is exponentially distributed with
 // mean T, so every byte has the same chance 1/T of being the sampled one and a block of s bytes
 // is sampled with probability 1 - exp(-s/T). T = 1 records every allocation, T = 0 none.
-#include <math.h>
 #include <stdlib.h>
 
 #include "lt_internal.h"
@@ -63,7 +62,7 @@ int64_t lt_next_sample_gap(lt_thread *self) {
     if (mean == 1) return 0;
     // Uniform in (0, 1], from the top 53 bits.
     double uniform = ((double)(next_random(self) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
-    double gap = -log(uniform) * (double)mean;
+    double gap = -lt_log(uniform) * (double)mean;
     return gap >= (double)INT64_MAX ? INT64_MAX : (int64_t)gap;
 }
 
@@ -73,8 +72,8 @@ void lt_sample_weight(size_t size, uint64_t mean, uint64_t *bytes, uint64_t *obj
         *objects_q16 = 1u << 16;
         return;
     }
-    double probability = -expm1(-(double)size / (double)mean);
+    double probability = -lt_expm1(-(double)size / (double)mean);
     double estimate = (double)size / probability;
-    *bytes = (uint64_t)llround(estimate);
-    *objects_q16 = (uint64_t)llround(65536.0 / probability);
+    *bytes = (uint64_t)(estimate + 0.5);
+    *objects_q16 = (uint64_t)(65536.0 / probability + 0.5);
 }
