@@ -63,9 +63,14 @@ void *lt_counted_allocation(void *pointer, size_t requested) {
 /// The calling thread, registered, if it may record samples at all; NULL inside the tracker, on
 /// the thread resolving the next allocator, and for an orphan or the agent's own thread.
 static lt_thread *thread_that_may_sample(void) {
-    if (lt_busy || !lt_resolve_next_allocator()) return NULL;
+    if (lt_busy) return NULL;
     lt_thread *self = lt_self;
-    if (self->flags & LT_THREAD_UNREGISTERED) self = lt_thread_register();
+    if (self->flags & LT_THREAD_UNREGISTERED) {
+        // A registered thread has seen the allocator resolved: no thread registers before.
+        if (!lt_resolve_next_allocator()) return NULL;
+        self = lt_self; // resolving may have allocated, and so registered the thread
+        if (self->flags & LT_THREAD_UNREGISTERED) self = lt_thread_register();
+    }
     if (self->flags & (LT_THREAD_UNREGISTERED | LT_THREAD_ORPHAN | LT_THREAD_AGENT)) return NULL;
     return self;
 }

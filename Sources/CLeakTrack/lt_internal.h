@@ -139,8 +139,28 @@ LT_HIDDEN extern _Atomic uint64_t lt_sample_mean;
 static inline uint64_t lt_current_sample_mean(void) {
     return atomic_load_explicit(&lt_sample_mean, memory_order_relaxed);
 }
-LT_HIDDEN int64_t lt_next_sample_gap(lt_thread *self);
-LT_HIDDEN void lt_sample_weight(size_t size, uint64_t mean, uint64_t *bytes, uint64_t *objects_q16);
+/// A gap drawn from the exponential distribution of mean `mean` (> 1), in bytes.
+LT_HIDDEN int64_t lt_exponential_gap(lt_thread *self, uint64_t mean);
+/// The bytes and objects (x 2^16) a sample of `size` (> 0) bytes stands for at mean `mean` (> 1).
+LT_HIDDEN void lt_unbiased_weight(size_t size, uint64_t mean, uint64_t *bytes, uint64_t *objects_q16);
+
+/// The bytes the calling thread allocates before its next sample: none with T = 0, 0 (every
+/// allocation) with T = 1, else an exponential gap. Inline for T = 1, where it runs per allocation.
+static inline int64_t lt_next_sample_gap(lt_thread *self) {
+    uint64_t mean = lt_current_sample_mean();
+    if (mean <= 1) return mean == 0 ? INT64_MAX : 0;
+    return lt_exponential_gap(self, mean);
+}
+
+/// What one sample of `size` bytes taken at mean `mean` stands for: itself alone at T <= 1.
+static inline void lt_sample_weight(size_t size, uint64_t mean, uint64_t *bytes, uint64_t *objects_q16) {
+    if (mean <= 1 || size == 0) {
+        *bytes = size;
+        *objects_q16 = 1u << 16;
+        return;
+    }
+    lt_unbiased_weight(size, mean, bytes, objects_q16);
+}
 LT_HIDDEN void lt_sampler_configure_from_environment(void);
 /// exponential.c: ln x and e^x - 1 to double precision, for the sampler, without libm.
 LT_HIDDEN double lt_log(double x);

@@ -56,22 +56,14 @@ static uint64_t next_random(lt_thread *self) {
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-int64_t lt_next_sample_gap(lt_thread *self) {
-    uint64_t mean = lt_current_sample_mean();
-    if (mean == 0) return INT64_MAX;
-    if (mean == 1) return 0;
+int64_t lt_exponential_gap(lt_thread *self, uint64_t mean) {
     // Uniform in (0, 1], from the top 53 bits.
     double uniform = ((double)(next_random(self) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
     double gap = -lt_log(uniform) * (double)mean;
     return gap >= (double)INT64_MAX ? INT64_MAX : (int64_t)gap;
 }
 
-void lt_sample_weight(size_t size, uint64_t mean, uint64_t *bytes, uint64_t *objects_q16) {
-    if (mean <= 1 || size == 0) {
-        *bytes = size;
-        *objects_q16 = 1u << 16;
-        return;
-    }
+void lt_unbiased_weight(size_t size, uint64_t mean, uint64_t *bytes, uint64_t *objects_q16) {
     double probability = -lt_expm1(-(double)size / (double)mean);
     double estimate = (double)size / probability;
     *bytes = (uint64_t)(estimate + 0.5);
