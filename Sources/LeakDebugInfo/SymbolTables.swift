@@ -56,7 +56,8 @@ public struct SymbolTables {
     /// the Runtime's one frame then carries the innermost inlined function's line, which the
     /// function it names has not.
     private func withInlinedCalls(_ frames: [SymbolizedFrame], returnAddress address: UInt64) -> [SymbolizedFrame] {
-        guard frames.count == 1, let outermost = frames.first, !outermost.isInlined,
+        // Only where the Runtime found a line: an image without DWARF has no inlined calls to find.
+        guard frames.count == 1, let outermost = frames.first, !outermost.isInlined, outermost.file != nil,
               let index = images.index(holding: address) else {
             return frames
         }
