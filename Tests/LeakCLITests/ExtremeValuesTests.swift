@@ -94,7 +94,9 @@ struct ExtremeValuesTests {
             }
             try database.close()
             let hosts = Set((0..<4).map { "stored-\($0)" })
-            try await Self.readEverything(collector, hosts: hosts, now: Int64(Date().timeIntervalSince1970 * 1e9))
+            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+            try await Self.readEverything(collector, hosts: hosts, now: now)
+            try await Self.openInChromium(collector, hosts: hosts, now: now)
         }
     }
 
@@ -180,6 +182,25 @@ struct ExtremeValuesTests {
                 if arguments[0] == "export" { #expect(try !Gzip.decompress(result.standardOutput).isEmpty) }
             }
         }
+    }
+
+    /// The HTML pages of `hosts` in headless Chromium, when installed: Int64.max, infinite rates
+    /// and year-2262 times must draw nothing it rejects (it logs a bad SVG number as an error).
+    static func openInChromium(_ collector: TestCollector, hosts: Set<String>, now: Int64) async throws {
+        guard let chromium = HeadlessChromium.find() else { return }
+        let context = collector.context(now: now)
+        for (index, host) in hosts.sorted().enumerated() {
+            let name = "extreme-\(index).html"
+            let result = try await collector.run(["report", "--host", host, "--format", "html", "--output", name], context: context)
+            #expect(result.exitCode == 0, "\(host): \(result.standardError)")
+            let page = try await chromium.load(collector.directory.appendingPathComponent(name), in: collector.directory.url)
+            HTMLReportTests.keep([page.screenshot])
+            #expect(page.consoleErrors.isEmpty, "\(host): \(page.consoleErrors)")
+        }
+        let fleet = try await collector.run(["hosts", "--format", "html", "--output", "extreme-fleet.html"], context: context)
+        #expect(fleet.exitCode == 0, "\(fleet.standardError)")
+        let page = try await chromium.load(collector.directory.appendingPathComponent("extreme-fleet.html"), in: collector.directory.url)
+        #expect(page.consoleErrors.isEmpty, "hosts: \(page.consoleErrors)")
     }
 }
 

@@ -226,6 +226,7 @@ struct HTMLReportTests {
             guard let chromium = Self.chromium else { return }
             for name in ["hostile.html", "hostile-fleet.html"] {
                 let page = try await chromium.load(collector.directory.appendingPathComponent(name), in: collector.directory.url)
+                Self.keep([page.screenshot])
                 #expect(page.consoleErrors.isEmpty, "\(name): \(page.consoleErrors)")
                 let title = PageChecks.values(after: "<title>", in: page.dom.replacingOccurrences(of: "</title>", with: "\"")).first ?? ""
                 #expect(title.hasPrefix(name == "hostile.html" ? "web-&lt;script&gt;" : "Leakwatch fleet"), "\(name): title \(title)")

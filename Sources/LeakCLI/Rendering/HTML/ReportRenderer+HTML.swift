@@ -18,6 +18,9 @@ extension ReportRenderer {
     }
 
     static let pageWidth = 1136.0
+    /// Names longer than this (a 40,000-character C++ template, a generated type) are cut on the
+    /// page, whole in their hover title.
+    static let longestName = 300
 
     /// The growing sites the page shows, as `sitesSection` picks them for text.
     func shownSites(_ report: Leakwatch_V1_HostReportResponse) -> (sites: [Leakwatch_V1_SiteReport], growing: Bool) {
@@ -94,12 +97,14 @@ extension ReportRenderer {
             HTMLPage.figure(field, value: String(value), shown: Units.bytes(value))
         }
         let latest = report.latestTimestampUnixNanos
+        // No trend test has run: a rate of 0 would read as an all-clear.
+        let growth = HostStatus(report.verdict.status) == .notEnoughData ? "–" : Units.rate(bytesPerHour: report.verdict.rateBytesPerHour)
         return """
             <div class="figures">\
             \(cell("Heap in use", bytes("heap", stats.currentBytes), "peak \(bytes("peak", stats.peakBytes))"))\
             \(cell("RSS", stats.rssBytes == 0 ? "–" : bytes("rss", stats.rssBytes), "resident set"))\
-            \(cell("Growth", HTMLPage.figure("growth", value: String(Saturating.int64(report.verdict.rateBytesPerHour)),
-                                             shown: Units.rate(bytesPerHour: report.verdict.rateBytesPerHour)), "of the heap, per hour"))\
+            \(cell("Growth", HTMLPage.figure("growth", value: String(Saturating.int64(report.verdict.rateBytesPerHour)), shown: growth),
+                   "of the heap, per hour"))\
             \(cell("Allocated", bytes("allocated", stats.totalAllocatedBytes),
                    "\(Units.count(stats.allocationCount)) allocations, \(Units.count(stats.freeCount)) frees"))\
             \(cell("Outstanding", HTMLPage.figure("outstanding", value: String(stats.blocksOutstanding),
@@ -193,7 +198,9 @@ extension ReportRenderer {
             \(site.liveObjects > 0 ? " in \(Units.count(site.liveObjects)) objects" : "")</span>
             """,
         ]
-        if let type = SiteRendering.typeName(site) { summary.append("<span class=\"type\">type <strong>\(type)</strong></span>") }
+        if let type = SiteRendering.typeName(site) {
+            summary.append("<span class=\"type\" title=\"\(type)\">type <strong>\(Units.fit(type, width: Self.longestName))</strong></span>")
+        }
         let points = series.map {
             TimeSeriesChart.Point(timeUnixNanos: $0.timestampUnixNanos, bytes: Double($0.currentBytes), instance: Array($0.processInstanceID))
         }
@@ -246,8 +253,11 @@ extension ReportRenderer {
         } else if !frame.image.isEmpty {
             location = frame.image.split(separator: "/").last.map(String.init) ?? frame.image
         }
-        let place: HTML = location.isEmpty ? .empty : " <span class=\"location\" title=\"\(frame.file.isEmpty ? frame.image : frame.file)\">(\(location))</span>"
-        return "\(function)\(place)\(frame.inlined ? " <span class=\"inlined\">inlined</span>" as HTML : .empty)"
+        let place: HTML = location.isEmpty ? .empty
+            : " <span class=\"location\" title=\"\(frame.file.isEmpty ? frame.image : frame.file)\">(\(Units.fit(location, width: longestName)))</span>"
+        let name: HTML = function.count > longestName
+            ? "<span title=\"\(function)\">\(Units.fit(function, width: longestName))</span>" : "\(function)"
+        return "\(name)\(place)\(frame.inlined ? " <span class=\"inlined\">inlined</span>" as HTML : .empty)"
     }
 
     // MARK: Flame graph
