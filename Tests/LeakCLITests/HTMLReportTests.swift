@@ -126,6 +126,11 @@ struct HTMLReportTests {
             #expect(PageChecks.figures("heap", in: html) == hosts.map { String($0["currentBytes"] as? Int ?? -1) })
             #expect(html.contains("collector-cli report --host web-3 --format html --output web-3.html"))
             #expect(html.contains("<tr class=\"stale\" data-host=\"db-1\">"))
+            // Growing and leaking hosts have their heap charted; the others do not.
+            #expect(html.contains("<section class=\"host\" id=\"host-web-3\"><div class=\"host-chart\"><svg class=\"chart spark\""))
+            #expect(html.contains("heap over its last day: 180.0 MiB to 240.3 MiB"))
+            #expect(html.contains("<section class=\"host\" id=\"host-web-2\"><div class=\"host-chart\">"))
+            #expect(html.contains("<section class=\"host\" id=\"host-web-1\"><h2>"))
 
             guard let chromium = Self.chromium else { return }
             let page = try await chromium.load(collector.directory.appendingPathComponent("fleet.html"), in: collector.directory.url)

@@ -136,12 +136,13 @@ public final class CollectorClient {
         return response
     }
 
-    /// One site's points (`currentBytes` its live bytes) between two times (to 0: now).
-    public func siteSeries(host: String, stackID: UInt64, fromUnixNanos: Int64, toUnixNanos: Int64) throws -> [Leakwatch_V1_SeriesPoint] {
+    /// A host's points between two times (to 0: now), or with `stackID` one site's, whose
+    /// `currentBytes` are its live bytes.
+    public func series(host: String, stackID: UInt64? = nil, fromUnixNanos: Int64, toUnixNanos: Int64) throws -> [Leakwatch_V1_SeriesPoint] {
         var request = Leakwatch_V1_SeriesRequest()
         request.requestID = takeRequestID()
         request.host = host
-        request.stackID = stackID
+        if let stackID { request.stackID = stackID }
         request.fromUnixNanos = fromUnixNanos
         request.toUnixNanos = toUnixNanos
         guard case .seriesResponse(let response) = try exchange(.seriesRequest(request), id: request.requestID, host: host)

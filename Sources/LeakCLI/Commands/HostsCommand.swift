@@ -89,8 +89,20 @@ public struct HostsCommand: CLICommand {
         switch format {
         case .text: return renderer.text(hosts, verdictLoop: overview.verdictLoop)
         case .json: return renderer.json(hosts).rendered()
-        case .html: return renderer.html(hosts, verdictLoop: overview.verdictLoop)
+        case .html: return renderer.html(hosts, verdictLoop: overview.verdictLoop, heapSeries: try heapSeries(hosts, client: client))
         }
+    }
+
+    /// The heap over the day before each growing or leaking host's last snapshot, for its
+    /// chart on the page; the most suspicious first, at most `HostsRenderer.chartedHosts`.
+    private func heapSeries(_ hosts: [Leakwatch_V1_HostOverview], client: CollectorClient) throws -> [String: [Leakwatch_V1_SeriesPoint]] {
+        var series: [String: [Leakwatch_V1_SeriesPoint]] = [:]
+        for host in hosts.filter({ HostStatus($0.status) >= .growing && $0.lastSeenUnixNanos > 0 }).prefix(HostsRenderer.chartedHosts) {
+            let to = host.lastSeenUnixNanos
+            series[host.host] = try client.series(host: host.host, fromUnixNanos: Saturating.difference(to, 86_400_000_000_000),
+                                                  toUnixNanos: to)
+        }
+        return series
     }
 
     /// Suspected leaks first, then growing, ok, unknown; within a status the fastest growth

@@ -100,8 +100,8 @@ public struct ReportCommand: CLICommand {
         let times = report.series.map(\.timestampUnixNanos)
         if let first = times.min(), let last = times.max() {
             for site in renderer.shownSites(report).sites {
-                extras.siteSeries[site.stackID] = try client.siteSeries(host: host, stackID: site.stackID,
-                                                                        fromUnixNanos: first, toUnixNanos: last)
+                extras.siteSeries[site.stackID] = try client.series(host: host, stackID: site.stackID,
+                                                                    fromUnixNanos: first, toUnixNanos: last)
             }
         }
         extras.heapSites = try client.sites(host: host, sinceUnixNanos: windowStart, limit: Self.flameGraphSiteLimit).sites

@@ -138,6 +138,8 @@ enum HTMLPage {
         section.host { border-top: 1px solid var(--rule); padding-top: 12px; margin-top: 20px; break-inside: avoid; }
         section.host h2 { overflow-wrap: anywhere; }
         section.host p { margin: 4px 0; }
+        section.host::after { content: ""; display: block; clear: both; }
+        .host-chart { float: right; width: 360px; margin-left: 24px; }
         .warning-line { color: var(--warn); margin-top: 8px; }
         #tip { position: fixed; z-index: 10; max-width: 560px; background: #1f2933; color: #f5f7fa; padding: 6px 9px;
           border-radius: 4px; font: 12px/1.45 var(--mono); white-space: pre-wrap; overflow-wrap: anywhere; pointer-events: none;

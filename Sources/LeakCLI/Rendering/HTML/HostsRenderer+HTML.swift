@@ -4,10 +4,15 @@ import LeakWire
 /// name linking to its section below (verdict, explanation, memory, and the command that
 /// writes its full report).
 extension HostsRenderer {
-    public func html(_ hosts: [Leakwatch_V1_HostOverview], verdictLoop: Leakwatch_V1_VerdictLoopStatus? = nil) -> String {
+    /// Hosts charted on the fleet page: each chart is a query of its own.
+    public static let chartedHosts = 20
+
+    /// `heapSeries`: the heap of growing and leaking hosts over their last day, by host name.
+    public func html(_ hosts: [Leakwatch_V1_HostOverview], verdictLoop: Leakwatch_V1_VerdictLoopStatus? = nil,
+                     heapSeries: [String: [Leakwatch_V1_SeriesPoint]] = [:]) -> String {
         let anchors = Self.anchors(hosts.map(\.host))
         let rows = zip(hosts, anchors).map { host, anchor in row(host, anchor: anchor) }
-        let sections = zip(hosts, anchors).map { host, anchor in section(host, anchor: anchor) }
+        let sections = zip(hosts, anchors).map { host, anchor in section(host, anchor: anchor, series: heapSeries[host.host]) }
         let warning: HTML = verdictLoop.flatMap(loopWarning).map { "<p class=\"warning-line\">\($0)</p>" } ?? .empty
         let body: HTML = """
             <header>
@@ -42,7 +47,7 @@ extension HostsRenderer {
             """
     }
 
-    private func section(_ host: Leakwatch_V1_HostOverview, anchor: String) -> HTML {
+    private func section(_ host: Leakwatch_V1_HostOverview, anchor: String, series: [Leakwatch_V1_SeriesPoint]?) -> HTML {
         let status = HostStatus(host.status)
         var verdict: [HTML] = [HTMLPage.badge(status)]
         switch status {
@@ -59,8 +64,17 @@ extension HostsRenderer {
         }
         let command = "collector-cli report --host \(ShellWord.quoted(host.host)) --format html --output "
             + ShellWord.quoted(Self.fileName(host.host))
+        var chart: HTML = .empty
+        if let series, let low = series.map(\.currentBytes).min(), let high = series.map(\.currentBytes).max() {
+            let points = series.map {
+                TimeSeriesChart.Point(timeUnixNanos: $0.timestampUnixNanos, bytes: Double($0.currentBytes), instance: Array($0.processInstanceID))
+            }
+            let svg = TimeSeriesChart(width: 360, height: 72, compact: true).svg(
+                [TimeSeriesChart.Series(cssClass: "heap", points: points, filled: true)], label: "heap in use over the last day")
+            chart = "<div class=\"host-chart\">\(svg)<div class=\"chart-note\">heap over its last day: \(Units.bytes(low)) to \(Units.bytes(high))</div></div>"
+        }
         return """
-            <section class="host" id="\(anchor)"><h2>\(host.host)</h2>
+            <section class="host" id="\(anchor)">\(chart)<h2>\(host.host)</h2>
             <p>\(verdict[0]) \(HTML.joined(Array(verdict.dropFirst()), separator: " · "))</p>
             <p class="context">service \(host.serviceName.isEmpty ? "(none)" : host.serviceName)\
             \(host.explanation.isEmpty ? "" : " · " + host.explanation)</p>

@@ -60,8 +60,7 @@ struct TimeSeriesChart {
         // A threshold far off the data would flatten the line it is there to explain.
         let shownLevels = levels.filter { $0.bytes.isFinite && $0.bytes <= dataHigh * 1.5 && $0.bytes >= dataLow / 2 }
         let scale = ByteScale(low: min(dataLow, shownLevels.map(\.bytes).min() ?? dataLow),
-                              high: max(dataHigh, shownLevels.map(\.bytes).max() ?? dataHigh),
-                              fromZero: compact)
+                              high: max(dataHigh, shownLevels.map(\.bytes).max() ?? dataHigh))
         let startSeconds = Double(start) / 1e9, spanSeconds = max((Double(end) - Double(start)) / 1e9, 1)
         let x: (Int64) -> Double = { left + (Double($0) / 1e9 - startSeconds) / spanSeconds * plotWidth }
         let y: (Double) -> Double = { top + plotHeight - scale.fraction($0) * plotHeight }
@@ -198,8 +197,8 @@ struct ByteScale {
     private(set) var high: Double
     private(set) var ticks: [Double] = []
 
-    init(low dataLow: Double, high dataHigh: Double, fromZero: Bool = false, targetTicks: Double = 4) {
-        var low = fromZero ? min(0, dataLow) : dataLow, high = dataHigh
+    init(low dataLow: Double, high dataHigh: Double, targetTicks: Double = 4) {
+        var low = dataLow, high = dataHigh
         // A flat line gets a scale of its own, relative to its height: at 2^63 a Double's step is
         // 2048 (issue 15's trap in the text chart).
         if !(high - low >= max(1, abs(high) * 1e-9)) {
@@ -218,7 +217,7 @@ struct ByteScale {
             ticks = [low, high]
             return
         }
-        self.low = fromZero || dataLow >= 0 ? max(0, niceLow) : niceLow
+        self.low = dataLow >= 0 ? max(0, niceLow) : niceLow
         self.high = niceHigh
         var tick = self.low
         while tick <= niceHigh + step / 2 && ticks.count < 13 {
