@@ -45,6 +45,7 @@ struct HTMLReportTests {
             #expect(html.contains("<g class=\"restart\"><title>process restart at 2026-03-02 09:00 UTC</title>"))
             #expect(html.contains("<g class=\"crossing warning\"><title>03-02 07:40:00  warning: heap 213.3 MiB crossed the threshold 200.0 MiB"))
             #expect(html.contains("<g class=\"level warning\">"))
+            #expect(html.contains("<g data-hover=\"moment\"><title>2026-03-02 07:40 UTC\nheap 213.3 MiB\nRSS 333.3 MiB</title>"))
             #expect(html.contains("<g data-hover=\"frame\"><title>Checkout.SessionCache.insert(_:)\n/src/Sources/Checkout/SessionCache.swift:42\n"
                                   + "live 60.3 MiB (62.6% of sampled), 1 site\nrate +20.0 MiB/h</title>"))
             // The size histogram and the events.

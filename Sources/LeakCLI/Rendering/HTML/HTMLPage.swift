@@ -84,7 +84,10 @@ enum HTMLPage {
         .axis path { stroke: var(--faint); fill: none; }
         .line { fill: none; stroke-width: 1.6; stroke-linejoin: round; }
         .line.heap { stroke: var(--heap); }
-        .line.rss { stroke: var(--rss); stroke-dasharray: 4 2; }
+        .line.RSS { stroke: var(--rss); stroke-dasharray: 4 2; }
+        .dot.heap { fill: var(--heap); } .dot.RSS { fill: var(--rss); }
+        .hover rect { fill: var(--ink); fill-opacity: 0; }
+        .hover g:hover rect { fill-opacity: .06; }
         .area.heap { fill: var(--heap); opacity: .07; }
         .restart line { stroke: var(--muted); stroke-dasharray: 3 3; }
         .crossing line { stroke-dasharray: 2 2; }
@@ -157,7 +160,8 @@ enum HTMLPage {
 
         """
 
-    /// Hover text for whatever carries a `<title>` in an SVG (the flame graph's frames): the
+    /// Hover text for whatever carries a `<title>` in an SVG (the flame graph's frames, the
+    /// memory chart's moments): the
     /// title moves into `data-tip` so the browser's own slow tooltip does not show twice; without
     /// scripts (some ticket viewers) the titles stay and the browser shows them.
     static let script: HTML = """

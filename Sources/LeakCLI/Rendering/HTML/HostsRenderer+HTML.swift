@@ -70,7 +70,7 @@ extension HostsRenderer {
                 TimeSeriesChart.Point(timeUnixNanos: $0.timestampUnixNanos, bytes: Double($0.currentBytes), instance: Array($0.processInstanceID))
             }
             let svg = TimeSeriesChart(width: 360, height: 72, compact: true).svg(
-                [TimeSeriesChart.Series(cssClass: "heap", points: points, filled: true)], label: "heap in use over the last day")
+                [TimeSeriesChart.Series(name: "heap", points: points, filled: true)], label: "heap in use over the last day")
             chart = "<div class=\"host-chart\">\(svg)<div class=\"chart-note\">heap over its last day: \(Units.bytes(low)) to \(Units.bytes(high))</div></div>"
         }
         return """

@@ -151,7 +151,7 @@ extension ReportRenderer {
             }
         }
         let chart = TimeSeriesChart(width: Self.pageWidth, height: 300).svg(
-            [TimeSeriesChart.Series(cssClass: "rss", points: rss), TimeSeriesChart.Series(cssClass: "heap", points: heap, filled: true)],
+            [TimeSeriesChart.Series(name: "RSS", points: rss), TimeSeriesChart.Series(name: "heap", points: heap, filled: true)],
             marks: marks, levels: levels, label: "heap in use and RSS over the window")
         var legend: [HTML] = ["<span><span class=\"key heap\"></span>heap in use</span>",
                               "<span><span class=\"key rss\"></span>RSS</span>"]

@@ -49,7 +49,7 @@ extension ReportRenderer {
             caption = "<div class=\"chart-note\">live bytes over the window: \(Units.bytes(low)) to \(Units.bytes(high))</div>"
         }
         let chart = points.isEmpty ? HTML.empty
-            : TimeSeriesChart(width: 320, height: 72, compact: true).svg([TimeSeriesChart.Series(cssClass: "heap", points: points, filled: true)],
+            : TimeSeriesChart(width: 320, height: 72, compact: true).svg([TimeSeriesChart.Series(name: "heap", points: points, filled: true)],
                                                                           marks: restarts, label: "live bytes of this site")
         return """
             <article class="site" data-stack-id="\(site.stackID)" data-live-bytes="\(site.liveBytes)" \

@@ -15,7 +15,8 @@ struct TimeSeriesChart {
     }
 
     struct Series {
-        var cssClass: String
+        /// `heap`: the line's class, and its name in hover text.
+        var name: String
         var points: [Point]
         var filled = false
     }
@@ -69,6 +70,7 @@ struct TimeSeriesChart {
         if !compact {
             body.append(valueAxis(scale, y: y))
             body.append(timeAxis(startSeconds: startSeconds, spanSeconds: spanSeconds))
+            body.append(hoverColumns(series, x: x))
         }
         for level in shownLevels {
             let levelY = y(level.bytes)
@@ -120,7 +122,7 @@ struct TimeSeriesChart {
         for segment in segments {
             guard let first = segment.first, let last = segment.last else { continue }
             if segment.count == 1 {
-                out.append("<circle class=\"dot \(series.cssClass)\" cx=\"\(px: first.x)\" cy=\"\(px: y(first.bytes))\" r=\"2\"/>")
+                out.append("<circle class=\"dot \(series.name)\" cx=\"\(px: first.x)\" cy=\"\(px: y(first.bytes))\" r=\"2\"/>")
                 continue
             }
             var path = ""
@@ -129,12 +131,42 @@ struct TimeSeriesChart {
             }
             if series.filled {
                 out.append("""
-                    <path class="area \(series.cssClass)" d="\(path)L\(HTML.coordinate(last.x)) \(HTML.coordinate(baseline))\
+                    <path class="area \(series.name)" d="\(path)L\(HTML.coordinate(last.x)) \(HTML.coordinate(baseline))\
                     L\(HTML.coordinate(first.x)) \(HTML.coordinate(baseline))Z"/>
                     """)
             }
-            out.append("<path class=\"line \(series.cssClass)\" d=\"\(path)\"/>")
+            out.append("<path class=\"line \(series.name)\" d=\"\(path)\"/>")
         }
+        return HTML.joined(out)
+    }
+
+    /// Thin columns under the lines, each with the values of its moment as hover text
+    /// (`HTMLPage.script`), the line drawn last (on top) first: what was the heap at 08:10?
+    private func hoverColumns(_ series: [Series], x: (Int64) -> Double) -> HTML {
+        let columnWidth = 6.0
+        let columns = max(1, Int(plotWidth / columnWidth))
+        func column(_ point: Point) -> Int { min(columns - 1, max(0, Saturating.int((x(point.timeUnixNanos) - left) / columnWidth - 0.5))) }
+        var moments: [Int: (time: Int64, values: [String: Double])] = [:]
+        for entry in series {
+            for point in entry.points where point.bytes.isFinite {
+                let index = column(point)
+                var moment = moments[index] ?? (point.timeUnixNanos, [:])
+                moment.values[entry.name] = max(moment.values[entry.name] ?? 0, point.bytes)
+                moments[index] = moment
+            }
+        }
+        var out: [HTML] = ["<g class=\"hover\">"]
+        for index in moments.keys.sorted() {
+            guard let moment = moments[index] else { continue }
+            let text = ([Units.minuteTime(unixNanos: moment.time)]
+                + series.reversed().compactMap { entry in moment.values[entry.name].map { "\(entry.name) \(Units.bytes($0))" } })
+                .joined(separator: "\n")
+            out.append("""
+                <g data-hover="moment"><title>\(text)</title><rect x="\(px: left + Double(index) * columnWidth)" y="\(px: top)" \
+                width="\(px: columnWidth)" height="\(px: plotHeight)"/></g>
+                """)
+        }
+        out.append("</g>")
         return HTML.joined(out)
     }
 
