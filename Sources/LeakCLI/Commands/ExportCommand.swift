@@ -69,7 +69,7 @@ public struct ExportCommand: CLICommand {
             }
             return CommandOutput(standardOutput: bytes)
         }
-        _ = try OutputFile.write(bytes, to: path, context: context)
+        try OutputFile.write(bytes, to: path, context: context)
         return CommandOutput(text: "wrote \(path): \(summary), \(bytes.count) bytes (gzipped pprof)\n")
     }
 

@@ -57,7 +57,7 @@ public struct HostsCommand: CLICommand {
             let document = try view(context, nowUnixNanos: context.nowUnixNanos)
             guard let output, output != "-" else { return CommandOutput(text: document) }
             let bytes = Array(document.utf8)
-            _ = try OutputFile.write(bytes, to: output, context: context)
+            try OutputFile.write(bytes, to: output, context: context)
             return CommandOutput(text: "wrote \(output): \(format.rawValue) fleet view, \(Units.count(bytes.count)) bytes\n")
         }
         let loop = WatchLoop(intervalSeconds: watch, fullScreen: context.standardOutputIsTerminal,

@@ -87,7 +87,7 @@ public struct ReportCommand: CLICommand {
         }
         guard let output, output != "-" else { return CommandOutput(text: document) }
         let bytes = Array(document.utf8)
-        _ = try OutputFile.write(bytes, to: output, context: context)
+        try OutputFile.write(bytes, to: output, context: context)
         return CommandOutput(text: "wrote \(output): \(format.rawValue) report of \(host), "
             + "\(HostStatus(report.verdict.status).headline.lowercased()), \(Units.count(bytes.count)) bytes\n")
     }
