@@ -34,6 +34,7 @@ struct HTMLReportTests {
             #expect(html.hasPrefix("<!DOCTYPE html>\n<html lang=\"en\">"))
             #expect(PageChecks.wellFormedProblem(html) == nil, "\(PageChecks.wellFormedProblem(html) ?? "")")
             #expect(PageChecks.externalReferences(html).isEmpty, "\(PageChecks.externalReferences(html))")
+            #expect(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;; "))
             try Self.expectAgreement(page: html, json: json.standardOutput)
 
             // The verdict comes first: nothing but the page's frame before it.
