@@ -69,11 +69,6 @@ struct StackIcicle {
         nodes[index].siteCount += 1
     }
 
-    var depth: Int {
-        func depth(_ index: Int) -> Int { 1 + (nodes[index].children.map(depth).max() ?? 0) }
-        return depth(0)
-    }
-
     // MARK: SVG
 
     static let rowHeight = 18.0
