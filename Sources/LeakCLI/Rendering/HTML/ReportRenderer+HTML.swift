@@ -22,14 +22,6 @@ extension ReportRenderer {
     /// page, whole in their hover title.
     static let longestName = 300
 
-    /// The growing sites the page shows, as `sitesSection` picks them for text.
-    func shownSites(_ report: Leakwatch_V1_HostReportResponse) -> (sites: [Leakwatch_V1_SiteReport], growing: Bool) {
-        let growing = growingSites(report)
-        guard growing.isEmpty else { return (Array(growing.prefix(siteLimit)), true) }
-        let largest = report.sites.sorted { $0.liveBytes != $1.liveBytes ? $0.liveBytes > $1.liveBytes : $0.stackID < $1.stackID }
-        return (Array(largest.prefix(min(3, siteLimit))), false)
-    }
-
     public func html(_ report: Leakwatch_V1_HostReportResponse, windowStartUnixNanos: Int64, extras: PageExtras = PageExtras()) -> String {
         let status = HostStatus(report.verdict.status)
         let body: HTML = """
