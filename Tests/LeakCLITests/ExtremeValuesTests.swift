@@ -10,7 +10,8 @@ import Testing
 /// Issue 15, item 2: no stored value can crash a reader. A seeded generator sends random and
 /// extreme snapshots (0, 1, 2^56, 2^63−1, 2^64−1, NaN, ±inf, 1e300, year 2262, 16 KiB names,
 /// 256-frame stacks, 10,000 sites) over real TCP into a real collector, then runs every
-/// collector-cli command and output format on every host. A trap anywhere ends the test process.
+/// collector-cli command and output format (text, JSON, HTML, pprof) on every host. A trap
+/// anywhere ends the test process.
 ///
 /// What validation rejects must be answered MALFORMED_MESSAGE naming the field and leave no
 /// trace; what it accepts must render. The same generator decides both, through
@@ -93,7 +94,9 @@ struct ExtremeValuesTests {
             }
             try database.close()
             let hosts = Set((0..<4).map { "stored-\($0)" })
-            try await Self.readEverything(collector, hosts: hosts, now: Int64(Date().timeIntervalSince1970 * 1e9))
+            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+            try await Self.readEverything(collector, hosts: hosts, now: now)
+            try await Self.openInChromium(collector, hosts: hosts, now: now)
         }
     }
 
@@ -141,7 +144,8 @@ struct ExtremeValuesTests {
     // MARK: Reading
 
     /// Every command and format on every host. Exit codes: 0, except "no data" where a host has
-    /// no sampled site (sites, export). JSON must parse; text must name the host.
+    /// no sampled site (sites, export). JSON must parse; HTML must be well-formed; text must name
+    /// the host.
     static func readEverything(_ collector: TestCollector, hosts: Set<String>, now: Int64) async throws {
         let context = collector.context(now: now)
         let text = try await collector.run(["hosts"], context: context)
@@ -151,13 +155,23 @@ struct ExtremeValuesTests {
         #expect(json.exitCode == 0)
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput)) as? [[String: Any]])
         #expect(Set(listed.compactMap { $0["host"] as? String }) == hosts, "seed \(seed): only accepted hosts are stored")
+        let page = try await collector.run(["hosts", "--format", "html"], context: context)
+        #expect(page.exitCode == 0, "seed \(seed): hosts --format html: \(page.standardError)")
+        #expect(PageChecks.wellFormedProblem(page.text) == nil, "seed \(seed): hosts --format html: \(PageChecks.wellFormedProblem(page.text) ?? "")")
 
         for host in hosts.sorted() {
-            for arguments in [["report", "--host", host], ["report", "--host", host, "--format", "json"]] {
+            for arguments in [["report", "--host", host], ["report", "--host", host, "--format", "json"],
+                              ["report", "--host", host, "--format", "html"]] {
                 let report = try await collector.run(arguments, context: context)
                 #expect(report.exitCode == 0, "seed \(seed): \(arguments): \(report.standardError)")
                 #expect(report.text.contains(host))
                 if arguments.contains("json") { _ = try JSONSerialization.jsonObject(with: Data(report.standardOutput)) }
+                if arguments.contains("html") {
+                    #expect(PageChecks.wellFormedProblem(report.text) == nil, "seed \(seed): \(arguments): \(PageChecks.wellFormedProblem(report.text) ?? "")")
+                    for drawn in ["=\"nan", "=\"inf", "=\"-inf", "Mnan", "Lnan", "Minf", "Linf", " nanL", " infL", " nan\"", " inf\""] {
+                        #expect(!report.text.contains(drawn), "seed \(seed): \(arguments): a non-number drawn: \(drawn)")
+                    }
+                }
             }
             for arguments in [["sites", "--host", host], ["sites", "--host", host, "--format", "json"],
                               ["export", "--host", host, "--output", "-"]] {
@@ -168,6 +182,25 @@ struct ExtremeValuesTests {
                 if arguments[0] == "export" { #expect(try !Gzip.decompress(result.standardOutput).isEmpty) }
             }
         }
+    }
+
+    /// The HTML pages of `hosts` in headless Chromium, when installed: Int64.max, infinite rates
+    /// and year-2262 times must draw nothing it rejects (it logs a bad SVG number as an error).
+    static func openInChromium(_ collector: TestCollector, hosts: Set<String>, now: Int64) async throws {
+        guard let chromium = HeadlessChromium.find() else { return }
+        let context = collector.context(now: now)
+        for (index, host) in hosts.sorted().enumerated() {
+            let name = "extreme-\(index).html"
+            let result = try await collector.run(["report", "--host", host, "--format", "html", "--output", name], context: context)
+            #expect(result.exitCode == 0, "\(host): \(result.standardError)")
+            let page = try await chromium.load(collector.directory.appendingPathComponent(name), in: collector.directory.url)
+            HTMLReportTests.keep([page.screenshot])
+            #expect(page.consoleErrors.isEmpty, "\(host): \(page.consoleErrors)")
+        }
+        let fleet = try await collector.run(["hosts", "--format", "html", "--output", "extreme-fleet.html"], context: context)
+        #expect(fleet.exitCode == 0, "\(fleet.standardError)")
+        let page = try await chromium.load(collector.directory.appendingPathComponent("extreme-fleet.html"), in: collector.directory.url)
+        #expect(page.consoleErrors.isEmpty, "hosts: \(page.consoleErrors)")
     }
 }
 

@@ -163,6 +163,11 @@ struct MemoryErrorsEndToEndTests {
             #expect(report.text.contains(", died"), "\(report.text)")
             for line in report.text.split(separator: "\n") { #expect(line.count <= 100, "too wide: \(line)") }
             #expect(report.text.contains("allocated at allocate_block (guard_errors.c:"), "\(report.text)")
+            let page = try await collector.run(["report", "--host", "web-2", "--format", "html"])
+            #expect(page.text.contains("<section id=\"memory-errors\">"))
+            #expect(page.text.contains("<strong>heap-buffer-overflow</strong></td><td>write 0 bytes after a 32-byte block, thread "))
+            #expect(page.text.contains(", died<ul class=\"frames\">"))
+            #expect(page.text.contains("<li>allocated at allocate_block <span class=\"location\""))
 
             let recovered = try await Self.runPreloaded(program, "overflow", collector: collector, host: "web-1", directory: directory)
             #expect(recovered.status == 0, "\(recovered.summary)")

@@ -136,6 +136,20 @@ public final class CollectorClient {
         return response
     }
 
+    /// A host's points between two times (to 0: now), or with `stackID` one site's, whose
+    /// `currentBytes` are its live bytes.
+    public func series(host: String, stackID: UInt64? = nil, fromUnixNanos: Int64, toUnixNanos: Int64) throws -> [Leakwatch_V1_SeriesPoint] {
+        var request = Leakwatch_V1_SeriesRequest()
+        request.requestID = takeRequestID()
+        request.host = host
+        if let stackID { request.stackID = stackID }
+        request.fromUnixNanos = fromUnixNanos
+        request.toUnixNanos = toUnixNanos
+        guard case .seriesResponse(let response) = try exchange(.seriesRequest(request), id: request.requestID, host: host)
+        else { throw unexpected("SeriesResponse") }
+        return response.points
+    }
+
     public func memoryErrors(serviceName: String, sinceUnixNanos: Int64, limit: UInt32 = 0) throws -> Leakwatch_V1_MemoryErrorsResponse {
         var request = Leakwatch_V1_MemoryErrorsRequest()
         request.requestID = takeRequestID()

@@ -43,6 +43,14 @@ public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable 
     case json
 }
 
+/// The formats of the commands that also draw a page (report, hosts): html is one
+/// self-contained file for a ticket or a browser.
+public enum DocumentFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text
+    case json
+    case html
+}
+
 /// A subcommand whose work is a function of its arguments and a context, so tests call it
 /// without spawning the binary.
 public protocol CLICommand: ParsableCommand {

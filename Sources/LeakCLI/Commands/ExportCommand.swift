@@ -69,10 +69,7 @@ public struct ExportCommand: CLICommand {
             }
             return CommandOutput(standardOutput: bytes)
         }
-        let absolute = path.hasPrefix("/") ? path : context.currentDirectory + "/" + path
-        guard FileManager.default.createFile(atPath: absolute, contents: Data(bytes)) else {
-            throw CLIError.outputFailed.with("cannot write \(absolute): check that its directory exists and is writable")
-        }
+        try OutputFile.write(bytes, to: path, context: context)
         return CommandOutput(text: "wrote \(path): \(summary), \(bytes.count) bytes (gzipped pprof)\n")
     }
 

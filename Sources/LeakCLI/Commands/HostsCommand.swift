@@ -5,18 +5,20 @@ public struct HostsCommand: CLICommand {
     public static let configuration = CommandConfiguration(
         commandName: "hosts",
         abstract: "The fleet ranked by suspicion: suspected leaks first, then growing hosts.",
-        usage: "collector-cli hosts [--service <name>] [--watch [<seconds>]] [--wide] [--format text|json]",
+        usage: "collector-cli hosts [--service <name>] [--watch [<seconds>]] [--format text|json|html]",
         discussion: """
             Stale hosts (no snapshot for several intervals) are marked "stale". Host and service
             names are cut only when the terminal is too narrow for them; never with --wide or when
             the output is not a terminal. --watch redraws the view every 2 seconds (or SECONDS) in
-            place on a terminal, one after another otherwise, until Ctrl-C.
+            place on a terminal, one after another otherwise, until Ctrl-C. --format html writes one
+            self-contained page: the table, each host linking to its section.
 
             Examples:
               collector-cli hosts
               collector-cli hosts --service checkout --format json
               collector-cli hosts --watch
               collector-cli hosts --watch 10 --wide
+              collector-cli hosts --format html --output fleet.html
             """)
 
     @OptionGroup public var connection: ConnectionOptions
@@ -24,8 +26,11 @@ public struct HostsCommand: CLICommand {
     @Option(help: ArgumentHelp("Only hosts of this service.", valueName: "name"))
     public var service: String?
 
-    @Option(help: "Output format: text or json.")
-    public var format: OutputFormat = .text
+    @Option(help: "Output format: text, json or html.")
+    public var format: DocumentFormat = .text
+
+    @Option(name: [.short, .long], help: ArgumentHelp("File to write instead of standard output, e.g. fleet.html.", valueName: "path"))
+    public var output: String?
 
     /// Seconds between redraws when `--watch` is given without a number (`ArgumentNormalization`).
     public static let defaultWatchSeconds = "2"
@@ -42,17 +47,24 @@ public struct HostsCommand: CLICommand {
         if let watch, !(watch >= 0.1 && watch <= 86_400) {
             throw ValidationError("--watch \(watch) is not an interval: give seconds between 0.1 and 86400, e.g. --watch 5")
         }
+        if watch != nil && (format == .html || output != nil) {
+            throw ValidationError("--watch redraws on the terminal: --format html and --output write one page, without --watch")
+        }
     }
 
     public func execute(_ context: CLIContext) throws -> CommandOutput {
-        guard let watch, let output = context.liveOutput else {
-            return CommandOutput(text: try view(context, nowUnixNanos: context.nowUnixNanos))
+        guard let watch, let live = context.liveOutput else {
+            let document = try view(context, nowUnixNanos: context.nowUnixNanos)
+            guard let output, output != "-" else { return CommandOutput(text: document) }
+            let bytes = Array(document.utf8)
+            try OutputFile.write(bytes, to: output, context: context)
+            return CommandOutput(text: "wrote \(output): \(format.rawValue) fleet view, \(Units.count(bytes.count)) bytes\n")
         }
         let loop = WatchLoop(intervalSeconds: watch, fullScreen: context.standardOutputIsTerminal,
                              title: "Every \(watch == watch.rounded() ? String(Int(watch)) : String(watch))s: collector-cli hosts")
         // A failed redraw (the collector restarting) is shown in place of the view, and the next
         // one connects again, as `watch` would.
-        loop.run(output: output, now: context.clock) { now in
+        loop.run(output: live, now: context.clock) { now in
             do { return try view(context, nowUnixNanos: now) } catch let error as CLIError {
                 return "error: \(error.message)\n"
             } catch {
@@ -62,7 +74,7 @@ public struct HostsCommand: CLICommand {
         return CommandOutput(text: "")
     }
 
-    /// One fleet view, as text or JSON, on a connection of its own.
+    /// One fleet view, as text, JSON or HTML, on a connection of its own.
     private func view(_ context: CLIContext, nowUnixNanos: Int64) throws -> String {
         let client = try connection.connect(context)
         defer { client.close() }
@@ -77,7 +89,20 @@ public struct HostsCommand: CLICommand {
         switch format {
         case .text: return renderer.text(hosts, verdictLoop: overview.verdictLoop)
         case .json: return renderer.json(hosts).rendered()
+        case .html: return renderer.html(hosts, verdictLoop: overview.verdictLoop, heapSeries: try heapSeries(hosts, client: client))
         }
+    }
+
+    /// The heap over the day before each growing or leaking host's last snapshot, for its
+    /// chart on the page; the most suspicious first, at most `HostsRenderer.chartedHosts`.
+    private func heapSeries(_ hosts: [Leakwatch_V1_HostOverview], client: CollectorClient) throws -> [String: [Leakwatch_V1_SeriesPoint]] {
+        var series: [String: [Leakwatch_V1_SeriesPoint]] = [:]
+        for host in hosts.filter({ HostStatus($0.status) >= .growing && $0.lastSeenUnixNanos > 0 }).prefix(HostsRenderer.chartedHosts) {
+            let to = host.lastSeenUnixNanos
+            series[host.host] = try client.series(host: host.host, fromUnixNanos: Saturating.difference(to, 86_400_000_000_000),
+                                                  toUnixNanos: to)
+        }
+        return series
     }
 
     /// Suspected leaks first, then growing, ok, unknown; within a status the fastest growth
@@ -150,6 +175,13 @@ public struct HostsRenderer: Sendable {
                 host.rssBytes == 0 ? "-" : Units.bytes(host.rssBytes), seen,
             ], columns: columns, styled: status, stale: host.stale))
         }
+        lines.append(style.dim(summary(hosts)))
+        if let warning = verdictLoop.flatMap(loopWarning) { lines.append(style.yellow(warning)) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `4 hosts, 1 suspected leak, 2 ok, 1 stale`, as under the text table.
+    func summary(_ hosts: [Leakwatch_V1_HostOverview]) -> String {
         let counts = Dictionary(grouping: hosts, by: { HostStatus($0.status) }).mapValues(\.count)
         var summary = "\(hosts.count) host" + (hosts.count == 1 ? "" : "s")
         for status in [HostStatus.suspectedLeak, .growing, .ok, .notEnoughData] where counts[status, default: 0] > 0 {
@@ -157,9 +189,7 @@ public struct HostsRenderer: Sendable {
         }
         let stale = hosts.filter(\.stale).count
         if stale > 0 { summary += ", \(stale) stale" }
-        lines.append(style.dim(summary))
-        if let warning = verdictLoop.flatMap(loopWarning) { lines.append(style.yellow(warning)) }
-        return lines.joined(separator: "\n") + "\n"
+        return summary
     }
 
     /// A warning when the newest verdict pass started more than an interval late, or none has

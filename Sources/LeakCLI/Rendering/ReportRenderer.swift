@@ -125,18 +125,24 @@ public struct ReportRenderer: Sendable {
         }
     }
 
+    /// The sites a report shows: the first `siteLimit` growing ones, or when none grows the
+    /// three largest.
+    func shownSites(_ report: Leakwatch_V1_HostReportResponse) -> (sites: [Leakwatch_V1_SiteReport], growing: Bool) {
+        let growing = growingSites(report)
+        guard growing.isEmpty else { return (Array(growing.prefix(siteLimit)), true) }
+        let largest = report.sites.sorted { $0.liveBytes != $1.liveBytes ? $0.liveBytes > $1.liveBytes : $0.stackID < $1.stackID }
+        return (Array(largest.prefix(3)), false)
+    }
+
     private func sitesSection(_ report: Leakwatch_V1_HostReportResponse) -> [String] {
         let growing = growingSites(report)
+        let shown = shownSites(report).sites
         var lines: [String]
-        var shown: [Leakwatch_V1_SiteReport]
         if growing.isEmpty {
-            shown = report.sites.sorted { $0.liveBytes != $1.liveBytes ? $0.liveBytes > $1.liveBytes : $0.stackID < $1.stackID }
-            shown = Array(shown.prefix(3))
             lines = [heading("Growing sites", "none of \(report.sites.count) sampled sites is growing"
                 + (shown.isEmpty ? "" : "; the largest live sites:"))]
         } else {
             lines = [heading("Growing sites", "\(growing.count) of \(report.sites.count) sampled sites")]
-            shown = Array(growing.prefix(siteLimit))
         }
         for (index, site) in shown.enumerated() {
             lines.append(contentsOf: SiteRendering.block(
