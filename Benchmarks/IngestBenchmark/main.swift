@@ -243,6 +243,9 @@ func runIngest() throws {
 
     // Pre-encode every frame (protobuf + deflate) so the agents' CPU stays off the clock.
     let encodeStart = Date()
+    // Before the first snapshot (snapshotFrame's timestamps are 10 s apart, ending now), which
+    // may not be more than the skew before its process's start.
+    let processStartUnixNanos = Int64(encodeStart.timeIntervalSince1970 * 1e9) - Int64(options.snapshotsPerAgent) * 10_000_000_000
     let frames = Locked([[[UInt8]]](repeating: [], count: options.agents))
     DispatchQueue.concurrentPerform(iterations: options.agents) { agent in
         // As the agent shipper does: one zlib stream per connection (CONTEXT), frames in order.
@@ -261,7 +264,8 @@ func runIngest() throws {
         instance[1] = UInt8(agent >> 8)
         instance[15] = UInt8.random(in: 0...255)
         let hello = Wire.Hello(supportedVersions: ProtocolVersion.supported, role: .agent, hostName: "bench-host-\(agent)",
-                               serviceName: "bench", processInstanceID: instance, pid: UInt32(10_000 + agent))
+                               serviceName: "bench", processInstanceID: instance, pid: UInt32(10_000 + agent),
+                               processStartUnixNanos: processStartUnixNanos)
         _ = try connection.handshake(hello: hello, token: token)
         return connection
     }
