@@ -5,7 +5,8 @@ import LeakWireCore
 ///
 /// ```
 ///   .awaitingHello ──Hello──▶ send Challenge ──▶ .awaitingAuthenticate
-///        (mutual TLS: an agent Hello naming another host than its certificate ──▶ .reject)
+///        (no common version, a Hello breaking `HelloValidation` at `configuration.nowUnixNanos`,
+///         or under mutual TLS an agent Hello naming another host than its certificate ──▶ .reject)
 ///   .awaitingAuthenticate ──Authenticate──▶ proof checked by `configuration.authentication`:
 ///        .token(secret): valid proof ──▶ .authenticated(hello, version); else ──▶ .reject
 ///        .acceptAnyProof:            any proof ──▶ .authenticated(hello, version)
