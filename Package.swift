@@ -71,8 +71,9 @@ let package = Package(
         // OpenSSL's libcrypto, for the handshake's HMAC-SHA256 (Debian's libssl-dev).
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // OpenSSL's libssl, for TLS 1.3 around the frames of the agent and collector-cli (the
-        // collector's side is swift-nio-ssl's).
-        .systemLibrary(name: "CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
+        // collector's side is swift-nio-ssl's), loaded with dlopen when TLS is first configured:
+        // not linked, so that a process without TLS never maps it (include/CSSL.h).
+        .target(name: "CSSL"),
         // What the agent links, so it never loads Foundation (8 MB resident in every process it is
         // preloaded into): frames, zlib, limits, the blocking connection, the client handshake, and
         // the messages an agent sends and receives, encoded by hand after leakwatch.proto, and TLS.

@@ -39,10 +39,10 @@ build() {
     swift build --scratch-path "$scratch" -c release --target LeakWire -Xswiftc "${sanitize[@]}" -Xswiftc -g
     local objects="$scratch/x86_64-unknown-linux-gnu/release"
     swiftc -O -g "${sanitize[@]}" -parse-as-library -module-name WireBoundaryFuzzer \
-        -I "$objects/Modules" -I "$repo/Sources/CZlib" -I "$repo/Sources/CCrypto" -I "$repo/Sources/CSSL" "$@" \
+        -I "$objects/Modules" -I "$repo/Sources/CZlib" -I "$repo/Sources/CCrypto" -I "$repo/Sources/CSSL/include" "$@" \
         "$repo"/Tests/Fuzz/WireBoundary/*.swift \
-        "$objects"/LeakWire.build/*.o "$objects"/LeakWireCore.build/*.o "$objects"/SwiftProtobuf.build/*.o \
-        -lz -lssl -lcrypto -o "$fuzzer"
+        "$objects"/LeakWire.build/*.o "$objects"/LeakWireCore.build/*.o "$objects"/CSSL.build/*.o "$objects"/SwiftProtobuf.build/*.o \
+        -lz -lcrypto -o "$fuzzer"
     echo "== built $fuzzer in $((SECONDS - started)) s"
 }
 

@@ -7,7 +7,9 @@
 #   LEAKWATCH_ALERTMANAGER_URL=http://alertmanager:9093 (default http://127.0.0.1:9093)
 #
 # One alert per host (labels alertname, host, service, severity): growing -> suspected-leak
-# updates it, a host back to ok resolves it (endsAt = now). The collector posts once per change,
+# updates it, a host back to ok resolves it (endsAt = now). And one per site whose status changed
+# (alertname LeakwatchSiteLeak, the same labels and site = the collector's stack id), resolved the
+# same way; a document whose host status stayed posts only its sites. The collector posts once per change,
 # not at every evaluation as Prometheus does, so a firing alert carries an endsAt 30 days ahead
 # (Alertmanager would resolve it after resolve_timeout otherwise); a memory error, an event, 1 day. Needs curl and jq. Exits non-zero when the
 # post fails, so the collector logs it; curl gives up well before the hook's timeout.
@@ -19,7 +21,8 @@ now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 month=$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)
 day=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
 
-alerts=$(printf '%s' "$document" | jq --arg now "$now" --arg month "$month" --arg day "$day" '[{
+alerts=$(printf '%s' "$document" | jq --arg now "$now" --arg month "$month" --arg day "$day" '. as $alert | [
+  select(.kind == "memory-error" or .oldStatus != .newStatus) | {
     labels: {
         alertname: (if .kind == "memory-error" then "LeakwatchMemoryError" else "LeakwatchHostLeak" end),
         host: .host,
@@ -37,7 +40,24 @@ alerts=$(printf '%s' "$document" | jq --arg now "$now" --arg month "$month" --ar
     },
     startsAt: .at,
     endsAt: (if .kind == "memory-error" then $day elif .newStatus == "ok" then $now else $month end)
+}] + [(.siteChanges // [])[] | {
+    labels: {
+        alertname: "LeakwatchSiteLeak",
+        host: $alert.host,
+        service: $alert.service,
+        site: (.stackId | tostring),
+        severity: "warning"
+    },
+    annotations: {
+        summary: "\($alert.host): site \(.topFrames[0].function // "?"): \(.oldStatus) -> \(.newStatus), \(.rateBytesPerHour / 1048576 | floor) MiB/h",
+        top_site: (.topFrames | map(.function) | join(" <- ")),
+        status: .newStatus,
+        report: $alert.reportCommand
+    },
+    startsAt: $alert.at,
+    endsAt: (if .newStatus == "ok" then $now else $month end)
 }]')
+[ "$alerts" = "[]" ] && exit 0
 
 printf '%s' "$alerts" | curl --silent --show-error --fail --max-time 5 \
     -H 'Content-Type: application/json' --data-binary @- "$url/api/v2/alerts"

@@ -3,7 +3,7 @@
 //   swift build -c release --product collector --product IngestBenchmark
 //   .build/release/IngestBenchmark [--agents 50] [--snapshots 1000] [--sites 50] [--window 64]
 //                                  [--hosts 1000] [--hours 24] [--resolution 60] [--queries 200]
-//                                  [--skip-ingest] [--skip-query]
+//                                  [--skip-ingest] [--skip-query] [--metrics-rounds N]
 //                                  [--fleet-hosts N [--fleet-hours H] [--fleet-passes N] [--fleet-sites N]]
 //
 // Ingest: the release `collector` runs as a child process (so its CPU and memory are its own,
@@ -11,6 +11,10 @@
 // connect over loopback TCP, do the real handshake (HMAC), and stream pre-encoded snapshot
 // frames (`--sites` sites each, deflated) with up to `--window` unacknowledged; a snapshot
 // counts once its Ack (sent after the commit) is back.
+//
+// Metrics cost (`--metrics-rounds N`, MetricsCost.swift): the ingest run N times plain and N times
+// with `--metrics-listen` and a scraper fetching /metrics every second, alternating which goes first,
+// then both side by side (instead of the single ingest run).
 //
 // Query: a store of `--hosts` hosts x `--hours` hours is seeded directly through the storage
 // layer at one snapshot per `--resolution` seconds, then a fresh collector child answers
@@ -46,11 +50,12 @@ struct Options {
     var fleetHours = 6.0
     var fleetPasses = 5
     var fleetSites = 4
+    var metricsRounds = 0
 
     static let usage = """
         usage: IngestBenchmark [--agents N] [--snapshots N] [--sites N] [--window N]
                                [--hosts N] [--hours H] [--resolution SECONDS] [--queries N]
-                               [--seeded-sites N] [--skip-ingest] [--skip-query] [--help]
+                               [--seeded-sites N] [--skip-ingest] [--skip-query] [--metrics-rounds N] [--help]
           --agents N          concurrent agent connections (default 50)
           --snapshots N       snapshots each agent sends (default 1000)
           --sites N           sites per snapshot (default 50)
@@ -62,6 +67,8 @@ struct Options {
           --seeded-sites N    sites per seeded snapshot (default 20)
           --skip-ingest       run only the query benchmark
           --skip-query        run only the ingest benchmark
+          --metrics-rounds N  ingest N times without and N times with --metrics-listen and a scraper
+                              every second, alternating order; prints both side by side (off by default)
           --fleet-hosts N     also time verdict passes over N hosts (off by default)
           --fleet-hours H     hours of 10 s snapshots per fleet host before the first pass (default 6)
           --fleet-passes N    steady passes timed, a minute of snapshots apart (default 5)
@@ -99,6 +106,7 @@ struct Options {
             case "--fleet-hours": fleetHours = try value(Double.self)
             case "--fleet-passes": fleetPasses = try count()
             case "--fleet-sites": fleetSites = try count()
+            case "--metrics-rounds": metricsRounds = try count()
             case "--help", "-h": throw UsageError(nil)
             default: throw UsageError("unknown option \(flag)")
             }
@@ -137,7 +145,10 @@ final class CollectorChild {
     let logPath: String
     var port = 0
 
-    init(dataDirectory: String, configurationFile: String) throws {
+    /// The port of `/metrics`, when the child serves it.
+    var metricsPort: Int?
+
+    init(dataDirectory: String, configurationFile: String, metrics: Bool = false) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("collector")
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             fatalError("no collector at \(executable.path): swift build -c release --product collector")
@@ -146,24 +157,37 @@ final class CollectorChild {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = executable
         process.arguments = ["--listen", "127.0.0.1:0", "--data", dataDirectory, "--token-file", tokenFile, "--config", configurationFile]
+            + (metrics ? ["--metrics-listen", "127.0.0.1:0"] : [])
         process.environment = ["LOG_LEVEL": "info"]
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if let line = log.split(separator: "\n").first(where: { $0.contains("collector listening") }),
-               let range = line.range(of: #":(\d+) "#, options: .regularExpression) {
-                port = Int(line[range].dropFirst().dropLast())!
-                return
+            func port(after marker: String) -> Int? {
+                guard let line = log.split(separator: "\n").first(where: { $0.contains(marker) }),
+                      let range = line.range(of: #":(\d+)[ \]]"#, options: .regularExpression) else { return nil }
+                return Int(line[range].dropFirst().dropLast())
+            }
+            if let listening = port(after: "collector listening") {
+                metricsPort = metrics ? port(after: "serving metrics") : nil
+                if !metrics || metricsPort != nil {
+                    self.port = listening
+                    return
+                }
             }
             usleep(20_000)
         }
         fatalError("collector did not start: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
     }
 
-    /// SIGTERM, wait; returns the child's CPU seconds (user, system) and max RSS in bytes.
+    /// SIGTERM, wait; returns the child's CPU seconds (user, system) and max RSS in bytes. The RSS
+    /// is the child's own peak (VmHWM): getrusage's for children is the largest of every child
+    /// reaped so far, which a second run in one benchmark would read as its own.
     func stop() -> (user: Double, system: Double, maxRSSBytes: Int) {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let peakKilobytes = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .flatMap { Int($0.dropFirst("VmHWM:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") }
         var before = rusage()
         getrusage(rusageChildren, &before)
         kill(process.processIdentifier, SIGTERM)
@@ -172,7 +196,7 @@ final class CollectorChild {
         getrusage(rusageChildren, &after)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
         return (seconds(after.ru_utime) - seconds(before.ru_utime), seconds(after.ru_stime) - seconds(before.ru_stime),
-                Int(after.ru_maxrss) * 1024)
+                (peakKilobytes ?? Int(after.ru_maxrss)) * 1024)
     }
 }
 
@@ -235,14 +259,28 @@ func snapshotFrame(agent: Int, sequence: UInt64, sites: Int, encoder: FrameEncod
     return try! encoder.encode(.snapshot(snapshot))
 }
 
-func runIngest() throws {
-    let dataDirectory = workDirectory + "/ingest"
+/// What one ingest run measured.
+struct IngestRun {
+    var snapshotsPerSecond: Double
+    var collectorCPUSecondsPer100k: Double
+    var maxRSSBytes: Int
+    var scrapes: ScrapeSummary?
+}
+
+/// - Parameter metrics: serve /metrics and scrape it every second while the agents send.
+@discardableResult
+func runIngest(metrics: Bool = false) throws -> IngestRun {
+    let dataDirectory = workDirectory + "/ingest-\(UUID().uuidString.prefix(6))"
     let configuration = try writeConfiguration(#"{"verdictIntervalSeconds": 0, "retentionIntervalSeconds": 0}"#)
-    let child = try CollectorChild(dataDirectory: dataDirectory, configurationFile: configuration)
-    print("ingest: \(options.agents) agents x \(options.snapshotsPerAgent) snapshots, \(options.sites) sites each, window \(options.window)")
+    let child = try CollectorChild(dataDirectory: dataDirectory, configurationFile: configuration, metrics: metrics)
+    print("ingest: \(options.agents) agents x \(options.snapshotsPerAgent) snapshots, \(options.sites) sites each, window \(options.window)"
+        + (metrics ? ", with --metrics-listen and a scrape every second" : ""))
 
     // Pre-encode every frame (protobuf + deflate) so the agents' CPU stays off the clock.
     let encodeStart = Date()
+    // Before the first snapshot (snapshotFrame's timestamps are 10 s apart, ending now), which
+    // may not be more than the skew before its process's start.
+    let processStartUnixNanos = Int64(encodeStart.timeIntervalSince1970 * 1e9) - Int64(options.snapshotsPerAgent) * 10_000_000_000
     let frames = Locked([[[UInt8]]](repeating: [], count: options.agents))
     DispatchQueue.concurrentPerform(iterations: options.agents) { agent in
         // As the agent shipper does: one zlib stream per connection (CONTEXT), frames in order.
@@ -261,13 +299,15 @@ func runIngest() throws {
         instance[1] = UInt8(agent >> 8)
         instance[15] = UInt8.random(in: 0...255)
         let hello = Wire.Hello(supportedVersions: ProtocolVersion.supported, role: .agent, hostName: "bench-host-\(agent)",
-                               serviceName: "bench", processInstanceID: instance, pid: UInt32(10_000 + agent))
+                               serviceName: "bench", processInstanceID: instance, pid: UInt32(10_000 + agent),
+                               processStartUnixNanos: processStartUnixNanos)
         _ = try connection.handshake(hello: hello, token: token)
         return connection
     }
     nonisolated(unsafe) let sharedConnections = connections
     var selfBefore = rusage()
     getrusage(rusageSelf, &selfBefore)
+    let scraper = child.metricsPort.map { MetricsScraper(port: $0) }
     let start = Date()
     let failures = Locked([String]())
     // One thread per agent: each blocks on its socket like a real shipper thread
@@ -303,6 +343,7 @@ func runIngest() throws {
     }
     finished.wait()
     let elapsed = Date().timeIntervalSince(start)
+    let scrapes = scraper?.stop()
     var selfAfter = rusage()
     getrusage(rusageSelf, &selfAfter)
     for connection in connections { connection.close() }
@@ -326,6 +367,14 @@ func runIngest() throws {
     let stored = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }
     print("  rows in sample table: \(stored) (expected \(Int(total)))")
     try store.close()
+    if let scrapes {
+        print("  scrapes of /metrics: \(scrapes.succeeded) answered 200, \(scrapes.failed) failed; "
+            + "latency p50 \(format(scrapes.p50Milliseconds, 1)) ms, max \(format(scrapes.maxMilliseconds, 1)) ms, "
+            + "\(scrapes.bodyBytes) bytes each")
+    }
+    try? FileManager.default.removeItem(atPath: dataDirectory)
+    return IngestRun(snapshotsPerSecond: total / elapsed, collectorCPUSecondsPer100k: collectorCPU / total * 100_000,
+                     maxRSSBytes: usage.maxRSSBytes, scrapes: scrapes)
 }
 
 // MARK: - Query latency
@@ -421,6 +470,8 @@ func runQueries() throws {
     try verdictStore.close()
 }
 
-if !options.skipIngest { try runIngest() }
+if !options.skipIngest {
+    if options.metricsRounds > 0 { try runMetricsCost() } else { try runIngest() }
+}
 if !options.skipQuery { try runQueries() }
 if options.fleetHosts > 0 { try await runFleetVerdicts() }

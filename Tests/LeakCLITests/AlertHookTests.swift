@@ -19,15 +19,47 @@ struct AlertHookTests {
         heap: { h, i in 200 * mib + UInt64(max(0, h - 12) * 30 * Double(mib)) + UInt64((i * 7) % 5) * mib },
         sessionBytes: { h in UInt64(max(0, h - 12) * 30 * Double(mib)) + 3 * mib }, events: false)
 
+    /// `plan` for 36 h, and from hour 24 the response buffers (stack 2) leak 30 MiB/h too: the host is
+    /// a suspected leak already when a second site turns into one.
+    static let twoLeaks = FleetScenario.HostPlan(
+        host: "leaky-2", service: "checkout", start: FleetScenario.now - 36 * hour, end: FleetScenario.now,
+        step: 2 * FleetScenario.minute, restartAt: nil,
+        heap: { h, i in plan.heap(h, i) + bufferGrowth(h) }, sessionBytes: plan.sessionBytes, events: false)
+
+    static func bufferGrowth(_ hours: Double) -> UInt64 { UInt64(max(0, hours - 24) * 30 * Double(mib)) }
+
     /// Sends the plan's snapshots from `from` to before `to` on one connection, sequence numbers going on.
-    static func replay(_ agent: SeedAgent, from: Int64, to: Int64, sequence: inout UInt64) throws {
+    static func replay(_ agent: SeedAgent, plan: FleetScenario.HostPlan = plan, from: Int64, to: Int64,
+                       sequence: inout UInt64) throws {
         var time = from
         while time < to {
             sequence += 1
             let index = Int((time - plan.start) / plan.step)
-            try agent.send(FleetScenario.snapshot(plan: plan, sequence: sequence, time: time, instanceStart: plan.start,
-                                                  index: index, defineStacks: sequence == 1))
+            var snapshot = FleetScenario.snapshot(plan: plan, sequence: sequence, time: time, instanceStart: plan.start,
+                                                  index: index, defineStacks: sequence == 1)
+            if plan.host == twoLeaks.host {
+                let buffers = 32 * mib + bufferGrowth(Double(time - plan.start) / Double(hour))
+                snapshot.sites[1].liveBytes = buffers
+                snapshot.sites[1].liveObjects = buffers / 512
+            }
+            try agent.send(snapshot)
             time += plan.step
+        }
+    }
+
+    /// The hook's documents in `directory` (one file per run), oldest first.
+    static func documents(_ directory: TemporaryDirectory) throws -> [[String: Any]] {
+        let files = try FileManager.default.contentsOfDirectory(at: directory.url, includingPropertiesForKeys: [.contentModificationDateKey])
+            .filter { $0.lastPathComponent.hasPrefix("alert-") }
+            .sorted {
+                let dates = try [$0, $1].map { try $0.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate ?? .distantPast }
+                return dates[0] < dates[1]
+            }
+        return try files.map { file in
+            guard let document = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any] else {
+                throw TestFailure("\(file.lastPathComponent) is no JSON object")
+            }
+            return document
         }
     }
 
@@ -102,11 +134,70 @@ struct AlertHookTests {
             #expect(first["typeName"] as? String == "Checkout.Session")
             let frames = (first["topFrames"] as? [[String: Any]] ?? []).compactMap { $0["function"] as? String }
             #expect(frames.contains("Checkout.SessionCache.insert(_:)"), "\(frames)")
+            // The site that turned the host is a change of its own, in the same run.
+            let siteChanges = try #require(document["siteChanges"] as? [[String: Any]])
+            #expect(siteChanges.count == 1, "\(siteChanges)")
+            #expect(siteChanges.first?["oldStatus"] as? String == "ok")
+            #expect(siteChanges.first?["newStatus"] as? String == "suspected-leak")
+            #expect(siteChanges.first?["stackId"] as? Int == first["stackId"] as? Int)
 
             // The command line it hands over works.
             let report = try await collector.run(["report", "--host", "leaky-1"])
             #expect(report.exitCode == 0)
             #expect(report.text.hasPrefix("leaky-1  SUSPECTED LEAK"), "\(report.text.prefix(200))")
+        }
+    }
+
+    @Test("a second site turning into a leak runs the hook with that site alone, the host's status unchanged")
+    func siteStatusChange() async throws {
+        let scratch = try TemporaryDirectory()
+        defer { scratch.remove() }
+        let hook = try Self.hook(scratch, "cat > \"\(scratch.path)/alert-$$.json\"")
+        try await TestCollector.start { $0.alerts.command = hook; $0.staleAfterSeconds = 1e12 }.use { collector in
+            let port = collector.port
+            let plan = Self.twoLeaks
+            let agent = try await blocking {
+                try SeedAgent(port: port, host: plan.host, service: plan.service, instance: 2, pid: 100, startNanos: plan.start)
+            }
+            defer { agent.close() }
+            let store = collector.collector.store
+            let host = { try #require(try store.host(named: plan.host)) }
+            var sequence: UInt64 = 0
+            // 24 h: the session cache leaks from hour 12, the host turns (one run, as in statusChange).
+            sequence = try await blocking { [sequence] in
+                var next = sequence
+                try Self.replay(agent, plan: plan, from: plan.start, to: plan.start + 24 * Self.hour, sequence: &next)
+                return next
+            }
+            try collector.collector.maintenance.evaluateVerdicts()
+            #expect(try store.latestVerdict(hostId: try host().id)?.status == "suspectedLeak")
+            let runs = { collector.logs.all.filter { $0.contains("alert hook ran") }.count }
+            #expect(await waitUntil(seconds: 20) { runs() == 1 })
+
+            // 12 h more: the response buffers leak too. The host stays a suspected leak.
+            try await blocking { [sequence] in
+                var next = sequence
+                try Self.replay(agent, plan: plan, from: plan.start + 24 * Self.hour, to: plan.end, sequence: &next)
+            }
+            try collector.collector.maintenance.evaluateVerdicts()
+            let verdict = try #require(try store.latestVerdict(hostId: try host().id))
+            #expect(verdict.status == "suspectedLeak")
+            #expect(await waitUntil(seconds: 20) { runs() == 2 }, "\(collector.logs.all.joined(separator: "\n"))")
+            #expect(try Self.documents(scratch).count == 2)
+            let document = try #require(try Self.documents(scratch).last)
+            #expect(document["kind"] as? String == "status-change")
+            #expect(document["oldStatus"] as? String == "suspected-leak" && document["newStatus"] as? String == "suspected-leak")
+            let changes = try #require(document["siteChanges"] as? [[String: Any]])
+            let buffers = try #require(changes.first { change in
+                (change["topFrames"] as? [[String: Any]] ?? []).contains { $0["function"] as? String == "Checkout.ResponseWriter.write(_:)" }
+            }, "\(changes)")
+            #expect(buffers["oldStatus"] as? String == "ok")
+            #expect(["growing", "suspected-leak"].contains(buffers["newStatus"] as? String ?? ""), "\(buffers)")
+            let rate = try #require(buffers["rateBytesPerHour"] as? Double)
+            #expect(Double(20 << 20)...Double(40 << 20) ~= rate, "rate \(rate) B/h, replayed 30 MiB/h")
+            // The site the verdict names with that status is the one the document says changed.
+            let named = verdict.decodedSites.first { $0.stackId == (buffers["stackId"] as? Int).map(Int64.init) }
+            #expect(named != nil, "\(verdict.sites)")
         }
     }
 

@@ -3,14 +3,23 @@ import LeakTestSupport
 import Testing
 
 /// collector/alert-webhook.sh against Debian's prometheus-alertmanager: the alert a status change
-/// raises is active with the host's labels, and the host's return to ok resolves it.
+/// raises is active with the host's labels, a site's change raises one of its own, and the
+/// return to ok resolves them.
 @Suite("collector/alert-webhook.sh with a real Alertmanager")
 struct AlertWebhookScriptTests {
     static let script = ChildProcess.repositoryRoot.appendingPathComponent("collector/alert-webhook.sh")
 
-    static func document(old: String, new: String) -> String {
-        """
-        {"at":"2026-03-02T11:58:00Z","confidence":1,"host":"leaky-1","kind":"status-change","memoryErrors":[],
+    /// A status-change document; `siteChange` (old, new) adds a change of the buffer site (stack 2).
+    static func document(old: String, new: String, siteChange: (String, String)? = nil) -> String {
+        let siteChanges = siteChange.map { old, new in
+            """
+            [{"liveBytes":33554432,"newStatus":"\(new)","oldStatus":"\(old)","rateBytesPerHour":\(new == "ok" ? 0 : 31457280),"stackId":2,
+              "topFrames":[{"function":"NIOCore.ByteBufferAllocator.buffer(capacity:)","image":"checkout-server"},
+                           {"function":"Checkout.ResponseWriter.write(_:)","image":"checkout-server"}]}]
+            """
+        } ?? "[]"
+        return """
+        {"at":"2026-03-02T11:58:00Z","confidence":1,"host":"leaky-1","kind":"status-change","memoryErrors":[],"siteChanges":\(siteChanges),
          "newStatus":"\(new)","oldStatus":"\(old)","rateBytesPerHour":31457280,
          "reportCommand":"collector-cli report --host 'leaky-1'","service":"checkout","since":"2026-03-02T00:00:00Z",
          "sites":[{"liveBytes":379584511,"rateBytesPerHour":31457280,"stackId":1,"status":"suspected-leak","typeName":"Checkout.Session",
@@ -70,7 +79,21 @@ struct AlertWebhookScriptTests {
         #expect(annotations["report"] == "collector-cli report --host 'leaky-1'")
         #expect(annotations["top_site"] == "Checkout.Session.__allocating_init(id:cart:) <- Checkout.SessionCache.insert(_:)")
 
-        let resolved = try await Self.post(Self.document(old: "suspected-leak", new: "ok"), to: url, scratch: scratch)
+        // A site of the leaking host starts leaking too: its own alert, the host's stays as it was.
+        let site = try await Self.post(Self.document(old: "suspected-leak", new: "suspected-leak", siteChange: ("ok", "growing")),
+                                       to: url, scratch: scratch)
+        #expect(site.status == 0, "\(site.summary)")
+        let both = try await Self.alerts(url)
+        #expect(both.count == 2, "\(both)")
+        let siteAlert = try #require(both.first { ($0["labels"] as? [String: String])?["alertname"] == "LeakwatchSiteLeak" })
+        #expect(siteAlert["labels"] as? [String: String]
+                    == ["alertname": "LeakwatchSiteLeak", "host": "leaky-1", "service": "checkout", "site": "2", "severity": "warning"])
+        let siteAnnotations = siteAlert["annotations"] as? [String: String] ?? [:]
+        #expect(siteAnnotations["summary"] == "leaky-1: site NIOCore.ByteBufferAllocator.buffer(capacity:): ok -> growing, 30 MiB/h")
+        #expect(siteAnnotations["top_site"] == "NIOCore.ByteBufferAllocator.buffer(capacity:) <- Checkout.ResponseWriter.write(_:)")
+
+        let resolved = try await Self.post(Self.document(old: "suspected-leak", new: "ok", siteChange: ("growing", "ok")),
+                                           to: url, scratch: scratch)
         #expect(resolved.status == 0, "\(resolved.summary)")
         // Alertmanager lists only unresolved alerts by default.
         let remaining = try await Self.alerts(url)

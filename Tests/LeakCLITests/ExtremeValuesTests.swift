@@ -105,8 +105,9 @@ struct ExtremeValuesTests {
     /// Sends each snapshot on one agent connection; returns nil for each acked, or the violation
     /// the rules predict for each rejected (checking the collector answered exactly that).
     static func ship(_ snapshots: [Leakwatch_V1_Snapshot], host: String, instance: UInt8, port: Int) throws -> [SnapshotViolation?] {
+        let processStart: Int64 = 1_764_000_000_000_000_000
         let agent = try SeedAgent(port: port, host: host, service: "extreme", instance: instance, pid: 1,
-                                  startNanos: 1_764_000_000_000_000_000)
+                                  startNanos: processStart)
         defer { agent.close() }
         var previous: SnapshotCounters?
         var outcomes: [SnapshotViolation?] = []
@@ -114,7 +115,7 @@ struct ExtremeValuesTests {
             let receivedAt = Int64(Date().timeIntervalSince1970 * 1e9)
             let expected: SnapshotViolation?
             do {
-                try SnapshotValidation.check(snapshot, receivedAtUnixNanos: receivedAt)
+                try SnapshotValidation.check(snapshot, receivedAtUnixNanos: receivedAt, processStartUnixNanos: processStart)
                 if let previous {
                     try SnapshotValidation.checkContinuity(SnapshotCounters(snapshot), after: previous, sequence: snapshot.sequence)
                 }

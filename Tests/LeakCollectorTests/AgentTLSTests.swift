@@ -5,7 +5,7 @@ import LeakCollectorTestSupport
 import LeakTestSupport
 import Testing
 
-/// The preloaded agent (leakwatch-run, libssl in libLeakAgentRuntime.so) shipping through TLS to a
+/// The preloaded agent (leakwatch-run; libLeakAgentRuntime.so loads libssl once TLS is configured) shipping through TLS to a
 /// live collector, and saying so, the way it reports any other connection failure, when TLS fails.
 @Suite struct AgentTLSTests {
     typealias Visibility = AgentFailureVisibilityTests

@@ -49,6 +49,20 @@ final class CollectorProcess: @unchecked Sendable {
     /// The whole log so far.
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// `GET /metrics` of a collector started with `metricsListen`, by sample: "name{labels}" -> value.
+    func metricsSamples() async throws -> [String: Double] {
+        guard let line = log.split(separator: "\n").first(where: { $0.contains("serving metrics") }),
+              let range = line.range(of: #":(\d+) "#, options: .regularExpression),
+              let port = Int(line[range].dropFirst().dropLast()) else { throw TestFailure("no metrics port in the log") }
+        let scrape = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/curl"), ["--silent", "--fail", "http://127.0.0.1:\(port)/metrics"])
+        var samples: [String: Double] = [:]
+        for line in scrape.standardOutput.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+
     /// Resident memory now and at its peak (VmRSS, VmHWM of /proc/PID/status), in bytes.
     func residentBytes() -> (now: Int, peak: Int)? {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)

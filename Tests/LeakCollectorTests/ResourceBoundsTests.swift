@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import LeakCollector
 import LeakCollectorTestSupport
 import LeakTestSupport
@@ -25,12 +26,14 @@ import Testing
         defer { directory.remove() }
         let tokenFile = try Self.writeToken(in: directory)
         let child = try await CollectorProcess(dataDirectory: directory.path, tokenFile: tokenFile, configuration: [
-            "inboundBufferBudgetBytes": budget, "idleTimeoutSeconds": 120,
+            "inboundBufferBudgetBytes": budget, "idleTimeoutSeconds": 120, "metricsListen": "127.0.0.1:0",
         ])
         defer { child.process.stop(graceSeconds: 0) }
 
         let probe = GoodAgentProbe(port: child.port)
         defer { probe.stop() }
+        let stalls = SchedulingStallProbe(startedAt: probe.startedAt)
+        defer { stalls.stop() }
         try #require(await waitUntil(seconds: 60) { probe.roundTrips.count >= 20 || probe.failure != nil },
                      "the good agent was not served: \(probe.failure ?? "")\n\(child.logTail())")
         let base = try #require(child.residentBytes()).now
@@ -52,14 +55,33 @@ import Testing
         let allowance = Self.floodAllowance(budgetBytes: budget, connections: attackers)
         let attempted = attack.bytesSent
         let during = Array(probe.roundTrips[beforeAttack...])
-        let slow = probe.timeline[beforeAttack...].filter { $0.seconds > 0.050 }
-            .map { String(format: "%.0f ms at +%.2f s", $0.seconds * 1000, $0.at) }
+        // Each slow round trip beside the longest time, within it, that a thread of this process
+        // asking for 2 ms of sleep was not run: the machine's part of the wait, not the collector's.
+        // And split by the collector's receipt time (stored with the snapshot, read on the event
+        // loop as it decodes the frame): before it, the frame waited to be read; after it, for the
+        // commit and the Ack.
+        let receivedAtMs = Self.receivedAtMs(database: directory.path + "/leakwatch.sqlite", instance: probe.instance)
+        let sentAtMs = probe.sentAtMs
+        let slow = probe.timeline.indices.filter { $0 >= beforeAttack && probe.timeline[$0].seconds > 0.050 }.map { index in
+            let trip = probe.timeline[index]
+            let read = receivedAtMs[UInt64(index + 1)].map { String(format: ", read after %.0f ms", $0 - sentAtMs[index]) } ?? ""
+            return String(format: "%.0f ms at +%.2f s (machine stalled %.0f ms%@)", trip.seconds * 1000, trip.at,
+                          stalls.longestStall(from: trip.at, seconds: trip.seconds) * 1000, read)
+        }
+        // The collector's commits by duration, cumulative ("≤ 0.005 s: 89").
+        let commits = ((try? await child.metricsSamples()) ?? [:]).compactMap { sample -> (bound: Double, count: Int)? in
+            guard sample.key.hasPrefix("leakwatch_commit_duration_seconds_bucket"),
+                  let bound = sample.key.split(separator: "\"").dropFirst().first.flatMap({ Double($0) }) else { return nil }
+            return (bound, Int(sample.value))
+        }.sorted { $0.bound < $1.bound }.map { "≤ \($0.bound) s: \($0.count)" }
         let newcomers = probe.newcomerRoundTrips
         let summary = """
             base \(base / Self.mebibyte) MiB, peak \(memory.peak / Self.mebibyte) MiB, now \(memory.now / Self.mebibyte) MiB; \
             budget \(budget / Self.mebibyte) MiB, allowance \(allowance / Self.mebibyte) MiB; attackers sent \
             \(attempted / Self.mebibyte) MiB; good agent round trips during the attack \(Latencies(during)); \
-            newcomers (connect, handshake, snapshot, ack) \(Latencies(newcomers)); over 50 ms: \(slow)
+            newcomers (connect, handshake, snapshot, ack) \(Latencies(newcomers)); over 50 ms: \(slow); \
+            machine stalls over 20 ms: \(stalls.stalls(over: 0.020)); \
+            collector commits by duration (cumulative): \(commits)
             """
         print("partial-frame flood: \(summary)")
         #expect(probe.failure == nil, "\(probe.failure ?? "")")
@@ -69,7 +91,16 @@ import Testing
         // Served throughout: every snapshot acked (probe.failure above), the typical round trip far
         // inside 50 ms. The issue's bound is on every round trip; on this shared 2-core machine single
         // round trips reached 80–145 ms while the 100 attacker threads, the collector's reads and other
-        // suites fought for the cores (alone on the machine: max 28–44 ms). Kept honest, not loosened:
+        // suites fought for the cores (alone on the machine: max 28–44 ms). Where the time goes, from
+        // the summary's split of 57 runs on 2026-12-07 (debug and release collector, NIO reading 8 or
+        // 1 buffer per connection per turn): a trip over 50 ms came in 9 of them, always within 150 ms
+        // of the attack's start, when this process starts 100 attacker threads that connect and
+        // handshake at once; the wait was before the collector read the frame (24–133 ms where
+        // measured), never in
+        // a commit (every one within 5 ms) nor while the attackers were parked; a thread of this
+        // process went unscheduled for 24–41 ms during 3 of those trips (SchedulingStallProbe); the release
+        // collector and a read batch of 1 did the same (2 in 12, 3 in 16; debug with 8: 4 in 29). The machine's burst, on
+        // cores the attackers share with the collector, not a queue of the collector's; kept honest:
         let parked = Latencies(Array(probe.roundTrips[settled...]))
         #expect(Latencies(during).quantile(0.5) <= 0.050, "\(summary)")
         withKnownIssue("every round trip within 50 ms during the flood, on a loaded 2-core machine", isIntermittent: true) {
@@ -187,6 +218,19 @@ import Testing
         #expect(admitted, "\(child.logTail())")
     }
 
+    /// The collector's receipt time (unix ms) of each snapshot of a process instance, by sequence.
+    static func receivedAtMs(database path: String, instance: String) -> [UInt64: Double] {
+        guard let database = try? DatabaseQueue(path: path) else { return [:] }
+        defer { try? database.close() }
+        let rows = (try? database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.sequence, s.receivedAtMs FROM sample s JOIN processInstance p ON p.id = s.instanceId
+                WHERE p.instanceKey = ?
+                """, arguments: [instance])
+        }) ?? []
+        return Dictionary(rows.map { (UInt64($0["sequence"] as Int64), Double($0["receivedAtMs"] as Int64)) }, uniquingKeysWith: { a, _ in a })
+    }
+
     static func writeToken(in directory: TemporaryDirectory) throws -> String {
         let path = directory.path + "/token"
         try Data(testToken).write(to: URL(fileURLWithPath: path))
@@ -194,6 +238,47 @@ import Testing
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
+}
+
+/// How late the scheduler runs a thread of this process: it sleeps 2 ms at a time and records what
+/// it overslept, with when. While it was not run, neither was anything else waiting for a core.
+final class SchedulingStallProbe: @unchecked Sendable {
+    private let state = Locked([(at: Double, seconds: Double)]())
+    private let stopped = Locked(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(startedAt: ContinuousClock.Instant) {
+        Thread.detachNewThread { [self] in
+            defer { done.signal() }
+            while !stopped.withLock({ $0 }) {
+                let before = ContinuousClock.now
+                usleep(2000)
+                let overslept = (ContinuousClock.now - before) / .seconds(1) - 0.002
+                if overslept > 0.005 {
+                    state.withLock { $0.append(((before - startedAt) / .seconds(1), overslept)) }
+                }
+            }
+        }
+    }
+
+    /// The longest stall that overlaps [at, at + seconds] (seconds since the clock of `startedAt`).
+    func longestStall(from at: Double, seconds: Double) -> Double {
+        state.withLock { stalls in
+            stalls.filter { $0.at < at + seconds && $0.at + 0.002 + $0.seconds > at }.map(\.seconds).max() ?? 0
+        }
+    }
+
+    func stalls(over seconds: Double) -> [String] {
+        state.withLock { $0.filter { $0.seconds > seconds }.map { String(format: "%.0f ms at +%.2f s", $0.seconds * 1000, $0.at) } }
+    }
+
+    func stop() {
+        let wasStopped = stopped.withLock { stopped -> Bool in
+            defer { stopped = true }
+            return stopped
+        }
+        if !wasStopped { done.wait() }
+    }
 }
 
 /// Round-trip times in seconds, summarised.
@@ -214,10 +299,12 @@ struct Latencies: CustomStringConvertible {
 /// timing each until its Ack; every `newcomerEvery` round trips also a fresh agent (connect,
 /// handshake, snapshot, Ack), timed whole.
 final class GoodAgentProbe: @unchecked Sendable {
-    private let state = Locked((roundTrips: [Double](), timeline: [(at: Double, seconds: Double)](), newcomers: [Double](), failure: String?.none, connections: 0))
+    private let state = Locked((roundTrips: [Double](), timeline: [(at: Double, seconds: Double)](), newcomers: [Double](), failure: String?.none, connections: 0,
+                                sentAtMs: [Double](), instance: ""))
     private let stopped = Locked(false)
     private let done = DispatchSemaphore(value: 0)
     private let started = ContinuousClock.now
+    var startedAt: ContinuousClock.Instant { started }
 
     var roundTrips: [Double] { state.withLock { $0.roundTrips } }
     /// Each round trip with when it started, seconds since the probe began.
@@ -225,6 +312,10 @@ final class GoodAgentProbe: @unchecked Sendable {
     var newcomerRoundTrips: [Double] { state.withLock { $0.newcomers } }
     var failure: String? { state.withLock { $0.failure } }
     var connections: Int { state.withLock { $0.connections } }
+    /// Wall-clock send time (unix ms) of each round trip, in the order of `timeline`; and the
+    /// probe's process instance (hex), to find its snapshots in the store.
+    var sentAtMs: [Double] { state.withLock { $0.sentAtMs } }
+    var instance: String { state.withLock { $0.instance } }
     var elapsedSeconds: Double { (ContinuousClock.now - started) / .seconds(1) }
 
     init(port: Int, intervalSeconds: Double = 0.05, newcomerEvery: Int = 10) {
@@ -232,13 +323,17 @@ final class GoodAgentProbe: @unchecked Sendable {
             defer { done.signal() }
             do {
                 let agent = try TestAgent(port: port, hostName: "good")
-                state.withLock { $0.connections += 1 }
+                state.withLock {
+                    $0.connections += 1
+                    $0.instance = agent.instanceHex
+                }
                 var sequence: UInt64 = 0
                 while !stopped.withLock({ $0 }) {
                     sequence += 1
-                    let start = ContinuousClock.now
                     let snapshot = makeSnapshot(sequence: sequence, timestampNanos: ResourceBoundsTests.now(),
                                                 defineStacks: sequence == 1)
+                    let sentAtMs = Date().timeIntervalSince1970 * 1000
+                    let start = ContinuousClock.now
                     let ack = try agent.sendAndWait(snapshot)
                     let elapsed = (ContinuousClock.now - start) / .seconds(1)
                     guard ack == sequence else { throw TestFailure("Ack \(ack) for snapshot \(sequence)") }
@@ -246,6 +341,7 @@ final class GoodAgentProbe: @unchecked Sendable {
                     state.withLock {
                         $0.roundTrips.append(elapsed)
                         $0.timeline.append((at, elapsed))
+                        $0.sentAtMs.append(sentAtMs)
                     }
                     if newcomerEvery > 0 && sequence % UInt64(newcomerEvery) == 0 {
                         let start = ContinuousClock.now

@@ -153,3 +153,47 @@ import Testing
         #expect(throws: SnapshotViolation.tooLong) { try SnapshotValidation.checkStacks(snapshot) }
     }
 }
+
+/// A snapshot's timestamps belong to the life of the process that sent it (Hello's
+/// `process_start_unix_nanos`), less the skew an agent's clock may be stepped back by.
+@Suite struct SnapshotProcessStartTests {
+    static let skew: Int64 = 300_000_000_000
+
+    static func check(_ snapshot: Leakwatch_V1_Snapshot, processStart: Int64?) throws(SnapshotViolation) {
+        try SnapshotValidation.check(snapshot, receivedAtUnixNanos: SnapshotValidationTests.receivedAt,
+                                     processStartUnixNanos: processStart)
+    }
+
+    @Test func aTimestampMoreThanTheSkewBeforeTheProcessStartedIsRejected() throws {
+        let snapshot = Fixtures.exampleSnapshot
+        let start = snapshot.timestampUnixNanos + Self.skew + 1
+        #expect(throws: SnapshotViolation.beforeProcessStart) { try Self.check(snapshot, processStart: start) }
+        do {
+            try Self.check(snapshot, processStart: start)
+        } catch {
+            #expect(error.field == "timestamp_unix_nanos")
+            #expect(error.detail.contains("before the process started"), "\(error.detail)")
+            #expect(error.detail.contains("\(start)"), "names the Hello's start: \(error.detail)")
+        }
+    }
+
+    @Test func withinTheSkewAndWithoutAKnownStartItIsAccepted() throws {
+        let snapshot = Fixtures.exampleSnapshot
+        let earliest = ([snapshot.timestampUnixNanos] + snapshot.events.map(\.timestampUnixNanos)).min()!
+        try Self.check(snapshot, processStart: earliest + Self.skew)
+        try Self.check(snapshot, processStart: nil)
+        try Self.check(snapshot, processStart: .min)  // no overflow below the fixed floor
+    }
+
+    @Test func eventsKeepTheSameRule() {
+        var snapshot = Fixtures.exampleSnapshot
+        snapshot.events[0].timestampUnixNanos = snapshot.timestampUnixNanos - 2 * Self.skew
+        do {
+            try Self.check(snapshot, processStart: snapshot.timestampUnixNanos - Self.skew / 2)
+            Issue.record("an event from before its process started was accepted")
+        } catch {
+            #expect(error == .beforeProcessStart)
+            #expect(error.field == "events[0].timestamp_unix_nanos")
+        }
+    }
+}

@@ -7,7 +7,8 @@ struct AlertDocument: Encodable, Sendable {
     var kind: String
     var host: String
     var service: String
-    /// "ok", "growing" or "suspected-leak". For a memory error both are the host's current status.
+    /// "ok", "growing" or "suspected-leak". Both the host's current status for a memory error, and
+    /// for a status change that is its sites' alone.
     var oldStatus: String
     var newStatus: String
     /// Growth of the heap floor from the newest verdict; 0 when none.
@@ -21,6 +22,9 @@ struct AlertDocument: Encodable, Sendable {
     var at: String
     /// The sites the verdict names, fastest growth first.
     var sites: [Site]
+    /// Status changes only: the sites whose status changed since the host's previous judged
+    /// verdict, worst new status first (a site the verdict no longer names is back to "ok").
+    var siteChanges: [SiteChange]
     /// The memory errors that arrived (kind "memory-error" only), newest first.
     var memoryErrors: [MemoryError]
     /// A shell-quoted command line that shows the host's full report.
@@ -31,6 +35,18 @@ struct AlertDocument: Encodable, Sendable {
         var status: String
         var rateBytesPerHour: Double
         var liveBytes: Int64
+        var typeName: String?
+        var topFrames: [Frame]
+    }
+
+    struct SiteChange: Encodable, Sendable {
+        var stackId: Int64
+        var oldStatus: String
+        var newStatus: String
+        /// 0 for a site back to ok.
+        var rateBytesPerHour: Double
+        /// nil for a site back to ok (the verdict no longer names it).
+        var liveBytes: Int64?
         var typeName: String?
         var topFrames: [Frame]
     }

@@ -5,13 +5,15 @@ import Logging
 /// Runs the alert command for status changes and memory errors, one run at a time on a thread of
 /// its own, from a bounded queue.
 ///
-/// At most one run per host per change: while a host's alert waits, a newer one of the same kind
-/// merges into it (a status that changed and changed back before its run is no alert at all;
-/// memory errors add up). A full queue drops the new alert, logged and counted. Callers only take
-/// a lock and append: neither ingest nor the verdict loop ever waits for a hook.
+/// At most one run per host per change: a verdict pass submits one alert per host for the host's
+/// status change and its sites' together (`StatusChanges`), and while a host's alert waits, a
+/// newer one of the same kind merges into it, subject by subject (a status that changed and
+/// changed back before its run is no alert at all; memory errors add up). A full queue drops the
+/// new alert, logged and counted. Callers only take a lock and append: neither ingest nor the
+/// verdict loop ever waits for a hook.
 public final class AlertHook: Sendable {
     enum Trigger: Sendable {
-        case statusChange(host: HostRecord, change: StatusChange, verdict: VerdictRecord)
+        case statusChange(host: HostRecord, changes: StatusChanges, verdict: VerdictRecord)
         /// A host's memory errors committed at or after `fromMs`.
         case memoryErrors(hostName: String, serviceName: String, fromMs: Int64)
 
@@ -28,8 +30,7 @@ public final class AlertHook: Sendable {
         func merging(_ newer: Trigger) -> Trigger? {
             switch (self, newer) {
             case (.statusChange(_, let first, _), .statusChange(let host, let latest, let verdict)):
-                guard first.old != latest.new else { return nil }
-                return .statusChange(host: host, change: StatusChange(old: first.old, new: latest.new), verdict: verdict)
+                return first.then(latest).map { .statusChange(host: host, changes: $0, verdict: verdict) }
             case (.memoryErrors(let name, let service, let first), .memoryErrors(_, _, let later)):
                 return .memoryErrors(hostName: name, serviceName: service, fromMs: min(first, later))
             default:
@@ -149,12 +150,21 @@ public final class AlertHook: Sendable {
     private func makeDocument(_ trigger: Trigger) throws -> AlertDocument? {
         let reportCommand = AlertDocument.reportCommand(prefix: configuration.reportCommand, host: trigger.hostName)
         switch trigger {
-        case .statusChange(let host, let change, let verdict):
+        case .statusChange(let host, let changes, let verdict):
             let sites = verdict.decodedSites.sorted { $0.rateBytesPerHour > $1.rateBytesPerHour }
-            let stacks = Dictionary(try store.stacks(ids: sites.map(\.stackId)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let named = Dictionary(sites.map { ($0.stackId, $0) }, uniquingKeysWith: { a, _ in a })
+            let stackIDs = sites.map(\.stackId) + changes.sites.keys.filter { named[$0] == nil }
+            let stacks = Dictionary(try store.stacks(ids: stackIDs).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let hostStatus = changes.host ?? StatusChange(old: HostStatusValue(verdict.status), new: HostStatusValue(verdict.status))
+            // Worst new status first, then fastest; a site back to ok last.
+            let siteChanges = changes.sites.sorted {
+                if $0.value.new != $1.value.new { return $0.value.new.rawValue > $1.value.new.rawValue }
+                let rates = (named[$0.key]?.rateBytesPerHour ?? 0, named[$1.key]?.rateBytesPerHour ?? 0)
+                return rates.0 != rates.1 ? rates.0 > rates.1 : $0.key < $1.key
+            }
             return AlertDocument(
                 kind: "status-change", host: host.name, service: host.serviceName,
-                oldStatus: change.old.name, newStatus: change.new.name, rateBytesPerHour: verdict.rateBytesPerHour,
+                oldStatus: hostStatus.old.name, newStatus: hostStatus.new.name, rateBytesPerHour: verdict.rateBytesPerHour,
                 since: verdict.sinceMs.map(AlertDocument.timestamp(ms:)), confidence: verdict.confidence, summary: verdict.summary,
                 at: AlertDocument.timestamp(ms: verdict.evaluatedAtMs),
                 sites: sites.map { site in
@@ -162,6 +172,12 @@ public final class AlertHook: Sendable {
                         stackId: site.stackId, status: HostStatusValue(site.status).name, rateBytesPerHour: site.rateBytesPerHour,
                         liveBytes: site.liveBytes, typeName: stacks[site.stackId]?.typeName,
                         topFrames: AlertDocument.frames(stacks[site.stackId]))
+                },
+                siteChanges: siteChanges.map { stackId, change in
+                    AlertDocument.SiteChange(
+                        stackId: stackId, oldStatus: change.old.name, newStatus: change.new.name,
+                        rateBytesPerHour: named[stackId]?.rateBytesPerHour ?? 0, liveBytes: named[stackId]?.liveBytes,
+                        typeName: stacks[stackId]?.typeName, topFrames: AlertDocument.frames(stacks[stackId]))
                 },
                 memoryErrors: [], reportCommand: reportCommand)
         case .memoryErrors(let hostName, let serviceName, let fromMs):
@@ -176,7 +192,7 @@ public final class AlertHook: Sendable {
                 kind: "memory-error", host: hostName, service: serviceName, oldStatus: status, newStatus: status,
                 rateBytesPerHour: verdict?.rateBytesPerHour ?? 0, since: verdict?.sinceMs.map(AlertDocument.timestamp(ms:)),
                 confidence: verdict?.confidence ?? 0, summary: "\(errors.count) memory error(s): \(newest.kind) on \(newest.access)",
-                at: AlertDocument.timestamp(ms: newest.timestampMs), sites: [],
+                at: AlertDocument.timestamp(ms: newest.timestampMs), sites: [], siteChanges: [],
                 memoryErrors: errors.map { error in
                     AlertDocument.MemoryError(
                         kind: error.kind, access: error.access, at: AlertDocument.timestamp(ms: error.timestampMs),

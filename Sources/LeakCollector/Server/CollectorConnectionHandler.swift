@@ -255,7 +255,7 @@ final class CollectorConnectionHandler: ChannelDuplexHandler, RemovableChannelHa
                 handler.state = .agent(SnapshotTranslator(
                     process: identity, maximumStacks: handler.environment.configuration.maximumStacksPerConnection,
                     pins: store.stackPins.lease(), limits: handler.environment.configuration.snapshotLimits,
-                    previous: counters))
+                    processStartUnixNanos: hello.processStartUnixNanos, previous: counters))
                 handler.send(handshake.welcome(lastAcknowledgedSequence: UInt64(lastSequence)))
                 handler.logger.debug("agent connected", metadata: ["leak.lastSequence": "\(lastSequence)"])
             case .failure(let error):

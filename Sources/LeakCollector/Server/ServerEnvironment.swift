@@ -18,13 +18,14 @@ struct ServerEnvironment: Sendable {
     var tlsContext: NIOSSLContext?
     var metrics: CollectorMetrics
     /// The collector's clock, unix nanoseconds: a snapshot's receipt time, and what its timestamp
-    /// may not be far ahead of.
+    /// (and its process's start, in Hello) may not be far ahead of.
     var nowUnixNanos: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) }
 
     var handshakeConfiguration: ServerHandshake.Configuration {
         ServerHandshake.Configuration(
             authentication: authentication, collectorVersion: collectorVersion,
-            requiresCertifiedHostName: configuration.tls?.isMutual == true)
+            requiresCertifiedHostName: configuration.tls?.isMutual == true,
+            limits: configuration.snapshotLimits, nowUnixNanos: nowUnixNanos)
     }
 
     /// The token's proof when there is a token; without one, mutual TLS's certificates are the

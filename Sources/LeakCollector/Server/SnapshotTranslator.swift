@@ -5,7 +5,8 @@ import LeakWire
 /// stack interning table (agent stack id -> digest). One per agent connection.
 ///
 /// It owns the connection's validation policy (docs/PROTOCOL.md, "Validation"): each snapshot is
-/// checked against `SnapshotLimits` and the collector's clock, then its cumulative counters against
+/// checked against `SnapshotLimits`, the collector's clock and its process's start (from Hello),
+/// then its cumulative counters against
 /// the previous snapshot of the process instance this connection accepted (seeded at Welcome from
 /// the newest one stored). A violation rejects that snapshot alone (`Translation.rejected`): the
 /// connection goes on. Only a broken interning or sequence rule ends it (`SnapshotRejection`).
@@ -22,6 +23,8 @@ struct SnapshotTranslator {
     /// without limit.
     let maximumStacks: Int
     let limits: SnapshotLimits
+    /// The Hello's `process_start_unix_nanos`: no timestamp may be much earlier.
+    let processStartUnixNanos: Int64?
     private var digests: [UInt64: StackDigest] = [:]
     /// Keeps the stacks this connection defined from garbage collection while it is open: the
     /// agent refers to them by id alone from then on.
@@ -33,11 +36,12 @@ struct SnapshotTranslator {
     private var carriedOver: [StackDefinition] = []
 
     init(process: ProcessIdentity, maximumStacks: Int, pins: StackPins.Lease, limits: SnapshotLimits = .default,
-         previous: SnapshotCounters? = nil) {
+         processStartUnixNanos: Int64? = nil, previous: SnapshotCounters? = nil) {
         self.process = process
         self.maximumStacks = maximumStacks
         self.pins = pins
         self.limits = limits
+        self.processStartUnixNanos = processStartUnixNanos
         self.previous = previous
     }
 
@@ -46,7 +50,8 @@ struct SnapshotTranslator {
             throw SnapshotRejection("snapshot sequence must be 1...2^63-1, got \(snapshot.sequence)")
         }
         do {
-            try SnapshotValidation.check(snapshot, receivedAtUnixNanos: receivedAtUnixNanos, limits: limits)
+            try SnapshotValidation.check(snapshot, receivedAtUnixNanos: receivedAtUnixNanos,
+                                         processStartUnixNanos: processStartUnixNanos, limits: limits)
             if let previous, snapshot.sequence > previous.sequence {
                 try SnapshotValidation.checkContinuity(SnapshotCounters(snapshot), after: previous, sequence: snapshot.sequence)
             }

@@ -109,10 +109,10 @@ public final class MaintenanceService: Service, Sendable {
             series.throughMs = max(series.throughMs, window.points.last?.timestampMs ?? host.lastSeenMs)
             kept = series
             let verdict = evaluator.evaluate(series.accumulator.series, of: window, evaluatedAtMs: host.lastSeenMs)
-            let previousStatus = alerts == nil ? nil : try store.latestJudgedStatus(hostId: host.id)
+            let previous = alerts == nil ? nil : try store.latestJudgedVerdict(hostId: host.id)
             try store.storeVerdict(verdict)
-            if let alerts, let change = StatusChange(previous: previousStatus, current: verdict.status) {
-                alerts.submit(.statusChange(host: host, change: change, verdict: verdict))
+            if let alerts, let changes = StatusChanges(previous: previous, current: verdict) {
+                alerts.submit(.statusChange(host: host, changes: changes, verdict: verdict))
             }
             evaluated += 1
             logger.debug("verdict", metadata: [

@@ -80,12 +80,12 @@ extension CollectorStore {
         }
     }
 
-    /// The status of a host's newest verdict that judged it (ok, growing or suspected leak), nil
-    /// when none did: what a new verdict's status is compared with for alerts.
-    public func latestJudgedStatus(hostId: Int64) throws -> String? {
+    /// A host's newest verdict that judged it (ok, growing or suspected leak), nil when none did:
+    /// what a new verdict's status, and its sites', are compared with for alerts.
+    public func latestJudgedVerdict(hostId: Int64) throws -> VerdictRecord? {
         try pool.read { db in
-            try String.fetchOne(db, sql: """
-                SELECT status FROM verdict WHERE hostId = ? AND status IN ('ok', 'growing', 'suspectedLeak')
+            try VerdictRecord.fetchOne(db, sql: """
+                SELECT * FROM verdict WHERE hostId = ? AND status IN ('ok', 'growing', 'suspectedLeak')
                 ORDER BY evaluatedAtMs DESC, id DESC LIMIT 1
                 """, arguments: [hostId])
         }

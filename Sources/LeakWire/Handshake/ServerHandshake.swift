@@ -1,10 +1,12 @@
+import Foundation
 import LeakWireCore
 
 /// The collector side of the handshake, with no I/O (the collector drives it from NIO).
 ///
 /// ```
 ///   .awaitingHello ──Hello──▶ send Challenge ──▶ .awaitingAuthenticate
-///        (mutual TLS: an agent Hello naming another host than its certificate ──▶ .reject)
+///        (no common version, a Hello breaking `HelloValidation` at `configuration.nowUnixNanos`,
+///         or under mutual TLS an agent Hello naming another host than its certificate ──▶ .reject)
 ///   .awaitingAuthenticate ──Authenticate──▶ proof checked by `configuration.authentication`:
 ///        .token(secret): valid proof ──▶ .authenticated(hello, version); else ──▶ .reject
 ///        .acceptAnyProof:            any proof ──▶ .authenticated(hello, version)
@@ -39,13 +41,22 @@ public struct ServerHandshake: Sendable {
         /// Whether the transport must certify the peer's host name (mutual TLS): an agent's Hello is
         /// then accepted only under the name `certifyPeer(hostName:)` was given. Default false.
         public var requiresCertifiedHostName: Bool
+        /// The bounds of an agent Hello's process start and sampling mean (`HelloValidation`): the
+        /// collector's snapshot limits, so a process and its snapshots keep one clock rule.
+        public var limits: SnapshotLimits
+        /// The collector's clock, unix nanoseconds: what a Hello's process start may not be far
+        /// ahead of. Injected so that a test or the fuzzer can fix it.
+        public var nowUnixNanos: @Sendable () -> Int64
 
         public init(authentication: Authentication, supportedVersions: [UInt32] = ProtocolVersion.supported,
-                    collectorVersion: String = "", requiresCertifiedHostName: Bool = false) {
+                    collectorVersion: String = "", requiresCertifiedHostName: Bool = false,
+                    limits: SnapshotLimits = .default, nowUnixNanos: @escaping @Sendable () -> Int64 = ServerHandshake.wallClockUnixNanos) {
             self.authentication = authentication
             self.supportedVersions = supportedVersions
             self.collectorVersion = collectorVersion
             self.requiresCertifiedHostName = requiresCertifiedHostName
+            self.limits = limits
+            self.nowUnixNanos = nowUnixNanos
         }
 
         /// Peers must prove they know `token`.
@@ -55,6 +66,9 @@ public struct ServerHandshake: Sendable {
                       collectorVersion: collectorVersion)
         }
     }
+
+    /// The system's wall clock, unix nanoseconds: the default `Configuration.nowUnixNanos`.
+    @Sendable public static func wallClockUnixNanos() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
 
     public enum Action: Sendable {
         case send(WireMessage)
@@ -105,12 +119,13 @@ public struct ServerHandshake: Sendable {
     private mutating func step(_ message: WireMessage) -> Action {
         switch (state, message) {
         case (.awaitingHello, .hello(let hello)):
-            if let problem = Self.problem(with: hello) ?? identityProblem(with: hello) { return .reject(problem) }
+            // The version first: another version's Hello may keep other rules.
             guard let version = ProtocolVersion.negotiate(offered: hello.supportedVersions,
                                                           supported: configuration.supportedVersions) else {
                 return .reject(WireError.noCommonVersion.with(
                     "peer offers versions \(hello.supportedVersions), collector speaks \(configuration.supportedVersions): upgrade the older side"))
             }
+            if let problem = helloProblem(hello) ?? identityProblem(with: hello) { return .reject(problem) }
             var challenge = Leakwatch_V1_Challenge()
             challenge.chosenVersion = version
             challenge.nonce = .init(nonce)
@@ -163,32 +178,15 @@ public struct ServerHandshake: Sendable {
         return nil
     }
 
-    static let maximumNameBytes = 255
-    static let maximumVersionBytes = 64
-
-    private static func problem(with hello: Leakwatch_V1_Hello) -> WireError? {
-        switch hello.role {
-        case .agent:
-            if hello.processInstanceID.isEmpty || hello.processInstanceID.count > 64 {
-                return WireError.malformedMessage.with(
-                    "agent Hello needs a process_instance_id of 1...64 bytes (16 random bytes), got \(hello.processInstanceID.count)")
-            }
-            if hello.hostName.isEmpty {
-                return WireError.malformedMessage.with("agent Hello has an empty host_name")
-            }
-            // Names a host and a service are stored under and shown by every report: a DNS name
-            // is at most 253 bytes. (Snapshot fields: SnapshotValidation.)
-            for (field, text, limit) in [("host_name", hello.hostName, Self.maximumNameBytes),
-                                         ("service_name", hello.serviceName, Self.maximumNameBytes),
-                                         ("agent_version", hello.agentVersion, Self.maximumVersionBytes)]
-            where text.utf8.count > limit {
-                return WireError.malformedMessage.with("agent Hello's \(field) is \(text.utf8.count) bytes, at most \(limit) allowed")
-            }
-            return nil
-        case .client:
-            return nil
-        default:
+    private func helloProblem(_ hello: Leakwatch_V1_Hello) -> WireError? {
+        guard hello.role == .agent || hello.role == .client else {
             return WireError.malformedMessage.with("Hello role must be AGENT (1) or CLIENT (2), got \(hello.role.rawValue)")
+        }
+        do {
+            try HelloValidation.check(hello, receivedAtUnixNanos: configuration.nowUnixNanos(), limits: configuration.limits)
+            return nil
+        } catch {
+            return error
         }
     }
 }

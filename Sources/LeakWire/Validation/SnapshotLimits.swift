@@ -46,10 +46,21 @@ public struct SnapshotLimits: Sendable, Hashable {
 
     public static let `default` = SnapshotLimits()
 
+    /// The earliest timestamp accepted from a process that started at `processStartUnixNanos` (its
+    /// Hello's `process_start_unix_nanos`; nil: unknown): the fixed floor, or the process's start less
+    /// `maximumFutureSkewSeconds`, whichever is later. The skew is allowed because an agent's clock
+    /// may be stepped back after it read its start (NTP correcting a fast clock), and the start is
+    /// itself an estimate (/proc's boot time has whole seconds).
+    public func earliestTimestampUnixNanos(processStartUnixNanos: Int64?) -> Int64 {
+        guard let processStartUnixNanos else { return earliestTimestampUnixNanos }
+        let (lessSkew, overflow) = processStartUnixNanos.subtractingReportingOverflow(skewNanos)
+        return overflow ? earliestTimestampUnixNanos : max(earliestTimestampUnixNanos, lessSkew)
+    }
+
     /// The latest timestamp accepted when the collector's clock reads `receivedAtUnixNanos`.
     public func latestTimestampUnixNanos(receivedAtUnixNanos: Int64) -> Int64 {
-        let skew = Int64(exactly: (maximumFutureSkewSeconds * 1e9).rounded(.down)) ?? Int64.max
-        return receivedAtUnixNanos.addingReportingOverflow(max(0, skew)).overflow
-            ? Int64.max : receivedAtUnixNanos + max(0, skew)
+        receivedAtUnixNanos.addingReportingOverflow(skewNanos).overflow ? Int64.max : receivedAtUnixNanos + skewNanos
     }
+
+    private var skewNanos: Int64 { max(0, Int64(exactly: (maximumFutureSkewSeconds * 1e9).rounded(.down)) ?? Int64.max) }
 }

@@ -10,10 +10,16 @@
 /// The first broken rule throws a `SnapshotViolation` naming the field; the fields are checked in
 /// schema order, so the same snapshot always names the same field.
 public enum SnapshotValidation {
+    /// - Parameter processStartUnixNanos: the Hello's `process_start_unix_nanos` of the process that
+    ///   sent the snapshot (nil: not known, only the fixed floor applies). Its timestamps may be
+    ///   before it by no more than the skew (`SnapshotLimits.earliestTimestampUnixNanos(processStartUnixNanos:)`).
     public static func check(
-        _ snapshot: Leakwatch_V1_Snapshot, receivedAtUnixNanos: Int64, limits: SnapshotLimits = .default
+        _ snapshot: Leakwatch_V1_Snapshot, receivedAtUnixNanos: Int64, processStartUnixNanos: Int64? = nil,
+        limits: SnapshotLimits = .default
     ) throws(SnapshotViolation) {
         let checker = Checker(sequence: snapshot.sequence, limits: limits,
+                              earliest: limits.earliestTimestampUnixNanos(processStartUnixNanos: processStartUnixNanos),
+                              processStart: processStartUnixNanos,
                               latest: limits.latestTimestampUnixNanos(receivedAtUnixNanos: receivedAtUnixNanos))
         try checker.timestamp("timestamp_unix_nanos", snapshot.timestampUnixNanos)
         try checkStacks(snapshot, limits: limits)
@@ -65,7 +71,7 @@ public enum SnapshotValidation {
     /// a snapshot for another field may still keep its stacks, which later snapshots on the same
     /// connection name by id only.
     public static func checkStacks(_ snapshot: Leakwatch_V1_Snapshot, limits: SnapshotLimits = .default) throws(SnapshotViolation) {
-        let checker = Checker(sequence: snapshot.sequence, limits: limits, latest: .max)
+        let checker = Checker(sequence: snapshot.sequence, limits: limits, earliest: .min, processStart: nil, latest: .max)
         for (s, stack) in snapshot.stacks.enumerated() {
             guard stack.frames.count <= limits.maximumFramesPerStack else {
                 throw SnapshotViolation.tooDeep.at("stacks[\(s)].frames", sequence: snapshot.sequence,
@@ -102,6 +108,9 @@ public enum SnapshotValidation {
     private struct Checker {
         let sequence: UInt64
         let limits: SnapshotLimits
+        /// The earliest timestamp accepted: the fixed floor, or later, the process's start less the skew.
+        let earliest: Int64
+        let processStart: Int64?
         let latest: Int64
 
         func counter(_ field: String, _ value: UInt64, shown: String? = nil, expected: String? = nil) throws(SnapshotViolation) {
@@ -127,6 +136,11 @@ public enum SnapshotValidation {
             guard value >= limits.earliestTimestampUnixNanos else {
                 throw SnapshotViolation.tooEarly.at(field, sequence: sequence,
                     "is \(value) ns, before \(limits.earliestTimestampUnixNanos) (2020-01-01); is the agent's clock set?")
+            }
+            guard value >= earliest else {
+                throw SnapshotViolation.beforeProcessStart.at(field, sequence: sequence,
+                    "is \(value) ns, more than \(limits.maximumFutureSkewSeconds) s before the process started "
+                        + "(Hello's process_start_unix_nanos \(processStart ?? 0)); expected a time while the process ran")
             }
             guard value <= latest else {
                 throw SnapshotViolation.aheadOfCollector.at(field, sequence: sequence,

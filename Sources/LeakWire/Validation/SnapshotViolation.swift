@@ -12,6 +12,7 @@ public struct SnapshotViolation: Error, Hashable, Sendable, CustomStringConverti
         case aboveBound
         case ranBackwards
         case tooEarly
+        case beforeProcessStart
         case aheadOfCollector
         case tooLong
         case tooDeep
@@ -46,6 +47,9 @@ public struct SnapshotViolation: Error, Hashable, Sendable, CustomStringConverti
     public static let ranBackwards = SnapshotViolation(.ranBackwards)
     /// A timestamp before `SnapshotLimits.earliestTimestampUnixNanos`.
     public static let tooEarly = SnapshotViolation(.tooEarly)
+    /// A timestamp more than `maximumFutureSkewSeconds` before its process's start (Hello's
+    /// `process_start_unix_nanos`).
+    public static let beforeProcessStart = SnapshotViolation(.beforeProcessStart)
     /// A timestamp further ahead of the collector's clock than `maximumFutureSkewSeconds`.
     public static let aheadOfCollector = SnapshotViolation(.aheadOfCollector)
     /// A string longer than `maximumStringBytes`.

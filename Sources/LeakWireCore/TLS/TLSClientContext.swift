@@ -50,29 +50,37 @@ public final class TLSClientContext: @unchecked Sendable {
     /// runs OpenSSL's per-thread cleanup when it exits, which reads the context, and freeing it
     /// first crashed that thread (OpenSSL 3.0, a SIGSEGV in CRYPTO_THREAD_read_lock at thread exit
     /// in 3 of 3 runs of the TLS tests).
+    ///
+    /// nil when libssl cannot be loaded (`leakwatch_ssl_load`): it is loaded here, for the first
+    /// context, so that a process without TLS never maps it.
     nonisolated(unsafe) private static let library: OpaquePointer? = { // OpenSSL locks it itself
+        guard leakwatch_ssl_load() == 1 else { return nil }
         // OpenSSL's first use registers an atexit handler that frees its global tables. A process
         // that exits while the agent's thread is inside OpenSSL then crashes that thread: bash's
         // command-substitution children, forked with the agent and gone within milliseconds, did
         // in 2 of 78 runs of pyenv's python3 shim (a SIGSEGV in CRYPTO_THREAD_read_lock under
         // SSL_CTX_new_ex, OPENSSL_cleanup on the main thread). Without it the tables live until the
         // process does. A program that initialised OpenSSL before the agent keeps its handler.
-        _ = OPENSSL_init_ssl(UInt64(OPENSSL_INIT_NO_ATEXIT), nil)
+        _ = leakwatch_ssl_OPENSSL_init_ssl(UInt64(OPENSSL_INIT_NO_ATEXIT), nil)
         return OSSL_LIB_CTX_new()
     }()
 
     public init(files: Files) throws(FileError) {
-        guard let library = Self.library, let context = SSL_CTX_new_ex(library, nil, TLS_client_method()) else {
+        guard let library = Self.library else {
+            throw FileError(role: .certificateAuthority, path: files.certificateAuthorityFile,
+                            reason: "OpenSSL could not start: \(String(cString: leakwatch_ssl_load_error()))")
+        }
+        guard let context = leakwatch_ssl_SSL_CTX_new_ex(library, nil, leakwatch_ssl_TLS_client_method()) else {
             throw FileError(role: .certificateAuthority, path: files.certificateAuthorityFile, reason: "OpenSSL could not start: \(TLSErrors.takeReason())")
         }
         self.files = files
         self.context = context
         _ = leakwatch_tls_require_version_1_3(context)
-        SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        leakwatch_ssl_SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         try load(files)
     }
 
-    deinit { SSL_CTX_free(context) }
+    deinit { leakwatch_ssl_SSL_CTX_free(context) }
 
     private func load(_ files: Files) throws(FileError) {
         for (role, path) in [(FileError.Role.certificateAuthority, files.certificateAuthorityFile),
@@ -83,7 +91,7 @@ public final class TLSClientContext: @unchecked Sendable {
             }
         }
         ERR_clear_error()
-        guard SSL_CTX_load_verify_locations(context, files.certificateAuthorityFile, nil) == 1 else {
+        guard leakwatch_ssl_SSL_CTX_load_verify_locations(context, files.certificateAuthorityFile, nil) == 1 else {
             throw FileError(role: .certificateAuthority, path: files.certificateAuthorityFile,
                             reason: "not a readable PEM file of CA certificates (\(TLSErrors.takeReason()))")
         }
@@ -95,17 +103,17 @@ public final class TLSClientContext: @unchecked Sendable {
         case (nil, let key?):
             throw FileError(role: .certificate, path: "", reason: "the private key \(key) needs its client certificate")
         case (let certificate?, let key?):
-            guard SSL_CTX_use_certificate_chain_file(context, certificate) == 1 else {
+            guard leakwatch_ssl_SSL_CTX_use_certificate_chain_file(context, certificate) == 1 else {
                 throw FileError(role: .certificate, path: certificate,
                                 reason: "not a readable PEM certificate (\(TLSErrors.takeReason()))")
             }
-            guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1 else {
+            guard leakwatch_ssl_SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1 else {
                 let (code, reason) = TLSErrors.takeError()
                 throw FileError(role: .privateKey, path: key, reason: leakwatch_tls_error_is_key_mismatch(code) != 0
                     ? "not the key of the certificate \(certificate) (\(reason))"
                     : "not a readable, unencrypted PEM private key (\(reason))")
             }
-            guard SSL_CTX_check_private_key(context) == 1 else {
+            guard leakwatch_ssl_SSL_CTX_check_private_key(context) == 1 else {
                 throw FileError(role: .privateKey, path: key,
                                 reason: "not the key of the certificate \(certificate) (\(TLSErrors.takeReason()))")
             }

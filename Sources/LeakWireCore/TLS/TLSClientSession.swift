@@ -30,14 +30,14 @@ final class TLSClientSession {
     private var record = [UInt8](repeating: 0, count: 16 << 10)
 
     init(context: TLSClientContext, serverName: String) throws(WireError) {
-        guard let connection = SSL_new(context.context),
+        guard let connection = leakwatch_ssl_SSL_new(context.context),
               let inbound = BIO_new(BIO_s_mem()), let outbound = BIO_new(BIO_s_mem())
         else {
             throw WireError.tlsFailed.with("OpenSSL could not make a TLS session: \(TLSErrors.takeReason())")
         }
         leakwatch_tls_retry_when_empty(inbound)
-        SSL_set_bio(connection, inbound, outbound)  // the session owns both now
-        SSL_set_connect_state(connection)
+        leakwatch_ssl_SSL_set_bio(connection, inbound, outbound)  // the session owns both now
+        leakwatch_ssl_SSL_set_connect_state(connection)
         self.connection = connection
         self.inbound = inbound
         self.outbound = outbound
@@ -47,7 +47,7 @@ final class TLSClientSession {
         }
     }
 
-    deinit { SSL_free(connection) }
+    deinit { leakwatch_ssl_SSL_free(connection) }
 
     /// An address is checked against the certificate's IP addresses; a name against its DNS names,
     /// and sent as the server name (SNI), which may not be an address.
@@ -55,18 +55,18 @@ final class TLSClientSession {
         var address = in6_addr()
         let isAddress = inet_pton(AF_INET, serverName, &address) == 1 || inet_pton(AF_INET6, serverName, &address) == 1
         if isAddress {
-            return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(connection), serverName) == 1
+            return X509_VERIFY_PARAM_set1_ip_asc(leakwatch_ssl_SSL_get0_param(connection), serverName) == 1
         }
-        return SSL_set1_host(connection, serverName) == 1 && leakwatch_tls_set_server_name(connection, serverName) == 1
+        return leakwatch_ssl_SSL_set1_host(connection, serverName) == 1 && leakwatch_tls_set_server_name(connection, serverName) == 1
     }
 
     /// One step of the handshake with the ciphertext received so far: true once established;
     /// false when it needs more from the collector (send `takeCiphertext()` first).
     func advanceHandshake() throws(WireError) -> Bool {
         ERR_clear_error()
-        let result = SSL_connect(connection)
+        let result = leakwatch_ssl_SSL_connect(connection)
         if result == 1 { return true }
-        if SSL_get_error(connection, result) == SSL_ERROR_WANT_READ { return false }
+        if leakwatch_ssl_SSL_get_error(connection, result) == SSL_ERROR_WANT_READ { return false }
         throw failure(during: "handshake")
     }
 
@@ -83,12 +83,12 @@ final class TLSClientSession {
     /// stream follows, and with it the connection's usual end).
     func readPlaintext(into plaintext: inout [UInt8]) throws(WireError) -> Bool {
         ERR_clear_error()
-        let count = record.withUnsafeMutableBytes { SSL_read(connection, $0.baseAddress, Int32($0.count)) }
+        let count = record.withUnsafeMutableBytes { leakwatch_ssl_SSL_read(connection, $0.baseAddress, Int32($0.count)) }
         if count > 0 {
             plaintext += record[0..<Int(count)]
             return true
         }
-        let kind = SSL_get_error(connection, count)
+        let kind = leakwatch_ssl_SSL_get_error(connection, count)
         if kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_ZERO_RETURN { return false }
         throw failure(during: "read")
     }
@@ -97,14 +97,14 @@ final class TLSClientSession {
     func write(plaintext: [UInt8]) throws(WireError) {
         guard !plaintext.isEmpty else { return }
         ERR_clear_error()
-        let written = plaintext.withUnsafeBytes { SSL_write(connection, $0.baseAddress, Int32($0.count)) }
+        let written = plaintext.withUnsafeBytes { leakwatch_ssl_SSL_write(connection, $0.baseAddress, Int32($0.count)) }
         guard written == Int32(plaintext.count) else { throw failure(during: "write") }
     }
 
     /// Queues TLS's close_notify, for a peer that should tell a clean end from a cut connection.
     func shutdown() {
         ERR_clear_error()
-        _ = SSL_shutdown(connection)
+        _ = leakwatch_ssl_SSL_shutdown(connection)
         ERR_clear_error()
     }
 
@@ -120,7 +120,7 @@ final class TLSClientSession {
     /// What went wrong, in words an operator can act on: a certificate that did not verify names
     /// the check that failed; an alert from the collector says that it refused this side.
     private func failure(during step: String) -> WireError {
-        let verification = SSL_get_verify_result(connection)
+        let verification = leakwatch_ssl_SSL_get_verify_result(connection)
         if verification != X509_V_OK {
             ERR_clear_error()
             let reason = String(cString: X509_verify_cert_error_string(verification))

@@ -99,7 +99,9 @@ struct HandshakeModel {
 
     init(authentication: ServerHandshake.Authentication) {
         self.authentication = authentication
-        handshake = ServerHandshake(configuration: .init(authentication: authentication), nonce: WireBoundary.nonce)
+        handshake = ServerHandshake(
+            configuration: .init(authentication: authentication, nowUnixNanos: { WireBoundary.receivedAtUnixNanos }),
+            nonce: WireBoundary.nonce)
     }
 
     mutating func receive(_ message: WireMessage) {
@@ -151,7 +153,9 @@ struct HandshakeModel {
     }
 
     /// docs/PROTOCOL.md section 5: an agent's Hello names a process instance of 1...64 bytes, a
-    /// host, and names of at most 255 bytes (version 64); a client's Hello needs none of it.
+    /// host, and names of at most 255 bytes (version 64), a process start from 2020-01-01 to 300 s
+    /// ahead of the collector's clock, and a sampling mean of at most 2^56; a client's Hello needs
+    /// none of it.
     private func checkHelloRules(_ hello: Leakwatch_V1_Hello) {
         switch hello.role {
         case .agent:
@@ -159,6 +163,10 @@ struct HandshakeModel {
             invariant(!hello.hostName.isEmpty, "agent with an empty host name")
             invariant(hello.hostName.utf8.count <= 255 && hello.serviceName.utf8.count <= 255
                         && hello.agentVersion.utf8.count <= 64, "agent with an over-long name")
+            invariant(hello.processStartUnixNanos >= 1_577_836_800_000_000_000
+                        && Int128(hello.processStartUnixNanos) <= Int128(WireBoundary.receivedAtUnixNanos) + 300_000_000_000,
+                      "agent whose process started at \(hello.processStartUnixNanos)")
+            invariant(hello.sampleMeanBytes <= 1 << 56, "agent with a sampling mean of \(hello.sampleMeanBytes)")
         case .client:
             break
         default:

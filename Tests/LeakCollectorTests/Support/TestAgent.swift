@@ -14,7 +14,8 @@ final class TestAgent: @unchecked Sendable {
 
     init(port: Int, hostName: String, instanceID: [UInt8] = randomInstanceID(), serviceName: String = "api",
          token: [UInt8] = testToken, role: Leakwatch_V1_Role = .agent,
-         collectorHost: String = "127.0.0.1", tls: TLSClientContext? = nil) throws {
+         collectorHost: String = "127.0.0.1", tls: TLSClientContext? = nil,
+         processStartUnixNanos: Int64 = 1_700_000_000_000_000_000) throws {
         var options = BlockingConnection.Options()
         options.tls = tls
         connection = try BlockingConnection.connect(host: collectorHost, port: port, options: options)
@@ -26,7 +27,7 @@ final class TestAgent: @unchecked Sendable {
         if role == .agent {
             hello.processInstanceID = Data(instanceID)
             hello.pid = 4242
-            hello.processStartUnixNanos = 1_700_000_000_000_000_000
+            hello.processStartUnixNanos = processStartUnixNanos
             hello.sampleMeanBytes = 512 * 1024
         }
         self.hello = hello
