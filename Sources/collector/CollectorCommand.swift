@@ -8,7 +8,7 @@ import Logging
 struct CollectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collector",
-        abstract: "Leakwatch collector: receives agent snapshots, stores them in SQLite, judges leaks, answers queries.",
+        abstract: "Leakwatch collector: receives agent snapshots, stores them in SQLite or PostgreSQL, judges leaks, answers queries.",
         discussion: """
             Flags override the configuration file. Without --token-file (or tokenFile in the \
             configuration file) every connection is refused unless --tls-client-ca or \
@@ -23,6 +23,9 @@ struct CollectorCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("data"), help: "Data directory holding leakwatch.sqlite (default ./leakwatch-data).")
     var dataDirectory: String?
+
+    @Option(name: .long, help: "Where the data lives: sqlite (default, in --data) or postgres://USER@HOST:PORT/DATABASE, which several collectors share.")
+    var store: String?
 
     @Option(name: .long, help: "File holding the fleet token agents and clients authenticate with.")
     var tokenFile: String?
@@ -53,6 +56,7 @@ struct CollectorCommand: AsyncParsableCommand {
         if let configurationFile { try configuration.apply(configurationFile: configurationFile) }
         if let listen { try configuration.setListen(listen) }
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
+        if let store { configuration.storeLocation = try StoreLocation(parsing: store) }
         if let tokenFile { try configuration.loadToken(fromFile: tokenFile) }
         try configuration.setTLS(certificateFile: tlsCertificateFile, keyFile: tlsKeyFile, clientCAFile: tlsClientCAFile)
         if insecureNoAuthentication { configuration.insecureNoAuthentication = true }
