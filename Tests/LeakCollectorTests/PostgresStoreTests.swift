@@ -92,4 +92,27 @@ import Testing
             #expect(try rows(in: 4) == 61)
         }
     }
+
+    @Test func eachHostIsJudgedByExactlyOneLiveCollectorAndADeadOnesShareMovesAtOnce() async throws {
+        let location = try StoreLocation(parsing: try await TemporaryPostgres.shared.database())
+        guard case .postgres(let postgres) = location else { Issue.record("not postgres"); return }
+        let stores = try (0..<3).map { _ in try PostgresStore(location: postgres, logger: Logger(label: "test")) }
+        defer { for store in stores { try? store.close() } }
+        let hosts = (0..<60).map { HostRecord(id: Int64($0), name: "host-\($0)", serviceName: "api", firstSeenMs: 0, lastSeenMs: 0) }
+        func shares(_ live: [PostgresStore]) throws -> [[String]] { try live.map { try $0.verdictShare(of: hosts).map(\.name) } }
+        let three = try shares(stores)
+        #expect(three.map(\.count).reduce(0, +) == hosts.count, "every host once: \(three.map(\.count))")
+        #expect(Set(three.flatMap { $0 }).count == hosts.count)
+        #expect(three.allSatisfy { !$0.isEmpty }, "each collector judges a share")
+        // The third collector dies: its session ends, and the next pass of the others covers its hosts.
+        try stores[2].close()
+        let two = try shares(Array(stores.prefix(2)))
+        #expect(Set(two.flatMap { $0 }) == Set(hosts.map(\.name)))
+        #expect(two.map(\.count).reduce(0, +) == hosts.count)
+        // Rendezvous hashing: a survivor keeps what it had, and gains only the dead one's hosts.
+        #expect(Set(three[0]).isSubset(of: Set(two[0])) && Set(three[1]).isSubset(of: Set(two[1])))
+        // Alone, a collector judges everything.
+        try stores[1].close()
+        #expect(try stores[0].verdictShare(of: hosts).count == hosts.count)
+    }
 }

@@ -22,7 +22,8 @@ public final class PostgresStore: FleetStore {
     /// This collector's place among those sharing the database.
     let membership: PostgresMembership
 
-    /// Connects, runs pending migrations and creates the partitions of the hours around now.
+    /// Connects, runs pending migrations, creates the partitions of the hours around now, and joins
+    /// the collectors sharing the database.
     public init(
         location: PostgresLocation, configuration: StoreConfiguration = .init(), logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -36,6 +37,8 @@ public final class PostgresStore: FleetStore {
             let applied = try PostgresMigrations.migrate(connections)
             if !applied.isEmpty { logger.info("store migrated", metadata: ["leak.migrations": "\(applied.joined(separator: ", "))"]) }
             try createPartitionsAhead(nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+            // A member from the start: the others' next verdict pass leaves it its share.
+            _ = try membership.members(connections)
         } catch {
             connections.close()
             throw PostgresStoreError(message: "cannot open the store at \(location.description): \(PostgresStoreError(error))")
