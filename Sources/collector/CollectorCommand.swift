@@ -3,12 +3,22 @@ import Foundation
 import LeakCollector
 import Logging
 
-/// `collector --listen 0.0.0.0:7070 --data ./leakwatch-data --token-file /etc/leakwatch/token`
+/// `collector [serve] --listen 0.0.0.0:7070 --data ./leakwatch-data --token-file /etc/leakwatch/token`,
+/// and `collector migrate` (MigrateCommand.swift).
 @main
-struct CollectorCommand: AsyncParsableCommand {
+struct CollectorMain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collector",
         abstract: "Leakwatch collector: receives agent snapshots, stores them in SQLite or PostgreSQL, judges leaks, answers queries.",
+        subcommands: [CollectorCommand.self, MigrateCommand.self],
+        defaultSubcommand: CollectorCommand.self)
+}
+
+/// Serves agents and clients: the default subcommand.
+struct CollectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Receive the agents' snapshots, judge leaks and answer queries (what `collector` alone does).",
         discussion: """
             Flags override the configuration file. Without --token-file (or tokenFile in the \
             configuration file) every connection is refused unless --tls-client-ca or \
