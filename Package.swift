@@ -146,6 +146,9 @@ let package = Package(
             path: "Benchmarks/VerdictReplay"
         ),
         .executableTarget(name: "IngestBenchmark", dependencies: ["LeakCollector", "LeakWire"], path: "Benchmarks/IngestBenchmark"),
+        // SQLite and PostgreSQL with 1, 2 and 3 collectors side by side, through FleetStore (a
+        // throwaway cluster from LeakTestSupport's TemporaryPostgres).
+        .executableTarget(name: "StoreBenchmark", dependencies: ["LeakCollector", "LeakTestSupport"], path: "Benchmarks/StoreBenchmark"),
         // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
         .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
         // A forward-only interposer, AllocatorBenchmark's measure of interposition alone. No product:
