@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // PostgreSQL wire protocol on SwiftNIO: the shared fleet store (`--store postgres://…`).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: Agent
@@ -98,6 +100,7 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -146,6 +149,9 @@ let package = Package(
             path: "Benchmarks/VerdictReplay"
         ),
         .executableTarget(name: "IngestBenchmark", dependencies: ["LeakCollector", "LeakWire"], path: "Benchmarks/IngestBenchmark"),
+        // SQLite and PostgreSQL with 1, 2 and 3 collectors side by side, through FleetStore (a
+        // throwaway cluster from LeakTestSupport's TemporaryPostgres).
+        .executableTarget(name: "StoreBenchmark", dependencies: ["LeakCollector", "LeakTestSupport"], path: "Benchmarks/StoreBenchmark"),
         // Plain workloads (no agent) and the driver that runs each plain and preloaded, side by side.
         .executableTarget(name: "AllocatorWorkload", path: "Benchmarks/AllocatorWorkload"),
         // A forward-only interposer, AllocatorBenchmark's measure of interposition alone. No product:
@@ -197,6 +203,8 @@ let package = Package(
                 // WireFrameDecoderTests: the decoder in an EmbeddedChannel.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                // PostgresStoreTests: the partitions' own rows.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .testTarget(

@@ -363,7 +363,7 @@ func runIngest(metrics: Bool = false) throws -> IngestRun {
     print("  throughput: \(format(total / elapsed, 0)) snapshots/s, \(format(Double(wireBytes) / elapsed / 1_048_576, 1)) MiB/s on the wire (target >= 20000 snapshots/s)")
     print("  collector CPU: \(format(usage.user, 2)) s user + \(format(usage.system, 2)) s system = \(format(collectorCPU / elapsed * 100, 0)) % of one core over the run (includes start-up and shutdown)")
     print("  collector max RSS: \(usage.maxRSSBytes / 1_048_576) MiB; agents (this process) CPU \(format(agentCPU, 2)) s")
-    let store = try CollectorStore(path: dataDirectory + "/leakwatch.sqlite", logger: Logger(label: "bench"))
+    let store = try SQLiteStore(path: dataDirectory + "/leakwatch.sqlite", logger: Logger(label: "bench"))
     let stored = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }
     print("  rows in sample table: \(stored) (expected \(Int(total)))")
     try store.close()
@@ -385,7 +385,7 @@ func runQueries() throws {
     let pointsPerHost = Int(options.hours * 3600) / options.resolutionSeconds
     print("query: seeding \(options.hosts) hosts x \(options.hours) h at \(options.resolutionSeconds) s = \(options.hosts * pointsPerHost) snapshots, \(options.sitesPerSeededHost) sites each")
     let seedStart = Date()
-    let store = try CollectorStore(path: dataDirectory + "/leakwatch.sqlite", logger: Logger(label: "bench"))
+    let store = try SQLiteStore(path: dataDirectory + "/leakwatch.sqlite", logger: Logger(label: "bench"))
     let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
     let startMs = nowMs - Int64(options.hours * 3_600_000)
     let stacks = (0..<options.sitesPerSeededHost).map { site in
@@ -416,7 +416,7 @@ func runQueries() throws {
     }
     if !batch.isEmpty { _ = try store.ingest(batch) }
     let seedSeconds = Date().timeIntervalSince(seedStart)
-    print("  seeded in \(format(seedSeconds)) s (\(format(Double(options.hosts * pointsPerHost) / seedSeconds, 0)) snapshots/s through CollectorStore.ingest, one thread)")
+    print("  seeded in \(format(seedSeconds)) s (\(format(Double(options.hosts * pointsPerHost) / seedSeconds, 0)) snapshots/s through SQLiteStore.ingest, one thread)")
     try store.close()
     let size = (try FileManager.default.attributesOfItem(atPath: dataDirectory + "/leakwatch.sqlite")[.size] as? Int) ?? 0
     print("  database file: \(size / 1_048_576) MiB")
@@ -456,7 +456,7 @@ func runQueries() throws {
     print("  query collector max RSS: \(usage.maxRSSBytes / 1_048_576) MiB")
 
     // One verdict pass over every host (what MaintenanceService does each interval).
-    let verdictStore = try CollectorStore(path: dataDirectory + "/leakwatch.sqlite", logger: Logger(label: "bench"))
+    let verdictStore = try SQLiteStore(path: dataDirectory + "/leakwatch.sqlite", logger: Logger(label: "bench"))
     let sampleHosts = min(options.hosts, 100)
     let evaluator = VerdictEvaluator()
     let verdictStart = Date()

@@ -3,12 +3,22 @@ import Foundation
 import LeakCollector
 import Logging
 
-/// `collector --listen 0.0.0.0:7070 --data ./leakwatch-data --token-file /etc/leakwatch/token`
+/// `collector [serve] --listen 0.0.0.0:7070 --data ./leakwatch-data --token-file /etc/leakwatch/token`,
+/// and `collector migrate` (MigrateCommand.swift).
 @main
-struct CollectorCommand: AsyncParsableCommand {
+struct CollectorMain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collector",
-        abstract: "Leakwatch collector: receives agent snapshots, stores them in SQLite, judges leaks, answers queries.",
+        abstract: "Leakwatch collector: receives agent snapshots, stores them in SQLite or PostgreSQL, judges leaks, answers queries.",
+        subcommands: [CollectorCommand.self, MigrateCommand.self],
+        defaultSubcommand: CollectorCommand.self)
+}
+
+/// Serves agents and clients: the default subcommand.
+struct CollectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Receive the agents' snapshots, judge leaks and answer queries (what `collector` alone does).",
         discussion: """
             Flags override the configuration file. Without --token-file (or tokenFile in the \
             configuration file) every connection is refused unless --tls-client-ca or \
@@ -23,6 +33,9 @@ struct CollectorCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("data"), help: "Data directory holding leakwatch.sqlite (default ./leakwatch-data).")
     var dataDirectory: String?
+
+    @Option(name: .long, help: "Where the data lives: sqlite (default, in --data) or postgres://USER@HOST:PORT/DATABASE, which several collectors share.")
+    var store: String?
 
     @Option(name: .long, help: "File holding the fleet token agents and clients authenticate with.")
     var tokenFile: String?
@@ -53,6 +66,7 @@ struct CollectorCommand: AsyncParsableCommand {
         if let configurationFile { try configuration.apply(configurationFile: configurationFile) }
         if let listen { try configuration.setListen(listen) }
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
+        if let store { configuration.storeLocation = try StoreLocation(parsing: store) }
         if let tokenFile { try configuration.loadToken(fromFile: tokenFile) }
         try configuration.setTLS(certificateFile: tlsCertificateFile, keyFile: tlsKeyFile, clientCAFile: tlsClientCAFile)
         if insecureNoAuthentication { configuration.insecureNoAuthentication = true }

@@ -87,3 +87,11 @@ public final class TestCollector: Sendable {
         directory.remove()
     }
 }
+
+extension Collector {
+    /// The store of a collector built on SQLite (the default), for tests that look at its tables.
+    public var sqliteStore: SQLiteStore {
+        guard let store = store as? SQLiteStore else { preconditionFailure("this collector's store is \(store.location), not SQLite") }
+        return store
+    }
+}

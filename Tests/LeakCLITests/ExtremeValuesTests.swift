@@ -52,7 +52,7 @@ struct ExtremeValuesTests {
     @Test func valuesOnlyAnOlderCollectorCouldStoreStillRender() async throws {
         let collector = try await TestCollector.start { $0.staleAfterSeconds = 1e9 }
         try await collector.use { collector in
-            let store = collector.collector.store
+            let store = collector.collector.sqliteStore
             let frames = [StackFrame(address: .max, function: String(repeating: "f", count: 40_000), file: "", line: .max, image: "")]
             let stack = StackDefinition(frames: frames, typeName: String(repeating: "T", count: 5000))
             // Times as an older collector stored them: agent nanoseconds / 10^6, so ±9.2e12 ms at most.

@@ -56,7 +56,7 @@ struct MetricsEndpointTests {
             #expect(promtool.status == 0 && promtool.output.isEmpty, "promtool check metrics: \(promtool.output)")
 
             let samples = scrape.samples
-            let store = collector.collector.store
+            let store = collector.collector.sqliteStore
             let hosts = try store.hosts()
             let verdicts = try store.latestVerdicts()
             let newest = try store.latestSamples()

@@ -64,7 +64,7 @@ import Testing
                 "--interval", "0.2", "--report", report, "--", program, stop, "120",
             ])
             let stored = await waitUntil(seconds: 110) {
-                (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 6
+                (try? running.collector.sqliteStore.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 6
             }
             _ = FileManager.default.createFile(atPath: stop, contents: nil)
             let shipped = try await goodRun

@@ -32,7 +32,7 @@ import Testing
                 second.events = [crossing]
                 try agent.sendAndWait(second)
             }
-            let stored = try running.collector.store.read { db in
+            let stored = try running.collector.sqliteStore.read { db in
                 try Row.fetchAll(db, sql: "SELECT trackerBytes, agentHeapBytes FROM sample ORDER BY sequence").map { [$0[0] as Int64, $0[1] as Int64] }
             }
             #expect(stored == [[1_111, 2_222], [3_333, 4_444]])

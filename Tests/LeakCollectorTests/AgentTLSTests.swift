@@ -38,7 +38,7 @@ import Testing
             ] + Self.tlsArguments(authority: certificates.certificateAuthority, client: certificates.client("tls-host"))
               + ["--", program, stop, "120"])
             let stored = await waitUntil(seconds: 110) {
-                (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 3
+                (try? running.collector.sqliteStore.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 3
             }
             _ = FileManager.default.createFile(atPath: stop, contents: nil)
             let result = try await run

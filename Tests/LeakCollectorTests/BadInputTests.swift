@@ -130,7 +130,7 @@ import Testing
             #expect(try await blocking { try healthy.sendAndWait(makeSnapshot(sequence: 2, defineStacks: false)) } == 2)
             let hosts = try running.collector.store.hosts().map(\.name)
             #expect(hosts == ["healthy"], "bad input stored data: \(hosts)")
-            let samples = try running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") }
+            let samples = try running.collector.sqliteStore.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") }
             #expect(samples == 2)
             // The collector logged why it closed the connection.
             let reason = input == .truncatedThenClosed ? "truncated" : "closing connection after a protocol error"

@@ -108,7 +108,7 @@ final class CollectorProcess: @unchecked Sendable {
             print("kill -9 round \(round): \(inRound) snapshots acknowledged before the kill, \(total) in all")
 
             // The database opens (WAL recovery), is sound, and holds every acknowledged snapshot.
-            let store = try CollectorStore(path: directory.path + "/leakwatch.sqlite", logger: .init(label: "check"))
+            let store = try SQLiteStore(path: directory.path + "/leakwatch.sqlite", logger: .init(label: "check"))
             #expect(try store.integrityCheck() == "ok", "round \(round)")
             for (index, sequences) in everAcked {
                 let key = instances[index].map { String(format: "%02x", $0) }.joined()

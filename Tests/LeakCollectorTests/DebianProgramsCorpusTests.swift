@@ -43,7 +43,7 @@ import Testing
                 if program.shipsWhileRunning {
                     // The last snapshots may still be in flight when the program exits.
                     let stored = await waitUntil(seconds: 15) {
-                        (try? running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 1
+                        (try? running.collector.sqliteStore.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }) ?? 0 >= 1
                     }
                     #expect(stored, "the collector stored no snapshot of \(program.name); collector log: \(running.logs.all.suffix(5))")
                 }

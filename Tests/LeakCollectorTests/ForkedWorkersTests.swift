@@ -34,7 +34,7 @@ import Testing
             ])
             var shipped: [Int: Int] = [:]
             _ = await waitUntil(seconds: 110) {
-                shipped = (try? running.collector.store.read { db in
+                shipped = (try? running.collector.sqliteStore.read { db in
                     try Row.fetchAll(db, sql: """
                         SELECT processInstance.processId, count(sample.id) FROM processInstance
                         JOIN host ON host.id = processInstance.hostId LEFT JOIN sample ON sample.instanceId = processInstance.id
@@ -55,7 +55,7 @@ import Testing
                 #expect((shipped[worker] ?? 0) >= 4, "worker \(worker) shipped \(shipped[worker] ?? 0) snapshots: \(shipped)")
             }
             #expect(shipped.count == 3, "the master and its two workers, each one instance: \(shipped)")
-            let stacks = try running.collector.store.read { db in try String.fetchAll(db, sql: "SELECT frames FROM stack") }
+            let stacks = try running.collector.sqliteStore.read { db in try String.fetchAll(db, sql: "SELECT frames FROM stack") }
             #expect(stacks.contains { $0.contains("leak_in_worker") }, "no stored stack names leak_in_worker")
         }
     }

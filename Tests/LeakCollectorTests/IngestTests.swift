@@ -27,7 +27,7 @@ import Testing
                 return acks
             }
             #expect(acks == [1, 2, 3, 4, 3])
-            let store = running.collector.store
+            let store = running.collector.sqliteStore
             let (count, bytes3) = try store.read { db in
                 (try Int.fetchOne(db, sql: "SELECT count(*) FROM sample")!,
                  try Int64.fetchOne(db, sql: "SELECT bytesInUse FROM sample WHERE sequence = 3")!)
@@ -76,7 +76,7 @@ import Testing
                 }
                 for try await received in group { #expect(received == 200) }
             }
-            let count = try running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") }
+            let count = try running.collector.sqliteStore.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") }
             #expect(count == 8 * 200)
         }
     }
@@ -108,7 +108,7 @@ import Testing
             }
             let ackedTotal = 1 + tail.acks.count
             #expect(tail.error?.code == .shuttingDown)
-            let store = try CollectorStore(path: running.collector.configuration.databasePath, logger: running.logs.logger)
+            let store = try SQLiteStore(path: running.collector.configuration.databasePath, logger: running.logs.logger)
             let stored = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample")! }
             #expect(stored >= ackedTotal)
             #expect(try store.integrityCheck() == "ok")

@@ -30,7 +30,7 @@ import Testing
     @Test func errorsAreRankedByAllocationSiteAndKindAcrossHosts() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: StoreConfiguration(), logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", configuration: StoreConfiguration(), logger: logger)
         let hourMs = Self.hourMs
         _ = try store.ingest([
             Self.snapshot(host: "web-1", sequence: 1, timestampMs: hourMs, kind: "heapBufferOverflow", allocatedAt: "parse_header"),
@@ -54,7 +54,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let configuration = StoreConfiguration(rawRetentionSeconds: 3600, minuteRetentionSeconds: 4 * 3600, hourRetentionSeconds: 24 * 3600)
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         let hourMs = Self.hourMs
         _ = try store.ingest([Self.snapshot(host: "web-1", sequence: 1, timestampMs: hourMs, kind: "doubleFree", allocatedAt: "parse_header")])
         // Past the raw and minute tiers: the error and its stacks stay.

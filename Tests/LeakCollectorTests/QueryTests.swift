@@ -12,7 +12,7 @@ import Testing
     static let steadyFrames = [StackFrame(address: 0x20, function: "Buffer.init()", file: "Buffer.swift", line: 7, image: "app")]
 
     /// 12 h at 10 s: "leaky" grows 2 MB/h at one site (on a 100 MB heap); "steady" is flat noise.
-    static func seed(_ store: CollectorStore) throws -> Int64 {
+    static func seed(_ store: any FleetStore) throws -> Int64 {
         let leak = StackDefinition(frames: leakFrames, typeName: "MyApp.CacheEntry")
         let steady = StackDefinition(frames: steadyFrames)
         let startMs: Int64 = 1_750_000_000_000

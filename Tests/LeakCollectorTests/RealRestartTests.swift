@@ -8,7 +8,7 @@ import Testing
 /// one stack row whose series runs through both process instances.
 @Suite struct RealRestartTests {
     /// Ids of the stacks whose frames include the demo's leaking function.
-    static func leakingStacks(_ store: CollectorStore) throws -> Set<Int64> {
+    static func leakingStacks(_ store: SQLiteStore) throws -> Set<Int64> {
         let ids = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM stack") }
         return Set(try store.stacks(ids: ids).filter { stack in
             stack.decodedFrames().contains { $0.function.contains("SessionRegistry.openSession") }
@@ -17,7 +17,7 @@ import Testing
 
     /// Runs the demo server until its leaking site, in its own process instance, holds 256 KiB.
     /// Returns that site's stack id.
-    static func runUntilLeakIsSeen(_ store: CollectorStore, port: Int, start: Int) async throws -> Int64 {
+    static func runUntilLeakIsSeen(_ store: SQLiteStore, port: Int, start: Int) async throws -> Int64 {
         let server = try startLeakingDemoServer(collector: "127.0.0.1:\(port)",
                                                 token: String(decoding: testToken, as: UTF8.self), host: "web-9")
         defer { server.stop(graceSeconds: 0) }
@@ -44,7 +44,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try await TestCollector.start(dataDirectory: directory.path).use { running in
-            let store = running.collector.store
+            let store = running.collector.sqliteStore
 
             let first = try await Self.runUntilLeakIsSeen(store, port: running.port, start: 0)
             // With the hooks linked, the shipper thread's own allocations are counted apart.

@@ -36,7 +36,7 @@ import Testing
                 #expect(statistics.connectionsEstablished >= 2)
                 #expect(statistics.snapshotsDropped == 0)
 
-                let sequences = try second.collector.store.read { db in
+                let sequences = try second.collector.sqliteStore.read { db in
                     try Int64.fetchAll(db, sql: "SELECT sequence FROM sample ORDER BY sequence")
                 }
                 #expect(Set(sequences).count == sequences.count, "duplicates stored")
@@ -66,7 +66,7 @@ import Testing
             try #require(await waitUntil(seconds: 20) { shipper.statistics.snapshotsAcknowledged >= 1 })
             let delivered = try await blocking { shipper.shipNowAndWait(seconds: 10) }
             #expect(delivered)
-            let stored = try collector.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") }
+            let stored = try collector.collector.sqliteStore.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") }
             #expect(stored == 2, "the first interval's snapshot and the one shipped now, committed before the return")
         }
 

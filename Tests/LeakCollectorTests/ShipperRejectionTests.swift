@@ -40,7 +40,7 @@ import Testing
             #expect(statistics.lastError?.contains("stats.uptime_seconds") == true, "\(statistics.lastError ?? "")")
             #expect(statistics.snapshotsSent <= statistics.snapshotsTaken, "nothing was resent")
 
-            let sequences = try running.collector.store.read { db in
+            let sequences = try running.collector.sqliteStore.read { db in
                 try Int64.fetchAll(db, sql: "SELECT sequence FROM sample ORDER BY sequence")
             }
             #expect(sequences.allSatisfy { $0 % 3 != 0 }, "a rejected snapshot was stored: \(sequences)")

@@ -72,7 +72,7 @@ import Testing
                     }
                 }
             }
-            let store = running.collector.store
+            let store = running.collector.sqliteStore
             let (stackCount, instanceCount) = try store.read { db in
                 (try Int.fetchOne(db, sql: "SELECT count(*) FROM stack")!, try Int.fetchOne(db, sql: "SELECT count(*) FROM processInstance")!)
             }
@@ -110,7 +110,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try await TestCollector.start(dataDirectory: directory.path).use { running in
-            let store = running.collector.store
+            let store = running.collector.sqliteStore
             // First start: 12 h in which one site grows 2 MB/h on a flat 100 MB heap; then a restart
             // and 4 h of the same growth from zero. Each start's agent sends its own addresses.
             let startMs: Int64 = 1_750_000_000_000
@@ -171,7 +171,7 @@ import Testing
         }
         try queue.close()
 
-        let store = try CollectorStore(path: path, logger: .init(label: "test"))
+        let store = try SQLiteStore(path: path, logger: .init(label: "test"))
         // A third start sends A.leak() from yet another load address: it is row 2, the newest.
         let third = StackDefinition(frames: [StackFrame(address: 0x7f00_0000_0040, function: "A.leak()", file: "A.swift", line: 9, image: "app")])
         let other = StackDefinition(frames: [StackFrame(address: 0x7f00_0000_0040, function: "A.other()", file: "A.swift", line: 9, image: "app")])

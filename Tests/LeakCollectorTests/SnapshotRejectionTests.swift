@@ -50,7 +50,7 @@ import Testing
     }
 
     static func storedSequences(_ running: TestCollector) throws -> [Int64] {
-        try running.collector.store.read { db in try Int64.fetchAll(db, sql: "SELECT sequence FROM sample ORDER BY sequence") }
+        try running.collector.sqliteStore.read { db in try Int64.fetchAll(db, sql: "SELECT sequence FROM sample ORDER BY sequence") }
     }
 
     @Test(arguments: cases)
@@ -90,7 +90,7 @@ import Testing
             #expect(error.requestID == 1)
             // The agent counts those stacks as carried: the next names them by id alone.
             #expect(try await blocking { try agent.sendAndWait(makeSnapshot(sequence: 2, defineStacks: false)) } == 2)
-            let siteStacks = try running.collector.store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack") }
+            let siteStacks = try running.collector.sqliteStore.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stack") }
             #expect(siteStacks == 3)
         }
     }
@@ -133,7 +133,7 @@ import Testing
             let sent = snapshot
             #expect(try await blocking { try agent.sendAndWait(sent) } == 1)
             let afterMs = Self.now / 1_000_000
-            let row = try #require(try running.collector.store.read { db in
+            let row = try #require(try running.collector.sqliteStore.read { db in
                 try Row.fetchOne(db, sql: "SELECT timestampMs, receivedAtMs FROM sample")
             })
             let timestampMs: Int64 = row["timestampMs"], receivedAtMs: Int64 = row["receivedAtMs"]

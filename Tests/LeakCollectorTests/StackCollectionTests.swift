@@ -32,14 +32,14 @@ import Testing
         }
     }
 
-    func stackNames(_ store: CollectorStore) throws -> [String] {
+    func stackNames(_ store: SQLiteStore) throws -> [String] {
         try store.read { db in try String.fetchAll(db, sql: "SELECT frames FROM stack ORDER BY id") }
             .map { String(decoding: Data($0.utf8), as: UTF8.self) }
             .map { frames in ["old-1", "old-2", "verdict-only", "live", "shared", "late"].first { frames.contains("\"\($0)\"") } ?? frames }
     }
 
     /// Every stack id in every retained blob and verdict has its row.
-    func danglingReferences(_ store: CollectorStore) throws -> Set<Int64> {
+    func danglingReferences(_ store: SQLiteStore) throws -> Set<Int64> {
         var referenced = Set<Int64>()
         for host in try store.hosts() {
             referenced.formUnion(try store.window(host: host, fromMs: .min / 2, toMs: .max / 2).sites.keys)
@@ -53,7 +53,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let configuration = StoreConfiguration(rawRetentionSeconds: 3600, minuteRetentionSeconds: 4 * 3600, hourRetentionSeconds: 24 * 3600)
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         let hourMs = Self.hourMs
         // A process that ran in hour 0 and was replaced; its stacks are referenced by nothing once
         // its data expires, except "verdict-only", named by a verdict that is still kept.
@@ -115,7 +115,7 @@ import Testing
             $0.store.minuteRetentionSeconds = 60
             $0.store.hourRetentionSeconds = 3600
         }.use { running in
-            let store = running.collector.store
+            let store = running.collector.sqliteStore
             let port = running.port
             // An agent defines three stacks in its first snapshot (a day ago), then sends nothing.
             let agent = try await blocking { try TestAgent(port: port, hostName: "web-1") }
@@ -146,7 +146,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let configuration = StoreConfiguration(rawRetentionSeconds: 60, minuteRetentionSeconds: 60, hourRetentionSeconds: 3600)
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         let writer = BatchWriter(store: store, maximumBatchSize: 16, logger: logger)
         // Snapshots a day old: expired as soon as they are written, so every retention pass
         // deletes them and wants their stacks. "pinned-*" are defined once, as a connection does
@@ -224,7 +224,7 @@ import Testing
                 """)
         }
         try queue.close()
-        let store = try CollectorStore(path: path, logger: logger)
+        let store = try SQLiteStore(path: path, logger: logger)
         // Nothing says which stacks the old blobs refer to: all are kept as long as the newest data.
         #expect(try store.read { db in try Int64.fetchOne(db, sql: "SELECT lastSeenMs FROM stack") } == 5_000_000)
         #expect(try store.collectStacks(notReferencedSinceMs: 4_000_000) == 0)

@@ -24,7 +24,7 @@ import Testing
     @Test func migrationsCreateEveryTableAndIntegrityHolds() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", logger: logger)
         let tables = try store.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         }
@@ -40,7 +40,7 @@ import Testing
     @Test func duplicateSnapshotIsIgnoredButReported() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", logger: logger)
         let first = snapshot(sequence: 1, timestampMs: 1_000, bytesInUse: 5, sites: [("f", 10)])
         #expect(try store.ingest([first]) == [.stored])
         var again = first
@@ -57,7 +57,7 @@ import Testing
     @Test func restartIsANewInstanceAndStacksAreInternedOnce() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", logger: logger)
         _ = try store.ingest([snapshot(instance: "aa", sequence: 1, timestampMs: 1_000, sites: [("f", 10), ("g", 20)])])
         _ = try store.ingest([snapshot(instance: "bb", sequence: 1, timestampMs: 2_000, sites: [("f", 30)])])
         let (instances, stacks) = try store.read { db in
@@ -78,7 +78,7 @@ import Testing
         defer { directory.remove() }
         // 1 h raw, 4 h of minutes, 1 day of hours.
         let configuration = StoreConfiguration(rawRetentionSeconds: 3600, minuteRetentionSeconds: 4 * 3600, hourRetentionSeconds: 24 * 3600)
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         // 10 h of 10-second snapshots, with a sawtooth: floor 1000 + 100 per hour.
         let hourMs: Int64 = 3_600_000
         var batch: [SnapshotIngest] = []
@@ -132,7 +132,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let configuration = StoreConfiguration(rawRetentionSeconds: 3600, minuteRetentionSeconds: 2 * 3600, hourRetentionSeconds: 4 * 3600)
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         let hourMs: Int64 = 3_600_000
         func hour(host: String, instance: String, from startMs: Int64) -> [SnapshotIngest] {
             (0..<360).map { snapshot(host: host, instance: instance, sequence: Int64($0 + 1), timestampMs: startMs + Int64($0) * 10_000) }
@@ -165,7 +165,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let configuration = StoreConfiguration(rawRetentionSeconds: 60)
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", configuration: configuration, logger: logger)
         _ = try store.ingest([snapshot(sequence: 1, timestampMs: 0, bytesInUse: 500)])
         try store.applyRetention(nowMs: 3_600_000)
         // A spooled snapshot arrives late for the same minute.
@@ -183,7 +183,7 @@ import Testing
     @Test func batchWriterGroupsConcurrentSubmissionsAndRefusesAfterClose() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let store = try CollectorStore(path: directory.path + "/db.sqlite", logger: logger)
+        let store = try SQLiteStore(path: directory.path + "/db.sqlite", logger: logger)
         let writer = BatchWriter(store: store, logger: logger)
         try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
             for index in 0..<500 {

@@ -29,7 +29,7 @@ import Testing
                 "--sample-bytes", "4096", "--report", report, "--", program, stop, "120",
             ])
             let named = await waitUntil(seconds: 110) {
-                let stacks = try? running.collector.store.read { db in
+                let stacks = try? running.collector.sqliteStore.read { db in
                     try String.fetchAll(db, sql: "SELECT frames FROM stack WHERE frames LIKE '%watched_allocation%'")
                 }
                 return stacks?.isEmpty == false

@@ -46,14 +46,14 @@ public final class AlertHook: Sendable {
 
     let configuration: AlertHookConfiguration
     let command: String
-    let store: CollectorStore
+    let store: any FleetStore
     let metrics: CollectorMetrics
     let logger: Logger
     private let state = Locked(State())
     private let thread = DispatchQueue(label: "leakwatch.alert-hook", qos: .utility)
 
     /// nil when no command is configured.
-    init?(configuration: AlertHookConfiguration, store: CollectorStore, metrics: CollectorMetrics, logger: Logger) {
+    init?(configuration: AlertHookConfiguration, store: any FleetStore, metrics: CollectorMetrics, logger: Logger) {
         guard let command = configuration.command else { return nil }
         self.configuration = configuration
         self.command = command

@@ -9,14 +9,15 @@ import Prometheus
 /// transaction with a seek per host, on the thread pool, never on an event loop.
 struct MetricsExposition: Sendable {
     let metrics: CollectorMetrics
-    let store: CollectorStore
+    let store: any FleetStore
     let openConnections: @Sendable () -> Int
     let latestVerdictPass: @Sendable () -> VerdictPass?
     let verdictIntervalSeconds: Double
 
     func render(now: Date = Date()) throws -> [UInt8] {
         metrics.openConnections.set(Double(openConnections()))
-        metrics.databaseSize.set(Double(databaseSizeBytes()))
+        // A size the store cannot tell (a database it may not inspect) is left as it was.
+        if let bytes = try? store.storageBytes() { metrics.databaseSize.set(Double(bytes)) }
         metrics.verdictLoopLag.set(verdictLoopLagSeconds(now: now))
         var text = [UInt8]()
         metrics.registry.emit(into: &text)
@@ -48,14 +49,6 @@ struct MetricsExposition: Sendable {
             }
         }
         return registry
-    }
-
-    /// The database file and its WAL: what the data directory's disk holds for it.
-    private func databaseSizeBytes() -> Int64 {
-        [store.databasePath, store.databasePath + "-wal"].reduce(0) { total, path in
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
-            return total + (size ?? 0)
-        }
     }
 
     /// How far behind its schedule the loop is: the newest finished pass's own lag, or, once the

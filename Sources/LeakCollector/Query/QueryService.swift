@@ -5,7 +5,7 @@ import LeakWire
 /// Answers the CLIENT role's query requests from the store. Blocking (database reads):
 /// the server runs it on its thread pool, never on an event loop.
 public struct QueryService: Sendable {
-    public let store: CollectorStore
+    public let store: any FleetStore
     /// Report window when the request names none. Default 24 h.
     public var defaultWindowSeconds: Int64 = 24 * 3600
     /// Sites in a report when the request names no limit. Default 20.
@@ -29,7 +29,7 @@ public struct QueryService: Sendable {
     /// The verdict loop's newest pass and interval, for the fleet overview.
     public var verdictLoop: @Sendable () -> (newest: VerdictPass?, intervalSeconds: Double) = { (nil, 0) }
 
-    public init(store: CollectorStore) {
+    public init(store: any FleetStore) {
         self.store = store
     }
 

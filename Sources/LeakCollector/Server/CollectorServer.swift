@@ -76,7 +76,7 @@ public final class CollectorServer: Service, Sendable {
         }
         waiters.forEach { $0.resume(returning: address) }
         logger.info("collector listening", metadata: [
-            "leak.address": "\(address)", "leak.database": "\(environment.store.databasePath)",
+            "leak.address": "\(address)", "leak.database": "\(environment.store.location)",
             "leak.transport": "\(configuration.tls.map { $0.isMutual ? "mutual TLS 1.3" : "TLS 1.3" } ?? "plaintext")",
         ])
 

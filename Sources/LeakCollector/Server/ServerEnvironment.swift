@@ -8,7 +8,7 @@ import NIOSSL
 /// thread pool that runs blocking database reads off the event loops, and the health metrics.
 struct ServerEnvironment: Sendable {
     var configuration: CollectorConfiguration
-    var store: CollectorStore
+    var store: any FleetStore
     var writer: BatchWriter
     var queries: QueryService
     var threadPool: NIOThreadPool

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// A built collector: run `serviceGroup` (or `run()`); `server.boundAddress()` tells the port.
 public struct Collector: Sendable {
     public let configuration: CollectorConfiguration
-    public let store: CollectorStore
+    public let store: any FleetStore
     public let writer: BatchWriter
     public let server: CollectorServer
     public let maintenance: MaintenanceService
@@ -36,6 +36,16 @@ public struct Collector: Sendable {
 /// The collector's version, sent in Challenge.
 public let collectorVersion = "0.1.0"
 
+/// The store `configuration` names, opened and migrated.
+public func openStore(_ configuration: CollectorConfiguration, logger: Logger) throws -> any FleetStore {
+    switch configuration.storeLocation {
+    case .sqlite:
+        return try SQLiteStore(path: configuration.databasePath, configuration: configuration.store, logger: logger)
+    case .postgres(let location):
+        return try PostgresStore(location: location, configuration: configuration.store, logger: logger)
+    }
+}
+
 /// Builds everything `collector` runs: opens (and migrates) the database, the batch writer,
 /// the TCP server, the maintenance service, and the `ServiceGroup` tying them together.
 ///
@@ -48,16 +58,18 @@ public func buildCollector(
     handleSignals: Bool = true
 ) throws -> Collector {
     try configuration.validate()
-    do {
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    } catch {
-        throw ConfigurationError("cannot create data directory \(configuration.dataDirectory): \(error.localizedDescription)")
+    if configuration.storeLocation == .sqlite {
+        do {
+            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigurationError("cannot create data directory \(configuration.dataDirectory): \(error.localizedDescription)")
+        }
     }
     if configuration.insecureNoAuthentication {
         logger.warning("authentication is disabled (--insecure-no-auth): any peer that can connect may send data and read reports")
     }
     let tlsContext = try configuration.tls?.makeServerContext()
-    let store = try CollectorStore(path: configuration.databasePath, configuration: configuration.store, logger: logger)
+    let store = try openStore(configuration, logger: logger)
     let metrics = CollectorMetrics()
     let alertHook = AlertHook(configuration: configuration.alerts, store: store, metrics: metrics, logger: logger)
     let writer = BatchWriter(

@@ -55,6 +55,9 @@ public struct CollectorConfiguration: Sendable, Equatable {
     public var snapshotLimits: SnapshotLimits = .default
     /// Most snapshots per write transaction. Default 4096.
     public var maximumSnapshotsPerTransaction: Int = 4096
+    /// Where the data lives: `.sqlite` (the default, in `dataDirectory`) or a PostgreSQL database
+    /// that several collectors share (docs/OPERATIONS.md, "PostgreSQL").
+    public var storeLocation: StoreLocation = .sqlite
     /// Retention and rollups.
     public var store: StoreConfiguration = .init()
     /// How often every host's verdict is recomputed. Default 60 s; 0 disables.
@@ -95,6 +98,7 @@ extension CollectorConfiguration {
     struct File: Decodable {
         var listen: String?
         var dataDirectory: String?
+        var store: String?
         var tokenFile: String?
         var insecureNoAuthentication: Bool?
         var tlsCertificateFile: String?
@@ -148,6 +152,7 @@ extension CollectorConfiguration {
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : base.appendingPathComponent(p).path }
         if let listen = file.listen { try setListen(listen) }
         if let v = file.dataDirectory { dataDirectory = resolve(v) }
+        if let v = file.store { storeLocation = try StoreLocation(parsing: v) }
         if let v = file.tokenFile { try loadToken(fromFile: resolve(v)) }
         if let v = file.insecureNoAuthentication { insecureNoAuthentication = v }
         try setTLS(certificateFile: file.tlsCertificateFile.map(resolve), keyFile: file.tlsKeyFile.map(resolve),

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// Periodic work on the store: recompute verdicts of hosts that reported since the last pass,
 /// and apply retention and rollups. Stops at graceful shutdown (between passes).
 public final class MaintenanceService: Service, Sendable {
-    let store: CollectorStore
+    let store: any FleetStore
     let configuration: CollectorConfiguration
     let evaluator: VerdictEvaluator
     let logger: Logger
@@ -25,7 +25,7 @@ public final class MaintenanceService: Service, Sendable {
     }
 
     init(
-        store: CollectorStore, configuration: CollectorConfiguration, logger: Logger,
+        store: any FleetStore, configuration: CollectorConfiguration, logger: Logger,
         metrics: CollectorMetrics, alerts: AlertHook?
     ) {
         self.store = store
@@ -88,7 +88,8 @@ public final class MaintenanceService: Service, Sendable {
         let startedCPU = threadCPUSeconds()
         var evaluated = 0
         var seeded = 0
-        let hosts = try store.hosts()
+        // With several collectors on one store, each judges its own share of the fleet.
+        let hosts = try store.verdictShare(of: store.hosts())
         for host in hosts {
             // Taken out of the table while it grows (no copy on write), put back after.
             var kept = keptSeries.withLock { $0.removeValue(forKey: host.id) }
@@ -120,7 +121,7 @@ public final class MaintenanceService: Service, Sendable {
                 "leak.rateBytesPerHour": "\(Int(verdict.rateBytesPerHour))",
             ])
         }
-        // Hosts retired from the store leave with their buckets.
+        // Hosts retired from the store, or now judged by another collector, leave with their buckets.
         let known = Set(hosts.map(\.id))
         keptSeries.withLock { kept in kept = kept.filter { known.contains($0.key) } }
         let pass = VerdictPass(

@@ -24,7 +24,7 @@ public final class BatchWriter: Sendable {
         var transactions = 0
     }
 
-    public let store: CollectorStore
+    public let store: any FleetStore
     /// Most snapshots written in one transaction.
     public let maximumBatchSize: Int
     private let state = Locked(State())
@@ -34,11 +34,11 @@ public final class BatchWriter: Sendable {
     /// Told of every committed snapshot that carried memory errors.
     private let alerts: AlertHook?
 
-    public convenience init(store: CollectorStore, maximumBatchSize: Int = 4096, logger: Logger) {
+    public convenience init(store: any FleetStore, maximumBatchSize: Int = 4096, logger: Logger) {
         self.init(store: store, maximumBatchSize: maximumBatchSize, logger: logger, metrics: CollectorMetrics(), alerts: nil)
     }
 
-    init(store: CollectorStore, maximumBatchSize: Int, logger: Logger, metrics: CollectorMetrics, alerts: AlertHook?) {
+    init(store: any FleetStore, maximumBatchSize: Int, logger: Logger, metrics: CollectorMetrics, alerts: AlertHook?) {
         self.store = store
         self.maximumBatchSize = maximumBatchSize
         self.logger = logger

@@ -4,7 +4,7 @@ import Logging
 
 /// Owns the SQLite database (WAL mode, via one `DatabasePool`). Every read and write of the
 /// collector goes through it.
-public final class CollectorStore: Sendable {
+public final class SQLiteStore: FleetStore {
     public let databasePath: String
     public let configuration: StoreConfiguration
     let pool: DatabasePool
@@ -34,6 +34,16 @@ public final class CollectorStore: Sendable {
         logger.debug("store opened", metadata: ["leak.database": "\(path)"])
     }
 
+    public var location: String { databasePath }
+
+    /// The database file and its WAL: what the data directory's disk holds for it.
+    public func storageBytes() throws -> Int64 {
+        [databasePath, databasePath + "-wal"].reduce(0) { total, path in
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
+            return total + (size ?? 0)
+        }
+    }
+
     /// Checkpoints the WAL and closes the database. Later calls on the store throw.
     public func close() throws {
         _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
@@ -53,24 +63,3 @@ public final class CollectorStore: Sendable {
         try pool.read(body)
     }
 }
-
-/// Maps from natural keys to row ids, so a steady stream of snapshots does no look-ups.
-struct WriteCaches {
-    var hostIDs: [String: Int64] = [:]
-    var instanceIDs: [InstanceKey: Int64] = [:]
-    /// Only ever holds rows that exist: emptied when a transaction rolls back, and the stack
-    /// garbage collector removes what it deletes (under the same lock, in the same transaction).
-    var stackIDs: [StackDigest: Stack] = [:]
-
-    struct Stack {
-        var id: Int64
-        /// Not above the row's `lastSeenMs` (a verdict may raise the row's without telling).
-        var lastSeenMs: Int64
-    }
-
-    struct InstanceKey: Hashable {
-        var hostID: Int64
-        var instanceKey: String
-    }
-}
-

@@ -1,15 +1,7 @@
 import Foundation
 import GRDB
 
-/// Every site's live bytes and objects in one stored point of a host: a raw snapshot, or a
-/// rollup bucket (then a site's live bytes are the bucket's floor, as in `window`).
-public struct SiteSnapshot: Sendable, Equatable {
-    public var timestampMs: Int64
-    /// Per stack id.
-    public var sites: [Int64: SiteSeriesPoint]
-}
-
-extension CollectorStore {
+extension SQLiteStore {
     /// A host's sites as they stood at `atMs`: the newest stored point at or before it, else the
     /// oldest after it (a base older than the host's first snapshot compares against that one);
     /// nil when the host has no point stored.
@@ -19,7 +11,7 @@ extension CollectorStore {
                 ?? Self.storedPoint(db, hostId: hostId, afterMs: atMs)
             else { return nil }
             var snapshot = SiteSnapshot(timestampMs: point.timestampMs, sites: [:])
-            for site in Self.sitePoints(blob: point.sites, isRaw: point.isRaw, timestampMs: point.timestampMs,
+            for site in SiteSnapshot.sitePoints(blob: point.sites, isRaw: point.isRaw, timestampMs: point.timestampMs,
                                         instanceId: point.instanceId) {
                 snapshot.sites[site.stackId] = site.point
             }
@@ -53,34 +45,5 @@ extension CollectorStore {
         try Row.fetchOne(db, sql: sql, arguments: [hostId, timeMs]).map { row in
             (timestampMs: row[0], instanceId: row[1], sites: row[2], isRaw: row[3])
         }
-    }
-
-    /// The per-site rows of a raw snapshot's or a rollup bucket's `sites` blob.
-    static func sitePoints(blob: Data, isRaw: Bool, timestampMs: Int64, instanceId: Int64)
-        -> [(stackId: Int64, point: SiteSeriesPoint)] {
-        guard let rows = PackedRows(decoding: blob) else { return [] }
-        let values = rows.values
-        var points: [(stackId: Int64, point: SiteSeriesPoint)] = []
-        var base = 0
-        if isRaw, rows.arity == SiteColumns.arity {
-            while base < values.count {
-                points.append((values[base + SiteColumns.stackID], SiteSeriesPoint(
-                    timestampMs: timestampMs, instanceId: instanceId,
-                    liveBytes: values[base + SiteColumns.liveBytes],
-                    liveObjects: values[base + SiteColumns.liveObjects],
-                    allocatedBytes: values[base + SiteColumns.allocatedBytes])))
-                base += SiteColumns.arity
-            }
-        } else if !isRaw, rows.arity == SiteRollupColumns.arity {
-            while base < values.count {
-                points.append((values[base + SiteRollupColumns.stackID], SiteSeriesPoint(
-                    timestampMs: timestampMs, instanceId: instanceId,
-                    liveBytes: values[base + SiteRollupColumns.liveBytesMin],
-                    liveObjects: values[base + SiteRollupColumns.liveObjectsLast],
-                    allocatedBytes: values[base + SiteRollupColumns.allocatedBytesLast])))
-                base += SiteRollupColumns.arity
-            }
-        }
-        return points
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension CollectorStore {
+extension SQLiteStore {
     /// Deletes the process instances, then the hosts, that nothing retained belongs to any more,
     /// `chunkSize` per transaction; returns how many of each.
     ///
@@ -11,7 +11,7 @@ extension CollectorStore {
     /// cache lock, so the deleted ids leave its caches in the same critical section: a process or
     /// host that reports again later gets a new row, never a dangling cached id.
     @discardableResult
-    public func collectDepartedProcesses(lastSeenBeforeMs cutoffMs: Int64, chunkSize: Int = 500)
+    public func collectDepartedProcesses(lastSeenBeforeMs cutoffMs: Int64, chunkSize: Int)
         throws -> (instances: Int, hosts: Int)
     {
         let instances = try deleteInChunks(from: "processInstance", chunkSize: chunkSize, cutoffMs: cutoffMs, select: """

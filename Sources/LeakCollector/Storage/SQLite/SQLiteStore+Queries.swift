@@ -2,23 +2,13 @@ import Foundation
 import GRDB
 import LeakWire
 
-extension CollectorStore {
+extension SQLiteStore {
     public func host(named name: String) throws -> HostRecord? {
         try pool.read { db in try HostRecord.filter(HostRecord.Columns.name == name).fetchOne(db) }
     }
 
     public func hosts() throws -> [HostRecord] {
         try pool.read { db in try HostRecord.order(HostRecord.Columns.name).fetchAll(db) }
-    }
-
-    /// Highest committed sequence of a process instance (0 if none): sent in Welcome.
-    public func lastCommittedSequence(hostName: String, instanceKey: String) throws -> Int64 {
-        try pool.read { db in
-            try Int64.fetchOne(db, sql: """
-                SELECT processInstance.lastSequence FROM processInstance JOIN host ON host.id = processInstance.hostId
-                WHERE host.name = ? AND processInstance.instanceKey = ?
-                """, arguments: [hostName, instanceKey]) ?? 0
-        }
     }
 
     /// Where an agent resumes: the highest committed sequence of its process instance (as
@@ -114,6 +104,9 @@ extension CollectorStore {
         }
     }
 
+    /// One collector owns a SQLite file: every host is its own.
+    public func verdictShare(of hosts: [HostRecord]) throws -> [HostRecord] { hosts }
+
     public func recentEvents(hostId: Int64, limit: Int) throws -> [EventRecord] {
         try pool.read { db in
             try EventRecord.filter(EventRecord.Columns.hostId == hostId)
@@ -130,7 +123,7 @@ extension CollectorStore {
     /// window's points (evenly spaced, always including the newest): per-site values are the
     /// bulk of the data, and a report or a verdict needs their trend, not every point.
     public func window(
-        host: HostRecord, fromMs: Int64, toMs: Int64, includeSites: Bool = true, maximumSiteRows: Int = .max
+        host: HostRecord, fromMs: Int64, toMs: Int64, includeSites: Bool, maximumSiteRows: Int
     ) throws -> HostWindow {
         try pool.read { db in
             var window = HostWindow(host: host, fromMs: fromMs, toMs: toMs, points: [], sites: [:], instanceKeys: [:])
@@ -182,7 +175,7 @@ extension CollectorStore {
                     blob = try Data.fetchOne(rollupBlob, arguments: [point.instanceId, locator.resolution, point.timestampMs])
                 }
                 guard let blob else { continue }
-                for site in Self.sitePoints(blob: blob, isRaw: isRaw, timestampMs: point.timestampMs, instanceId: point.instanceId) {
+                for site in SiteSnapshot.sitePoints(blob: blob, isRaw: isRaw, timestampMs: point.timestampMs, instanceId: point.instanceId) {
                     window.sites[site.stackId, default: []].append(site.point)
                 }
             }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension CollectorStore {
+extension SQLiteStore {
     /// A host's memory errors at or after `fromMs`, newest first.
     public func memoryErrors(hostId: Int64, fromMs: Int64, limit: Int) throws -> [MemoryErrorRecord] {
         try pool.read { db in

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension CollectorStore {
+extension SQLiteStore {
     /// Deletes the stacks nothing retained refers to, `chunkSize` per transaction; returns how many.
     ///
     /// Sites refer to stacks by row id inside packed blobs (samples, rollups) and verdicts' JSON,
@@ -18,7 +18,7 @@ extension CollectorStore {
     /// agent may refer to them by id alone at any time. A snapshot that defines a stack again
     /// after its deletion interns it afresh.
     @discardableResult
-    public func collectStacks(notReferencedSinceMs capMs: Int64, chunkSize: Int = stackChunkSize) throws -> Int {
+    public func collectStacks(notReferencedSinceMs capMs: Int64, chunkSize: Int) throws -> Int {
         var deleted = 0
         // Keyset pagination over (lastSeenMs, id): pinned stacks are stepped over, not re-read.
         var after: (lastSeenMs: Int64, id: Int64) = (.min, .min)

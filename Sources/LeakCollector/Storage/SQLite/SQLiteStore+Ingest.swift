@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension CollectorStore {
+extension SQLiteStore {
     /// Writes a batch of snapshots in one transaction. When this returns, every snapshot of the
     /// batch is committed (or was already there); only then may it be acknowledged.
     public func ingest(_ batch: [SnapshotIngest]) throws -> [IngestOutcome] {
@@ -120,7 +120,7 @@ extension CollectorStore {
     }
 
     /// The row id of a stack, and a promise kept for the garbage collector: afterwards the row's
-    /// `lastSeenMs` is at least `referencedAtMs`. Written ahead by `stackLastSeenSlackMs`, so a
+    /// `lastSeenMs` is at least `referencedAtMs`. Written ahead by `StackLastSeen.slackMs`, so a
     /// stack in every snapshot costs one UPDATE an hour, not one per snapshot.
     private func stackID(
         for digest: StackDigest, referencedAtMs: Int64, db: Database, caches: inout WriteCaches
@@ -136,7 +136,7 @@ extension CollectorStore {
             entry = WriteCaches.Stack(id: row[0], lastSeenMs: row[1])
         }
         if referencedAtMs > entry.lastSeenMs {
-            let lastSeenMs = Self.slackedLastSeenMs(referencedAtMs)
+            let lastSeenMs = StackLastSeen.slacked(referencedAtMs)
             try db.cachedStatement(sql: "UPDATE stack SET lastSeenMs = max(lastSeenMs, ?) WHERE id = ?")
                 .execute(arguments: [lastSeenMs, entry.id])
             entry.lastSeenMs = lastSeenMs
@@ -145,23 +145,13 @@ extension CollectorStore {
         return entry.id
     }
 
-    /// How far ahead of the snapshot being written a stack's `lastSeenMs` is set.
-    static let stackLastSeenSlackMs: Int64 = 3_600_000
-
-    /// `timestampMs` plus the slack, saturating: validation keeps new timestamps near the
-    /// collector's clock, but a store written before it may hold any time.
-    static func slackedLastSeenMs(_ timestampMs: Int64) -> Int64 {
-        let (sum, overflow) = timestampMs.addingReportingOverflow(stackLastSeenSlackMs)
-        return overflow ? .max : sum
-    }
-
     private func internStack(_ definition: StackDefinition, timestampMs: Int64, db: Database) throws -> WriteCaches.Stack {
         let digest = Data(definition.digest.bytes)
         if let row = try Row.fetchOne(db, sql: "SELECT id, lastSeenMs FROM stack WHERE digest = ?", arguments: [digest]) {
             return WriteCaches.Stack(id: row[0], lastSeenMs: row[1])
         }
         let frames = String(decoding: try JSONEncoder().encode(definition.frames), as: UTF8.self)
-        let lastSeenMs = Self.slackedLastSeenMs(timestampMs)
+        let lastSeenMs = StackLastSeen.slacked(timestampMs)
         try db.cachedStatement(sql: "INSERT INTO stack (digest, frameCount, frames, typeName, firstSeenMs, lastSeenMs) VALUES (?, ?, ?, ?, ?, ?)")
             .execute(arguments: [digest, definition.frames.count, frames, definition.typeName, timestampMs, lastSeenMs])
         return WriteCaches.Stack(id: db.lastInsertedRowID, lastSeenMs: lastSeenMs)
@@ -191,26 +181,5 @@ private struct IngestStatements {
                 threadId, recovered, accessStackId, allocationStackId, freeStackId)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-    }
-}
-
-/// A store operation failed for a reason other than SQLite itself.
-public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
-    private enum Code: Equatable, Sendable {
-        case unknownStack
-        case closed
-    }
-    private let code: Code
-
-    /// A site referred to a stack whose frames were never sent.
-    public static let unknownStack = StoreError(code: .unknownStack)
-    /// The store was closed.
-    public static let closed = StoreError(code: .closed)
-
-    public var description: String {
-        switch code {
-        case .unknownStack: "a site refers to a stack whose frames were never sent on this connection; send the stack definition first"
-        case .closed: "the store is closed"
-        }
     }
 }

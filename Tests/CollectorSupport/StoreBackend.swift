@@ -1,0 +1,62 @@
+import Foundation
+import LeakCollector
+import LeakTestSupport
+import Logging
+
+/// The two stores, for suites that run the same tests against each (`@Test(arguments: StoreBackend.allCases)`).
+public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    /// How Swift Testing names the case.
+    public var description: String { rawValue }
+
+    /// A fresh, empty store of this backend: a file in a new directory, or a new database on the
+    /// shared throwaway cluster (`TemporaryPostgres`).
+    public func location() async throws -> TestStoreLocation {
+        switch self {
+        case .sqlite:
+            let directory = try TemporaryDirectory()
+            return TestStoreLocation(storeLocation: .sqlite, dataDirectory: directory.path + "/data", directory: directory)
+        case .postgres:
+            let url = try await TemporaryPostgres.shared.database()
+            let directory = try TemporaryDirectory()
+            return TestStoreLocation(
+                storeLocation: try StoreLocation(parsing: url), dataDirectory: directory.path + "/data", directory: directory)
+        }
+    }
+
+    /// Opens a fresh store of this backend; `use` closes it and removes its directory.
+    public func open(_ configuration: StoreConfiguration = .init(), logger: Logger = Logger(label: "test")) async throws -> TestStore {
+        let location = try await location()
+        var collectorConfiguration = CollectorConfiguration()
+        collectorConfiguration.storeLocation = location.storeLocation
+        collectorConfiguration.dataDirectory = location.dataDirectory
+        collectorConfiguration.store = configuration
+        try FileManager.default.createDirectory(atPath: location.dataDirectory, withIntermediateDirectories: true)
+        return TestStore(store: try openStore(collectorConfiguration, logger: logger), location: location)
+    }
+}
+
+
+/// Where a test's store lives.
+public struct TestStoreLocation: Sendable {
+    public var storeLocation: StoreLocation
+    public var dataDirectory: String
+    public var directory: TemporaryDirectory
+}
+
+/// A store opened by `StoreBackend.open`.
+public struct TestStore: Sendable {
+    public let store: any FleetStore
+    public let location: TestStoreLocation
+
+    /// Runs `body`, then closes the store and removes its directory, also when `body` throws.
+    public func use<Result>(_ body: (any FleetStore) async throws -> Result) async throws -> Result {
+        defer {
+            try? store.close()
+            location.directory.remove()
+        }
+        return try await body(store)
+    }
+}
