@@ -81,7 +81,7 @@ import Testing
             #expect(try store.latestSample(hostId: a.id)?.sites.isEmpty == false, "the newest sample carries its sites")
             #expect(try store.latestSamples().mapValues(\.bytesInUse) == [a.id: 20, b.id: 30])
             #expect(try store.latestVerdict(hostId: a.id) == nil)
-            #expect(try store.latestJudgedStatus(hostId: a.id) == nil)
+            #expect(try store.latestJudgedVerdict(hostId: a.id) == nil)
             let stackID = try #require(try store.window(host: a, fromMs: 0, toMs: 10_000).sites.keys.first)
             func verdict(_ host: HostRecord, at ms: Int64, _ status: String, rate: Double = 0) -> VerdictRecord {
                 VerdictRecord(id: nil, hostId: host.id, evaluatedAtMs: ms, status: status, rateBytesPerHour: rate, sinceMs: ms == 2_000 ? 500 : nil,
@@ -92,7 +92,7 @@ import Testing
             try store.storeVerdict(verdict(b, at: 1_500, "ok"))
             let newestA = try #require(try store.latestVerdict(hostId: a.id))
             #expect(newestA.status == VerdictRecord.notEnoughData && newestA.sinceMs == 500 && newestA.decodedSites.first?.stackId == stackID)
-            #expect(try store.latestJudgedStatus(hostId: a.id) == "growing", "not enough data judges nothing")
+            #expect(try store.latestJudgedVerdict(hostId: a.id)?.status == "growing", "not enough data judges nothing")
             #expect(try store.latestVerdicts().mapValues(\.status) == [a.id: VerdictRecord.notEnoughData, b.id: "ok"])
             let gauges = try store.hostGaugeRows()
             #expect(gauges.map(\.name) == ["a", "b"])

@@ -97,7 +97,7 @@ import Testing
             #expect(agent.welcome.accepted)
             let snapshot = makeSnapshot(sequence: 1, timestampNanos: start + 10_000_000_000)
             #expect(try await blocking { try agent.sendAndWait(snapshot) } == 1)
-            let startedAtMs = try running.collector.store.read { db in
+            let startedAtMs = try running.collector.sqliteStore.read { db in
                 try Int64.fetchOne(db, sql: "SELECT startedAtMs FROM processInstance")
             }
             #expect(startedAtMs == start / 1_000_000)

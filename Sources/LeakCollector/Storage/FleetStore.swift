@@ -63,9 +63,9 @@ public protocol FleetStore: AnyObject, Sendable {
     func latestVerdict(hostId: Int64) throws -> VerdictRecord?
     /// Newest verdict of every host, by host id.
     func latestVerdicts() throws -> [Int64: VerdictRecord]
-    /// The status of a host's newest verdict that judged it (ok, growing or suspected leak), nil
-    /// when none did: what a new verdict's status is compared with for alerts.
-    func latestJudgedStatus(hostId: Int64) throws -> String?
+    /// A host's newest verdict that judged it (ok, growing or suspected leak), nil when none did:
+    /// what a new verdict's status, and its sites', are compared with for alerts.
+    func latestJudgedVerdict(hostId: Int64) throws -> VerdictRecord?
     /// Stores a verdict, and keeps the stacks it names from garbage collection while it is kept.
     func storeVerdict(_ verdict: VerdictRecord) throws
     /// The hosts among `hosts` this collector judges in this verdict pass: all of them when it is

@@ -80,13 +80,12 @@ extension PostgresStore {
             """).first.map(VerdictRecord.init(postgres:))
     }
 
-    public func latestJudgedStatus(hostId: Int64) throws -> String? {
-        try connections.withConnection { connection in
-            try connection.scalar("""
-                SELECT status FROM verdict WHERE hostId = \(hostId) AND status IN ('ok', 'growing', 'suspectedLeak')
-                ORDER BY evaluatedAtMs DESC, id DESC LIMIT 1
-                """, as: String.self)
-        }
+    public func latestJudgedVerdict(hostId: Int64) throws -> VerdictRecord? {
+        try query("""
+            SELECT \(unescaped: VerdictRecord.postgresColumns) FROM verdict
+            WHERE hostId = \(hostId) AND status IN ('ok', 'growing', 'suspectedLeak')
+            ORDER BY evaluatedAtMs DESC, id DESC LIMIT 1
+            """).first.map(VerdictRecord.init(postgres:))
     }
 
     public func latestVerdicts() throws -> [Int64: VerdictRecord] {
