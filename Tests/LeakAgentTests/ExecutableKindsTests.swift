@@ -119,10 +119,12 @@ struct ExecutableKindsTests {
         defer { directory.remove() }
         let program = try await PreloadTests.compile("two_leaks.c", into: directory)
         let report = directory.appendingPathComponent("report.json")
-        // The agent goes to the program only, through env(1) under valgrind, not to valgrind's launcher.
+        // The agent goes to the program only, through env(1) under valgrind, not to valgrind's
+        // launcher; the agent as agent/build-preload ships it, whose C code has DWARF 4.
+        let library = try BuiltProducts.shippedPreloadAgent.appendingPathComponent("libLeakAgentPreload.so")
         let result = try await ChildProcess.run(
             URL(fileURLWithPath: "/usr/bin/valgrind"),
-            ["--tool=none", "--quiet", "--trace-children=yes", "/usr/bin/env", "LD_PRELOAD=\(try PreloadTests.library().path)",
+            ["--tool=none", "--quiet", "--trace-children=yes", "/usr/bin/env", "LD_PRELOAD=\(library.path)",
              "LEAKWATCH_REPORT=\(report.path)", "LEAKWATCH_SAMPLE_BYTES=1", program.path])
         #expect(result.status == 0 && result.standardOutput == "two_leaks done\n", "\(result.summary)")
         let exitReport = try ExitReportJSON(contentsOf: report)
