@@ -34,7 +34,11 @@ public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertibl
         collectorConfiguration.dataDirectory = location.dataDirectory
         collectorConfiguration.store = configuration
         try FileManager.default.createDirectory(atPath: location.dataDirectory, withIntermediateDirectories: true)
-        return TestStore(store: try openStore(collectorConfiguration, logger: logger), location: location)
+        // Opening runs the migrations, on PostgreSQL behind an advisory lock: off the concurrency
+        // pool (see `blocking`), as is every blocking store call of the tests.
+        let configured = collectorConfiguration
+        let store = try await blocking { try openStore(configured, logger: logger) }
+        return TestStore(store: store, location: location)
     }
 }
 
@@ -58,5 +62,16 @@ public struct TestStore: Sendable {
             location.directory.remove()
         }
         return try await body(store)
+    }
+
+    /// `use` for a body that only makes blocking store calls: it runs on a thread of its own, so
+    /// that a slow database holds none of the concurrency pool's threads, which every test shares.
+    public func use<Result: Sendable>(_ body: @escaping @Sendable (any FleetStore) throws -> Result) async throws -> Result {
+        defer {
+            try? store.close()
+            location.directory.remove()
+        }
+        let store = store
+        return try await blocking { try body(store) }
     }
 }

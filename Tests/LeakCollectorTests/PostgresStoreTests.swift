@@ -42,7 +42,7 @@ import Testing
         guard case .postgres(let postgres) = location else { Issue.record("not postgres"); return }
         // Three collectors starting on one empty database at the same moment.
         let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
-            for _ in 0..<3 { group.addTask { try PostgresStore(location: postgres, logger: Logger(label: "test")) } }
+            for _ in 0..<3 { group.addTask { try await blocking { try PostgresStore(location: postgres, logger: Logger(label: "test")) } } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         defer { for store in stores { try? store.close() } }
@@ -96,7 +96,7 @@ import Testing
     @Test func eachHostIsJudgedByExactlyOneLiveCollectorAndADeadOnesShareMovesAtOnce() async throws {
         let location = try StoreLocation(parsing: try await TemporaryPostgres.shared.database())
         guard case .postgres(let postgres) = location else { Issue.record("not postgres"); return }
-        let stores = try (0..<3).map { _ in try PostgresStore(location: postgres, logger: Logger(label: "test")) }
+        let stores = try await blocking { try (0..<3).map { _ in try PostgresStore(location: postgres, logger: Logger(label: "test")) } }
         defer { for store in stores { try? store.close() } }
         let hosts = (0..<60).map { HostRecord(id: Int64($0), name: "host-\($0)", serviceName: "api", firstSeenMs: 0, lastSeenMs: 0) }
         func shares(_ live: [PostgresStore]) throws -> [[String]] { try live.map { try $0.verdictShare(of: hosts).map(\.name) } }
