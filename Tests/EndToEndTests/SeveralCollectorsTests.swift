@@ -32,7 +32,7 @@ struct SeveralCollectorsTests {
         let (_, secondPort) = try await startCollector("collector-2")
 
         // The shipped haproxy.cfg, its placeholder addresses replaced by this test's ports.
-        let balancerPort = try closedPortReleased()
+        let balancerPort = try freePort()
         let shipped = try String(contentsOf: ChildProcess.repositoryRoot.appendingPathComponent("collector/haproxy.cfg"), encoding: .utf8)
         let configuration = shipped
             .replacingOccurrences(of: "bind :7070", with: "bind 127.0.0.1:\(balancerPort)")
@@ -108,23 +108,6 @@ struct SeveralCollectorsTests {
             #expect(stable(viaSurvivor.standardOutput) == stable(viaRestarted.standardOutput), "\(arguments)")
             #expect(viaSurvivor.standardOutput.contains("fleet-1"))
         }
-    }
-
-    /// A port nothing listens on, its socket closed so that haproxy can bind it.
-    private func closedPortReleased() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw TestFailure("bind: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

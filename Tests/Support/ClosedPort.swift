@@ -4,6 +4,20 @@ import Foundation
 /// bound but never listens and never closes: a port that was freed could be taken by another
 /// test's listener before this test connects to it.
 public func closedPort() throws -> Int {
+    try boundLoopbackSocket().port
+}
+
+/// A port on 127.0.0.1 nothing is bound to, for a program the test starts to listen on (a
+/// PostgreSQL server, haproxy). Another test may take it before that program binds it: callers
+/// that can, retry.
+public func freePort() throws -> Int {
+    let (descriptor, port) = try boundLoopbackSocket()
+    close(descriptor)
+    return port
+}
+
+/// A socket bound to 127.0.0.1 on a port the kernel chose, and that port.
+private func boundLoopbackSocket() throws -> (descriptor: Int32, port: Int) {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw TestFailure("socket: errno \(errno)") }
     var address = sockaddr_in()
@@ -15,6 +29,10 @@ public func closedPort() throws -> Int {
             bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
         }
     }
-    guard bound else { throw TestFailure("bind to 127.0.0.1:0: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard bound else {
+        let error = errno
+        close(descriptor)
+        throw TestFailure("bind to 127.0.0.1:0: errno \(error)")
+    }
+    return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
 }
