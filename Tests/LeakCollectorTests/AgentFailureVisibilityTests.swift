@@ -42,7 +42,21 @@ import Testing
         try await TestCollector.start(dataDirectory: directory.path + "/data").use { running in
             let wrong = try Self.tokenFile(Array("not-the-fleet-token-000000".utf8), in: directory, name: "wrong")
             let report = directory.appendingPathComponent("report.json").path
-            let result = try await Self.shipFromSleep(collector: "127.0.0.1:\(running.port)", tokenFile: wrong, report: report)
+            // The program runs until the collector has refused the agent twice (then the exit
+            // report must count two failures behind one stderr line), not for a fixed time that a
+            // loaded machine may not give a second attempt.
+            let waiting = try await Self.compileRunUntilFile(in: directory)
+            let refused = directory.appendingPathComponent("refused").path
+            async let run = ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [
+                Self.script, "--library", try Self.library, "--collector", "127.0.0.1:\(running.port)", "--token-file", wrong,
+                "--interval", "0.2", "--report", report, "--", waiting, refused, "120",
+            ])
+            let refusedTwice = await waitUntil(seconds: 100) {
+                running.logs.all.filter { $0.contains("closing connection after a protocol error") }.count >= 2
+            }
+            _ = FileManager.default.createFile(atPath: refused, contents: nil)
+            let result = try await run
+            #expect(refusedTwice, "the collector refused the agent fewer than twice in 100 s: \(running.logs.all.suffix(5))")
             #expect(result.status == 0 && result.standardOutput.isEmpty, "\(result.summary)")
             let lines = Self.failureLines(result)
             #expect(lines.count == 1, "one line, then at most one a minute: \(result.standardError)")
