@@ -99,12 +99,21 @@ struct SeveralCollectorsTests {
         let (_, restartedPort) = try await startCollector("collector-3")
         let cli = try BuiltProducts.executable("collector-cli")
         let tokenFile = work.appendingPathComponent("token").path
+        // A report says when it was made: the one line that may differ.
+        func stable(_ text: String) -> String { text.split(separator: "\n").filter { !$0.contains("\"generatedAt\"") }.joined(separator: "\n") }
         for arguments in [["hosts", "--format", "json"], ["report", "--host", "fleet-1", "--format", "json"]] {
-            let viaSurvivor = try await ChildProcess.run(cli, arguments + ["--collector", "127.0.0.1:\(secondPort)", "--token-file", tokenFile])
-            let viaRestarted = try await ChildProcess.run(cli, arguments + ["--collector", "127.0.0.1:\(restartedPort)", "--token-file", tokenFile])
+            // Snapshots in flight when the agents stopped, and a verdict pass, may still land
+            // between the two questions: the answers must agree once the store holds still.
+            var answers: (survivor: ChildResult, restarted: ChildResult)?
+            for _ in 0..<15 {
+                let viaSurvivor = try await ChildProcess.run(cli, arguments + ["--collector", "127.0.0.1:\(secondPort)", "--token-file", tokenFile])
+                let viaRestarted = try await ChildProcess.run(cli, arguments + ["--collector", "127.0.0.1:\(restartedPort)", "--token-file", tokenFile])
+                answers = (viaSurvivor, viaRestarted)
+                if stable(viaSurvivor.standardOutput) == stable(viaRestarted.standardOutput) { break }
+                try await Task.sleep(for: .seconds(1))
+            }
+            let (viaSurvivor, viaRestarted) = try #require(answers)
             #expect(viaSurvivor.status == 0, "\(viaSurvivor.summary)")
-            // A report says when it was made: the one line that may differ.
-            func stable(_ text: String) -> String { text.split(separator: "\n").filter { !$0.contains("\"generatedAt\"") }.joined(separator: "\n") }
             #expect(stable(viaSurvivor.standardOutput) == stable(viaRestarted.standardOutput), "\(arguments)")
             #expect(viaSurvivor.standardOutput.contains("fleet-1"))
         }
