@@ -38,7 +38,8 @@ public final class TestCollector: Sendable {
         let logs = LogCapture()
         let collector: Collector
         do {
-            collector = try buildCollector(configuration, logger: logs.logger, handleSignals: false)
+            // Threads of its own: the suite runs dozens of collectors at once (see `CollectorThreads`).
+            collector = try buildCollector(configuration, logger: logs.logger, handleSignals: false, ownThreads: true)
         } catch {
             directory.remove()
             throw error

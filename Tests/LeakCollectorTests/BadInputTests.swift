@@ -20,7 +20,7 @@ import Testing
     }
 
     static func rawConnection(port: Int) throws -> BlockingConnection {
-        try BlockingConnection.connect(host: "127.0.0.1", port: port, options: .init(ioTimeoutSeconds: 5))
+        try BlockingConnection.connect(host: "127.0.0.1", port: port, options: .init(ioTimeoutSeconds: 30))
     }
 
     /// Header bytes for a frame: magic, version, kind, flags, u32 length.

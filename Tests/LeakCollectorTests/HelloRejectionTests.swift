@@ -47,7 +47,7 @@ import Testing
 
     /// Sends `hello` on a fresh connection; returns the Error frame and whether the collector closed.
     static func answer(to hello: Leakwatch_V1_Hello, port: Int) throws -> (error: Leakwatch_V1_Error?, closed: Bool) {
-        let connection = try BlockingConnection.connect(host: "127.0.0.1", port: port, options: .init(ioTimeoutSeconds: 10))
+        let connection = try BlockingConnection.connect(host: "127.0.0.1", port: port, options: .init(ioTimeoutSeconds: 30))
         defer { connection.close() }
         try connection.send(.hello(hello))
         var error: Leakwatch_V1_Error?

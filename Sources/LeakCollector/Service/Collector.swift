@@ -22,10 +22,17 @@ public struct Collector: Sendable {
     /// Server first, maintenance second: graceful shutdown runs in reverse order, so
     /// maintenance stops, then the server drains connections and closes the store.
     public let serviceGroup: ServiceGroup
+    let threads: CollectorThreads
 
     /// Runs until SIGTERM/SIGINT (when built with `handleSignals`) or `triggerGracefulShutdown()`.
     public func run() async throws {
-        try await serviceGroup.run()
+        do {
+            try await serviceGroup.run()
+        } catch {
+            await threads.shutdown()
+            throw error
+        }
+        await threads.shutdown()
     }
 
     public func triggerGracefulShutdown() async {
@@ -52,10 +59,13 @@ public func openStore(_ configuration: CollectorConfiguration, logger: Logger) t
 /// - Parameters:
 ///   - configuration: validated with `validate()` first.
 ///   - handleSignals: graceful shutdown on SIGTERM and SIGINT (the executable); tests pass false.
+///   - ownThreads: event loops and a thread pool of its own instead of NIO's singletons, for a
+///     process that runs several collectors (see `CollectorThreads`).
 public func buildCollector(
     _ configuration: CollectorConfiguration,
     logger: Logger = Logger(label: "leakwatch.collector"),
-    handleSignals: Bool = true
+    handleSignals: Bool = true,
+    ownThreads: Bool = false
 ) throws -> Collector {
     try configuration.validate()
     if configuration.storeLocation == .sqlite {
@@ -69,6 +79,7 @@ public func buildCollector(
         logger.warning("authentication is disabled (--insecure-no-auth): any peer that can connect may send data and read reports")
     }
     let tlsContext = try configuration.tls?.makeServerContext()
+    let metricsAddress = try configuration.metricsListen.map { try CollectorConfiguration.hostAndPort($0, example: "127.0.0.1:9464") }
     let store = try openStore(configuration, logger: logger)
     let metrics = CollectorMetrics()
     let alertHook = AlertHook(configuration: configuration.alerts, store: store, metrics: metrics, logger: logger)
@@ -78,20 +89,17 @@ public func buildCollector(
     var queries = QueryService(store: store)
     queries.staleAfterSeconds = configuration.staleAfterSeconds
     queries.verdictLoop = { [interval = configuration.verdictIntervalSeconds] in (maintenance.latestVerdictPass, interval) }
+    let threads = CollectorThreads(eventLoopThreads: configuration.eventLoopThreads, ownThreads: ownThreads)
     let environment = ServerEnvironment(
         configuration: configuration, store: store, writer: writer, queries: queries,
-        threadPool: NIOThreadPool.singleton, logger: logger, collectorVersion: collectorVersion,
+        threadPool: threads.threadPool, logger: logger, collectorVersion: collectorVersion,
         tlsContext: tlsContext, metrics: metrics)
-    let group = configuration.eventLoopThreads == System.coreCount
-        ? MultiThreadedEventLoopGroup.singleton
-        : MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
-    let server = CollectorServer(environment: environment, group: group)
-    let metricsServer = try configuration.metricsListen.map { listen in
-        let (host, port) = try CollectorConfiguration.hostAndPort(listen, example: "127.0.0.1:9464")
+    let server = CollectorServer(environment: environment, group: threads.group)
+    let metricsServer = metricsAddress.map { host, port in
         let exposition = MetricsExposition(
             metrics: metrics, store: store, openConnections: { server.connectionCount },
             latestVerdictPass: { maintenance.latestVerdictPass }, verdictIntervalSeconds: configuration.verdictIntervalSeconds)
-        return MetricsServer(host: host, port: port, exposition: exposition, group: group, threadPool: .singleton, logger: logger)
+        return MetricsServer(host: host, port: port, exposition: exposition, group: threads.group, threadPool: threads.threadPool, logger: logger)
     }
     // The metrics server last: it stops first at shutdown, before the store it reads is closed.
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -107,5 +115,6 @@ public func buildCollector(
         logger: logger))
     return Collector(
         configuration: configuration, store: store, writer: writer, server: server, maintenance: maintenance,
-        queries: queries, metrics: metrics, metricsServer: metricsServer, alertHook: alertHook, serviceGroup: serviceGroup)
+        queries: queries, metrics: metrics, metricsServer: metricsServer, alertHook: alertHook, serviceGroup: serviceGroup,
+        threads: threads)
 }
