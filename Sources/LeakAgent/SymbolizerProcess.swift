@@ -57,7 +57,42 @@ struct SymbolizerProcess {
     /// The running program: the agent's end of its socket, a pidfd to kill it, and the process
     /// that started it. It stays up while requests come, so its parsed DWARF serves the next
     /// batch; idle, it exits on its own.
-    private var running: (channel: SymbolizerChannel, pidfd: Int32, owner: pid_t)?
+    private var running: Running?
+
+    private struct Running {
+        var channel: SymbolizerChannel
+        var pidfd: Int32
+        var owner: pid_t
+        var identity: [DescriptorIdentity?]
+
+        init(channel: SymbolizerChannel, pidfd: Int32) {
+            self.channel = channel
+            self.pidfd = pidfd
+            self.owner = getpid()
+            self.identity = [DescriptorIdentity(channel.descriptor), DescriptorIdentity(pidfd)]
+        }
+
+        /// Whether both numbers still name the descriptors the agent opened. A program may close
+        /// every descriptor it did not open (daemons and closefrom() do) and get the same numbers
+        /// for files or sockets of its own, which the agent must then never write to or close.
+        var isIntact: Bool {
+            identity.allSatisfy { $0 != nil }
+                && identity == [DescriptorIdentity(channel.descriptor), DescriptorIdentity(pidfd)]
+        }
+    }
+
+    /// A descriptor's open file, told apart from another opened later under the same number.
+    private struct DescriptorIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+
+        init?(_ descriptor: Int32) {
+            var status = stat()
+            guard fstat(descriptor, &status) == 0 else { return nil }
+            device = UInt64(status.st_dev)
+            inode = UInt64(status.st_ino)
+        }
+    }
 
     /// The frames of each requested address, in order. A program that has exited since the last
     /// request (idle) is started again, once.
@@ -86,7 +121,10 @@ struct SymbolizerProcess {
     /// One request and its answer, starting the program if none runs; nil, the program stopped,
     /// when it does not answer.
     private mutating func exchange(_ message: [UInt8]) throws(Failure) -> [UInt8]? {
-        if let running, running.owner != getpid() {
+        if let running, !running.isIntact {
+            // The program closed them: the numbers are its own now, or nothing.
+            self.running = nil
+        } else if let running, running.owner != getpid() {
             // A forked child's copies of its parent's descriptors: the parent's program, not ours.
             close(running.channel.descriptor)
             close(running.pidfd)
@@ -114,17 +152,19 @@ struct SymbolizerProcess {
         }
         let channel = SymbolizerChannel(descriptor: descriptors[0])
         channel.setTimeout(seconds: timeoutSeconds)
-        running = (channel, pidfd, getpid())
+        running = Running(channel: channel, pidfd: pidfd)
         return channel
     }
 
-    /// Kills the program if it still runs and closes both descriptors.
+    /// Kills the program if it still runs and closes both descriptors, when they are still the
+    /// agent's.
     mutating func stop() {
         guard let running else { return }
+        self.running = nil
+        guard running.isIntact else { return }
         _ = lw_helper_kill(running.pidfd)
         close(running.channel.descriptor)
         close(running.pidfd)
-        self.running = nil
     }
 
     /// A pidfd for the started helper, or -1.

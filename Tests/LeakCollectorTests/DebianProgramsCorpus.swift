@@ -23,9 +23,6 @@ struct CorpusProgram: Sendable, CustomTestStringConvertible {
     var ignoredFiles: Set<String> = []
     /// Runs long enough (seconds, at a 0.5 s interval) that the collector must have stored snapshots.
     var shipsWhileRunning = false
-    /// A difference known to happen (now and then) and not fixed yet: the text that identifies it
-    /// in a failed expectation, and why.
-    var knownIssue: (match: String, comment: String)?
 
     var testDescription: String { name }
 }
@@ -76,12 +73,7 @@ enum DebianCorpus {
         CorpusProgram(name: "gcc: closes fds 0-2", steps: [run(gcc, "-O1", "-o", "closes_fds", "closes_fds.c"), run("./closes_fds")]),
         CorpusProgram(name: "gcc: closes every fd above 2", steps: [
             run(gcc, "-O1", "-o", "closes_descriptors", "closes_descriptors.c"), run("./closes_descriptors"),
-        ], knownIssue: (match: "gave no answer within 30 s",
-                        comment: """
-                            on a loaded machine the agent's symbolizer socket, closed by the program and its number \
-                            taken by the program's socketpair, is written to at exit and waited on for 30 s: the \
-                            channel does not check its descriptor is still its own
-                            """)),
+        ]),
         CorpusProgram(name: "gcc: dlopen and dlclose", steps: [
             run(gcc, "-shared", "-fPIC", "-O1", "-g", "-fno-omit-frame-pointer", "-o", "libplugin.so", "plugin.c"),
             run(gcc, "-O1", "-o", "plugin_host", "plugin_host.c"),

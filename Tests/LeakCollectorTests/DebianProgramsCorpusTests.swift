@@ -48,15 +48,7 @@ import Testing
                     #expect(stored, "the collector stored no snapshot of \(program.name); collector log: \(running.logs.all.suffix(5))")
                 }
                 try await running.stop()
-                if let known = program.knownIssue {
-                    try withKnownIssue(Comment(rawValue: known.comment), isIntermittent: true) {
-                        try Self.expectSameBehaviour(plain, preloaded, of: program, agent: agent)
-                    } matching: { issue in
-                        issue.comments.contains { $0.rawValue.contains(known.match) }
-                    }
-                } else {
-                    try Self.expectSameBehaviour(plain, preloaded, of: program, agent: agent)
-                }
+                try Self.expectSameBehaviour(plain, preloaded, of: program, agent: agent)
 
                 let ratio = preloaded.seconds / max(plain.seconds, 0.001)
                 print("corpus \(program.name): plain \(Self.format(plain.seconds)) s, preloaded \(Self.format(preloaded.seconds)) s (\(Self.format(ratio))×)")
