@@ -93,6 +93,15 @@ extension AgentConfiguration {
             }
             configuration.collector = address
         }
+        // The collector refuses a longer name in every Hello: an agent with one could never ship.
+        for key in ["LEAKWATCH_HOST", "LEAKWATCH_SERVICE"] {
+            if let name = nonEmpty(key), name.utf8.count > HelloNameLimits.maximumNameBytes {
+                throw AgentConfigurationError(setting: key, value: name, expected: """
+                    a name of at most \(HelloNameLimits.maximumNameBytes) bytes (it is \(name.utf8.count)), \
+                    the longest the collector accepts
+                    """)
+            }
+        }
         if let host = nonEmpty("LEAKWATCH_HOST") { configuration.hostName = host }
         if let service = nonEmpty("LEAKWATCH_SERVICE") { configuration.serviceName = service }
         if let token = nonEmpty("LEAKWATCH_TOKEN") {

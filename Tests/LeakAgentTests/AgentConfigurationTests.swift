@@ -51,6 +51,9 @@ struct AgentConfigurationTests {
         ("LEAKWATCH_GUARD_SAMPLE", "often", "a whole number"),
         ("LEAKWATCH_GUARD_SLOTS", "-64", "a whole number"),
         ("LEAKWATCH_GUARD_MODE", "abort", "recover or crash"),
+        // The collector would refuse every Hello: never a retry loop that cannot succeed.
+        ("LEAKWATCH_HOST", String(repeating: "h", count: 256), "at most 255 bytes (it is 256)"),
+        ("LEAKWATCH_SERVICE", String(repeating: "é", count: 128), "at most 255 bytes (it is 256)"),
     ])
     func aBadValueIsRefusedClearly(setting: String, value: String, expected: String) {
         #expect {

@@ -6,15 +6,14 @@ import LeakWireCore
 ///
 /// Unlike a rejected snapshot, a rejected Hello is retried: the agent reconnects with backoff.
 /// That is what the time rule needs: a process start ahead of the collector's clock is accepted
-/// once the collector's clock has caught up. The other rules hold for the life of the process,
-/// and an agent that breaks them never connects; its error log says which field.
+/// once the collector's clock has caught up. The other rules hold for the life of the process:
+/// the Swift agent checks its names against `HelloNameLimits` before it starts, and another
+/// agent that breaks them never connects; its error log says which field.
 ///
 /// A client's Hello (collector-cli) names no process: none of this applies to it.
 public enum HelloValidation {
-    /// Host and service names are stored under and shown by every report: a DNS name is at most
-    /// 253 bytes.
-    public static let maximumNameBytes = 255
-    public static let maximumVersionBytes = 64
+    public static let maximumNameBytes = HelloNameLimits.maximumNameBytes
+    public static let maximumVersionBytes = HelloNameLimits.maximumVersionBytes
     /// 16 random bytes from the Swift agent; other agents may use any id of this length.
     public static let processInstanceIDBytes = 1...64
 
