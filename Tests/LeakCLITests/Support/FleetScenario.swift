@@ -14,6 +14,9 @@ final class SeedAgent: @unchecked Sendable {
          tls: TLSClientContext? = nil) throws {
         var options = BlockingConnection.Options()
         options.tls = tls
+        // It bounds only a hang: in a debug collector on a loaded machine a 10,000-site snapshot
+        // (ExtremeValuesTests) took 0.9 s alone and more than the default 10 s in a CI run.
+        options.ioTimeoutSeconds = 60
         connection = try BlockingConnection.connect(host: "127.0.0.1", port: port, options: options)
         let hello = Wire.Hello(
             role: .agent, hostName: host, serviceName: service,

@@ -18,6 +18,8 @@ final class TestAgent: @unchecked Sendable {
          processStartUnixNanos: Int64 = 1_700_000_000_000_000_000) throws {
         var options = BlockingConnection.Options()
         options.tls = tls
+        // Bounds only a hang: a debug collector on a loaded 2-core machine can take seconds.
+        options.ioTimeoutSeconds = 30
         connection = try BlockingConnection.connect(host: collectorHost, port: port, options: options)
         var hello = Leakwatch_V1_Hello()
         hello.supportedVersions = ProtocolVersion.supported
