@@ -3,7 +3,7 @@
 //   swift build -c release --product collector --product IngestBenchmark
 //   .build/release/IngestBenchmark [--agents 50] [--snapshots 1000] [--sites 50] [--window 64]
 //                                  [--hosts 1000] [--hours 24] [--resolution 60] [--queries 200]
-//                                  [--skip-ingest] [--skip-query] [--metrics-rounds N]
+//                                  [--skip-ingest] [--skip-query] [--metrics-rounds N] [--attack-rounds N]
 //                                  [--fleet-hosts N [--fleet-hours H] [--fleet-passes N] [--fleet-sites N]]
 //
 // Ingest: the release `collector` runs as a child process (so its CPU and memory are its own,
@@ -15,6 +15,9 @@
 // Metrics cost (`--metrics-rounds N`, MetricsCost.swift): the ingest run N times plain and N times
 // with `--metrics-listen` and a scraper fetching /metrics every second, alternating which goes first,
 // then both side by side (instead of the single ingest run).
+//
+// Attack latency (`--attack-rounds N`, AttackLatency.swift): a good agent's snapshot → Ack round
+// trip, quiet and under issue 15's partial-frame flood and dribblers, alternating (instead of ingest).
 //
 // Query: a store of `--hosts` hosts x `--hours` hours is seeded directly through the storage
 // layer at one snapshot per `--resolution` seconds, then a fresh collector child answers
@@ -51,11 +54,12 @@ struct Options {
     var fleetPasses = 5
     var fleetSites = 4
     var metricsRounds = 0
+    var attackRounds = 0
 
     static let usage = """
         usage: IngestBenchmark [--agents N] [--snapshots N] [--sites N] [--window N]
                                [--hosts N] [--hours H] [--resolution SECONDS] [--queries N]
-                               [--seeded-sites N] [--skip-ingest] [--skip-query] [--metrics-rounds N] [--help]
+                               [--seeded-sites N] [--skip-ingest] [--skip-query] [--metrics-rounds N] [--attack-rounds N] [--help]
           --agents N          concurrent agent connections (default 50)
           --snapshots N       snapshots each agent sends (default 1000)
           --sites N           sites per snapshot (default 50)
@@ -69,6 +73,8 @@ struct Options {
           --skip-query        run only the ingest benchmark
           --metrics-rounds N  ingest N times without and N times with --metrics-listen and a scraper
                               every second, alternating order; prints both side by side (off by default)
+          --attack-rounds N   a good agent's round trips, N rounds quiet and N under the partial-frame
+                              flood and dribblers, alternating order (instead of the ingest run)
           --fleet-hosts N     also time verdict passes over N hosts (off by default)
           --fleet-hours H     hours of 10 s snapshots per fleet host before the first pass (default 6)
           --fleet-passes N    steady passes timed, a minute of snapshots apart (default 5)
@@ -107,6 +113,7 @@ struct Options {
             case "--fleet-passes": fleetPasses = try count()
             case "--fleet-sites": fleetSites = try count()
             case "--metrics-rounds": metricsRounds = try count()
+            case "--attack-rounds": attackRounds = try count()
             case "--help", "-h": throw UsageError(nil)
             default: throw UsageError("unknown option \(flag)")
             }
@@ -471,7 +478,13 @@ func runQueries() throws {
 }
 
 if !options.skipIngest {
-    if options.metricsRounds > 0 { try runMetricsCost() } else { try runIngest() }
+    if options.attackRounds > 0 {
+        try runAttackLatency()
+    } else if options.metricsRounds > 0 {
+        try runMetricsCost()
+    } else {
+        try runIngest()
+    }
 }
 if !options.skipQuery { try runQueries() }
 if options.fleetHosts > 0 { try await runFleetVerdicts() }
