@@ -95,9 +95,9 @@ extension AgentConfiguration {
         }
         // The collector refuses a longer name in every Hello: an agent with one could never ship.
         for key in ["LEAKWATCH_HOST", "LEAKWATCH_SERVICE"] {
-            if let name = nonEmpty(key), name.utf8.count > HelloNameLimits.maximumNameBytes {
+            if let name = nonEmpty(key), name.utf8.count > HelloLimits.maximumNameBytes {
                 throw AgentConfigurationError(setting: key, value: name, expected: """
-                    a name of at most \(HelloNameLimits.maximumNameBytes) bytes (it is \(name.utf8.count)), \
+                    a name of at most \(HelloLimits.maximumNameBytes) bytes (it is \(name.utf8.count)), \
                     the longest the collector accepts
                     """)
             }
@@ -125,9 +125,10 @@ extension AgentConfiguration {
             configuration.intervalSeconds = seconds
         }
         if let text = nonEmpty("LEAKWATCH_SAMPLE_BYTES") {
-            guard let bytes = UInt64(text) else {
-                throw AgentConfigurationError(setting: "LEAKWATCH_SAMPLE_BYTES", value: text,
-                                              expected: "a whole number of bytes (0 = no stacks, 1 = every allocation)")
+            guard let bytes = UInt64(text), bytes <= HelloLimits.maximumSampleMeanBytes else {
+                throw AgentConfigurationError(setting: "LEAKWATCH_SAMPLE_BYTES", value: text, expected: """
+                    a whole number of bytes up to 2^56 (0 = no stacks, 1 = every allocation)
+                    """)
             }
             configuration.sampleMeanBytes = bytes
         }

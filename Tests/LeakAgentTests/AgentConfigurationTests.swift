@@ -47,6 +47,7 @@ struct AgentConfigurationTests {
         ("LEAKWATCH_INTERVAL", "-5", "seconds between snapshots"),
         ("LEAKWATCH_SAMPLE_BYTES", "lots", "a whole number of bytes"),
         ("LEAKWATCH_SAMPLE_BYTES", "-1", "a whole number of bytes"),
+        ("LEAKWATCH_SAMPLE_BYTES", "72057594037927937", "a whole number of bytes up to 2^56"),
         ("LEAKWATCH_TOKEN_FILE", "/nonexistent/token", "a readable file"),
         ("LEAKWATCH_GUARD_SAMPLE", "often", "a whole number"),
         ("LEAKWATCH_GUARD_SLOTS", "-64", "a whole number"),

@@ -7,13 +7,13 @@ import LeakWireCore
 /// Unlike a rejected snapshot, a rejected Hello is retried: the agent reconnects with backoff.
 /// That is what the time rule needs: a process start ahead of the collector's clock is accepted
 /// once the collector's clock has caught up. The other rules hold for the life of the process:
-/// the Swift agent checks its names against `HelloNameLimits` before it starts, and another
+/// the Swift agent checks its names against `HelloLimits` before it starts, and another
 /// agent that breaks them never connects; its error log says which field.
 ///
 /// A client's Hello (collector-cli) names no process: none of this applies to it.
 public enum HelloValidation {
-    public static let maximumNameBytes = HelloNameLimits.maximumNameBytes
-    public static let maximumVersionBytes = HelloNameLimits.maximumVersionBytes
+    public static let maximumNameBytes = HelloLimits.maximumNameBytes
+    public static let maximumVersionBytes = HelloLimits.maximumVersionBytes
     /// 16 random bytes from the Swift agent; other agents may use any id of this length.
     public static let processInstanceIDBytes = 1...64
 
