@@ -24,7 +24,7 @@ func runAttackLatency() throws {
     defer { _ = child.stop() }
     print("attack latency: idle timeout \(Int(AttackPhase.idleTimeoutSeconds)) s; \(options.attackRounds) rounds of \(Int(AttackPhase.seconds)) s quiet and "
         + "\(Int(AttackPhase.seconds)) s under attack (100 x 2 MiB partial frames, 20 dribblers; budget 16 MiB), "
-        + "a good agent shipping one snapshot every 20 ms")
+        + "a good agent shipping one snapshot of 10 sites every 20 ms")
     let agent = try GoodAgent(port: child.port)
     var quiet: [Double] = []
     var attacked: [Double] = []
@@ -109,7 +109,9 @@ final class GoodAgent {
         let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while ContinuousClock.now < end {
             sequence += 1
-            let frame = try encoder.encode(.snapshot(snapshot(sequence)))
+            let snapshot = benchmarkSnapshot(agent: 0, sequence: sequence, sites: 10,
+                                             timestampUnixNanos: Int64(Date().timeIntervalSince1970 * 1e9))
+            let frame = try encoder.encode(.snapshot(snapshot))
             let start = ContinuousClock.now
             try connection.send(frameBytes: frame)
             guard case .ack(let ack) = try connection.receive(Wire.CollectorMessage.self, timeoutSeconds: 30),
@@ -123,40 +125,6 @@ final class GoodAgent {
     }
 
     func close() { connection.close() }
-
-    private func snapshot(_ sequence: UInt64) -> Leakwatch_V1_Snapshot {
-        var snapshot = Leakwatch_V1_Snapshot()
-        snapshot.sequence = sequence
-        snapshot.timestampUnixNanos = Int64(Date().timeIntervalSince1970 * 1e9)
-        let current = 50_000_000 + sequence * 4096
-        snapshot.stats = .with {
-            $0.totalAllocatedBytes = current * 10
-            $0.currentBytes = current
-            $0.peakBytes = current
-            $0.allocationCount = sequence * 1000
-            $0.freeCount = sequence * 900
-            $0.rssBytes = current + 20_000_000
-            $0.uptimeSeconds = Double(sequence)
-        }
-        for site in 0..<10 {
-            snapshot.sites.append(.with {
-                $0.stackID = UInt64(site + 1)
-                $0.liveBytes = UInt64(10_000 * (site + 1)) + sequence * 64
-                $0.liveObjects = UInt64(site + 1) + sequence
-                $0.allocatedBytes = sequence * UInt64(1000 + site)
-            })
-            if sequence == 1 {
-                snapshot.stacks.append(.with { stack in
-                    stack.id = UInt64(site + 1)
-                    stack.frames = (0..<8).map { depth in .with {
-                        $0.function = "App.function\(site)_\(depth)()"
-                        $0.address = UInt64(0x55_0000_0000 + site * 0x1000 + depth * 0x10)
-                    } }
-                })
-            }
-        }
-        return snapshot
-    }
 }
 
 /// 100 connections holding partial 2 MiB frames and 20 dribbling a byte a second, all driven by

@@ -223,13 +223,19 @@ func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(
 // MARK: - Ingest
 
 func snapshotFrame(agent: Int, sequence: UInt64, sites: Int, encoder: FrameEncoder) -> [UInt8] {
-    var snapshot = Leakwatch_V1_Snapshot()
-    snapshot.sequence = sequence
     // Ten seconds apart, the last one now: the collector refuses a timestamp more than
     // maximumFutureSkewSeconds (300 s) ahead of its clock, which starting an hour back passed at
     // sequence 390 (an Error instead of an Ack for most of a 2,000-snapshot run).
     let stepsBeforeLast = Int64(options.snapshotsPerAgent) - Int64(sequence)
-    snapshot.timestampUnixNanos = Int64(Date().timeIntervalSince1970 * 1e9) - stepsBeforeLast * 10_000_000_000
+    let timestamp = Int64(Date().timeIntervalSince1970 * 1e9) - stepsBeforeLast * 10_000_000_000
+    return try! encoder.encode(.snapshot(benchmarkSnapshot(agent: agent, sequence: sequence, sites: sites, timestampUnixNanos: timestamp)))
+}
+
+/// An agent's snapshot: counters that grow with `sequence`, `sites` sites, their stacks in the first.
+func benchmarkSnapshot(agent: Int, sequence: UInt64, sites: Int, timestampUnixNanos: Int64) -> Leakwatch_V1_Snapshot {
+    var snapshot = Leakwatch_V1_Snapshot()
+    snapshot.sequence = sequence
+    snapshot.timestampUnixNanos = timestampUnixNanos
     let current = 200_000_000 + sequence * 1024 + UInt64(agent) * 7
     snapshot.stats = .with {
         $0.totalAllocatedBytes = current * 40
@@ -263,7 +269,7 @@ func snapshotFrame(agent: Int, sequence: UInt64, sites: Int, encoder: FrameEncod
             })
         }
     }
-    return try! encoder.encode(.snapshot(snapshot))
+    return snapshot
 }
 
 /// What one ingest run measured.
