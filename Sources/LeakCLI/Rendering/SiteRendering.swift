@@ -6,19 +6,21 @@ enum SiteRendering {
     /// `SessionCache.insert(_:) (SessionCache.swift:42)`, then ` [inlined]` when the compiler
     /// inlined it into the frame below; unknown parts left out.
     static func frameText(_ frame: Leakwatch_V1_Frame) -> String {
-        var function = frame.function
-        if function.isEmpty {
-            function = frame.address == 0 ? "???" : "0x" + String(frame.address, radix: 16)
-        }
-        var location = ""
-        if !frame.file.isEmpty {
-            let base = frame.file.split(separator: "/").last.map(String.init) ?? frame.file
-            location = frame.line > 0 ? "\(base):\(frame.line)" : base
-        } else if !frame.image.isEmpty {
-            location = frame.image.split(separator: "/").last.map(String.init) ?? frame.image
-        }
+        let (function, location) = frameParts(frame)
         let text = location.isEmpty ? function : "\(function) (\(location))"
         return frame.inlined ? text + " [inlined]" : text
+    }
+
+    /// The frame's function (its address when unnamed, `???` without one) and where it is: the
+    /// file's last component and line, else the image's; empty when neither is known.
+    static func frameParts(_ frame: Leakwatch_V1_Frame) -> (function: String, location: String) {
+        let function = frame.function.isEmpty
+            ? (frame.address == 0 ? "???" : "0x" + String(frame.address, radix: 16)) : frame.function
+        if !frame.file.isEmpty {
+            let base = frame.file.split(separator: "/").last.map(String.init) ?? frame.file
+            return (function, frame.line > 0 ? "\(base):\(frame.line)" : base)
+        }
+        return (function, frame.image.split(separator: "/").last.map(String.init) ?? frame.image)
     }
 
     /// The Swift type when the agent knew it, else nil.

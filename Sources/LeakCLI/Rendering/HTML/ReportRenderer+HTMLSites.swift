@@ -81,14 +81,7 @@ extension ReportRenderer {
     }
 
     static func frameHTML(_ frame: Leakwatch_V1_Frame) -> HTML {
-        let function = frame.function.isEmpty ? (frame.address == 0 ? "???" : "0x" + String(frame.address, radix: 16)) : frame.function
-        var location = ""
-        if !frame.file.isEmpty {
-            let base = frame.file.split(separator: "/").last.map(String.init) ?? frame.file
-            location = frame.line > 0 ? "\(base):\(frame.line)" : base
-        } else if !frame.image.isEmpty {
-            location = frame.image.split(separator: "/").last.map(String.init) ?? frame.image
-        }
+        let (function, location) = SiteRendering.frameParts(frame)
         let place: HTML = location.isEmpty ? .empty
             : " <span class=\"location\" title=\"\(frame.file.isEmpty ? frame.image : frame.file)\">(\(Units.fit(location, width: longestName)))</span>"
         let name: HTML = function.count > longestName
