@@ -1,5 +1,6 @@
 import CHelperProcess
 import LeakSymbolication
+import LeakWireCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,34 +64,23 @@ struct SymbolizerProcess {
         var channel: SymbolizerChannel
         var pidfd: Int32
         var owner: pid_t
-        var identity: [DescriptorIdentity?]
+        var channelIdentity: FileIdentity?
+        var pidfdIdentity: FileIdentity?
 
         init(channel: SymbolizerChannel, pidfd: Int32) {
             self.channel = channel
             self.pidfd = pidfd
             self.owner = getpid()
-            self.identity = [DescriptorIdentity(channel.descriptor), DescriptorIdentity(pidfd)]
+            self.channelIdentity = FileIdentity(descriptor: channel.descriptor)
+            self.pidfdIdentity = FileIdentity(descriptor: pidfd)
         }
 
         /// Whether both numbers still name the descriptors the agent opened. A program may close
         /// every descriptor it did not open (daemons and closefrom() do) and get the same numbers
         /// for files or sockets of its own, which the agent must then never write to or close.
         var isIntact: Bool {
-            identity.allSatisfy { $0 != nil }
-                && identity == [DescriptorIdentity(channel.descriptor), DescriptorIdentity(pidfd)]
-        }
-    }
-
-    /// A descriptor's open file, told apart from another opened later under the same number.
-    private struct DescriptorIdentity: Equatable {
-        var device: UInt64
-        var inode: UInt64
-
-        init?(_ descriptor: Int32) {
-            var status = stat()
-            guard fstat(descriptor, &status) == 0 else { return nil }
-            device = UInt64(status.st_dev)
-            inode = UInt64(status.st_ino)
+            channelIdentity != nil && FileIdentity(descriptor: channel.descriptor) == channelIdentity
+                && pidfdIdentity != nil && FileIdentity(descriptor: pidfd) == pidfdIdentity
         }
     }
 

@@ -42,7 +42,7 @@ public final class BlockingConnection {
     private var descriptor: Int32
     /// The socket's device and inode when it was taken over: the same number naming anything else
     /// later means the program closed it (and may have reused the number for a file of its own).
-    private let socketIdentity: POSIX.FileIdentity?
+    private let socketIdentity: FileIdentity?
     private var decoder: FrameDecoder
     private let encoder: FrameEncoder
     public let options: Options
@@ -61,7 +61,7 @@ public final class BlockingConnection {
         POSIX.setNonBlocking(descriptor)
         POSIX.setNoDelay(descriptor)
         self.descriptor = descriptor
-        self.socketIdentity = POSIX.identity(of: descriptor)
+        self.socketIdentity = FileIdentity(descriptor: descriptor)
         self.options = options
         self.decoder = FrameDecoder(limits: options.limits)
         self.encoder = FrameEncoder(compression: options.compression)
@@ -73,7 +73,7 @@ public final class BlockingConnection {
     public var isOpen: Bool { descriptor >= 0 }
 
     private var descriptorIsOurs: Bool {
-        socketIdentity != nil && POSIX.identity(of: descriptor) == socketIdentity
+        socketIdentity != nil && FileIdentity(descriptor: descriptor) == socketIdentity
     }
 
     /// Before each send or receive: a descriptor that is no longer the socket is forgotten, never

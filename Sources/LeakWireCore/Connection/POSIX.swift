@@ -38,19 +38,6 @@ enum POSIX {
     static func send(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int { Darwin.send(fd, bytes, count, sendFlags) }
     #endif
 
-    /// What a descriptor names: the same device and inode are the same open socket.
-    struct FileIdentity: Equatable {
-        let device: UInt64
-        let inode: UInt64
-    }
-
-    static func identity(of fd: Int32) -> FileIdentity? {
-        guard fd >= 0 else { return nil }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { return nil }
-        return FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
-    }
-
     static var errnoDescription: String { String(cString: strerror(errno)) + " (errno \(errno))" }
 
     static func setNonBlocking(_ fd: Int32) {
